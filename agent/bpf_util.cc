@@ -1,0 +1,149 @@
+#include "agent/bpf_util.h"
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include <cerrno>
+#include <cstdarg>
+#include <cstdio>
+#include <cstring>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/strip.h"
+#include "agent/logging.h"
+
+namespace redline {
+namespace {
+
+int LibbpfPrint(enum libbpf_print_level level, const char* fmt, va_list ap) {
+  char buf[1024];
+  vsnprintf(buf, sizeof(buf), fmt, ap);
+  absl::string_view msg = absl::StripTrailingAsciiWhitespace(buf);
+  if (msg.empty()) return 0;
+  // libbpf "warnings" are mostly the verifier log of a program that failed;
+  // the caller turns the failure into one clear line, the dump is for debug.
+  (void)level;
+  Log(LogLevel::kDebug, "libbpf: ", msg);
+  return 0;
+}
+
+}  // namespace
+
+void InstallLibbpfLogger() { libbpf_set_print(LibbpfPrint); }
+
+absl::Status LibbpfError(int err, absl::string_view what) {
+  if (err > 0) err = -err;
+  const int e = -err;
+  const std::string base = absl::StrCat(what, ": ", std::strerror(e));
+  switch (e) {
+    case EPERM:
+    case EACCES:
+      return absl::PermissionDeniedError(absl::StrCat(
+          base,
+          " (run as root, or with CAP_BPF, CAP_PERFMON and "
+          "CAP_DAC_READ_SEARCH; `redline check` lists what is missing)"));
+    case ENOENT:
+      return absl::NotFoundError(absl::StrCat(
+          base, " (the kernel lacks this tracepoint or BTF type)"));
+    case E2BIG:
+    case ENOMEM:
+      return absl::ResourceExhaustedError(absl::StrCat(
+          base,
+          " (kernels before 5.11 charge BPF maps to RLIMIT_MEMLOCK: "
+          "raise it with `ulimit -l unlimited` or LimitMEMLOCK=infinity)"));
+    case EINVAL:
+      return absl::InvalidArgumentError(absl::StrCat(
+          base,
+          " (the kernel rejected the program: rerun with --log-level=debug "
+          "for the verifier log; `redline check` tests kernel support)"));
+    default:
+      return absl::InternalError(base);
+  }
+}
+
+void LinkDeleter::operator()(bpf_link* l) const { bpf_link__destroy(l); }
+
+absl::Status AttachProgram(bpf_program* prog, LinkPtr* out) {
+  bpf_link* l = bpf_program__attach(prog);
+  if (l == nullptr) {
+    return LibbpfError(-errno, absl::StrCat("attaching ",
+                                            bpf_program__section_name(prog)));
+  }
+  out->reset(l);
+  return absl::OkStatus();
+}
+
+int NumPossibleCpus() {
+  static const int n = libbpf_num_possible_cpus();
+  return n > 0 ? n : 1;
+}
+
+absl::StatusOr<uint64_t> ForEachEntry(
+    const bpf_map* map,
+    const std::function<void(const void* key, const void* value)>& fn) {
+  const int fd = bpf_map__fd(map);
+  const size_t ksz = bpf_map__key_size(map);
+  const bool percpu = bpf_map__type(map) == BPF_MAP_TYPE_PERCPU_HASH ||
+                      bpf_map__type(map) == BPF_MAP_TYPE_PERCPU_ARRAY ||
+                      bpf_map__type(map) == BPF_MAP_TYPE_LRU_PERCPU_HASH;
+  const size_t vsz = percpu ? ((bpf_map__value_size(map) + 7) / 8 * 8) *
+                                  NumPossibleCpus()
+                            : bpf_map__value_size(map);
+
+  // Batched: the hash map batch token is a bucket index (u32).
+  constexpr uint32_t kBatch = 512;
+  std::vector<char> keys(ksz * kBatch), vals(vsz * kBatch);
+  std::vector<char> in(std::max<size_t>(ksz, 8)), out(std::max<size_t>(ksz, 8));
+  uint64_t seen = 0;
+  bool first = true;
+  for (;;) {
+    uint32_t count = kBatch;
+    LIBBPF_OPTS(bpf_map_batch_opts, opts);
+    int err = bpf_map_lookup_batch(fd, first ? nullptr : in.data(), out.data(),
+                                   keys.data(), vals.data(), &count, &opts);
+    if (err < 0) err = -errno;
+    if (err < 0 && err != -ENOENT) {
+      if (first && (err == -EINVAL || err == -ENOTSUP || err == -EOPNOTSUPP)) {
+        break;  // fall back to key-by-key
+      }
+      if (err == -ENOSPC) {
+        return LibbpfError(err, "batch read (bucket larger than batch)");
+      }
+      return LibbpfError(err, absl::StrCat("reading map ", bpf_map__name(map)));
+    }
+    for (uint32_t i = 0; i < count; ++i) {
+      fn(keys.data() + i * ksz, vals.data() + i * vsz);
+    }
+    seen += count;
+    if (err == -ENOENT) return seen;
+    first = false;
+    std::memcpy(in.data(), out.data(), in.size());
+  }
+
+  std::vector<char> key(ksz), next(ksz), val(vsz);
+  void* prev = nullptr;
+  while (bpf_map_get_next_key(fd, prev, next.data()) == 0) {
+    if (bpf_map_lookup_elem(fd, next.data(), val.data()) == 0) {
+      fn(next.data(), val.data());
+      ++seen;
+    }
+    key.swap(next);
+    prev = key.data();
+  }
+  return seen;
+}
+
+absl::StatusOr<uint64_t> SumPercpuU64(const bpf_map* map, uint32_t index) {
+  std::vector<uint64_t> v(NumPossibleCpus());
+  if (bpf_map_lookup_elem(bpf_map__fd(map), &index, v.data()) != 0) {
+    return LibbpfError(-errno, absl::StrCat("reading ", bpf_map__name(map)));
+  }
+  uint64_t sum = 0;
+  for (uint64_t x : v) sum += x;
+  return sum;
+}
+
+}  // namespace redline

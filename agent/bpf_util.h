@@ -1,0 +1,58 @@
+// libbpf glue: RAII owners, error translation, log routing, map reads.
+#ifndef REDLINE_AGENT_BPF_UTIL_H_
+#define REDLINE_AGENT_BPF_UTIL_H_
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include "absl/strings/string_view.h"
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+
+struct bpf_link;
+struct bpf_program;
+struct bpf_map;
+
+namespace redline {
+
+// Routes libbpf's printouts into our logger (debug level for its chatter and
+// the verifier log; nothing reaches stderr raw).
+void InstallLibbpfLogger();
+
+// A libbpf negative error code as a Status whose message says what to do.
+absl::Status LibbpfError(int err, absl::string_view what);
+
+struct LinkDeleter {
+  void operator()(bpf_link* l) const;
+};
+using LinkPtr = std::unique_ptr<bpf_link, LinkDeleter>;
+
+// Owns a bpftool-generated skeleton; Destroy is the skeleton's __destroy.
+template <typename Skel, void (*Destroy)(Skel*)>
+struct SkelDeleter {
+  void operator()(Skel* s) const { Destroy(s); }
+};
+template <typename Skel, void (*Destroy)(Skel*)>
+using SkelPtr = std::unique_ptr<Skel, SkelDeleter<Skel, Destroy>>;
+
+// Attaches a tp_btf/raw_tp program to its tracepoint.
+absl::Status AttachProgram(bpf_program* prog, LinkPtr* out);
+
+// Iterates a map with batched lookups when the kernel supports them
+// (one syscall per batch instead of two per key), else key by key.
+// For per-CPU maps `value` holds num_possible_cpus values, 8-byte aligned.
+// Returns the number of entries seen.
+absl::StatusOr<uint64_t> ForEachEntry(
+    const bpf_map* map,
+    const std::function<void(const void* key, const void* value)>& fn);
+
+// Sum of a per-CPU u64 array slot over all CPUs.
+absl::StatusOr<uint64_t> SumPercpuU64(const bpf_map* map, uint32_t index);
+
+int NumPossibleCpus();
+
+}  // namespace redline
+
+#endif  // REDLINE_AGENT_BPF_UTIL_H_

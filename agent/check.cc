@@ -1,0 +1,141 @@
+#include "agent/check.h"
+
+#include <bpf/btf.h>
+#include <bpf/libbpf.h>
+#include <linux/capability.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <sys/utsname.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "agent/syscalls_probe.h"
+
+namespace redline {
+namespace {
+
+constexpr int kCapPerfmon = 38;
+constexpr int kCapBpf = 39;
+constexpr int kCapDacReadSearch = 2;
+
+bool HasCap(int cap) {
+  __user_cap_header_struct hdr{_LINUX_CAPABILITY_VERSION_3, 0};
+  __user_cap_data_struct data[2]{};
+  if (syscall(SYS_capget, &hdr, data) != 0) return false;
+  return (data[cap / 32].effective & (1u << (cap % 32))) != 0;
+}
+
+// Tracepoints redline attaches to, as tp_btf: each has a BTF typedef
+// btf_trace_<name> in vmlinux, which is what the loader resolves.
+constexpr const char* kTracepoints[] = {
+    "raw_syscalls:sys_enter", "raw_syscalls:sys_exit",
+    "sched:sched_process_exec", "sched:sched_process_exit"};
+
+}  // namespace
+
+bool ParseKernelRelease(const std::string& release, int* major, int* minor) {
+  std::vector<std::string> parts = absl::StrSplit(release, absl::MaxSplits('.', 2));
+  if (parts.size() < 2) return false;
+  std::string min = parts[1];
+  const auto end = min.find_first_not_of("0123456789");
+  if (end != std::string::npos) min.resize(end);
+  return absl::SimpleAtoi(parts[0], major) && absl::SimpleAtoi(min, minor);
+}
+
+std::vector<CheckResult> RunChecks(const std::string& btf_path) {
+  std::vector<CheckResult> out;
+
+  utsname u{};
+  uname(&u);
+  int major = 0, minor = 0;
+  const bool parsed = ParseKernelRelease(u.release, &major, &minor);
+  const bool new_enough = parsed && (major > 5 || (major == 5 && minor >= 11));
+  out.push_back({"kernel", new_enough,
+                 absl::StrCat("Linux ", u.release, " ", u.machine),
+                 "redline needs Linux >= 5.11 (task-local storage in tracing "
+                 "programs, memcg-accounted BPF memory)"});
+
+  btf* vmlinux = btf__parse(btf_path.c_str(), nullptr);
+  const bool have_btf = vmlinux != nullptr;
+  out.push_back({"btf", have_btf, btf_path,
+                 absl::StrCat("kernel BTF not readable at ", btf_path,
+                              ": use a kernel built with CONFIG_DEBUG_INFO_BTF "
+                              "and mount /sys read-only into the container")});
+
+  const bool root = geteuid() == 0;
+  const bool caps = HasCap(kCapBpf) && HasCap(kCapPerfmon);
+  out.push_back({"privileges", root || caps,
+                 root ? "running as root"
+                      : absl::StrCat("uid ", geteuid(), ", CAP_BPF=",
+                                     HasCap(kCapBpf), " CAP_PERFMON=",
+                                     HasCap(kCapPerfmon),
+                                     " CAP_DAC_READ_SEARCH=",
+                                     HasCap(kCapDacReadSearch)),
+                 "run as root, or grant CAP_BPF and CAP_PERFMON (plus "
+                 "CAP_DAC_READ_SEARCH to read other processes' /proc)"});
+
+  for (const char* tp : kTracepoints) {
+    const std::string name = std::string(tp).substr(std::string(tp).find(':') + 1);
+    bool found = false;
+    if (vmlinux != nullptr) {
+      found = btf__find_by_name_kind(vmlinux, ("btf_trace_" + name).c_str(),
+                                     BTF_KIND_TYPEDEF) > 0;
+    }
+    out.push_back({absl::StrCat("tracepoint ", tp), found,
+                   found ? "present in kernel BTF" : "missing",
+                   "this kernel does not have the tracepoint (or BTF)"});
+  }
+  btf__free(vmlinux);
+
+  if (new_enough) {
+    out.push_back({"memlock", true, "BPF memory is memcg-accounted (>= 5.11)",
+                   ""});
+  } else {
+    rlimit rl{};
+    getrlimit(RLIMIT_MEMLOCK, &rl);
+    const bool big = rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur >= (64u << 20);
+    out.push_back({"memlock", big, absl::StrCat("RLIMIT_MEMLOCK=", rl.rlim_cur),
+                   "raise it: ulimit -l unlimited, or LimitMEMLOCK=infinity"});
+  }
+
+  // The decisive test: the verifier accepts our programs on this kernel.
+  if ((root || caps) && have_btf) {
+    auto probe = SyscallsProbe::Load(SyscallsProbeOptions{});
+    out.push_back({"bpf load syscalls", probe.ok(),
+                   probe.ok() ? "programs verified and loaded"
+                              : std::string(probe.status().message()),
+                   "see the detail; --log-level=debug shows the verifier log"});
+  } else {
+    out.push_back({"bpf load syscalls", false, "not attempted",
+                   "fix the failures above first"});
+  }
+  out.push_back({"tls visibility", true,
+                 "informational: TLS payloads are encrypted at the syscall "
+                 "layer, so HTTP request metrics cover plaintext traffic only",
+                 ""});
+  return out;
+}
+
+bool PrintChecks(const std::vector<CheckResult>& results) {
+  bool all = true;
+  for (const CheckResult& r : results) {
+    all = all && r.ok;
+    if (r.ok) {
+      std::printf("ok    %-34s %s\n", r.name.c_str(), r.detail.c_str());
+    } else {
+      std::printf("FAIL  %-34s %s -- fix: %s\n", r.name.c_str(),
+                  r.detail.c_str(), r.fix.c_str());
+    }
+  }
+  std::printf(all ? "redline can run on this host\n"
+                  : "redline cannot run here: fix the FAIL lines above\n");
+  return all;
+}
+
+}  // namespace redline

@@ -1,0 +1,159 @@
+#include "agent/flags.h"
+
+#include <functional>
+#include <map>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+
+namespace redline {
+namespace {
+
+using Setter = std::function<absl::Status(Options&, const std::string&)>;
+
+struct FlagDef {
+  bool is_bool;
+  Setter set;
+};
+
+Setter U32(uint32_t Options::*field, uint32_t min, uint32_t max) {
+  return [=](Options& o, const std::string& v) -> absl::Status {
+    uint32_t n;
+    if (!absl::SimpleAtoi(v, &n) || n < min || n > max) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("want an integer in [", min, ", ", max, "], got '", v,
+                       "'"));
+    }
+    o.*field = n;
+    return absl::OkStatus();
+  };
+}
+
+Setter Str(std::string Options::*field) {
+  return [=](Options& o, const std::string& v) -> absl::Status {
+    if (v.empty()) return absl::InvalidArgumentError("value is empty");
+    o.*field = v;
+    return absl::OkStatus();
+  };
+}
+
+Setter Bool(bool Options::*field) {
+  return [=](Options& o, const std::string& v) -> absl::Status {
+    if (v == "" || v == "true" || v == "1") {
+      o.*field = true;
+    } else if (v == "false" || v == "0") {
+      o.*field = false;
+    } else {
+      return absl::InvalidArgumentError(
+          absl::StrCat("want true or false, got '", v, "'"));
+    }
+    return absl::OkStatus();
+  };
+}
+
+const std::map<std::string, FlagDef>& Defs() {
+  static const auto* defs = new std::map<std::string, FlagDef>{
+      {"help", {true, Bool(&Options::help)}},
+      {"version", {true, Bool(&Options::version)}},
+      {"pid-labels", {true, Bool(&Options::pid_labels)}},
+      {"listen", {false, Str(&Options::listen)}},
+      {"log-level",
+       {false,
+        [](Options& o, const std::string& v) -> absl::Status {
+          if (v != "debug" && v != "info" && v != "warn" && v != "error") {
+            return absl::InvalidArgumentError(absl::StrCat(
+                "want debug, info, warn or error, got '", v, "'"));
+          }
+          o.log_level = v;
+          return absl::OkStatus();
+        }}},
+      {"btf", {false, Str(&Options::btf)}},
+      {"refresh-interval",
+       {false, U32(&Options::refresh_interval_s, 1, 3600)}},
+      {"max-processes", {false, U32(&Options::max_processes, 64, 1u << 22)}},
+      {"max-syscall-entries",
+       {false, U32(&Options::max_syscall_entries, 64, 1u << 22)}},
+      {"max-errno-entries",
+       {false, U32(&Options::max_errno_entries, 64, 1u << 22)}},
+  };
+  return *defs;
+}
+
+}  // namespace
+
+absl::StatusOr<Options> ParseFlags(const std::vector<std::string>& args) {
+  Options o;
+  for (size_t i = 0; i < args.size(); ++i) {
+    const std::string& a = args[i];
+    if (a == "-h") {
+      o.help = true;
+      continue;
+    }
+    if (a.rfind("--", 0) != 0) {
+      if (!o.command.empty()) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("unexpected argument '", a, "'"));
+      }
+      if (a != "run" && a != "check") {
+        return absl::InvalidArgumentError(
+            absl::StrCat("unknown command '", a, "' (want run or check)"));
+      }
+      o.command = a;
+      continue;
+    }
+    std::string name = a.substr(2), value;
+    bool has_value = false;
+    if (auto eq = name.find('='); eq != std::string::npos) {
+      value = name.substr(eq + 1);
+      name.resize(eq);
+      has_value = true;
+    }
+    auto it = Defs().find(name);
+    if (it == Defs().end()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("unknown flag --", name));
+    }
+    if (!it->second.is_bool && !has_value) {
+      if (i + 1 >= args.size()) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("flag --", name, " needs a value"));
+      }
+      value = args[++i];
+    }
+    if (absl::Status s = it->second.set(o, value); !s.ok()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("--", name, ": ", s.message()));
+    }
+  }
+  if (o.command.empty() && !o.help && !o.version) {
+    return absl::InvalidArgumentError("no command given (want run or check)");
+  }
+  return o;
+}
+
+std::string UsageText() {
+  return absl::StrCat(
+      "usage: redline <command> [flags]\n"
+      "\n"
+      "commands:\n"
+      "  run     load the BPF programs and serve metrics on --listen\n"
+      "  check   preflight: kernel, BTF, privileges, tracepoints, BPF load\n"
+      "\n"
+      "flags:\n"
+      "  --listen=ADDR             host:port, [ipv6]:port or :port (default ",
+      kDefaultListen,
+      ")\n"
+      "  --log-level=LEVEL         debug, info, warn, error (default info)\n"
+      "  --pid-labels              add a pid label to per-process series\n"
+      "  --refresh-interval=SEC    background map read and cleanup (default "
+      "10)\n"
+      "  --max-processes=N         kernel map size for processes (default "
+      "8192)\n"
+      "  --max-syscall-entries=N   (process, syscall) pairs (default 16384)\n"
+      "  --max-errno-entries=N     (process, syscall, errno) (default 4096)\n"
+      "  --btf=PATH                kernel BTF for check (default "
+      "/sys/kernel/btf/vmlinux)\n"
+      "  --help, --version\n");
+}
+
+}  // namespace redline

@@ -1,0 +1,36 @@
+// Command line of the `redline` binary: a subcommand and --flags.
+#ifndef REDLINE_AGENT_FLAGS_H_
+#define REDLINE_AGENT_FLAGS_H_
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+
+namespace redline {
+
+inline constexpr char kDefaultListen[] = "127.0.0.1:10433";
+
+struct Options {
+  std::string command;  // run, check; empty with --help/--version
+  bool help = false;
+  bool version = false;
+  std::string listen = kDefaultListen;
+  std::string log_level = "info";
+  std::string btf = "/sys/kernel/btf/vmlinux";
+  bool pid_labels = false;
+  uint32_t refresh_interval_s = 10;
+  uint32_t max_processes = 8192;
+  uint32_t max_syscall_entries = 16384;
+  uint32_t max_errno_entries = 4096;
+};
+
+// Parses argv (without argv[0]). Errors are one line, ready for stderr.
+absl::StatusOr<Options> ParseFlags(const std::vector<std::string>& args);
+
+std::string UsageText();
+
+}  // namespace redline
+
+#endif  // REDLINE_AGENT_FLAGS_H_

@@ -1,0 +1,28 @@
+// Minimal leveled logger to stderr. libbpf's own output is routed here so a
+// failed load prints one line at the default level, the full verifier log
+// only with --log-level=debug.
+#ifndef REDLINE_AGENT_LOGGING_H_
+#define REDLINE_AGENT_LOGGING_H_
+
+#include "absl/strings/string_view.h"
+
+#include "absl/strings/str_cat.h"
+
+namespace redline {
+
+enum class LogLevel { kDebug = 0, kInfo = 1, kWarn = 2, kError = 3 };
+
+void SetLogLevel(LogLevel level);
+LogLevel GetLogLevel();
+bool ParseLogLevel(absl::string_view s, LogLevel* out);
+void LogLine(LogLevel level, absl::string_view msg);
+
+template <typename... Args>
+void Log(LogLevel level, const Args&... args) {
+  if (level < GetLogLevel()) return;
+  LogLine(level, absl::StrCat(args...));
+}
+
+}  // namespace redline
+
+#endif  // REDLINE_AGENT_LOGGING_H_

@@ -1,0 +1,135 @@
+// redline: eBPF host observability agent.
+#include <signal.h>
+
+#include <cstdio>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "agent/bpf_util.h"
+#include "agent/check.h"
+#include "agent/flags.h"
+#include "agent/logging.h"
+#include "agent/self_metrics.h"
+#include "agent/snapshot_metrics.h"
+#include "agent/store.h"
+#include "agent/syscalls_probe.h"
+#include "exporters/exposer.h"
+#include "exporters/registry.h"
+#include "redline_version.h"
+
+namespace redline {
+namespace {
+
+constexpr int kExitUsage = 2;
+
+int Fail(absl::string_view msg) {
+  std::fprintf(stderr, "redline: %.*s\n", static_cast<int>(msg.size()),
+               msg.data());
+  return kExitUsage;
+}
+
+class SnapshotCollector : public prom::Collectable {
+ public:
+  explicit SnapshotCollector(Store* store) : store_(store) {}
+  std::vector<prom::MetricFamily> Collect() const override {
+    return SnapshotToFamilies(*store_->GetFresh());
+  }
+
+ private:
+  Store* store_;
+};
+
+int Run(const Options& opts) {
+  auto addr = prom::ParseListenAddress(opts.listen);
+  if (!addr.ok()) return Fail(addr.status().message());
+
+  // Signals are taken synchronously by the main thread; block them before
+  // any thread starts so none inherits a handler-less mask.
+  sigset_t sigs;
+  sigemptyset(&sigs);
+  sigaddset(&sigs, SIGINT);
+  sigaddset(&sigs, SIGTERM);
+  sigaddset(&sigs, SIGHUP);
+  pthread_sigmask(SIG_BLOCK, &sigs, nullptr);
+
+  SyscallsProbeOptions popts;
+  popts.max_processes = opts.max_processes;
+  popts.max_stats_entries = opts.max_syscall_entries;
+  popts.max_errno_entries = opts.max_errno_entries;
+  auto probe = SyscallsProbe::Load(popts);
+  if (!probe.ok()) return Fail(probe.status().message());
+  absl::Status attached = (*probe)->Attach();
+  bool any = false;
+  for (const auto& p : (*probe)->programs()) any = any || p.attached;
+  if (!any) return Fail(attached.message());
+
+  Store store(probe->get(), AggregatorOptions{opts.pid_labels});
+  auto registry = std::make_shared<prom::Registry>();
+  auto& scrape_hist = registry
+      ->AddHistogram("redline_scrape_duration_seconds",
+                     "Time to build and serialize a /metrics response.")
+      .Add({}, std::vector<double>{0.001, 0.0025, 0.005, 0.01, 0.025, 0.05,
+                                   0.1, 0.25, 0.5, 1});
+  auto self = std::make_shared<SelfCollector>();
+  auto snap = std::make_shared<SnapshotCollector>(&store);
+  registry->Register(self);
+  registry->Register(snap);
+
+  prom::Exposer exposer;
+  exposer.RegisterCollectable(registry);
+  exposer.OnScrape([&](double s) { scrape_hist.Observe(s); });
+  if (absl::Status s = exposer.Start(*addr); !s.ok()) {
+    return Fail(s.message());
+  }
+  Log(LogLevel::kInfo, "serving metrics on http://",
+      addr->host.find(':') != std::string::npos
+          ? absl::StrCat("[", addr->host, "]")
+          : addr->host,
+      ":", exposer.port(), "/metrics");
+
+  const timespec interval{static_cast<time_t>(opts.refresh_interval_s), 0};
+  for (;;) {
+    const int sig = sigtimedwait(&sigs, nullptr, &interval);
+    if (sig == SIGINT || sig == SIGTERM) break;
+    if (sig == SIGHUP) Log(LogLevel::kInfo, "SIGHUP: nothing to reload yet");
+    store.Refresh();
+  }
+  // Detach first: the host stops paying for tracing immediately.
+  (*probe)->Detach();
+  exposer.Stop();
+  Log(LogLevel::kInfo, "stopped");
+  return 0;
+}
+
+int Main(int argc, char** argv) {
+  std::vector<std::string> args(argv + 1, argv + argc);
+  auto opts = ParseFlags(args);
+  if (!opts.ok()) {
+    return Fail(absl::StrCat(opts.status().message(),
+                             " (see redline --help)"));
+  }
+  if (opts->help) {
+    std::fputs(UsageText().c_str(), stdout);
+    return 0;
+  }
+  if (opts->version) {
+    std::printf("redline %s\n", REDLINE_VERSION);
+    return 0;
+  }
+  LogLevel level;
+  ParseLogLevel(opts->log_level, &level);
+  SetLogLevel(level);
+  InstallLibbpfLogger();
+
+  if (opts->command == "check") {
+    return PrintChecks(RunChecks(opts->btf)) ? 0 : 1;
+  }
+  return Run(*opts);
+}
+
+}  // namespace
+}  // namespace redline
+
+int main(int argc, char** argv) { return redline::Main(argc, argv); }

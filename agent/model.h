@@ -1,0 +1,62 @@
+// The in-memory model of everything redline collected. One Snapshot is built
+// per refresh and shared read-only by every consumer (Prometheus exporter,
+// and later the top view, SLO engine and health checks), so no consumer
+// reads kernel maps its own way.
+#ifndef REDLINE_AGENT_MODEL_H_
+#define REDLINE_AGENT_MODEL_H_
+
+#include <compare>
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "agent/histogram.h"
+
+namespace redline {
+
+struct SyscallStats {
+  uint64_t calls = 0;
+  uint64_t errors = 0;
+  uint64_t sum_ns = 0;
+  Log2Hist hist{};
+  std::map<uint32_t, uint64_t> errnos;  // positive errno -> count
+
+  void Add(const SyscallStats& o);
+};
+
+// What a series is labelled with. pid is 0 unless --pid-labels is on.
+struct WorkloadId {
+  std::string comm;
+  uint32_t pid = 0;
+  auto operator<=>(const WorkloadId&) const = default;
+};
+
+struct WorkloadStats {
+  std::map<uint32_t, SyscallStats> syscalls;  // by syscall number
+};
+
+struct ProgramStatus {
+  std::string name;      // e.g. "syscalls/sys_enter"
+  bool attached = false;
+  std::string reason;    // why not, when not attached
+};
+
+struct MapStatus {
+  std::string name;
+  uint64_t drops = 0;    // updates lost because the map was full
+  uint64_t entries = 0;
+  uint64_t capacity = 0;
+};
+
+struct Snapshot {
+  int64_t taken_unix_ns = 0;
+  std::map<WorkloadId, WorkloadStats> workloads;
+  std::vector<ProgramStatus> programs;
+  std::vector<MapStatus> maps;
+  uint64_t live_processes = 0;
+};
+
+}  // namespace redline
+
+#endif  // REDLINE_AGENT_MODEL_H_

@@ -1,0 +1,108 @@
+#include "agent/snapshot_metrics.h"
+
+#include "absl/strings/str_cat.h"
+#include "agent/histogram.h"
+#include "agent/names.h"
+
+namespace redline {
+namespace {
+
+using prom::ClientMetric;
+using prom::Label;
+using prom::MetricFamily;
+using prom::MetricType;
+
+std::vector<Label> WorkloadLabels(const WorkloadId& id) {
+  std::vector<Label> l{{"comm", id.comm}};
+  if (id.pid != 0) l.push_back({"pid", absl::StrCat(id.pid)});
+  return l;
+}
+
+}  // namespace
+
+std::vector<MetricFamily> SnapshotToFamilies(const Snapshot& snap) {
+  MetricFamily calls{"redline_syscalls_total",
+                     "System calls completed, per process name and syscall.",
+                     MetricType::kCounter, {}};
+  MetricFamily errors{
+      "redline_syscall_errors_total",
+      "System calls that returned an error (-4095..-1), by errno name.",
+      MetricType::kCounter, {}};
+  MetricFamily dur{"redline_syscall_duration_seconds",
+                   "Time from syscall entry to exit; buckets are the kernel's "
+                   "log2 nanosecond slots.",
+                   MetricType::kHistogram, {}};
+
+  for (const auto& [id, ws] : snap.workloads) {
+    const std::vector<Label> base = WorkloadLabels(id);
+    for (const auto& [nr, s] : ws.syscalls) {
+      std::vector<Label> l = base;
+      l.push_back({"syscall", SyscallName(nr)});
+      ClientMetric c;
+      c.label = l;
+      c.counter.value = static_cast<double>(s.calls);
+      calls.metric.push_back(c);
+
+      ClientMetric h;
+      h.label = l;
+      h.histogram = ToPromHistogram(s.hist, s.sum_ns);
+      dur.metric.push_back(std::move(h));
+
+      for (const auto& [err, n] : s.errnos) {
+        ClientMetric e;
+        e.label = l;
+        e.label.push_back({"errno", ErrnoName(err)});
+        e.counter.value = static_cast<double>(n);
+        errors.metric.push_back(std::move(e));
+      }
+    }
+  }
+
+  MetricFamily attached{"redline_bpf_program_attached",
+                        "1 if the BPF program is attached, else 0.",
+                        MetricType::kGauge, {}};
+  for (const ProgramStatus& p : snap.programs) {
+    ClientMetric m;
+    m.label = {{"program", p.name}};
+    m.gauge.value = p.attached ? 1 : 0;
+    attached.metric.push_back(std::move(m));
+  }
+  MetricFamily drops{"redline_bpf_map_drops_total",
+                     "Kernel map updates lost because the map was full.",
+                     MetricType::kCounter, {}};
+  MetricFamily entries{"redline_bpf_map_entries",
+                       "Entries in the kernel map at the last read.",
+                       MetricType::kGauge, {}};
+  MetricFamily capacity{"redline_bpf_map_capacity",
+                        "Maximum entries of the kernel map.",
+                        MetricType::kGauge, {}};
+  for (const MapStatus& m : snap.maps) {
+    ClientMetric d;
+    d.label = {{"map", m.name}};
+    d.counter.value = static_cast<double>(m.drops);
+    drops.metric.push_back(d);
+    if (m.name == "task_states") continue;  // not enumerable
+    d.gauge.value = static_cast<double>(m.entries);
+    entries.metric.push_back(d);
+    d.gauge.value = static_cast<double>(m.capacity);
+    capacity.metric.push_back(d);
+  }
+  MetricFamily live{"redline_tracked_processes",
+                    "Process incarnations with state in kernel maps.",
+                    MetricType::kGauge, {}};
+  live.metric.emplace_back();
+  live.metric.back().gauge.value = static_cast<double>(snap.live_processes);
+
+  std::vector<MetricFamily> out;
+  out.push_back(std::move(calls));
+  out.push_back(std::move(errors));
+  out.push_back(std::move(dur));
+  out.push_back(std::move(attached));
+  out.push_back(std::move(drops));
+  out.push_back(std::move(entries));
+  out.push_back(std::move(capacity));
+  out.push_back(std::move(live));
+  return out;
+}
+
+}  // namespace redline

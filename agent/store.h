@@ -1,0 +1,42 @@
+// Holds the latest Snapshot and refreshes it from the probes: on demand
+// (a scrape wants data at most `max_age` old) and periodically, so exited
+// processes are freed from kernel maps even when nobody scrapes.
+#ifndef REDLINE_AGENT_STORE_H_
+#define REDLINE_AGENT_STORE_H_
+
+#include <chrono>
+#include <memory>
+#include <mutex>
+
+#include "agent/model.h"
+#include "agent/syscall_aggregator.h"
+#include "agent/syscalls_probe.h"
+
+namespace redline {
+
+class Store {
+ public:
+  Store(SyscallsProbe* probe, AggregatorOptions opts);
+
+  // A snapshot read from the kernel after this call began. Concurrent
+  // callers share one read: whoever waited on a refresh in progress gets it.
+  std::shared_ptr<const Snapshot> GetFresh();
+  // The latest snapshot, without reading the kernel.
+  std::shared_ptr<const Snapshot> Latest();
+  // Reads the kernel now. Safe from any thread.
+  void Refresh();
+
+ private:
+  void RefreshLocked();
+
+  SyscallsProbe* probe_;
+  SyscallAggregator agg_;
+  std::mutex mu_;  // serialises refreshes
+  std::shared_ptr<const Snapshot> snap_;
+  // When the read behind snap_ began.
+  std::chrono::steady_clock::time_point taken_started_{};
+};
+
+}  // namespace redline
+
+#endif  // REDLINE_AGENT_STORE_H_

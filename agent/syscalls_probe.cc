@@ -1,0 +1,183 @@
+#include "agent/syscalls_probe.h"
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include <cerrno>
+#include <cstring>
+#include <set>
+
+#include "absl/strings/str_cat.h"
+#include "agent/bpf_util.h"
+#include "agent/logging.h"
+#include "agent/status_macros.h"
+#include <linux/types.h>
+
+#include "syscalls.h"
+#include "syscalls.skel.h"
+
+namespace redline {
+
+// The layout the BPF side writes; checked once here.
+static_assert(sizeof(rl_proc_key) == 16);
+static_assert(offsetof(rl_proc_key, gen) == 8);
+static_assert(sizeof(rl_proc_info) == 32);
+static_assert(offsetof(rl_proc_info, cgroup_id) == 16);
+static_assert(offsetof(rl_proc_info, exited) == 24);
+static_assert(sizeof(rl_sys_key) == 16);
+static_assert(offsetof(rl_sys_key, gen) == 8);
+static_assert(sizeof(rl_sys_val) == 8 * (3 + RL_HIST_SLOTS));
+static_assert(offsetof(rl_sys_val, hist) == 24);
+static_assert(sizeof(rl_err_key) == 24);
+static_assert(offsetof(rl_err_key, err) == 16);
+
+namespace {
+
+constexpr const char* kMapNames[RL_MAP_COUNT] = {"sys_stats", "sys_errors",
+                                                  "procs", "task_states"};
+
+std::string CommOf(const rl_proc_info& info) {
+  return std::string(info.comm, strnlen(info.comm, sizeof(info.comm)));
+}
+
+}  // namespace
+
+struct SyscallsProbe::Impl {
+  SkelPtr<syscalls_bpf, syscalls_bpf__destroy> skel;
+  std::vector<std::pair<bpf_program*, LinkPtr>> links;
+  SyscallsProbeOptions opts;
+};
+
+SyscallsProbe::SyscallsProbe(std::unique_ptr<Impl> impl)
+    : impl_(std::move(impl)) {}
+
+SyscallsProbe::~SyscallsProbe() { Detach(); }
+
+absl::StatusOr<std::unique_ptr<SyscallsProbe>> SyscallsProbe::Load(
+    const SyscallsProbeOptions& opts) {
+  auto impl = std::make_unique<Impl>();
+  impl->opts = opts;
+  impl->skel.reset(syscalls_bpf__open());
+  if (!impl->skel) return LibbpfError(-errno, "opening syscalls BPF object");
+  auto* s = impl->skel.get();
+  bpf_map__set_max_entries(s->maps.sys_stats, opts.max_stats_entries);
+  bpf_map__set_max_entries(s->maps.sys_errors, opts.max_errno_entries);
+  bpf_map__set_max_entries(s->maps.procs, opts.max_processes);
+  bpf_map__set_max_entries(s->maps.tgid_gen, opts.max_processes);
+  if (int err = syscalls_bpf__load(s); err != 0) {
+    return LibbpfError(err, "loading syscalls BPF programs");
+  }
+  return std::unique_ptr<SyscallsProbe>(new SyscallsProbe(std::move(impl)));
+}
+
+absl::Status SyscallsProbe::Attach() {
+  absl::Status first;
+  programs_.clear();
+  bpf_program* prog;
+  bpf_object__for_each_program(prog, impl_->skel->obj) {
+    ProgramStatus st;
+    st.name = absl::StrCat("syscalls/", bpf_program__name(prog));
+    LinkPtr link;
+    absl::Status s = AttachProgram(prog, &link);
+    st.attached = s.ok();
+    if (!s.ok()) {
+      st.reason = std::string(s.message());
+      Log(LogLevel::kWarn, s.message());
+      if (first.ok()) first = s;
+    } else {
+      impl_->links.emplace_back(prog, std::move(link));
+    }
+    programs_.push_back(std::move(st));
+  }
+  return first;
+}
+
+void SyscallsProbe::Detach() {
+  if (!impl_) return;
+  impl_->links.clear();
+  for (auto& p : programs_) {
+    p.attached = false;
+    p.reason = "detached";
+  }
+}
+
+absl::StatusOr<RawSyscallData> SyscallsProbe::Read() const {
+  RawSyscallData raw;
+  auto* m = &impl_->skel->maps;
+  const int ncpu = NumPossibleCpus();
+
+  // Processes first: an incarnation that exits after this read is only
+  // freed on a later read, after its last counts were seen.
+  RETURN_IF_ERROR(ForEachEntry(m->procs, [&](const void* k, const void* v) {
+                    const auto* pk = static_cast<const rl_proc_key*>(k);
+                    const auto* pi = static_cast<const rl_proc_info*>(v);
+                    raw.procs.push_back({{pk->tgid, pk->gen},
+                                         CommOf(*pi),
+                                         pi->cgroup_id,
+                                         pi->exited != 0});
+                  }).status());
+  RETURN_IF_ERROR(
+      ForEachEntry(m->sys_stats, [&](const void* k, const void* v) {
+        const auto* sk = static_cast<const rl_sys_key*>(k);
+        const auto* vals = static_cast<const rl_sys_val*>(v);
+        SyscallRecord r;
+        r.proc = {sk->tgid, sk->gen};
+        r.nr = sk->nr;
+        for (int c = 0; c < ncpu; ++c) {
+          const rl_sys_val& cv = vals[c];
+          r.stats.calls += cv.calls;
+          r.stats.errors += cv.errors;
+          r.stats.sum_ns += cv.sum_ns;
+          for (int i = 0; i < RL_HIST_SLOTS; ++i) r.stats.hist[i] += cv.hist[i];
+        }
+        raw.stats.push_back(std::move(r));
+      }).status());
+  RETURN_IF_ERROR(
+      ForEachEntry(m->sys_errors, [&](const void* k, const void* v) {
+        const auto* ek = static_cast<const rl_err_key*>(k);
+        const auto* vals = static_cast<const uint64_t*>(v);
+        ErrnoRecord r{{ek->tgid, ek->gen}, ek->nr, ek->err, 0};
+        for (int c = 0; c < ncpu; ++c) r.count += vals[c];
+        raw.errors.push_back(r);
+      }).status());
+  return raw;
+}
+
+void SyscallsProbe::Free(const std::vector<ProcKey>& procs,
+                         const RawSyscallData& raw) {
+  if (procs.empty()) return;
+  std::set<ProcKey> dead(procs.begin(), procs.end());
+  auto* m = &impl_->skel->maps;
+  for (const SyscallRecord& r : raw.stats) {
+    if (!dead.count(r.proc)) continue;
+    rl_sys_key k{r.proc.tgid, r.nr, r.proc.gen};
+    bpf_map_delete_elem(bpf_map__fd(m->sys_stats), &k);
+  }
+  for (const ErrnoRecord& r : raw.errors) {
+    if (!dead.count(r.proc)) continue;
+    rl_err_key k{r.proc.tgid, r.nr, r.proc.gen, r.err, 0};
+    bpf_map_delete_elem(bpf_map__fd(m->sys_errors), &k);
+  }
+  for (const ProcKey& p : procs) {
+    rl_proc_key k{p.tgid, 0, p.gen};
+    bpf_map_delete_elem(bpf_map__fd(m->procs), &k);
+  }
+}
+
+std::vector<MapStatus> SyscallsProbe::maps() const {
+  std::vector<MapStatus> out;
+  auto* m = &impl_->skel->maps;
+  const bpf_map* by_id[RL_MAP_COUNT] = {m->sys_stats, m->sys_errors, m->procs,
+                                        m->task_states};
+  for (uint32_t i = 0; i < RL_MAP_COUNT; ++i) {
+    MapStatus st;
+    st.name = kMapNames[i];
+    auto drops = SumPercpuU64(m->drops, i);
+    st.drops = drops.ok() ? *drops : 0;
+    st.capacity = bpf_map__max_entries(by_id[i]);
+    out.push_back(std::move(st));
+  }
+  return out;
+}
+
+}  // namespace redline

@@ -1,0 +1,239 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * Per-process syscall RED, aggregated in the kernel.
+ *
+ * tp_btf on raw_syscalls:sys_enter/sys_exit: a BTF-typed raw tracepoint has
+ * no perf-buffer copy of the arguments, which makes it several times cheaper
+ * than the classic tracepoint. In-flight start times live in task-local
+ * storage, freed by the kernel with the task, so exit()/exit_group() (which
+ * never return) cannot leak entries.
+ */
+#include "common.bpf.h"
+#include "syscalls.h"
+
+char LICENSE[] SEC("license") = "Dual BSD/GPL";
+
+struct task_state {
+	__u64 start_ns;
+	__u64 gen;
+	__u32 nr;
+	__u32 active;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
+	__type(value, struct task_state);
+} task_states SEC(".maps");
+
+/* Hot-path counters: per-CPU, so threads of one process on different CPUs
+ * never bounce a cache line. Not preallocated: memory follows live keys. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__uint(max_entries, 16384);
+	__type(key, struct rl_sys_key);
+	__type(value, struct rl_sys_val);
+} sys_stats SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__uint(max_entries, 4096);
+	__type(key, struct rl_err_key);
+	__type(value, __u64);
+} sys_errors SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 8192);
+	__type(key, struct rl_proc_key);
+	__type(value, struct rl_proc_info);
+} procs SEC(".maps");
+
+/* tgid -> current generation, for live processes only. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 8192);
+	__type(key, __u32);
+	__type(value, __u64);
+} tgid_gen SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, RL_MAP_COUNT);
+	__type(key, __u32);
+	__type(value, __u64);
+} drops SEC(".maps");
+
+static const struct rl_sys_val zero_val;
+
+/* Registers a new incarnation of task's process; returns its gen or 0. */
+static __u64 new_gen(struct task_struct *task, __u32 tgid)
+{
+	struct rl_proc_key pk = { .tgid = tgid, .gen = bpf_ktime_get_ns() };
+	struct rl_proc_info info = {};
+
+	bpf_probe_read_kernel_str(info.comm, sizeof(info.comm), task->comm);
+	info.cgroup_id = bpf_get_current_cgroup_id();
+	if (bpf_map_update_elem(&procs, &pk, &info, BPF_NOEXIST)) {
+		RL_COUNT_DROP(drops, RL_MAP_PROCS);
+		return 0;
+	}
+	return pk.gen;
+}
+
+static __u64 current_gen(struct task_struct *task)
+{
+	__u32 tgid = task->tgid;
+	__u64 *g = bpf_map_lookup_elem(&tgid_gen, &tgid);
+	__u64 gen;
+	long err;
+
+	if (g)
+		return *g;
+	gen = new_gen(task, tgid);
+	if (!gen)
+		return 0;
+	err = bpf_map_update_elem(&tgid_gen, &tgid, &gen, BPF_NOEXIST);
+	if (!err)
+		return gen;
+	/* Lost a race with another thread of the same process, or full. */
+	struct rl_proc_key pk = { .tgid = tgid, .gen = gen };
+	bpf_map_delete_elem(&procs, &pk);
+	g = bpf_map_lookup_elem(&tgid_gen, &tgid);
+	if (g)
+		return *g;
+	RL_COUNT_DROP(drops, RL_MAP_PROCS);
+	return 0;
+}
+
+static void mark_exited(__u32 tgid, __u64 gen)
+{
+	struct rl_proc_key pk = { .tgid = tgid, .gen = gen };
+	struct rl_proc_info *info = bpf_map_lookup_elem(&procs, &pk);
+
+	if (info)
+		info->exited = 1;
+}
+
+SEC("tp_btf/sys_enter")
+int BPF_PROG(sys_enter, struct pt_regs *regs, long id)
+{
+	struct task_state *ts;
+
+	ts = bpf_task_storage_get(&task_states, bpf_get_current_task_btf(), 0,
+				  BPF_LOCAL_STORAGE_GET_F_CREATE);
+	if (!ts) {
+		RL_COUNT_DROP(drops, RL_MAP_INFLIGHT);
+		return 0;
+	}
+	ts->nr = (__u32)id;
+	ts->active = 1;
+	ts->start_ns = bpf_ktime_get_ns();
+	return 0;
+}
+
+static void count_errno(struct rl_sys_key *key, __u32 err)
+{
+	struct rl_err_key ek = { .tgid = key->tgid, .nr = key->nr,
+				 .gen = key->gen, .err = err };
+	__u64 one = 1, *cnt;
+
+	cnt = bpf_map_lookup_elem(&sys_errors, &ek);
+	if (cnt) {
+		(*cnt)++;
+		return;
+	}
+	if (bpf_map_update_elem(&sys_errors, &ek, &one, BPF_NOEXIST))
+		RL_COUNT_DROP(drops, RL_MAP_SYS_ERRORS);
+}
+
+SEC("tp_btf/sys_exit")
+int BPF_PROG(sys_exit, struct pt_regs *regs, long ret)
+{
+	struct task_struct *task = bpf_get_current_task_btf();
+	struct task_state *ts;
+	struct rl_sys_val *v;
+	struct rl_sys_key key;
+	__u64 delta;
+
+	ts = bpf_task_storage_get(&task_states, task, 0, 0);
+	if (!ts || !ts->active)
+		return 0;
+	ts->active = 0;
+	delta = bpf_ktime_get_ns() - ts->start_ns;
+	if (!ts->gen)
+		ts->gen = current_gen(task);
+	if (!ts->gen)
+		return 0;
+
+	key.tgid = task->tgid;
+	key.nr = ts->nr;
+	key.gen = ts->gen;
+	v = bpf_map_lookup_elem(&sys_stats, &key);
+	if (!v) {
+		long err = bpf_map_update_elem(&sys_stats, &key, &zero_val,
+					       BPF_NOEXIST);
+		if (err && err != -EEXIST) {
+			RL_COUNT_DROP(drops, RL_MAP_SYS_STATS);
+			return 0;
+		}
+		v = bpf_map_lookup_elem(&sys_stats, &key);
+		if (!v)
+			return 0;
+	}
+	v->calls++;
+	v->sum_ns += delta;
+	v->hist[rl_hist_slot(delta, RL_HIST_SLOTS)]++;
+	if (ret < 0 && ret >= -RL_MAX_ERRNO) {
+		v->errors++;
+		count_errno(&key, (__u32)-ret);
+	}
+	return 0;
+}
+
+/* exec starts a new incarnation: the old one is final, and the execve that
+ * succeeded is counted for the new image (its sys_exit runs there). */
+SEC("tp_btf/sched_process_exec")
+int BPF_PROG(sched_process_exec, struct task_struct *p, pid_t old_pid,
+	     struct linux_binprm *bprm)
+{
+	__u32 tgid = p->tgid;
+	__u64 *old = bpf_map_lookup_elem(&tgid_gen, &tgid);
+	struct task_state *ts;
+	__u64 gen;
+
+	if (old)
+		mark_exited(tgid, *old);
+	gen = new_gen(p, tgid);
+	if (!gen) {
+		bpf_map_delete_elem(&tgid_gen, &tgid);
+		gen = 0;
+	} else if (bpf_map_update_elem(&tgid_gen, &tgid, &gen, BPF_ANY)) {
+		RL_COUNT_DROP(drops, RL_MAP_PROCS);
+	}
+	ts = bpf_task_storage_get(&task_states, p, 0, 0);
+	if (ts)
+		ts->gen = gen;
+	return 0;
+}
+
+/* Fires for every exiting thread; the process is gone when the last one
+ * has decremented signal->live, which do_exit() does before this event. */
+SEC("tp_btf/sched_process_exit")
+int BPF_PROG(sched_process_exit, struct task_struct *p)
+{
+	__u32 tgid = p->tgid;
+	__u64 *gen;
+
+	if (BPF_CORE_READ(p, signal, live.counter) != 0)
+		return 0;
+	gen = bpf_map_lookup_elem(&tgid_gen, &tgid);
+	if (!gen)
+		return 0;
+	mark_exited(tgid, *gen);
+	bpf_map_delete_elem(&tgid_gen, &tgid);
+	return 0;
+}

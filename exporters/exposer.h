@@ -1,0 +1,62 @@
+// Serves registered collectables over HTTP, like prometheus-cpp's Exposer.
+//
+// Built on cpp-httplib (Debian libcpp-httplib-dev) rather than civetweb:
+// Debian 12's civetweb is compiled without IPv6 listening, and a DaemonSet on
+// an IPv6-only or dual-stack cluster must bind [::]. httplib also has TLS.
+#ifndef REDLINE_EXPORTERS_EXPOSER_H_
+#define REDLINE_EXPORTERS_EXPOSER_H_
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <thread>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "exporters/metric_family.h"
+
+namespace httplib {
+class Server;
+}
+
+namespace redline::prom {
+
+struct ListenAddress {
+  std::string host;  // without brackets
+  int port = 0;
+};
+
+// Parses "host:port", "[v6]:port" or ":port" (all addresses).
+absl::StatusOr<ListenAddress> ParseListenAddress(const std::string& spec);
+
+class Exposer {
+ public:
+  // Extra GET handler: returns (content type, body).
+  using Handler = std::function<std::pair<std::string, std::string>()>;
+
+  Exposer();
+  ~Exposer();
+  Exposer(const Exposer&) = delete;
+  Exposer& operator=(const Exposer&) = delete;
+
+  void RegisterCollectable(std::weak_ptr<Collectable> c, std::string path = "/metrics");
+  void RegisterHandler(const std::string& path, Handler h);
+  // Called after every /metrics scrape with its duration in seconds.
+  void OnScrape(std::function<void(double)> cb) { on_scrape_ = std::move(cb); }
+
+  // Binds now (so a bad address fails here, not in a thread) and serves in
+  // a background thread.
+  absl::Status Start(const ListenAddress& addr);
+  void Stop();
+  int port() const { return port_; }
+
+ private:
+  std::unique_ptr<httplib::Server> server_;
+  std::thread thread_;
+  std::function<void(double)> on_scrape_;
+  int port_ = 0;
+};
+
+}  // namespace redline::prom
+
+#endif  // REDLINE_EXPORTERS_EXPOSER_H_

@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Installs everything redline needs to build and test, from Debian 12
+# packages only. Idempotent: safe to run again.
+set -euo pipefail
+
+PKGS=(
+  # build
+  build-essential cmake ninja-build pkg-config clang llvm
+  libbpf-dev bpftool libelf-dev zlib1g-dev libabsl-dev libcpp-httplib-dev
+  libgtest-dev libgmock-dev linux-libc-dev
+  # tests and their oracles
+  python3 prometheus libbpf-tools util-linux procps curl iproute2 iptables
+  coreutils
+)
+
+missing=()
+for p in "${PKGS[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" \
+    || missing+=("$p")
+done
+if ((${#missing[@]} == 0)); then
+  echo "install-deps: all ${#PKGS[@]} packages present"
+  exit 0
+fi
+if [[ $(id -u) -ne 0 ]]; then
+  SUDO=sudo
+else
+  SUDO=
+fi
+echo "install-deps: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"

@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# Installs dependencies, builds, and runs every test (unit and BPF
+# integration). BPF tests skip without root unless REDLINE_REQUIRE_BPF=1.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/install-deps.sh
+# Tracepoint checks in tests read tracefs; mount it when we may.
+if [[ $(id -u) -eq 0 && ! -e /sys/kernel/tracing/events ]]; then
+  mount -t tracefs tracefs /sys/kernel/tracing 2>/dev/null || true
+fi
+cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo
+cmake --build build -j"$(nproc)"
+cd build
+ctest --output-on-failure -j1 "$@"

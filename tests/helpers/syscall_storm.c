@@ -1,0 +1,45 @@
+// Known syscall workload for integration tests and benchmarks.
+//
+// usage: rl_sysstorm GETPPID_CALLS OPENAT_FAILS [--wait]
+// With --wait it prints its pid, waits for a line on stdin (so an observer
+// can attach), runs the workload, prints "done", and waits for stdin EOF
+// before exiting. The comm is the binary name, rl_sysstorm.
+#define _GNU_SOURCE
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+int main(int argc, char** argv) {
+  if (argc < 3) {
+    fprintf(stderr, "usage: %s GETPPID_CALLS OPENAT_FAILS [--wait]\n", argv[0]);
+    return 2;
+  }
+  const long n = atol(argv[1]);
+  const long m = atol(argv[2]);
+  const int wait = argc > 3 && strcmp(argv[3], "--wait") == 0;
+  char line[64];
+  if (wait) {
+    printf("%d\n", getpid());
+    fflush(stdout);
+    if (!fgets(line, sizeof(line), stdin)) return 1;
+  }
+  struct timespec t0, t1;
+  clock_gettime(CLOCK_MONOTONIC, &t0);
+  for (long i = 0; i < n; i++) syscall(SYS_getppid);
+  clock_gettime(CLOCK_MONOTONIC, &t1);
+  for (long i = 0; i < m; i++) {
+    syscall(SYS_openat, AT_FDCWD, "/nonexistent/redline-test", O_RDONLY);
+  }
+  double ns = (t1.tv_sec - t0.tv_sec) * 1e9 + (t1.tv_nsec - t0.tv_nsec);
+  printf("done ns_per_getppid=%.1f\n", n ? ns / n : 0.0);
+  fflush(stdout);
+  if (wait) {
+    while (fgets(line, sizeof(line), stdin)) {
+    }
+  }
+  return 0;
+}

@@ -1,0 +1,118 @@
+"""Shared helpers for redline's privileged integration tests (stdlib only)."""
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+
+SKIP = 77
+
+
+def require_bpf():
+    """Skips (exit 77) without privileges, fails if REDLINE_REQUIRE_BPF=1."""
+    reason = None
+    if os.geteuid() != 0:
+        reason = "needs root (or CAP_BPF+CAP_PERFMON) to load BPF programs"
+    elif not os.path.exists("/sys/kernel/btf/vmlinux"):
+        reason = "no kernel BTF at /sys/kernel/btf/vmlinux"
+    if reason is None:
+        return
+    if os.environ.get("REDLINE_REQUIRE_BPF") == "1":
+        print(f"FAIL: REDLINE_REQUIRE_BPF=1 but {reason}")
+        sys.exit(1)
+    print(f"SKIP: {reason}")
+    sys.exit(SKIP)
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def redline_bin():
+    return os.environ["REDLINE_BIN"]
+
+
+class Agent:
+    def __init__(self, *extra):
+        self.port = free_port()
+        self.proc = subprocess.Popen(
+            [redline_bin(), "run", f"--listen=127.0.0.1:{self.port}", *extra],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        deadline = time.time() + 10
+        while time.time() < deadline:
+            if self.proc.poll() is not None:
+                raise AssertionError(
+                    f"agent exited {self.proc.returncode}: {self.proc.stderr.read()}")
+            try:
+                self.get("/healthz")
+                return
+            except OSError:
+                time.sleep(0.05)
+        raise AssertionError("agent did not become ready in 10 s")
+
+    def url(self, path="/metrics"):
+        return f"http://127.0.0.1:{self.port}{path}"
+
+    def get(self, path="/metrics"):
+        with urllib.request.urlopen(self.url(path), timeout=10) as r:
+            return r.read().decode()
+
+    def scrape(self):
+        return parse_metrics(self.get())
+
+    def stop(self):
+        """SIGTERM; returns (exit code, seconds to exit)."""
+        t0 = time.time()
+        self.proc.send_signal(signal.SIGTERM)
+        try:
+            rc = self.proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            rc = self.proc.wait()
+        return rc, time.time() - t0
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        if self.proc.poll() is None:
+            self.stop()
+
+
+_SAMPLE = re.compile(r'^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{(.*)\})? (\S+)$')
+_LABEL = re.compile(r'([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"')
+
+
+def parse_metrics(text):
+    """{(name, frozenset(labels.items())): float}"""
+    out = {}
+    for line in text.splitlines():
+        if not line or line.startswith("#"):
+            continue
+        m = _SAMPLE.match(line)
+        assert m, f"unparseable line: {line!r}"
+        labels = frozenset(_LABEL.findall(m.group(3) or ""))
+        out[(m.group(1), labels)] = float(m.group(4))
+    return out
+
+
+def value(metrics, name, **labels):
+    want = set(labels.items())
+    return sum(v for (n, l), v in metrics.items() if n == name and want <= set(l))
+
+
+def series(metrics, name, **labels):
+    want = set(labels.items())
+    return {l: v for (n, l), v in metrics.items() if n == name and want <= set(l)}
+
+
+def check(cond, msg):
+    if not cond:
+        print(f"FAIL: {msg}")
+        sys.exit(1)
+    print(f"ok: {msg}")

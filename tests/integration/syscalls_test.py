@@ -1,0 +1,134 @@
+#!/usr/bin/env python3
+"""Exact per-process syscall RED against a known workload, cross-checked with
+libbpf-tools syscount, promtool, and the unprivileged failure path."""
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(__file__))
+from rltest import Agent, check, redline_bin, require_bpf, series, value  # noqa
+
+COMM = "rl_sysstorm"
+N_GETPPID = 100000
+N_OPENAT = 1000
+
+
+def syscount_counts(pid, ready_timeout=20):
+    """Starts syscount for pid; returns (proc, reader) once it is tracing."""
+    p = subprocess.Popen(["stdbuf", "-oL", "syscount", "-p", str(pid), "-T", "400"],
+                         stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                         text=True)
+    deadline = time.time() + ready_timeout
+    line = ""
+    while time.time() < deadline:
+        line = p.stdout.readline()
+        if "Tracing" in line or not line:
+            break
+    assert "Tracing" in line, f"syscount did not start: {line!r}"
+    return p
+
+
+def parse_syscount(text):
+    counts = {}
+    for line in text.splitlines():
+        m = re.match(r"^\s*([a-z0-9_]+)\s+(\d+)\s*$", line)
+        if m:
+            counts[m.group(1)] = int(m.group(2))
+    return counts
+
+
+def main():
+    require_bpf()
+    rc = subprocess.run([redline_bin(), "check"], capture_output=True, text=True)
+    check(rc.returncode == 0, f"redline check passes as root:\n{rc.stdout}")
+
+    with Agent() as agent:
+        helper = subprocess.Popen(
+            [os.environ["RL_SYSSTORM"], str(N_GETPPID), str(N_OPENAT), "--wait"],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        pid = int(helper.stdout.readline())
+        sc = syscount_counts(pid)
+        time.sleep(0.5)  # helper is blocked in read(stdin)
+        before = agent.scrape()
+        helper.stdin.write("go\n")
+        helper.stdin.flush()
+        done = helper.stdout.readline()
+        check(done.startswith("done"), f"helper ran: {done.strip()}")
+        after = agent.scrape()
+        sc.send_signal(signal.SIGINT)
+        sc_out = sc.communicate(timeout=20)[0]
+        sc_counts = parse_syscount(sc_out)
+
+        getppid = value(after, "redline_syscalls_total", comm=COMM,
+                        syscall="getppid")
+        check(getppid == N_GETPPID, f"getppid calls == {N_GETPPID} (got {getppid})")
+        enoent = value(after, "redline_syscall_errors_total", comm=COMM,
+                       syscall="openat", errno="ENOENT")
+        # The dynamic loader's openat calls succeed; only ours fail.
+        check(enoent == N_OPENAT, f"openat ENOENT == {N_OPENAT} (got {enoent})")
+        for sc_name in ("getppid", "openat"):
+            calls = value(after, "redline_syscalls_total", comm=COMM,
+                          syscall=sc_name)
+            count = value(after, "redline_syscall_duration_seconds_count",
+                          comm=COMM, syscall=sc_name)
+            inf = value(after, "redline_syscall_duration_seconds_bucket",
+                        comm=COMM, syscall=sc_name, le="+Inf")
+            check(calls == count == inf,
+                  f"{sc_name}: histogram _count == +Inf bucket == calls ({count})")
+
+        # Oracle: syscount saw the same syscalls over the same window.
+        delta = (value(after, "redline_syscalls_total", comm=COMM)
+                 - value(before, "redline_syscalls_total", comm=COMM))
+        sc_total = sum(sc_counts.values())
+        check(sc_counts.get("getppid") == N_GETPPID,
+              f"syscount agrees on getppid ({sc_counts.get('getppid')})")
+        check(delta == sc_total,
+              f"total syscalls in window: redline {delta} == syscount {sc_total}")
+
+        # promtool on a live scrape.
+        text = agent.get()
+        pt = subprocess.run(["promtool", "check", "metrics"], input=text,
+                            capture_output=True, text=True)
+        check(pt.returncode == 0, f"promtool check metrics: {pt.stdout}{pt.stderr}")
+        for name in ("redline_build_info", "redline_bpf_program_attached",
+                     "redline_bpf_map_drops_total", "process_cpu_seconds_total",
+                     "process_resident_memory_bytes",
+                     "redline_scrape_duration_seconds_count"):
+            check(name in text, f"self metric {name} exported")
+        attached = series(after, "redline_bpf_program_attached")
+        check(len(attached) == 4 and all(v == 1 for v in attached.values()),
+              f"all 4 programs attached: {attached}")
+
+        # The helper exits: its counts survive, and its state is freed.
+        helper.stdin.close()
+        helper.wait(timeout=10)
+        time.sleep(0.2)
+        gone = agent.scrape()
+        check(value(gone, "redline_syscalls_total", comm=COMM,
+                    syscall="getppid") == N_GETPPID,
+              "exited process still exported with its final counts")
+        again = agent.scrape()
+        check(value(again, "redline_syscalls_total", comm=COMM,
+                    syscall="getppid") == N_GETPPID,
+              "counts stay after the exited process is freed (monotonic)")
+
+    # Unprivileged: both commands fail with a readable diagnosis.
+    drop = ["setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups",
+            "--inh-caps=-all", "--bounding-set=-all"]
+    r = subprocess.run(drop + [redline_bin(), "check"], capture_output=True,
+                       text=True)
+    check(r.returncode != 0 and "FAIL  privileges" in r.stdout,
+          f"unprivileged check fails on privileges (rc={r.returncode})")
+    r = subprocess.run(drop + [redline_bin(), "run", "--listen=127.0.0.1:0"],
+                       capture_output=True, text=True, timeout=20)
+    err = r.stderr.strip()
+    check(r.returncode == 2 and len(err.splitlines()) == 1 and
+          "CAP_BPF" in err, f"unprivileged run: exit 2, one line: {err!r}")
+    print("1 passed, 0 failed")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,87 @@
+#include "agent/syscall_aggregator.h"
+
+#include "gtest/gtest.h"
+
+namespace redline {
+namespace {
+
+SyscallRecord Rec(uint32_t tgid, uint64_t gen, uint32_t nr, uint64_t calls) {
+  SyscallRecord r;
+  r.proc = {tgid, gen};
+  r.nr = nr;
+  r.stats.calls = calls;
+  r.stats.hist[10] = calls;
+  return r;
+}
+
+TEST(Aggregator, SumsProcessesWithTheSameComm) {
+  SyscallAggregator agg({});
+  RawSyscallData raw;
+  raw.procs = {{{1, 1}, "nginx", 0, false}, {{2, 1}, "nginx", 0, false}};
+  raw.stats = {Rec(1, 1, 39, 5), Rec(2, 1, 39, 7)};
+  std::map<WorkloadId, WorkloadStats> out;
+  EXPECT_TRUE(agg.Aggregate(raw, &out).empty());
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ((out[WorkloadId{"nginx", 0}].syscalls[39].calls), 12u);
+  EXPECT_EQ((out[WorkloadId{"nginx", 0}].syscalls[39].hist[10]), 12u);
+}
+
+TEST(Aggregator, ExitedProcessStaysCountedAfterItIsFreed) {
+  SyscallAggregator agg({});
+  RawSyscallData raw;
+  raw.procs = {{{1, 1}, "job", 0, true}, {{2, 1}, "job", 0, false}};
+  raw.stats = {Rec(1, 1, 39, 5), Rec(2, 1, 39, 7)};
+  raw.errors = {{{1, 1}, 39, 2, 3}};
+  std::map<WorkloadId, WorkloadStats> out;
+  auto freed = agg.Aggregate(raw, &out);
+  ASSERT_EQ(freed.size(), 1u);
+  EXPECT_EQ(freed[0], (ProcKey{1, 1}));
+  EXPECT_EQ((out[WorkloadId{"job", 0}].syscalls[39].calls), 12u);
+
+  // Next read: the kernel no longer has process 1; the live one grew.
+  RawSyscallData next;
+  next.procs = {{{2, 1}, "job", 0, false}};
+  next.stats = {Rec(2, 1, 39, 8)};
+  std::map<WorkloadId, WorkloadStats> out2;
+  EXPECT_TRUE(agg.Aggregate(next, &out2).empty());
+  EXPECT_EQ((out2[WorkloadId{"job", 0}].syscalls[39].calls), 13u);
+  EXPECT_EQ((out2[WorkloadId{"job", 0}].syscalls[39].errnos[2]), 3u);
+}
+
+TEST(Aggregator, ExecStartsANewIncarnationWithItsOwnComm) {
+  SyscallAggregator agg({});
+  RawSyscallData raw;
+  // Same tgid: the shell child before exec, then `true` after it.
+  raw.procs = {{{9, 1}, "bash", 0, true}, {{9, 2}, "true", 0, false}};
+  raw.stats = {Rec(9, 1, 56, 1), Rec(9, 2, 231, 1)};
+  std::map<WorkloadId, WorkloadStats> out;
+  agg.Aggregate(raw, &out);
+  EXPECT_EQ((out[WorkloadId{"bash", 0}].syscalls[56].calls), 1u);
+  EXPECT_EQ((out[WorkloadId{"true", 0}].syscalls[231].calls), 1u);
+  EXPECT_EQ((out[WorkloadId{"true", 0}].syscalls.count(56)), 0u);
+}
+
+TEST(Aggregator, PidLabelledSeriesEndOneExportAfterExit) {
+  SyscallAggregator agg({.pid_labels = true});
+  RawSyscallData raw;
+  raw.procs = {{{7, 1}, "x", 0, true}};
+  raw.stats = {Rec(7, 1, 39, 2)};
+  std::map<WorkloadId, WorkloadStats> out;
+  agg.Aggregate(raw, &out);
+  EXPECT_EQ((out[WorkloadId{"x", 7}].syscalls[39].calls), 2u);
+  std::map<WorkloadId, WorkloadStats> out2;
+  agg.Aggregate({}, &out2);
+  EXPECT_TRUE(out2.empty());
+}
+
+TEST(Aggregator, StatsWithoutProcessRecordAreKeptAsUnknown) {
+  SyscallAggregator agg({});
+  RawSyscallData raw;
+  raw.stats = {Rec(3, 1, 0, 4)};
+  std::map<WorkloadId, WorkloadStats> out;
+  agg.Aggregate(raw, &out);
+  EXPECT_EQ((out[WorkloadId{"[unknown]", 0}].syscalls[0].calls), 4u);
+}
+
+}  // namespace
+}  // namespace redline
