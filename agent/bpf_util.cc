@@ -1,6 +1,7 @@
 #include "agent/bpf_util.h"
 
 #include <bpf/bpf.h>
+#include <bpf/btf.h>
 #include <bpf/libbpf.h>
 
 #include <cerrno>
@@ -62,6 +63,33 @@ absl::Status LibbpfError(int err, absl::string_view what) {
     default:
       return absl::InternalError(base);
   }
+}
+
+std::vector<ProgramStatus> DisableMissingTracepoints(bpf_object* obj,
+                                                     absl::string_view prefix) {
+  std::vector<ProgramStatus> out;
+  // Parsed per call and freed: several MiB we need only while loading.
+  std::unique_ptr<btf, void (*)(btf*)> vmlinux(btf__load_vmlinux_btf(),
+                                               btf__free);
+  if (libbpf_get_error(vmlinux.get()) != 0) {
+    vmlinux.release();
+    return out;  // the load reports the missing BTF
+  }
+  bpf_program* prog;
+  bpf_object__for_each_program(prog, obj) {
+    absl::string_view sec = bpf_program__section_name(prog);
+    if (!absl::ConsumePrefix(&sec, "tp_btf/")) continue;
+    // A tracepoint exists for BPF iff vmlinux has btf_trace_<name>.
+    std::string type = absl::StrCat("btf_trace_", sec);
+    if (btf__find_by_name_kind(vmlinux.get(), type.c_str(),
+                               BTF_KIND_TYPEDEF) >= 0) {
+      continue;
+    }
+    bpf_program__set_autoload(prog, false);
+    out.push_back({absl::StrCat(prefix, "/", bpf_program__name(prog)), false,
+                   absl::StrCat("tracepoint ", sec, " not in this kernel")});
+  }
+  return out;
 }
 
 void LinkDeleter::operator()(bpf_link* l) const { bpf_link__destroy(l); }

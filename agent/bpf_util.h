@@ -6,12 +6,16 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <vector>
 #include "absl/strings/string_view.h"
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 
+#include "agent/model.h"
+
 struct bpf_link;
+struct bpf_object;
 struct bpf_program;
 struct bpf_map;
 
@@ -36,6 +40,13 @@ struct SkelDeleter {
 };
 template <typename Skel, void (*Destroy)(Skel*)>
 using SkelPtr = std::unique_ptr<Skel, SkelDeleter<Skel, Destroy>>;
+
+// Before load: turns autoload off for every tp_btf program whose tracepoint
+// this kernel does not have, so the rest of the object still loads, and
+// returns their statuses (attached=false, with the reason). `prefix` names
+// the concern, e.g. "syscalls".
+std::vector<ProgramStatus> DisableMissingTracepoints(bpf_object* obj,
+                                                     absl::string_view prefix);
 
 // Attaches a tp_btf/raw_tp program to its tracepoint.
 absl::Status AttachProgram(bpf_program* prog, LinkPtr* out);

@@ -75,6 +75,8 @@ const std::map<std::string, FlagDef>& Defs() {
        {false, U32(&Options::max_syscall_entries, 64, 1u << 22)}},
       {"max-errno-entries",
        {false, U32(&Options::max_errno_entries, 64, 1u << 22)}},
+      {"max-series-per-family",
+       {false, U32(&Options::max_series_per_family, 10, 1u << 22)}},
   };
   return *defs;
 }
@@ -148,9 +150,11 @@ std::string UsageText() {
       "  --refresh-interval=SEC    background map read and cleanup (default "
       "10)\n"
       "  --max-processes=N         kernel map size for processes (default "
-      "8192)\n"
-      "  --max-syscall-entries=N   (process, syscall) pairs (default 16384)\n"
-      "  --max-errno-entries=N     (process, syscall, errno) (default 4096)\n"
+      "32768)\n"
+      "  --max-syscall-entries=N   (process, syscall) pairs (default 65536)\n"
+      "  --max-errno-entries=N     (process, syscall, errno) (default 16384)\n"
+      "  --max-series-per-family=N label sets per metric family before the\n"
+      "                            smallest fold into [other] (default 2000)\n"
       "  --btf=PATH                kernel BTF for check (default "
       "/sys/kernel/btf/vmlinux)\n"
       "  --help, --version\n");

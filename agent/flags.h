@@ -21,9 +21,10 @@ struct Options {
   std::string btf = "/sys/kernel/btf/vmlinux";
   bool pid_labels = false;
   uint32_t refresh_interval_s = 10;
-  uint32_t max_processes = 8192;
-  uint32_t max_syscall_entries = 16384;
-  uint32_t max_errno_entries = 4096;
+  uint32_t max_processes = 32768;
+  uint32_t max_syscall_entries = 65536;
+  uint32_t max_errno_entries = 16384;
+  uint32_t max_series_per_family = 2000;
 };
 
 // Parses argv (without argv[0]). Errors are one line, ready for stderr.

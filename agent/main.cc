@@ -1,8 +1,11 @@
 // redline: eBPF host observability agent.
+#include <malloc.h>
 #include <signal.h>
 
 #include <cstdio>
+#include <map>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -15,6 +18,7 @@
 #include "agent/snapshot_metrics.h"
 #include "agent/store.h"
 #include "agent/syscalls_probe.h"
+#include "exporters/cardinality_governor.h"
 #include "exporters/exposer.h"
 #include "exporters/registry.h"
 #include "redline_version.h"
@@ -30,15 +34,45 @@ int Fail(absl::string_view msg) {
   return kExitUsage;
 }
 
+// Per-workload families, bounded by the cardinality governor.
 class SnapshotCollector : public prom::Collectable {
  public:
-  explicit SnapshotCollector(Store* store) : store_(store) {}
+  SnapshotCollector(Store* store, size_t max_series)
+      : store_(store), workloads_(max_series), governor_(max_series) {}
   std::vector<prom::MetricFamily> Collect() const override {
-    return SnapshotToFamilies(*store_->GetFresh());
+    std::shared_ptr<const Snapshot> snap = store_->GetFresh();
+    std::lock_guard<std::mutex> l(mu_);
+    std::vector<prom::MetricFamily> fams =
+        SnapshotToFamilies(*snap, &workloads_);
+    // Families bounded on model keys report their folds here; the generic
+    // governor bounds everything else.
+    for (prom::MetricFamily& f : fams) {
+      if (f.name == "redline_syscalls_total" ||
+          f.name == "redline_syscall_duration_seconds") {
+        folded_[f.name] = workloads_.folded_calls_total();
+      } else if (f.name == "redline_syscall_errors_total") {
+        folded_[f.name] = workloads_.folded_errors_total();
+      } else {
+        governor_.Apply(&f);
+      }
+    }
+    prom::MetricFamily folded = governor_.FoldedFamily();
+    for (const auto& [name, n] : folded_) {
+      prom::ClientMetric m;
+      m.label = {{"family", name}};
+      m.counter.value = static_cast<double>(n);
+      folded.metric.push_back(std::move(m));
+    }
+    fams.push_back(std::move(folded));
+    return fams;
   }
 
  private:
   Store* store_;
+  mutable std::mutex mu_;
+  mutable WorkloadGovernor workloads_;
+  mutable prom::CardinalityGovernor governor_;
+  mutable std::map<std::string, uint64_t> folded_;
 };
 
 int Run(const Options& opts) {
@@ -73,7 +107,8 @@ int Run(const Options& opts) {
       .Add({}, std::vector<double>{0.001, 0.0025, 0.005, 0.01, 0.025, 0.05,
                                    0.1, 0.25, 0.5, 1});
   auto self = std::make_shared<SelfCollector>();
-  auto snap = std::make_shared<SnapshotCollector>(&store);
+  auto snap =
+      std::make_shared<SnapshotCollector>(&store, opts.max_series_per_family);
   registry->Register(self);
   registry->Register(snap);
 
@@ -95,6 +130,9 @@ int Run(const Options& opts) {
     if (sig == SIGINT || sig == SIGTERM) break;
     if (sig == SIGHUP) Log(LogLevel::kInfo, "SIGHUP: nothing to reload yet");
     store.Refresh();
+    // Give back what a burst of scrapes left free, at most once per refresh
+    // (trimming after every scrape would re-fault the same pages each time).
+    malloc_trim(0);
   }
   // Detach first: the host stops paying for tracing immediately.
   (*probe)->Detach();
@@ -104,6 +142,12 @@ int Run(const Options& opts) {
 }
 
 int Main(int argc, char** argv) {
+  // Memory follows the live set, not the largest scrape so far: one arena
+  // (glibc would keep freed scrape buffers in one per HTTP thread), and
+  // multi-MB buffers (the exposition text, map read batches) mmapped, so
+  // they go back to the kernel when freed. See also malloc_trim in Run.
+  mallopt(M_ARENA_MAX, 1);
+  mallopt(M_MMAP_THRESHOLD, 1 << 20);
   std::vector<std::string> args(argv + 1, argv + argc);
   auto opts = ParseFlags(args);
   if (!opts.ok()) {

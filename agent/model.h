@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <map>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "agent/histogram.h"
@@ -30,6 +31,10 @@ struct WorkloadId {
   std::string comm;
   uint32_t pid = 0;
   auto operator<=>(const WorkloadId&) const = default;
+  template <typename H>
+  friend H AbslHashValue(H h, const WorkloadId& w) {
+    return H::combine(std::move(h), w.comm, w.pid);
+  }
 };
 
 struct WorkloadStats {
@@ -55,6 +60,7 @@ struct Snapshot {
   std::vector<ProgramStatus> programs;
   std::vector<MapStatus> maps;
   uint64_t live_processes = 0;
+  double read_seconds = 0;  // time to read and fold the kernel maps
 };
 
 }  // namespace redline

@@ -18,9 +18,28 @@ std::vector<Label> WorkloadLabels(const WorkloadId& id) {
   return l;
 }
 
+SyscallSeriesView UnfoldedView(const Snapshot& snap) {
+  SyscallSeriesView v;
+  for (const auto& [id, ws] : snap.workloads) {
+    for (const auto& [nr, s] : ws.syscalls) {
+      v.calls.emplace_back(SyscallSeriesKey{id, nr, 0}, s);
+      v.calls.back().second.errnos.clear();
+      for (const auto& [err, n] : s.errnos) {
+        v.errors.emplace_back(SyscallSeriesKey{id, nr, err}, n);
+      }
+    }
+  }
+  return v;
+}
+
+std::string SyscallLabel(uint32_t nr) {
+  return nr == kOtherSyscall ? "[other]" : SyscallName(nr);
+}
+
 }  // namespace
 
-std::vector<MetricFamily> SnapshotToFamilies(const Snapshot& snap) {
+std::vector<MetricFamily> SnapshotToFamilies(const Snapshot& snap,
+                                             WorkloadGovernor* gov) {
   MetricFamily calls{"redline_syscalls_total",
                      "System calls completed, per process name and syscall.",
                      MetricType::kCounter, {}};
@@ -33,29 +52,31 @@ std::vector<MetricFamily> SnapshotToFamilies(const Snapshot& snap) {
                    "log2 nanosecond slots.",
                    MetricType::kHistogram, {}};
 
-  for (const auto& [id, ws] : snap.workloads) {
-    const std::vector<Label> base = WorkloadLabels(id);
-    for (const auto& [nr, s] : ws.syscalls) {
-      std::vector<Label> l = base;
-      l.push_back({"syscall", SyscallName(nr)});
-      ClientMetric c;
-      c.label = l;
-      c.counter.value = static_cast<double>(s.calls);
-      calls.metric.push_back(c);
-
-      ClientMetric h;
-      h.label = l;
-      h.histogram = ToPromHistogram(s.hist, s.sum_ns);
-      dur.metric.push_back(std::move(h));
-
-      for (const auto& [err, n] : s.errnos) {
-        ClientMetric e;
-        e.label = l;
-        e.label.push_back({"errno", ErrnoName(err)});
-        e.counter.value = static_cast<double>(n);
-        errors.metric.push_back(std::move(e));
-      }
-    }
+  const SyscallSeriesView view =
+      gov != nullptr ? gov->Apply(snap.workloads) : UnfoldedView(snap);
+  calls.metric.reserve(view.calls.size());
+  dur.metric.reserve(view.calls.size());
+  for (const auto& [key, s] : view.calls) {
+    std::vector<Label> l = WorkloadLabels(key.id);
+    l.push_back({"syscall", SyscallLabel(key.nr)});
+    ClientMetric c;
+    c.label = l;
+    c.counter.value = static_cast<double>(s.calls);
+    calls.metric.push_back(std::move(c));
+    ClientMetric h;
+    h.label = std::move(l);
+    h.histogram = ToPromHistogram(s.hist, s.sum_ns);
+    dur.metric.push_back(std::move(h));
+  }
+  errors.metric.reserve(view.errors.size());
+  for (const auto& [key, n] : view.errors) {
+    ClientMetric e;
+    e.label = WorkloadLabels(key.id);
+    e.label.push_back({"syscall", SyscallLabel(key.nr)});
+    e.label.push_back(
+        {"errno", key.err == kOtherErrno ? "[other]" : ErrnoName(key.err)});
+    e.counter.value = static_cast<double>(n);
+    errors.metric.push_back(std::move(e));
   }
 
   MetricFamily attached{"redline_bpf_program_attached",

@@ -5,11 +5,15 @@
 #include <vector>
 
 #include "agent/model.h"
+#include "agent/workload_governor.h"
 #include "exporters/metric_family.h"
 
 namespace redline {
 
-std::vector<prom::MetricFamily> SnapshotToFamilies(const Snapshot& snap);
+// With a governor, the per-workload syscall families are bounded by its
+// budget; without one (nullptr) every series is exported.
+std::vector<prom::MetricFamily> SnapshotToFamilies(const Snapshot& snap,
+                                                   WorkloadGovernor* gov);
 
 }  // namespace redline
 

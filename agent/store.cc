@@ -33,21 +33,26 @@ void Store::RefreshLocked() {
   clock_gettime(CLOCK_REALTIME, &ts);
   snap->taken_unix_ns = ts.tv_sec * 1000000000LL + ts.tv_nsec;
   if (probe_ != nullptr) {
-    auto raw = probe_->Read();
-    if (!raw.ok()) {
+    const auto t0 = std::chrono::steady_clock::now();
+    auto res = probe_->ReadInto(&agg_, &snap->workloads);
+    const std::chrono::duration<double, std::milli> took =
+        std::chrono::steady_clock::now() - t0;
+    if (!res.ok()) {
       // Keep serving the previous counts rather than dropping to zero.
-      Log(LogLevel::kWarn, "refresh failed: ", raw.status().message());
+      Log(LogLevel::kWarn, "refresh failed: ", res.status().message());
       return;
     }
-    std::vector<ProcKey> freed = agg_.Aggregate(*raw, &snap->workloads);
-    probe_->Free(freed, *raw);
-    snap->live_processes = raw->procs.size() - freed.size();
+    snap->live_processes = res->live_processes;
+    snap->read_seconds = took.count() / 1e3;
+    Log(LogLevel::kDebug, "map read ", took.count(), " ms: ", res->procs,
+        " processes, ", res->stats_entries, " syscall entries, ",
+        res->errno_entries, " errno entries");
     snap->programs = probe_->programs();
     snap->maps = probe_->maps();
     for (MapStatus& m : snap->maps) {
-      if (m.name == "sys_stats") m.entries = raw->stats.size();
-      if (m.name == "sys_errors") m.entries = raw->errors.size();
-      if (m.name == "procs") m.entries = raw->procs.size();
+      if (m.name == "sys_stats") m.entries = res->stats_entries;
+      if (m.name == "sys_errors") m.entries = res->errno_entries;
+      if (m.name == "procs") m.entries = res->procs;
     }
   }
   snap_ = std::move(snap);

@@ -1,6 +1,7 @@
 #include "agent/syscall_aggregator.h"
 
 #include <algorithm>
+#include <utility>
 
 namespace redline {
 
@@ -12,53 +13,85 @@ void SyscallStats::Add(const SyscallStats& o) {
   for (const auto& [err, n] : o.errnos) errnos[err] += n;
 }
 
-WorkloadId SyscallAggregator::IdFor(const ProcRecord* p, uint32_t tgid) const {
-  WorkloadId id;
-  // A stats record without its process record means the process map was
-  // full when it started; keep its counts, under an explicit name.
-  id.comm = p != nullptr ? p->comm : "[unknown]";
-  if (opts_.pid_labels) id.pid = tgid;
-  return id;
-}
-
-std::vector<ProcKey> SyscallAggregator::Aggregate(
-    const RawSyscallData& raw, std::map<WorkloadId, WorkloadStats>* out) {
+void SyscallAggregator::Begin(const std::vector<ProcRecord>& procs) {
   // Series of pid-labelled incarnations exported last time end now.
   for (const WorkloadId& id : expire_after_export_) retired_.erase(id);
   expire_after_export_.clear();
+  procs_.clear();
+  live_.clear();
+  fresh_.clear();
+  procs_.reserve(procs.size());
 
-  std::map<ProcKey, const ProcRecord*> procs;
-  for (const ProcRecord& p : raw.procs) procs[p.key] = &p;
-
-  std::map<WorkloadId, WorkloadStats> fresh;  // this read's exited procs
-  auto target_for = [&](const ProcKey& k) -> WorkloadStats& {
-    auto it = procs.find(k);
-    const ProcRecord* p = it == procs.end() ? nullptr : it->second;
-    WorkloadId id = IdFor(p, k.tgid);
-    return (p != nullptr && p->exited) ? fresh[id] : (*out)[id];
-  };
-
-  for (const SyscallRecord& r : raw.stats) {
-    target_for(r.proc).syscalls[r.nr].Add(r.stats);
+  std::map<ProcKey, std::string> pins;
+  for (const ProcRecord& p : procs) {
+    auto it = pinned_comm_.find(p.key);
+    WorkloadId id;
+    id.comm = it != pinned_comm_.end() ? it->second : p.comm;
+    if (opts_.pid_labels) id.pid = p.key.tgid;
+    Proc& proc = procs_[p.key];
+    proc.exited = p.exited;
+    if (!p.exited) pins.emplace(p.key, id.comm);
+    proc.target = p.exited ? &fresh_[std::move(id)] : &live_[std::move(id)];
   }
-  for (const ErrnoRecord& e : raw.errors) {
-    target_for(e.proc).syscalls[e.nr].errnos[e.err] += e.count;
-  }
+  // Only incarnations still present keep a pin: memory follows live ones.
+  pinned_comm_ = std::move(pins);
+}
 
+SyscallAggregator::Proc* SyscallAggregator::Find(const ProcKey& k) {
+  auto it = procs_.find(k);
+  if (it != procs_.end()) return &it->second;
+  // A stats record without its process record means the process map was
+  // full when it started; keep its counts, under an explicit name.
+  WorkloadId id;
+  id.comm = "[unknown]";
+  if (opts_.pid_labels) id.pid = k.tgid;
+  Proc& p = procs_[k];
+  p.target = &live_[std::move(id)];
+  return &p;
+}
+
+bool SyscallAggregator::AddStats(const ProcKey& proc, uint32_t nr,
+                                 const SyscallStats& s) {
+  Proc* p = Find(proc);
+  p->target->syscalls[nr].Add(s);
+  return p->exited;
+}
+
+bool SyscallAggregator::AddErrno(const ErrnoRecord& e) {
+  Proc* p = Find(e.proc);
+  p->target->syscalls[e.nr].errnos[e.err] += e.count;
+  return p->exited;
+}
+
+std::vector<ProcKey> SyscallAggregator::Finish(
+    std::map<WorkloadId, WorkloadStats>* out) {
   std::vector<ProcKey> freed;
-  for (const ProcRecord& p : raw.procs) {
-    if (p.exited) freed.push_back(p.key);
+  for (const auto& [key, p] : procs_) {
+    if (p.exited) freed.push_back(key);
   }
-  for (auto& [id, ws] : fresh) {
+  std::sort(freed.begin(), freed.end());
+  for (auto& [id, ws] : fresh_) {
     WorkloadStats& r = retired_[id];
     for (const auto& [nr, s] : ws.syscalls) r.syscalls[nr].Add(s);
     if (opts_.pid_labels) expire_after_export_.push_back(id);
   }
+  *out = std::move(live_);
   for (const auto& [id, ws] : retired_) {
     WorkloadStats& o = (*out)[id];
     for (const auto& [nr, s] : ws.syscalls) o.syscalls[nr].Add(s);
   }
+  live_.clear();
+  fresh_.clear();
+  procs_.clear();
   return freed;
+}
+
+std::vector<ProcKey> SyscallAggregator::Aggregate(
+    const RawSyscallData& raw, std::map<WorkloadId, WorkloadStats>* out) {
+  Begin(raw.procs);
+  for (const SyscallRecord& r : raw.stats) AddStats(r.proc, r.nr, r.stats);
+  for (const ErrnoRecord& e : raw.errors) AddErrno(e);
+  return Finish(out);
 }
 
 }  // namespace redline

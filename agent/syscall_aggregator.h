@@ -1,14 +1,19 @@
 // Turns raw per-(process incarnation, syscall) kernel records into
 // per-workload totals that never go down, and decides which exited
 // incarnations can be freed from the kernel maps. No libbpf here.
+//
+// Records are folded as they are read (Begin, Add*, Finish), so a read of
+// tens of thousands of kernel entries never holds them all in memory.
 #ifndef REDLINE_AGENT_SYSCALL_AGGREGATOR_H_
 #define REDLINE_AGENT_SYSCALL_AGGREGATOR_H_
 
 #include <cstdint>
 #include <map>
 #include <string>
+#include <utility>
 #include <vector>
 
+#include "absl/container/flat_hash_map.h"
 #include "agent/model.h"
 
 namespace redline {
@@ -17,6 +22,10 @@ struct ProcKey {
   uint32_t tgid = 0;
   uint64_t gen = 0;
   auto operator<=>(const ProcKey&) const = default;
+  template <typename H>
+  friend H AbslHashValue(H h, const ProcKey& k) {
+    return H::combine(std::move(h), k.tgid, k.gen);
+  }
 };
 
 struct ProcRecord {
@@ -39,7 +48,7 @@ struct ErrnoRecord {
   uint64_t count = 0;
 };
 
-// One consistent read of the kernel maps.
+// One consistent read of the kernel maps (tests and small callers).
 struct RawSyscallData {
   std::vector<ProcRecord> procs;
   std::vector<SyscallRecord> stats;
@@ -54,18 +63,39 @@ class SyscallAggregator {
  public:
   explicit SyscallAggregator(AggregatorOptions opts) : opts_(opts) {}
 
-  // Folds `raw` into `out` (live plus retired totals) and returns the exited
+  // Starts a read. Every process record comes first, so that each stats
+  // record can be folded into its workload as soon as it is read.
+  void Begin(const std::vector<ProcRecord>& procs);
+  // Returns true if the record belongs to an exited incarnation (the caller
+  // deletes its kernel entry after Finish).
+  bool AddStats(const ProcKey& proc, uint32_t nr, const SyscallStats& s);
+  bool AddErrno(const ErrnoRecord& e);
+  // Writes live plus retired totals into `out` and returns the exited
   // incarnations whose final counts are now included: the caller deletes
   // them from the kernel maps, after which they count from retired totals.
+  std::vector<ProcKey> Finish(std::map<WorkloadId, WorkloadStats>* out);
+
+  // Begin + Add* + Finish over an in-memory read.
   std::vector<ProcKey> Aggregate(const RawSyscallData& raw,
                                  std::map<WorkloadId, WorkloadStats>* out);
 
   size_t retired_workloads() const { return retired_.size(); }
 
  private:
-  WorkloadId IdFor(const ProcRecord* p, uint32_t tgid) const;
+  struct Proc {
+    bool exited = false;
+    WorkloadStats* target = nullptr;  // in live_ or fresh_ (stable nodes)
+  };
+  Proc* Find(const ProcKey& k);
 
   AggregatorOptions opts_;
+  // Current read.
+  absl::flat_hash_map<ProcKey, Proc> procs_;
+  std::map<WorkloadId, WorkloadStats> live_;
+  std::map<WorkloadId, WorkloadStats> fresh_;  // exited in this read
+  // The name an incarnation had when first read: a later rename
+  // (prctl PR_SET_NAME) must not move its counts to another series.
+  std::map<ProcKey, std::string> pinned_comm_;
   // Totals of freed incarnations, by workload. With pid labels every
   // incarnation is its own workload, so its entry is dropped after being
   // exported once (the series ends); otherwise it lives as long as the agent.

@@ -5,7 +5,7 @@
 
 #include <cerrno>
 #include <cstring>
-#include <set>
+#include <algorithm>
 
 #include "absl/strings/str_cat.h"
 #include "agent/bpf_util.h"
@@ -46,6 +46,7 @@ struct SyscallsProbe::Impl {
   SkelPtr<syscalls_bpf, syscalls_bpf__destroy> skel;
   std::vector<std::pair<bpf_program*, LinkPtr>> links;
   SyscallsProbeOptions opts;
+  std::vector<ProgramStatus> missing;  // not loaded: no such tracepoint
 };
 
 SyscallsProbe::SyscallsProbe(std::unique_ptr<Impl> impl)
@@ -64,6 +65,7 @@ absl::StatusOr<std::unique_ptr<SyscallsProbe>> SyscallsProbe::Load(
   bpf_map__set_max_entries(s->maps.sys_errors, opts.max_errno_entries);
   bpf_map__set_max_entries(s->maps.procs, opts.max_processes);
   bpf_map__set_max_entries(s->maps.tgid_gen, opts.max_processes);
+  impl->missing = DisableMissingTracepoints(s->obj, "syscalls");
   if (int err = syscalls_bpf__load(s); err != 0) {
     return LibbpfError(err, "loading syscalls BPF programs");
   }
@@ -72,9 +74,17 @@ absl::StatusOr<std::unique_ptr<SyscallsProbe>> SyscallsProbe::Load(
 
 absl::Status SyscallsProbe::Attach() {
   absl::Status first;
-  programs_.clear();
+  programs_ = impl_->missing;
+  for (const ProgramStatus& p : programs_) {
+    // Only the rename hook is optional: without it names are those seen at
+    // a process's first syscall.
+    if (first.ok() && p.name != "syscalls/task_rename") {
+      first = absl::UnavailableError(absl::StrCat(p.name, ": ", p.reason));
+    }
+  }
   bpf_program* prog;
   bpf_object__for_each_program(prog, impl_->skel->obj) {
+    if (!bpf_program__autoload(prog)) continue;
     ProgramStatus st;
     st.name = absl::StrCat("syscalls/", bpf_program__name(prog));
     LinkPtr link;
@@ -101,67 +111,70 @@ void SyscallsProbe::Detach() {
   }
 }
 
-absl::StatusOr<RawSyscallData> SyscallsProbe::Read() const {
-  RawSyscallData raw;
+absl::StatusOr<ReadResult> SyscallsProbe::ReadInto(
+    SyscallAggregator* agg, std::map<WorkloadId, WorkloadStats>* out) {
+  ReadResult res;
   auto* m = &impl_->skel->maps;
-  const int ncpu = NumPossibleCpus();
 
   // Processes first: an incarnation that exits after this read is only
   // freed on a later read, after its last counts were seen.
+  std::vector<ProcRecord> procs;
   RETURN_IF_ERROR(ForEachEntry(m->procs, [&](const void* k, const void* v) {
                     const auto* pk = static_cast<const rl_proc_key*>(k);
                     const auto* pi = static_cast<const rl_proc_info*>(v);
-                    raw.procs.push_back({{pk->tgid, pk->gen},
-                                         CommOf(*pi),
-                                         pi->cgroup_id,
-                                         pi->exited != 0});
+                    procs.push_back({{pk->tgid, pk->gen},
+                                     CommOf(*pi),
+                                     pi->cgroup_id,
+                                     pi->exited != 0});
                   }).status());
-  RETURN_IF_ERROR(
+  res.procs = procs.size();
+  agg->Begin(procs);
+
+  // Entries of exited incarnations, deleted once their counts are folded.
+  std::vector<rl_sys_key> dead_stats;
+  std::vector<rl_err_key> dead_errors;
+  SyscallStats st;
+  absl::Status s =
       ForEachEntry(m->sys_stats, [&](const void* k, const void* v) {
         const auto* sk = static_cast<const rl_sys_key*>(k);
-        const auto* vals = static_cast<const rl_sys_val*>(v);
-        SyscallRecord r;
-        r.proc = {sk->tgid, sk->gen};
-        r.nr = sk->nr;
-        for (int c = 0; c < ncpu; ++c) {
-          const rl_sys_val& cv = vals[c];
-          r.stats.calls += cv.calls;
-          r.stats.errors += cv.errors;
-          r.stats.sum_ns += cv.sum_ns;
-          for (int i = 0; i < RL_HIST_SLOTS; ++i) r.stats.hist[i] += cv.hist[i];
+        const auto* val = static_cast<const rl_sys_val*>(v);
+        st.calls = val->calls;
+        st.errors = val->errors;
+        st.sum_ns = val->sum_ns;
+        std::copy(val->hist, val->hist + RL_HIST_SLOTS, st.hist.begin());
+        ++res.stats_entries;
+        if (agg->AddStats({sk->tgid, sk->gen}, sk->nr, st)) {
+          dead_stats.push_back(*sk);
         }
-        raw.stats.push_back(std::move(r));
-      }).status());
-  RETURN_IF_ERROR(
-      ForEachEntry(m->sys_errors, [&](const void* k, const void* v) {
-        const auto* ek = static_cast<const rl_err_key*>(k);
-        const auto* vals = static_cast<const uint64_t*>(v);
-        ErrnoRecord r{{ek->tgid, ek->gen}, ek->nr, ek->err, 0};
-        for (int c = 0; c < ncpu; ++c) r.count += vals[c];
-        raw.errors.push_back(r);
-      }).status());
-  return raw;
-}
+      }).status();
+  if (s.ok()) {
+    s = ForEachEntry(m->sys_errors, [&](const void* k, const void* v) {
+          const auto* ek = static_cast<const rl_err_key*>(k);
+          ErrnoRecord r{{ek->tgid, ek->gen}, ek->nr, ek->err,
+                        *static_cast<const uint64_t*>(v)};
+          ++res.errno_entries;
+          if (agg->AddErrno(r)) dead_errors.push_back(*ek);
+        }).status();
+  }
+  // Finish even after a failed read, so the aggregator is never left
+  // half-way; the caller keeps serving its previous snapshot.
+  std::map<WorkloadId, WorkloadStats> folded;
+  std::vector<ProcKey> freed = agg->Finish(&folded);
+  RETURN_IF_ERROR(s);
+  *out = std::move(folded);
 
-void SyscallsProbe::Free(const std::vector<ProcKey>& procs,
-                         const RawSyscallData& raw) {
-  if (procs.empty()) return;
-  std::set<ProcKey> dead(procs.begin(), procs.end());
-  auto* m = &impl_->skel->maps;
-  for (const SyscallRecord& r : raw.stats) {
-    if (!dead.count(r.proc)) continue;
-    rl_sys_key k{r.proc.tgid, r.nr, r.proc.gen};
+  for (const rl_sys_key& k : dead_stats) {
     bpf_map_delete_elem(bpf_map__fd(m->sys_stats), &k);
   }
-  for (const ErrnoRecord& r : raw.errors) {
-    if (!dead.count(r.proc)) continue;
-    rl_err_key k{r.proc.tgid, r.nr, r.proc.gen, r.err, 0};
+  for (const rl_err_key& k : dead_errors) {
     bpf_map_delete_elem(bpf_map__fd(m->sys_errors), &k);
   }
-  for (const ProcKey& p : procs) {
+  for (const ProcKey& p : freed) {
     rl_proc_key k{p.tgid, 0, p.gen};
     bpf_map_delete_elem(bpf_map__fd(m->procs), &k);
   }
+  res.live_processes = res.procs - freed.size();
+  return res;
 }
 
 std::vector<MapStatus> SyscallsProbe::maps() const {

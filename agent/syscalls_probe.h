@@ -3,6 +3,7 @@
 #define REDLINE_AGENT_SYSCALLS_PROBE_H_
 
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <vector>
 
@@ -14,9 +15,16 @@
 namespace redline {
 
 struct SyscallsProbeOptions {
-  uint32_t max_stats_entries = 16384;   // (process, syscall) pairs
-  uint32_t max_errno_entries = 4096;    // (process, syscall, errno) triples
-  uint32_t max_processes = 8192;        // live + not yet exported processes
+  uint32_t max_stats_entries = 65536;   // (process, syscall) pairs
+  uint32_t max_errno_entries = 16384;   // (process, syscall, errno) triples
+  uint32_t max_processes = 32768;       // live + not yet exported processes
+};
+
+struct ReadResult {
+  uint64_t procs = 0;          // process records read (live + exited)
+  uint64_t live_processes = 0;
+  uint64_t stats_entries = 0;
+  uint64_t errno_entries = 0;
 };
 
 class SyscallsProbe {
@@ -32,10 +40,11 @@ class SyscallsProbe {
   absl::Status Attach();
   void Detach();
 
-  // One read of all maps.
-  absl::StatusOr<RawSyscallData> Read() const;
-  // Frees the kernel state of exited incarnations (already exported).
-  void Free(const std::vector<ProcKey>& procs, const RawSyscallData& raw);
+  // One read of all maps folded by `agg` into `out`; then frees the
+  // kernel state of exited incarnations, whose counts are now retired in
+  // `agg`. On error `out` is untouched.
+  absl::StatusOr<ReadResult> ReadInto(SyscallAggregator* agg,
+                                      std::map<WorkloadId, WorkloadStats>* out);
 
   std::vector<ProgramStatus> programs() const { return programs_; }
   std::vector<MapStatus> maps() const;

@@ -27,27 +27,30 @@ struct {
 	__type(value, struct task_state);
 } task_states SEC(".maps");
 
-/* Hot-path counters: per-CPU, so threads of one process on different CPUs
- * never bounce a cache line. Not preallocated: memory follows live keys. */
+/* Hot-path counters, updated with atomic adds. Not per-CPU on purpose: a
+ * per-CPU value is allocated for every possible CPU, 344 bytes x 64 CPUs =
+ * 22 KiB per (process, syscall) on a large host; shared values cost one
+ * cache line bounce only when threads of one process make the same syscall
+ * on two CPUs at once. Not preallocated: memory follows live keys. */
 struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
+	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(map_flags, BPF_F_NO_PREALLOC);
-	__uint(max_entries, 16384);
+	__uint(max_entries, 65536);
 	__type(key, struct rl_sys_key);
 	__type(value, struct rl_sys_val);
 } sys_stats SEC(".maps");
 
 struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
+	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(map_flags, BPF_F_NO_PREALLOC);
-	__uint(max_entries, 4096);
+	__uint(max_entries, 16384);
 	__type(key, struct rl_err_key);
 	__type(value, __u64);
 } sys_errors SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 8192);
+	__uint(max_entries, 32768);
 	__type(key, struct rl_proc_key);
 	__type(value, struct rl_proc_info);
 } procs SEC(".maps");
@@ -55,7 +58,7 @@ struct {
 /* tgid -> current generation, for live processes only. */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 8192);
+	__uint(max_entries, 32768);
 	__type(key, __u32);
 	__type(value, __u64);
 } tgid_gen SEC(".maps");
@@ -75,7 +78,10 @@ static __u64 new_gen(struct task_struct *task, __u32 tgid)
 	struct rl_proc_key pk = { .tgid = tgid, .gen = bpf_ktime_get_ns() };
 	struct rl_proc_info info = {};
 
-	bpf_probe_read_kernel_str(info.comm, sizeof(info.comm), task->comm);
+	/* The process name is the group leader's: a thread may be named
+	 * "worker-3" (pthread_setname_np). */
+	bpf_probe_read_kernel_str(info.comm, sizeof(info.comm),
+				  task->group_leader->comm);
 	info.cgroup_id = bpf_get_current_cgroup_id();
 	if (bpf_map_update_elem(&procs, &pk, &info, BPF_NOEXIST)) {
 		RL_COUNT_DROP(drops, RL_MAP_PROCS);
@@ -143,10 +149,16 @@ static void count_errno(struct rl_sys_key *key, __u32 err)
 
 	cnt = bpf_map_lookup_elem(&sys_errors, &ek);
 	if (cnt) {
-		(*cnt)++;
+		__sync_fetch_and_add(cnt, 1);
 		return;
 	}
-	if (bpf_map_update_elem(&sys_errors, &ek, &one, BPF_NOEXIST))
+	if (!bpf_map_update_elem(&sys_errors, &ek, &one, BPF_NOEXIST))
+		return;
+	/* Another thread of the process inserted it first. */
+	cnt = bpf_map_lookup_elem(&sys_errors, &ek);
+	if (cnt)
+		__sync_fetch_and_add(cnt, 1);
+	else
 		RL_COUNT_DROP(drops, RL_MAP_SYS_ERRORS);
 }
 
@@ -184,11 +196,11 @@ int BPF_PROG(sys_exit, struct pt_regs *regs, long ret)
 		if (!v)
 			return 0;
 	}
-	v->calls++;
-	v->sum_ns += delta;
-	v->hist[rl_hist_slot(delta, RL_HIST_SLOTS)]++;
+	__sync_fetch_and_add(&v->calls, 1);
+	__sync_fetch_and_add(&v->sum_ns, delta);
+	__sync_fetch_and_add(&v->hist[rl_hist_slot(delta, RL_HIST_SLOTS)], 1);
 	if (ret < 0 && ret >= -RL_MAX_ERRNO) {
-		v->errors++;
+		__sync_fetch_and_add(&v->errors, 1);
 		count_errno(&key, (__u32)-ret);
 	}
 	return 0;
@@ -217,6 +229,33 @@ int BPF_PROG(sched_process_exec, struct task_struct *p, pid_t old_pid,
 	ts = bpf_task_storage_get(&task_states, p, 0, 0);
 	if (ts)
 		ts->gen = gen;
+	return 0;
+}
+
+/* prctl(PR_SET_NAME) and friends: daemons rename themselves right after
+ * start, usually after the first syscalls we saw. Keep the process record's
+ * name current; the agent pins the name an incarnation had when it first
+ * read it, so a late rename never moves counts between series. The event
+ * fires before the new name is copied (it carries it as an argument). */
+SEC("tp_btf/task_rename")
+int BPF_PROG(task_rename, struct task_struct *task, const char *comm)
+{
+	__u32 tgid = task->tgid;
+	struct rl_proc_info *info;
+	struct rl_proc_key pk;
+	__u64 *gen;
+
+	if (task->pid != task->tgid)
+		return 0;
+	gen = bpf_map_lookup_elem(&tgid_gen, &tgid);
+	if (!gen)
+		return 0;
+	pk.tgid = tgid;
+	pk.pad = 0;
+	pk.gen = *gen;
+	info = bpf_map_lookup_elem(&procs, &pk);
+	if (info)
+		bpf_probe_read_kernel_str(info->comm, sizeof(info->comm), comm);
 	return 0;
 }
 

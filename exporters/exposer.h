@@ -6,6 +6,7 @@
 #ifndef REDLINE_EXPORTERS_EXPOSER_H_
 #define REDLINE_EXPORTERS_EXPOSER_H_
 
+#include <atomic>
 #include <functional>
 #include <memory>
 #include <string>
@@ -55,6 +56,7 @@ class Exposer {
   std::thread thread_;
   std::function<void(double)> on_scrape_;
   int port_ = 0;
+  std::atomic<size_t> last_size_{0};  // bytes of the last /metrics body
 };
 
 }  // namespace redline::prom

@@ -73,39 +73,39 @@ const char* TypeName(MetricType t) {
   return "untyped";
 }
 
-void AppendLabels(const std::vector<Label>& labels, const char* extra_name,
-                  const std::string* extra_value, std::string& out) {
-  if (labels.empty() && extra_name == nullptr) return;
-  out += '{';
-  bool first = true;
+// The escaped `a="b",c="d"` body of a label set, without braces.
+std::string LabelBody(const std::vector<Label>& labels) {
+  std::string out;
   for (const Label& l : labels) {
-    if (!first) out += ',';
-    first = false;
+    if (!out.empty()) out += ',';
     out += l.name;
     out += "=\"";
     AppendEscaped(l.value, true, out);
     out += '"';
   }
-  if (extra_name != nullptr) {
-    if (!first) out += ',';
-    out += extra_name;
-    out += "=\"";
-    out += *extra_value;
-    out += '"';
-  }
-  out += '}';
+  return out;
 }
 
-void AppendSample(absl::string_view name, absl::string_view suffix,
-                  const std::vector<Label>& labels, const char* extra_name,
-                  const std::string* extra_value, absl::string_view value,
+// name+suffix{body[,le="..."]} — the label body is escaped once per series
+// and reused for every line of a histogram.
+void AppendSeries(absl::string_view name, absl::string_view suffix,
+                  absl::string_view body, absl::string_view le,
                   std::string& out) {
   out.append(name.data(), name.size());
   out.append(suffix.data(), suffix.size());
-  AppendLabels(labels, extra_name, extra_value, out);
-  out += ' ';
-  out.append(value.data(), value.size());
-  out += '\n';
+  if (body.empty() && le.empty()) {
+    out += ' ';
+    return;
+  }
+  out += '{';
+  out.append(body.data(), body.size());
+  if (!le.empty()) {
+    if (!body.empty()) out += ',';
+    out += "le=\"";
+    out.append(le.data(), le.size());
+    out += '"';
+  }
+  out += "} ";
 }
 
 }  // namespace
@@ -141,39 +141,49 @@ std::string FormatValue(double v) {
 }
 
 void SerializeText(const std::vector<MetricFamily>& families, std::string& out) {
+  // Formatted bucket bounds, reused while consecutive series share them.
+  std::vector<double> bounds;
+  std::vector<std::string> les;
   for (const MetricFamily& f : families) {
     if (f.metric.empty()) continue;
     absl::StrAppend(&out, "# HELP ", f.name, " ", EscapeHelp(f.help), "\n");
     absl::StrAppend(&out, "# TYPE ", f.name, " ", TypeName(f.type), "\n");
     for (const ClientMetric& m : f.metric) {
+      const std::string body = LabelBody(m.label);
       switch (f.type) {
         case MetricType::kCounter:
-          AppendSample(f.name, "", m.label, nullptr, nullptr,
-                       FormatValue(m.counter.value), out);
+          AppendSeries(f.name, "", body, "", out);
+          absl::StrAppend(&out, FormatValue(m.counter.value), "\n");
           break;
         case MetricType::kGauge:
         case MetricType::kUntyped:
-          AppendSample(f.name, "", m.label, nullptr, nullptr,
-                       FormatValue(m.gauge.value), out);
+          AppendSeries(f.name, "", body, "", out);
+          absl::StrAppend(&out, FormatValue(m.gauge.value), "\n");
           break;
         case MetricType::kHistogram: {
           const auto& h = m.histogram;
           bool wrote_inf = false;
-          for (const auto& b : h.bucket) {
-            const std::string le = FormatValue(b.upper_bound);
+          for (size_t i = 0; i < h.bucket.size(); ++i) {
+            const auto& b = h.bucket[i];
+            if (i >= bounds.size()) {
+              bounds.push_back(b.upper_bound);
+              les.push_back(FormatValue(b.upper_bound));
+            } else if (bounds[i] != b.upper_bound) {
+              bounds[i] = b.upper_bound;
+              les[i] = FormatValue(b.upper_bound);
+            }
             wrote_inf = wrote_inf || std::isinf(b.upper_bound);
-            AppendSample(f.name, "_bucket", m.label, "le", &le,
-                         absl::StrCat(b.cumulative_count), out);
+            AppendSeries(f.name, "_bucket", body, les[i], out);
+            absl::StrAppend(&out, b.cumulative_count, "\n");
           }
           if (!wrote_inf) {
-            static const std::string kInf = "+Inf";
-            AppendSample(f.name, "_bucket", m.label, "le", &kInf,
-                         absl::StrCat(h.sample_count), out);
+            AppendSeries(f.name, "_bucket", body, "+Inf", out);
+            absl::StrAppend(&out, h.sample_count, "\n");
           }
-          AppendSample(f.name, "_sum", m.label, nullptr, nullptr,
-                       FormatValue(h.sample_sum), out);
-          AppendSample(f.name, "_count", m.label, nullptr, nullptr,
-                       absl::StrCat(h.sample_count), out);
+          AppendSeries(f.name, "_sum", body, "", out);
+          absl::StrAppend(&out, FormatValue(h.sample_sum), "\n");
+          AppendSeries(f.name, "_count", body, "", out);
+          absl::StrAppend(&out, h.sample_count, "\n");
           break;
         }
       }

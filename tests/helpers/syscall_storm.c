@@ -1,26 +1,40 @@
 // Known syscall workload for integration tests and benchmarks.
 //
-// usage: rl_sysstorm GETPPID_CALLS OPENAT_FAILS [--wait]
+// usage: rl_sysstorm GETPPID_CALLS OPENAT_FAILS [--wait] [--comm NAME]
 // With --wait it prints its pid, waits for a line on stdin (so an observer
 // can attach), runs the workload, prints "done", and waits for stdin EOF
-// before exiting. The comm is the binary name, rl_sysstorm.
+// before exiting. The comm is the binary name, rl_sysstorm, unless --comm
+// renames it (benchmarks use distinct comms to create distinct series).
 #define _GNU_SOURCE
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
 int main(int argc, char** argv) {
   if (argc < 3) {
-    fprintf(stderr, "usage: %s GETPPID_CALLS OPENAT_FAILS [--wait]\n", argv[0]);
+    fprintf(stderr,
+            "usage: %s GETPPID_CALLS OPENAT_FAILS [--wait] [--comm NAME]\n",
+            argv[0]);
     return 2;
   }
   const long n = atol(argv[1]);
   const long m = atol(argv[2]);
-  const int wait = argc > 3 && strcmp(argv[3], "--wait") == 0;
+  int wait = 0;
+  for (int i = 3; i < argc; i++) {
+    if (strcmp(argv[i], "--wait") == 0) {
+      wait = 1;
+    } else if (strcmp(argv[i], "--comm") == 0 && i + 1 < argc) {
+      prctl(PR_SET_NAME, argv[++i], 0, 0, 0);
+    } else {
+      fprintf(stderr, "rl_sysstorm: unknown argument %s\n", argv[i]);
+      return 2;
+    }
+  }
   char line[64];
   if (wait) {
     printf("%d\n", getpid());

@@ -99,8 +99,8 @@ def main():
                      "redline_scrape_duration_seconds_count"):
             check(name in text, f"self metric {name} exported")
         attached = series(after, "redline_bpf_program_attached")
-        check(len(attached) == 4 and all(v == 1 for v in attached.values()),
-              f"all 4 programs attached: {attached}")
+        check(len(attached) == 5 and all(v == 1 for v in attached.values()),
+              f"all 5 programs attached: {attached}")
 
         # The helper exits: its counts survive, and its state is freed.
         helper.stdin.close()
@@ -114,6 +114,18 @@ def main():
         check(value(again, "redline_syscalls_total", comm=COMM,
                     syscall="getppid") == N_GETPPID,
               "counts stay after the exited process is freed (monotonic)")
+
+        # A process that renames itself (prctl PR_SET_NAME) right after
+        # start is counted under its new name, from its first syscall on.
+        subprocess.run([os.environ["RL_SYSSTORM"], "777", "0", "--comm",
+                        "rl_renamed"], check=True, capture_output=True)
+        renamed = agent.scrape()
+        got = value(renamed, "redline_syscalls_total", comm="rl_renamed",
+                    syscall="getppid")
+        check(got == 777, f"renamed process counted under its new comm ({got})")
+        check(value(renamed, "redline_syscalls_total", comm=COMM,
+                    syscall="getppid") == N_GETPPID,
+              "nothing of the renamed process leaks into its old name")
 
     # Unprivileged: both commands fail with a readable diagnosis.
     drop = ["setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups",

@@ -61,6 +61,31 @@ TEST(Aggregator, ExecStartsANewIncarnationWithItsOwnComm) {
   EXPECT_EQ((out[WorkloadId{"true", 0}].syscalls.count(56)), 0u);
 }
 
+TEST(Aggregator, RenameAfterFirstReadKeepsCountsInTheirSeries) {
+  SyscallAggregator agg({});
+  RawSyscallData raw;
+  raw.procs = {{{4, 1}, "java", 0, false}};
+  raw.stats = {Rec(4, 1, 0, 10)};
+  std::map<WorkloadId, WorkloadStats> out;
+  agg.Aggregate(raw, &out);
+  // The kernel record now carries the new name (prctl PR_SET_NAME).
+  raw.procs = {{{4, 1}, "GC Thread", 0, false}};
+  raw.stats = {Rec(4, 1, 0, 15)};
+  std::map<WorkloadId, WorkloadStats> out2;
+  agg.Aggregate(raw, &out2);
+  EXPECT_EQ((out2[WorkloadId{"java", 0}].syscalls[0].calls), 15u);
+  EXPECT_EQ(out2.count(WorkloadId{"GC Thread", 0}), 0u);
+  // It exits: its final counts stay under the pinned name.
+  raw.procs = {{{4, 1}, "GC Thread", 0, true}};
+  raw.stats = {Rec(4, 1, 0, 16)};
+  std::map<WorkloadId, WorkloadStats> out3;
+  EXPECT_EQ(agg.Aggregate(raw, &out3).size(), 1u);
+  EXPECT_EQ((out3[WorkloadId{"java", 0}].syscalls[0].calls), 16u);
+  std::map<WorkloadId, WorkloadStats> out4;
+  agg.Aggregate({}, &out4);
+  EXPECT_EQ((out4[WorkloadId{"java", 0}].syscalls[0].calls), 16u);
+}
+
 TEST(Aggregator, PidLabelledSeriesEndOneExportAfterExit) {
   SyscallAggregator agg({.pid_labels = true});
   RawSyscallData raw;

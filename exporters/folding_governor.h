@@ -1,0 +1,167 @@
+// The cardinality budget, generic over series key K and value V. Beyond
+// `budget` keys, the smallest contributors are folded into one [other]
+// value, such that:
+//  - while no series disappears, kept values plus [other] sum exactly to
+//    the unfolded total;
+//  - no exported value ever goes down: a series that leaves the budget ends
+//    (its total moves into [other], which only grows); a series admitted
+//    after being folded restarts from zero while what it had accumulated
+//    stays in [other] (a base remembered per admitted key); a folded series
+//    that disappears leaves its last value in [other].
+// Admission is sticky (no flapping between scrapes); a folded series
+// replaces an admitted one only when it is more than twice as large.
+//
+// Traits provides: void Add(V*, const V&), void Sub(V*, const V&),
+// bool IsZero(const V&), double Weight(const V&).
+#ifndef REDLINE_EXPORTERS_FOLDING_GOVERNOR_H_
+#define REDLINE_EXPORTERS_FOLDING_GOVERNOR_H_
+
+#include <algorithm>
+#include <cstdint>
+#include <optional>
+#include <utility>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
+#include "absl/hash/hash.h"
+
+namespace redline::prom {
+
+template <typename K, typename V, typename Traits>
+class FoldingGovernor {
+ public:
+  struct Result {
+    std::vector<std::pair<K, V>> kept;  // admitted, base subtracted
+    std::optional<V> other;
+    uint64_t newly_folded = 0;  // keys folded now that were not before
+  };
+
+  explicit FoldingGovernor(size_t budget, Traits traits = {})
+      : budget_(budget), traits_(std::move(traits)) {}
+
+  Result Apply(std::vector<std::pair<K, V>> entries);
+
+ private:
+  size_t budget_;
+  Traits traits_;
+  absl::flat_hash_map<K, V> admitted_;  // key -> base
+  struct Folded {
+    V last;              // value at the last Apply that folded it
+    uint64_t epoch = 0;  // that Apply
+  };
+  // Kept across calls and updated in place: no per-scrape rebuild.
+  absl::flat_hash_map<K, Folded> folded_;
+  uint64_t epoch_ = 0;
+  std::optional<V> gone_;  // what departed series left in [other]
+};
+
+template <typename K, typename V, typename Traits>
+typename FoldingGovernor<K, V, Traits>::Result
+FoldingGovernor<K, V, Traits>::Apply(std::vector<std::pair<K, V>> entries) {
+  Result res;
+  // Keys present now, by pointer into `entries` (no key copies).
+  struct PtrHash {
+    size_t operator()(const K* k) const { return absl::Hash<K>{}(*k); }
+  };
+  struct PtrEq {
+    bool operator()(const K* a, const K* b) const { return *a == *b; }
+  };
+  absl::flat_hash_set<const K*, PtrHash, PtrEq> index;
+  index.reserve(entries.size());
+  for (const auto& e : entries) index.insert(&e.first);
+
+  auto leave = [&](const V& v) {
+    if (traits_.IsZero(v)) return;
+    if (!gone_) {
+      gone_.emplace(v);
+    } else {
+      traits_.Add(&*gone_, v);
+    }
+  };
+  // Departed series free their place; what they put in [other] stays.
+  for (auto it = admitted_.begin(); it != admitted_.end();) {
+    if (index.contains(&it->first)) {
+      ++it;
+      continue;
+    }
+    leave(it->second);
+    admitted_.erase(it++);
+  }
+  for (const auto& [k, f] : folded_) {
+    if (!index.contains(&k)) leave(f.last);
+  }
+
+  std::vector<size_t> in_budget, candidates;
+  for (size_t i = 0; i < entries.size(); ++i) {
+    (admitted_.contains(entries[i].first) ? in_budget : candidates)
+        .push_back(i);
+  }
+  auto bigger = [&](size_t a, size_t b) {
+    const double wa = traits_.Weight(entries[a].second);
+    const double wb = traits_.Weight(entries[b].second);
+    return wa != wb ? wa > wb : a < b;
+  };
+  std::sort(candidates.begin(), candidates.end(), bigger);
+  std::sort(in_budget.begin(), in_budget.end(), bigger);
+  auto admit = [&](size_t i) {
+    auto f = folded_.find(entries[i].first);
+    // A formerly folded series keeps its past in [other].
+    admitted_.insert_or_assign(entries[i].first,
+                               f != folded_.end() ? entries[i].second : V{});
+    if (f != folded_.end()) folded_.erase(f);
+  };
+  size_t next = 0;
+  while (next < candidates.size() && admitted_.size() < budget_) {
+    admit(candidates[next++]);
+  }
+  while (next < candidates.size() && !in_budget.empty() &&
+         traits_.Weight(entries[candidates[next]].second) >
+             2 * traits_.Weight(entries[in_budget.back()].second)) {
+    admitted_.erase(entries[in_budget.back()].first);
+    in_budget.pop_back();
+    admit(candidates[next++]);
+  }
+
+  std::optional<V> other = gone_;
+  auto add_other = [&](const V& v) {
+    if (!other) {
+      other.emplace(v);
+    } else {
+      traits_.Add(&*other, v);
+    }
+  };
+  ++epoch_;
+  res.kept.reserve(std::min(entries.size(), budget_));
+  for (auto& [k, v] : entries) {
+    auto it = admitted_.find(k);
+    if (it == admitted_.end()) {
+      add_other(v);
+      auto [f, inserted] = folded_.try_emplace(std::move(k));
+      // New, or demoted from admitted (which erased it from folded_).
+      if (inserted) ++res.newly_folded;
+      f->second.last = std::move(v);
+      f->second.epoch = epoch_;
+      continue;
+    }
+    if (!traits_.IsZero(it->second)) {
+      add_other(it->second);
+      traits_.Sub(&v, it->second);
+    }
+    res.kept.emplace_back(std::move(k), std::move(v));
+  }
+  // Drop what is no longer folded (departed: already left in gone_).
+  for (auto it = folded_.begin(); it != folded_.end();) {
+    if (it->second.epoch != epoch_) {
+      folded_.erase(it++);
+    } else {
+      ++it;
+    }
+  }
+  res.other = std::move(other);
+  return res;
+}
+
+}  // namespace redline::prom
+
+#endif  // REDLINE_EXPORTERS_FOLDING_GOVERNOR_H_
