@@ -26,8 +26,8 @@ static_assert(offsetof(rl_proc_info, cgroup_id) == 16);
 static_assert(offsetof(rl_proc_info, exited) == 24);
 static_assert(sizeof(rl_sys_key) == 16);
 static_assert(offsetof(rl_sys_key, gen) == 8);
-static_assert(sizeof(rl_sys_val) == 8 * (3 + RL_HIST_SLOTS));
-static_assert(offsetof(rl_sys_val, hist) == 24);
+static_assert(sizeof(rl_sys_val) == 8 * (2 + RL_HIST_SLOTS));
+static_assert(offsetof(rl_sys_val, hist) == 16);
 static_assert(sizeof(rl_err_key) == 24);
 static_assert(offsetof(rl_err_key, err) == 16);
 
@@ -138,10 +138,11 @@ absl::StatusOr<ReadResult> SyscallsProbe::ReadInto(
       ForEachEntry(m->sys_stats, [&](const void* k, const void* v) {
         const auto* sk = static_cast<const rl_sys_key*>(k);
         const auto* val = static_cast<const rl_sys_val*>(v);
-        st.calls = val->calls;
         st.errors = val->errors;
         st.sum_ns = val->sum_ns;
         std::copy(val->hist, val->hist + RL_HIST_SLOTS, st.hist.begin());
+        st.calls = 0;
+        for (uint64_t n : val->hist) st.calls += n;
         ++res.stats_entries;
         if (agg->AddStats({sk->tgid, sk->gen}, sk->nr, st)) {
           dead_stats.push_back(*sk);

@@ -196,7 +196,6 @@ int BPF_PROG(sys_exit, struct pt_regs *regs, long ret)
 		if (!v)
 			return 0;
 	}
-	__sync_fetch_and_add(&v->calls, 1);
 	__sync_fetch_and_add(&v->sum_ns, delta);
 	__sync_fetch_and_add(&v->hist[rl_hist_slot(delta, RL_HIST_SLOTS)], 1);
 	if (ret < 0 && ret >= -RL_MAX_ERRNO) {

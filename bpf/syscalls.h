@@ -35,8 +35,8 @@ struct rl_sys_key {
 	__u64 gen;
 };
 
+/* calls = sum of hist: one atomic add fewer on every syscall. */
 struct rl_sys_val {
-	__u64 calls;
 	__u64 errors;
 	__u64 sum_ns;
 	__u64 hist[RL_HIST_SLOTS];

@@ -2,8 +2,10 @@
 """Benchmarks redline's syscall RED (issue 2 targets). Needs root and a build.
 
 1. Added cost per syscall: ns per getppid() over N calls (default 10M) with
-   no observer, with `redline run`, and with libbpf-tools `syscount -L`,
-   interleaved over R rounds in one run; medians are compared.
+   no observer, with the bare tp_btf pair (empty, and with only the two
+   bpf_ktime_get_ns calls any latency tool needs: the floor), with
+   `redline run`, and with libbpf-tools `syscount -L`, interleaved over R
+   rounds in one run; medians are compared.
    Target: redline adds at most half of what syscount -L adds.
 2. Agent footprint with 500 live processes: peak RSS (target < 30 MiB) and
    scrape latency (target < 20 ms), for a typical host (processes share 50
@@ -33,6 +35,20 @@ def storm(helper, calls, cpu):
     return float(out.split("ns_per_getppid=")[1])
 
 
+class Floor:
+    """The same tp_btf pair, empty or with only the two clock reads."""
+
+    def __init__(self, exe, mode):
+        self.proc = subprocess.Popen([exe, mode], stdout=subprocess.PIPE,
+                                     text=True)
+        if self.proc.stdout.readline().strip() != "attached":
+            sys.exit(f"floor bench ({mode}) failed to attach")
+
+    def stop(self):
+        self.proc.terminate()
+        self.proc.wait()
+
+
 class Syscount:
     def __init__(self):
         self.proc = subprocess.Popen(["syscount", "-L", "-i", "3600"],
@@ -47,10 +63,17 @@ class Syscount:
         self.proc.wait()
 
 
-def bench_overhead(helper, calls, rounds, cpu):
-    results = {"none": [], "redline": [], "syscount -L": []}
+def bench_overhead(helper, floor_exe, calls, rounds, cpu):
+    results = {"none": [], "empty pair": [], "pair+2 clocks": [],
+               "redline": [], "syscount -L": []}
     for r in range(rounds):
         results["none"].append(storm(helper, calls, cpu))
+        for key, mode in (("empty pair", "empty"), ("pair+2 clocks", "clock")):
+            fl = Floor(floor_exe, mode)
+            try:
+                results[key].append(storm(helper, calls, cpu))
+            finally:
+                fl.stop()
         with rltest.Agent():
             results["redline"].append(storm(helper, calls, cpu))
         sc = Syscount()
@@ -64,7 +87,10 @@ def bench_overhead(helper, calls, rounds, cpu):
     base = med["none"]
     print(f"\nns per getppid, median of {rounds} x {calls} calls (CPU {cpu}):")
     for k, v in med.items():
-        print(f"  {k:12s} {v:7.1f} ns   added {v - base:6.1f} ns")
+        print(f"  {k:14s} {v:7.1f} ns   added {v - base:6.1f} ns")
+    floor = (med["pair+2 clocks"] - base) / max(med["syscount -L"] - base, 1e-9)
+    print(f"  floor (tp_btf pair + 2 bpf_ktime_get_ns) / syscount -L added = "
+          f"{floor:.2f}: no latency tool can add less here")
     ratio = (med["redline"] - base) / max(med["syscount -L"] - base, 1e-9)
     verdict = "PASS" if ratio <= 0.5 else "FAIL"
     print(f"  redline added / syscount -L added = {ratio:.2f} "
@@ -138,7 +164,8 @@ def main():
                      "(scripts/test.sh or cmake --build build)")
     if shutil.which("syscount") is None:
         sys.exit("bench-syscalls: syscount missing: scripts/install-deps.sh")
-    ok = bench_overhead(helper, args.calls, args.rounds, args.cpu)
+    floor_exe = os.path.join(args.build, "tests", "redline_floor_bench")
+    ok = bench_overhead(helper, floor_exe, args.calls, args.rounds, args.cpu)
     for comms in (50, args.procs):
         ok = bench_footprint(helper, args.procs, comms) and ok
     pipeline = os.path.join(args.build, "tests", "redline_pipeline_bench")
