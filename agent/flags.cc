@@ -5,6 +5,7 @@
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 
 namespace redline {
 namespace {
@@ -75,6 +76,32 @@ const std::map<std::string, FlagDef>& Defs() {
        {false, U32(&Options::max_syscall_entries, 64, 1u << 22)}},
       {"max-errno-entries",
        {false, U32(&Options::max_errno_entries, 64, 1u << 22)}},
+      {"identity-labels",
+       {false,
+        [](Options& o, const std::string& v) -> absl::Status {
+          o.identity_labels.clear();
+          if (v == "none") return absl::OkStatus();
+          for (absl::string_view l : absl::StrSplit(v, ',')) {
+            if (l != "container_id" && l != "pod_uid" && l != "systemd_unit" &&
+                l != "kubernetes") {
+              return absl::InvalidArgumentError(absl::StrCat(
+                  "unknown label '", l,
+                  "' (want container_id, pod_uid, systemd_unit, kubernetes "
+                  "or none)"));
+            }
+            o.identity_labels.emplace_back(l);
+          }
+          return absl::OkStatus();
+        }}},
+      {"cgroup-root", {false, Str(&Options::cgroup_root)}},
+      {"kubelet-url", {false, Str(&Options::kubelet_url)}},
+      {"kubelet-token-file", {false, Str(&Options::kubelet_token_file)}},
+      {"kubelet-ca-file", {false, Str(&Options::kubelet_ca_file)}},
+      {"kubelet-insecure-skip-verify",
+       {true, [](Options& o, const std::string&) -> absl::Status {
+          o.kubelet_insecure_skip_verify = true;
+          return absl::OkStatus();
+        }}},
       {"max-series-per-family",
        {false, U32(&Options::max_series_per_family, 10, 1u << 22)}},
   };
@@ -155,6 +182,15 @@ std::string UsageText() {
       "  --max-errno-entries=N     (process, syscall, errno) (default 16384)\n"
       "  --max-series-per-family=N label sets per metric family before the\n"
       "                            smallest fold into [other] (default 2000)\n"
+      "  --identity-labels=LIST    container_id,pod_uid,systemd_unit,kubernetes\n"
+      "                            (default all) or none\n"
+      "  --cgroup-root=PATH        cgroup v2 mount (default: from mountinfo)\n"
+      "  --kubelet-url=URL         kubelet for pod names, e.g.\n"
+      "                            https://$HOST_IP:10250 (default in a pod:\n"
+      "                            https://$HOST_IP:10250 when HOST_IP is set)\n"
+      "  --kubelet-token-file=F    bearer token (default: service account)\n"
+      "  --kubelet-ca-file=F       CA for the kubelet (default: service account)\n"
+      "  --kubelet-insecure-skip-verify  do not verify the kubelet certificate\n"
       "  --btf=PATH                kernel BTF for check (default "
       "/sys/kernel/btf/vmlinux)\n"
       "  --help, --version\n");

@@ -25,6 +25,15 @@ struct Options {
   uint32_t max_syscall_entries = 65536;
   uint32_t max_errno_entries = 16384;
   uint32_t max_series_per_family = 2000;
+  // Identity labels: any of container_id, pod_uid, systemd_unit, kubernetes
+  // (namespace, pod, container, workload); "none" for comm only.
+  std::vector<std::string> identity_labels = {"container_id", "pod_uid",
+                                              "systemd_unit", "kubernetes"};
+  std::string cgroup_root;  // empty: found in /proc/self/mountinfo
+  std::string kubelet_url;  // empty: in-cluster default when a token exists
+  std::string kubelet_token_file;
+  std::string kubelet_ca_file;
+  bool kubelet_insecure_skip_verify = false;
 };
 
 // Parses argv (without argv[0]). Errors are one line, ready for stderr.

@@ -2,7 +2,11 @@
 #include <malloc.h>
 #include <signal.h>
 
+#include <unistd.h>
+
+#include <algorithm>
 #include <cstdio>
+#include <cstdlib>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -13,6 +17,7 @@
 #include "agent/bpf_util.h"
 #include "agent/check.h"
 #include "agent/flags.h"
+#include "agent/host_identity.h"
 #include "agent/logging.h"
 #include "agent/self_metrics.h"
 #include "agent/snapshot_metrics.h"
@@ -75,6 +80,43 @@ class SnapshotCollector : public prom::Collectable {
   mutable std::map<std::string, uint64_t> folded_;
 };
 
+constexpr char kServiceAccount[] =
+    "/var/run/secrets/kubernetes.io/serviceaccount/";
+
+bool Exists(const std::string& path) { return access(path.c_str(), R_OK) == 0; }
+
+// Container/pod/unit labels from cgroup v2 paths, and Kubernetes names from
+// the kubelet when --kubelet-url is given or we run in a pod (service
+// account token present and HOST_IP set by the downward API).
+std::unique_ptr<HostIdentity> MakeIdentity(const Options& opts) {
+  if (opts.identity_labels.empty()) return nullptr;
+  std::unique_ptr<CgroupPaths> paths;
+  if (auto p = CgroupPaths::Open(opts.cgroup_root); p.ok()) {
+    paths = std::move(*p);
+    Log(LogLevel::kDebug, "cgroup v2 root: ", paths->mount());
+  } else {
+    Log(LogLevel::kWarn, p.status().message());
+  }
+  KubeletOptions k;
+  k.url = opts.kubelet_url;
+  k.token_file = opts.kubelet_token_file;
+  k.ca_file = opts.kubelet_ca_file;
+  k.insecure_skip_verify = opts.kubelet_insecure_skip_verify;
+  const std::string sa = kServiceAccount;
+  const char* host_ip = std::getenv("HOST_IP");
+  if (k.url.empty() && Exists(sa + "token") && host_ip != nullptr) {
+    k.url = absl::StrCat("https://", host_ip, ":10250");
+  }
+  if (k.token_file.empty() && Exists(sa + "token")) k.token_file = sa + "token";
+  if (k.ca_file.empty() && Exists(sa + "ca.crt")) k.ca_file = sa + "ca.crt";
+  std::unique_ptr<PodCache> pods;
+  if (!k.url.empty()) {
+    Log(LogLevel::kInfo, "Kubernetes names from ", k.url, "/pods");
+    pods = std::make_unique<PodCache>(std::move(k));
+  }
+  return std::make_unique<HostIdentity>(std::move(paths), std::move(pods));
+}
+
 int Run(const Options& opts) {
   auto addr = prom::ParseListenAddress(opts.listen);
   if (!addr.ok()) return Fail(addr.status().message());
@@ -99,7 +141,21 @@ int Run(const Options& opts) {
   for (const auto& p : (*probe)->programs()) any = any || p.attached;
   if (!any) return Fail(attached.message());
 
-  Store store(probe->get(), AggregatorOptions{opts.pid_labels});
+  std::unique_ptr<HostIdentity> identity = MakeIdentity(opts);
+  AggregatorOptions aopts;
+  aopts.pid_labels = opts.pid_labels;
+  aopts.resolver = identity.get();
+  for (const std::string& l : {"container_id", "pod_uid", "systemd_unit",
+                               "kubernetes"}) {
+    const bool on = std::find(opts.identity_labels.begin(),
+                              opts.identity_labels.end(),
+                              l) != opts.identity_labels.end();
+    if (l == "container_id") aopts.labels.container_id = on;
+    if (l == "pod_uid") aopts.labels.pod_uid = on;
+    if (l == "systemd_unit") aopts.labels.systemd_unit = on;
+    if (l == "kubernetes") aopts.labels.kubernetes = on;
+  }
+  Store store(probe->get(), aopts);
   auto registry = std::make_shared<prom::Registry>();
   auto& scrape_hist = registry
       ->AddHistogram("redline_scrape_duration_seconds",

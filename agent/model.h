@@ -26,14 +26,24 @@ struct SyscallStats {
   void Add(const SyscallStats& o);
 };
 
-// What a series is labelled with. pid is 0 unless --pid-labels is on.
+// What a series is labelled with. pid is 0 unless --pid-labels is on; an
+// empty identity field is an absent label (not an empty one).
 struct WorkloadId {
   std::string comm;
   uint32_t pid = 0;
+  std::string container_id;
+  std::string pod_uid;
+  std::string systemd_unit;
+  std::string namespace_name;  // Kubernetes names, from the kubelet
+  std::string pod;
+  std::string container;
+  std::string workload;
   auto operator<=>(const WorkloadId&) const = default;
   template <typename H>
   friend H AbslHashValue(H h, const WorkloadId& w) {
-    return H::combine(std::move(h), w.comm, w.pid);
+    return H::combine(std::move(h), w.comm, w.pid, w.container_id, w.pod_uid,
+                      w.systemd_unit, w.namespace_name, w.pod, w.container,
+                      w.workload);
   }
 };
 

@@ -12,9 +12,21 @@ using prom::Label;
 using prom::MetricFamily;
 using prom::MetricType;
 
+// comm first, then identity labels that are set: absent, not empty, when a
+// process has no container, pod or unit.
 std::vector<Label> WorkloadLabels(const WorkloadId& id) {
   std::vector<Label> l{{"comm", id.comm}};
   if (id.pid != 0) l.push_back({"pid", absl::StrCat(id.pid)});
+  auto add = [&l](const char* name, const std::string& v) {
+    if (!v.empty()) l.push_back({name, v});
+  };
+  add("namespace", id.namespace_name);
+  add("pod", id.pod);
+  add("container", id.container);
+  add("workload", id.workload);
+  add("pod_uid", id.pod_uid);
+  add("container_id", id.container_id);
+  add("systemd_unit", id.systemd_unit);
   return l;
 }
 

@@ -22,19 +22,48 @@ void SyscallAggregator::Begin(const std::vector<ProcRecord>& procs) {
   fresh_.clear();
   procs_.reserve(procs.size());
 
-  std::map<ProcKey, std::string> pins;
+  std::map<ProcKey, Pinned> pins;
   for (const ProcRecord& p : procs) {
-    auto it = pinned_comm_.find(p.key);
-    WorkloadId id;
-    id.comm = it != pinned_comm_.end() ? it->second : p.comm;
-    if (opts_.pid_labels) id.pid = p.key.tgid;
+    auto it = pinned_.find(p.key);
+    Pinned pin;
+    if (it != pinned_.end()) {
+      pin = std::move(it->second);
+    } else {
+      pin.comm = p.comm;
+    }
+    WorkloadId id = IdFor(p, &pin);
     Proc& proc = procs_[p.key];
     proc.exited = p.exited;
-    if (!p.exited) pins.emplace(p.key, id.comm);
+    if (!p.exited) pins.emplace(p.key, std::move(pin));
     proc.target = p.exited ? &fresh_[std::move(id)] : &live_[std::move(id)];
   }
   // Only incarnations still present keep a pin: memory follows live ones.
-  pinned_comm_ = std::move(pins);
+  pinned_ = std::move(pins);
+}
+
+WorkloadId SyscallAggregator::IdFor(const ProcRecord& p, Pinned* pin) {
+  WorkloadId id;
+  id.comm = pin->comm;
+  if (opts_.pid_labels) id.pid = p.key.tgid;
+  IdentityResolver* r = opts_.resolver;
+  if (r == nullptr) return id;
+  if (!pin->cgroup_resolved) {
+    // Unresolved (cgroup gone, or walk rate-limited): try again next read.
+    pin->cgroup_resolved = r->Cgroup(p.cgroup_id, &pin->cgroup);
+  }
+  const IdentityLabels& want = opts_.labels;
+  const CgroupIdentity& cg = pin->cgroup;
+  if (want.container_id) id.container_id = cg.container_id;
+  if (want.pod_uid) id.pod_uid = cg.pod_uid;
+  if (want.systemd_unit) id.systemd_unit = cg.systemd_unit;
+  PodNames names;
+  if (want.kubernetes && r->Pod(cg.pod_uid, cg.container_id, &names)) {
+    id.namespace_name = names.namespace_name;
+    id.pod = names.pod;
+    id.container = names.container;
+    id.workload = names.workload;
+  }
+  return id;
 }
 
 SyscallAggregator::Proc* SyscallAggregator::Find(const ProcKey& k) {

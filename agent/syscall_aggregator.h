@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
+#include "agent/identity.h"
 #include "agent/model.h"
 
 namespace redline {
@@ -55,8 +56,18 @@ struct RawSyscallData {
   std::vector<ErrnoRecord> errors;
 };
 
+// Which identity labels series carry (comm always).
+struct IdentityLabels {
+  bool container_id = true;
+  bool pod_uid = true;
+  bool systemd_unit = true;
+  bool kubernetes = true;  // namespace, pod, container, workload
+};
+
 struct AggregatorOptions {
   bool pid_labels = false;
+  IdentityLabels labels;
+  IdentityResolver* resolver = nullptr;  // null: comm (and pid) only
 };
 
 class SyscallAggregator {
@@ -93,9 +104,17 @@ class SyscallAggregator {
   absl::flat_hash_map<ProcKey, Proc> procs_;
   std::map<WorkloadId, WorkloadStats> live_;
   std::map<WorkloadId, WorkloadStats> fresh_;  // exited in this read
-  // The name an incarnation had when first read: a later rename
-  // (prctl PR_SET_NAME) must not move its counts to another series.
-  std::map<ProcKey, std::string> pinned_comm_;
+  // What an incarnation was when first read: a later rename (prctl
+  // PR_SET_NAME) or cgroup move must not move its counts to another series.
+  // Kubernetes names are looked up every read (the kubelet may learn a pod
+  // after we first see its processes).
+  struct Pinned {
+    std::string comm;
+    CgroupIdentity cgroup;
+    bool cgroup_resolved = false;
+  };
+  WorkloadId IdFor(const ProcRecord& p, Pinned* pin);
+  std::map<ProcKey, Pinned> pinned_;
   // Totals of freed incarnations, by workload. With pid labels every
   // incarnation is its own workload, so its entry is dropped after being
   // exported once (the series ends); otherwise it lives as long as the agent.

@@ -108,5 +108,98 @@ TEST(Aggregator, StatsWithoutProcessRecordAreKeptAsUnknown) {
   EXPECT_EQ((out[WorkloadId{"[unknown]", 0}].syscalls[0].calls), 4u);
 }
 
+
+class FakeResolver : public IdentityResolver {
+ public:
+  std::map<uint64_t, CgroupIdentity> cgroups;
+  std::map<std::string, PodNames> pods;
+  int cgroup_calls = 0;
+  bool Cgroup(uint64_t id, CgroupIdentity* out) override {
+    ++cgroup_calls;
+    auto it = cgroups.find(id);
+    if (it == cgroups.end()) return false;
+    *out = it->second;
+    return true;
+  }
+  bool Pod(const std::string& uid, const std::string&, PodNames* out) override {
+    auto it = pods.find(uid);
+    if (it == pods.end()) return false;
+    *out = it->second;
+    return true;
+  }
+};
+
+TEST(Aggregator, IdentityLabelsFromTheCgroupAndTheKubelet) {
+  FakeResolver r;
+  r.cgroups[10] = {"cid", "uid1", ""};
+  r.cgroups[20] = {"", "", "nginx.service"};
+  r.cgroups[30] = {};
+  SyscallAggregator agg({.resolver = &r});
+  RawSyscallData raw;
+  raw.procs = {{{1, 1}, "app", 10, false},
+               {{2, 1}, "nginx", 20, false},
+               {{3, 1}, "bash", 30, false}};
+  raw.stats = {Rec(1, 1, 0, 1), Rec(2, 1, 0, 2), Rec(3, 1, 0, 3)};
+  std::map<WorkloadId, WorkloadStats> out;
+  agg.Aggregate(raw, &out);
+  WorkloadId app{.comm = "app", .container_id = "cid", .pod_uid = "uid1"};
+  WorkloadId nginx{.comm = "nginx", .systemd_unit = "nginx.service"};
+  WorkloadId bash{.comm = "bash"};
+  EXPECT_EQ(out[app].syscalls[0].calls, 1u);
+  EXPECT_EQ(out[nginx].syscalls[0].calls, 2u);
+  EXPECT_EQ(out[bash].syscalls[0].calls, 3u);
+  EXPECT_EQ(out.size(), 3u);
+
+  // The kubelet learns the pod later: names appear on the next read.
+  r.pods["uid1"] = {"shop", "web-1", "nginx", "web"};
+  std::map<WorkloadId, WorkloadStats> out2;
+  agg.Aggregate(raw, &out2);
+  WorkloadId named = app;
+  named.namespace_name = "shop";
+  named.pod = "web-1";
+  named.container = "nginx";
+  named.workload = "web";
+  EXPECT_EQ(out2[named].syscalls[0].calls, 1u);
+  EXPECT_EQ(out2.count(app), 0u);
+}
+
+TEST(Aggregator, CgroupIdentityIsPinnedOnceResolved) {
+  FakeResolver r;
+  SyscallAggregator agg({.resolver = &r});
+  RawSyscallData raw;
+  raw.procs = {{{1, 1}, "app", 10, false}};
+  raw.stats = {Rec(1, 1, 0, 1)};
+  std::map<WorkloadId, WorkloadStats> out;
+  agg.Aggregate(raw, &out);  // unresolved: comm only, retried next time
+  EXPECT_EQ(out.count(WorkloadId{.comm = "app"}), 1u);
+  r.cgroups[10] = {"", "", "app.service"};
+  agg.Aggregate(raw, &out);
+  EXPECT_EQ(out.count(WorkloadId{.comm = "app", .systemd_unit = "app.service"}),
+            1u);
+  const int calls = r.cgroup_calls;
+  r.cgroups[10] = {"", "", "moved.service"};  // ignored: pinned
+  agg.Aggregate(raw, &out);
+  EXPECT_EQ(out.count(WorkloadId{.comm = "app", .systemd_unit = "app.service"}),
+            1u);
+  EXPECT_EQ(r.cgroup_calls, calls);  // no lookups once pinned
+}
+
+TEST(Aggregator, LabelsCanBeTurnedOff) {
+  FakeResolver r;
+  r.cgroups[10] = {"cid", "uid1", ""};
+  r.pods["uid1"] = {"shop", "web-1", "nginx", "web"};
+  AggregatorOptions o;
+  o.resolver = &r;
+  o.labels.container_id = false;
+  o.labels.kubernetes = false;
+  SyscallAggregator agg(o);
+  RawSyscallData raw;
+  raw.procs = {{{1, 1}, "app", 10, false}};
+  raw.stats = {Rec(1, 1, 0, 1)};
+  std::map<WorkloadId, WorkloadStats> out;
+  agg.Aggregate(raw, &out);
+  EXPECT_EQ(out.count(WorkloadId{.comm = "app", .pod_uid = "uid1"}), 1u);
+}
+
 }  // namespace
 }  // namespace redline
