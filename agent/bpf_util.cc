@@ -7,6 +7,7 @@
 #include <cerrno>
 #include <cstdarg>
 #include <cstdio>
+#include <algorithm>
 #include <cstring>
 #include <vector>
 
@@ -162,6 +163,33 @@ absl::StatusOr<uint64_t> ForEachEntry(
     prev = key.data();
   }
   return seen;
+}
+
+size_t DeleteKeys(const bpf_map* map, const void* keys, size_t count) {
+  const int fd = bpf_map__fd(map);
+  const size_t ksz = bpf_map__key_size(map);
+  const char* k = static_cast<const char*>(keys);
+  size_t deleted = 0, i = 0;
+  bool batch = true;
+  while (i < count) {
+    if (batch) {
+      __u32 n = static_cast<__u32>(std::min<size_t>(count - i, 4096));
+      LIBBPF_OPTS(bpf_map_batch_opts, opts);
+      int err = bpf_map_delete_batch(fd, k + i * ksz, &n, &opts);
+      deleted += n;
+      i += n;
+      if (err == 0) continue;
+      if (errno == ENOENT) {
+        ++i;  // the kernel stops at a key that is gone: skip it
+        continue;
+      }
+      batch = false;  // not supported here: key by key
+      continue;
+    }
+    if (bpf_map_delete_elem(fd, k + i * ksz) == 0) ++deleted;
+    ++i;
+  }
+  return deleted;
 }
 
 absl::StatusOr<uint64_t> SumPercpuU64(const bpf_map* map, uint32_t index) {

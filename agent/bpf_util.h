@@ -59,6 +59,11 @@ absl::StatusOr<uint64_t> ForEachEntry(
     const bpf_map* map,
     const std::function<void(const void* key, const void* value)>& fn);
 
+// Deletes `count` keys laid out contiguously: one syscall per batch where
+// the kernel supports it (a burst of exits frees thousands of entries).
+// Keys already gone are skipped. Returns how many were deleted.
+size_t DeleteKeys(const bpf_map* map, const void* keys, size_t count);
+
 // Sum of a per-CPU u64 array slot over all CPUs.
 absl::StatusOr<uint64_t> SumPercpuU64(const bpf_map* map, uint32_t index);
 

@@ -1,5 +1,7 @@
 #include "agent/syscalls_probe.h"
 
+#include <sys/syscall.h>
+
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
@@ -61,6 +63,8 @@ absl::StatusOr<std::unique_ptr<SyscallsProbe>> SyscallsProbe::Load(
   impl->skel.reset(syscalls_bpf__open());
   if (!impl->skel) return LibbpfError(-errno, "opening syscalls BPF object");
   auto* s = impl->skel.get();
+  s->rodata->nr_exit = SYS_exit;
+  s->rodata->nr_exit_group = SYS_exit_group;
   bpf_map__set_max_entries(s->maps.sys_stats, opts.max_stats_entries);
   bpf_map__set_max_entries(s->maps.sys_errors, opts.max_errno_entries);
   bpf_map__set_max_entries(s->maps.procs, opts.max_processes);
@@ -164,16 +168,12 @@ absl::StatusOr<ReadResult> SyscallsProbe::ReadInto(
   RETURN_IF_ERROR(s);
   *out = std::move(folded);
 
-  for (const rl_sys_key& k : dead_stats) {
-    bpf_map_delete_elem(bpf_map__fd(m->sys_stats), &k);
-  }
-  for (const rl_err_key& k : dead_errors) {
-    bpf_map_delete_elem(bpf_map__fd(m->sys_errors), &k);
-  }
-  for (const ProcKey& p : freed) {
-    rl_proc_key k{p.tgid, 0, p.gen};
-    bpf_map_delete_elem(bpf_map__fd(m->procs), &k);
-  }
+  DeleteKeys(m->sys_stats, dead_stats.data(), dead_stats.size());
+  DeleteKeys(m->sys_errors, dead_errors.data(), dead_errors.size());
+  std::vector<rl_proc_key> dead_procs;
+  dead_procs.reserve(freed.size());
+  for (const ProcKey& p : freed) dead_procs.push_back({p.tgid, 0, p.gen});
+  DeleteKeys(m->procs, dead_procs.data(), dead_procs.size());
   res.live_processes = res.procs - freed.size();
   return res;
 }

@@ -72,6 +72,11 @@ struct {
 
 static const struct rl_sys_val zero_val;
 
+/* This architecture's numbers of exit and exit_group, set by the agent
+ * before load (from <sys/syscall.h>): BPF has no arch headers. */
+const volatile long nr_exit = -1;
+const volatile long nr_exit_group = -1;
+
 /* Registers a new incarnation of task's process; returns its gen or 0. */
 static __u64 new_gen(struct task_struct *task, __u32 tgid)
 {
@@ -124,23 +129,6 @@ static void mark_exited(__u32 tgid, __u64 gen)
 		info->exited = 1;
 }
 
-SEC("tp_btf/sys_enter")
-int BPF_PROG(sys_enter, struct pt_regs *regs, long id)
-{
-	struct task_state *ts;
-
-	ts = bpf_task_storage_get(&task_states, bpf_get_current_task_btf(), 0,
-				  BPF_LOCAL_STORAGE_GET_F_CREATE);
-	if (!ts) {
-		RL_COUNT_DROP(drops, RL_MAP_INFLIGHT);
-		return 0;
-	}
-	ts->nr = (__u32)id;
-	ts->active = 1;
-	ts->start_ns = bpf_ktime_get_ns();
-	return 0;
-}
-
 static void count_errno(struct rl_sys_key *key, __u32 err)
 {
 	struct rl_err_key ek = { .tgid = key->tgid, .nr = key->nr,
@@ -162,27 +150,20 @@ static void count_errno(struct rl_sys_key *key, __u32 err)
 		RL_COUNT_DROP(drops, RL_MAP_SYS_ERRORS);
 }
 
-SEC("tp_btf/sys_exit")
-int BPF_PROG(sys_exit, struct pt_regs *regs, long ret)
+/* Folds one completed syscall into its (process, syscall) entry. */
+static __always_inline void account(struct task_struct *task,
+				    struct task_state *ts, __u32 nr,
+				    __u64 delta, long ret)
 {
-	struct task_struct *task = bpf_get_current_task_btf();
-	struct task_state *ts;
 	struct rl_sys_val *v;
 	struct rl_sys_key key;
-	__u64 delta;
 
-	ts = bpf_task_storage_get(&task_states, task, 0, 0);
-	if (!ts || !ts->active)
-		return 0;
-	ts->active = 0;
-	delta = bpf_ktime_get_ns() - ts->start_ns;
 	if (!ts->gen)
 		ts->gen = current_gen(task);
 	if (!ts->gen)
-		return 0;
-
+		return;
 	key.tgid = task->tgid;
-	key.nr = ts->nr;
+	key.nr = nr;
 	key.gen = ts->gen;
 	v = bpf_map_lookup_elem(&sys_stats, &key);
 	if (!v) {
@@ -190,11 +171,11 @@ int BPF_PROG(sys_exit, struct pt_regs *regs, long ret)
 					       BPF_NOEXIST);
 		if (err && err != -EEXIST) {
 			RL_COUNT_DROP(drops, RL_MAP_SYS_STATS);
-			return 0;
+			return;
 		}
 		v = bpf_map_lookup_elem(&sys_stats, &key);
 		if (!v)
-			return 0;
+			return;
 	}
 	__sync_fetch_and_add(&v->sum_ns, delta);
 	__sync_fetch_and_add(&v->hist[rl_hist_slot(delta, RL_HIST_SLOTS)], 1);
@@ -202,6 +183,46 @@ int BPF_PROG(sys_exit, struct pt_regs *regs, long ret)
 		__sync_fetch_and_add(&v->errors, 1);
 		count_errno(&key, (__u32)-ret);
 	}
+}
+
+SEC("tp_btf/sys_enter")
+int BPF_PROG(sys_enter, struct pt_regs *regs, long id)
+{
+	struct task_struct *task = bpf_get_current_task_btf();
+	struct task_state *ts;
+
+	ts = bpf_task_storage_get(&task_states, task, 0,
+				  BPF_LOCAL_STORAGE_GET_F_CREATE);
+	if (!ts) {
+		RL_COUNT_DROP(drops, RL_MAP_INFLIGHT);
+		return 0;
+	}
+	/* exit and exit_group never reach sys_exit: count them here, with
+	 * zero duration, so every process's last syscall is counted. */
+	if (id == nr_exit || id == nr_exit_group) {
+		ts->active = 0;
+		account(task, ts, (__u32)id, 0, 0);
+		return 0;
+	}
+	ts->nr = (__u32)id;
+	ts->active = 1;
+	ts->start_ns = bpf_ktime_get_ns();
+	return 0;
+}
+
+SEC("tp_btf/sys_exit")
+int BPF_PROG(sys_exit, struct pt_regs *regs, long ret)
+{
+	struct task_struct *task = bpf_get_current_task_btf();
+	struct task_state *ts;
+	__u64 delta;
+
+	ts = bpf_task_storage_get(&task_states, task, 0, 0);
+	if (!ts || !ts->active)
+		return 0;
+	ts->active = 0;
+	delta = bpf_ktime_get_ns() - ts->start_ns;
+	account(task, ts, ts->nr, delta, ret);
 	return 0;
 }
 
