@@ -60,6 +60,7 @@ struct ProgramStatus {
 struct MapStatus {
   std::string name;
   uint64_t drops = 0;    // updates lost because the map was full
+  uint64_t evictions = 0;  // live entries moved to the agent to make room
   uint64_t entries = 0;
   uint64_t capacity = 0;
 };

@@ -103,6 +103,11 @@ std::vector<MetricFamily> SnapshotToFamilies(const Snapshot& snap,
   MetricFamily drops{"redline_bpf_map_drops_total",
                      "Kernel map updates lost because the map was full.",
                      MetricType::kCounter, {}};
+  MetricFamily evictions{
+      "redline_bpf_map_evictions_total",
+      "Entries of live processes moved from a nearly full kernel map into "
+      "the agent's totals (counts are kept; the map makes room).",
+      MetricType::kCounter, {}};
   MetricFamily entries{"redline_bpf_map_entries",
                        "Entries in the kernel map at the last read.",
                        MetricType::kGauge, {}};
@@ -115,6 +120,8 @@ std::vector<MetricFamily> SnapshotToFamilies(const Snapshot& snap,
     d.counter.value = static_cast<double>(m.drops);
     drops.metric.push_back(d);
     if (m.name == "task_states") continue;  // not enumerable
+    d.counter.value = static_cast<double>(m.evictions);
+    evictions.metric.push_back(d);
     d.gauge.value = static_cast<double>(m.entries);
     entries.metric.push_back(d);
     d.gauge.value = static_cast<double>(m.capacity);
@@ -132,6 +139,7 @@ std::vector<MetricFamily> SnapshotToFamilies(const Snapshot& snap,
   out.push_back(std::move(dur));
   out.push_back(std::move(attached));
   out.push_back(std::move(drops));
+  out.push_back(std::move(evictions));
   out.push_back(std::move(entries));
   out.push_back(std::move(capacity));
   out.push_back(std::move(live));

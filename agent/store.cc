@@ -50,7 +50,10 @@ void Store::RefreshLocked() {
     snap->programs = probe_->programs();
     snap->maps = probe_->maps();
     for (MapStatus& m : snap->maps) {
-      if (m.name == "sys_stats") m.entries = res->stats_entries;
+      if (m.name == "sys_stats") {
+        m.entries = res->stats_entries;
+        m.evictions = probe_->spilled_total();
+      }
       if (m.name == "sys_errors") m.entries = res->errno_entries;
       if (m.name == "procs") m.entries = res->procs;
     }

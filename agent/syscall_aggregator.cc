@@ -35,7 +35,8 @@ void SyscallAggregator::Begin(const std::vector<ProcRecord>& procs) {
     Proc& proc = procs_[p.key];
     proc.exited = p.exited;
     if (!p.exited) pins.emplace(p.key, std::move(pin));
-    proc.target = p.exited ? &fresh_[std::move(id)] : &live_[std::move(id)];
+    proc.target = p.exited ? &fresh_[id] : &live_[id];
+    proc.id = std::move(id);
   }
   // Only incarnations still present keep a pin: memory follows live ones.
   pinned_ = std::move(pins);
@@ -75,7 +76,8 @@ SyscallAggregator::Proc* SyscallAggregator::Find(const ProcKey& k) {
   id.comm = "[unknown]";
   if (opts_.pid_labels) id.pid = k.tgid;
   Proc& p = procs_[k];
-  p.target = &live_[std::move(id)];
+  p.target = &live_[id];
+  p.id = std::move(id);
   return &p;
 }
 
@@ -111,8 +113,22 @@ std::vector<ProcKey> SyscallAggregator::Finish(
   }
   live_.clear();
   fresh_.clear();
-  procs_.clear();
+  // procs_ stays until the next Begin: Retire needs the workload ids (its
+  // target pointers are stale now and never used again).
   return freed;
+}
+
+void SyscallAggregator::Retire(const ProcKey& proc, uint32_t nr,
+                               const SyscallStats& s) {
+  auto it = procs_.find(proc);
+  WorkloadId id;
+  if (it != procs_.end()) {
+    id = it->second.id;
+  } else {
+    id.comm = "[unknown]";
+    if (opts_.pid_labels) id.pid = proc.tgid;
+  }
+  retired_[id].syscalls[nr].Add(s);
 }
 
 std::vector<ProcKey> SyscallAggregator::Aggregate(

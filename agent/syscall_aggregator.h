@@ -86,6 +86,12 @@ class SyscallAggregator {
   // them from the kernel maps, after which they count from retired totals.
   std::vector<ProcKey> Finish(std::map<WorkloadId, WorkloadStats>* out);
 
+  // After Finish: the kernel entry (proc, nr) of a live incarnation was
+  // removed to make room (its value read atomically with the delete). Its
+  // counts move to the retired totals of its workload; the kernel restarts
+  // the entry from zero, so exported totals continue without a step.
+  void Retire(const ProcKey& proc, uint32_t nr, const SyscallStats& s);
+
   // Begin + Add* + Finish over an in-memory read.
   std::vector<ProcKey> Aggregate(const RawSyscallData& raw,
                                  std::map<WorkloadId, WorkloadStats>* out);
@@ -96,6 +102,7 @@ class SyscallAggregator {
   struct Proc {
     bool exited = false;
     WorkloadStats* target = nullptr;  // in live_ or fresh_ (stable nodes)
+    WorkloadId id;
   };
   Proc* Find(const ProcKey& k);
 

@@ -137,6 +137,8 @@ absl::StatusOr<ReadResult> SyscallsProbe::ReadInto(
   // Entries of exited incarnations, deleted once their counts are folded.
   std::vector<rl_sys_key> dead_stats;
   std::vector<rl_err_key> dead_errors;
+  // Live entries by size, in case the map must make room (see Spill).
+  std::vector<std::pair<uint64_t, rl_sys_key>> live_stats;
   SyscallStats st;
   absl::Status s =
       ForEachEntry(m->sys_stats, [&](const void* k, const void* v) {
@@ -150,6 +152,8 @@ absl::StatusOr<ReadResult> SyscallsProbe::ReadInto(
         ++res.stats_entries;
         if (agg->AddStats({sk->tgid, sk->gen}, sk->nr, st)) {
           dead_stats.push_back(*sk);
+        } else {
+          live_stats.emplace_back(st.calls, *sk);
         }
       }).status();
   if (s.ok()) {
@@ -175,7 +179,45 @@ absl::StatusOr<ReadResult> SyscallsProbe::ReadInto(
   for (const ProcKey& p : freed) dead_procs.push_back({p.tgid, 0, p.gen});
   DeleteKeys(m->procs, dead_procs.data(), dead_procs.size());
   res.live_processes = res.procs - freed.size();
+  res.spilled = Spill(agg, &live_stats);
   return res;
+}
+
+// Exited processes are freed at every read. If live ones alone still fill
+// more than 90% of sys_stats, the smallest entries (typically start-up
+// syscalls a long-lived process made a few times) are read-and-deleted
+// atomically into the agent's totals, down to 75%: new (process, syscall)
+// pairs keep finding room, and no count is lost or counted twice.
+uint64_t SyscallsProbe::Spill(
+    SyscallAggregator* agg,
+    std::vector<std::pair<uint64_t, rl_sys_key>>* live) {
+  const uint64_t cap = bpf_map__max_entries(impl_->skel->maps.sys_stats);
+  if (live->size() * 10 <= cap * 9) return 0;
+  const size_t target = cap * 3 / 4;
+  const size_t n = live->size() - target;
+  std::partial_sort(live->begin(), live->begin() + n, live->end(),
+                    [](const auto& a, const auto& b) { return a.first < b.first; });
+  const int fd = bpf_map__fd(impl_->skel->maps.sys_stats);
+  uint64_t spilled = 0;
+  rl_sys_val v;
+  SyscallStats st;
+  for (size_t i = 0; i < n; ++i) {
+    const rl_sys_key& k = (*live)[i].second;
+    if (bpf_map_lookup_and_delete_elem(fd, &k, &v) != 0) continue;
+    st.errors = v.errors;
+    st.sum_ns = v.sum_ns;
+    st.calls = 0;
+    for (int j = 0; j < RL_HIST_SLOTS; ++j) {
+      st.hist[j] = v.hist[j];
+      st.calls += v.hist[j];
+    }
+    agg->Retire({k.tgid, k.gen}, k.nr, st);
+    ++spilled;
+  }
+  spilled_total_ += spilled;
+  Log(LogLevel::kDebug, "sys_stats over 90% full: moved ", spilled,
+      " live entries to the agent's totals");
+  return spilled;
 }
 
 std::vector<MapStatus> SyscallsProbe::maps() const {

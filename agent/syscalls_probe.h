@@ -5,12 +5,15 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <utility>
 #include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "agent/model.h"
 #include "agent/syscall_aggregator.h"
+
+struct rl_sys_key;
 
 namespace redline {
 
@@ -25,6 +28,7 @@ struct ReadResult {
   uint64_t live_processes = 0;
   uint64_t stats_entries = 0;
   uint64_t errno_entries = 0;
+  uint64_t spilled = 0;  // live entries moved to the agent to make room
 };
 
 class SyscallsProbe {
@@ -47,13 +51,17 @@ class SyscallsProbe {
                                       std::map<WorkloadId, WorkloadStats>* out);
 
   std::vector<ProgramStatus> programs() const { return programs_; }
+  uint64_t spilled_total() const { return spilled_total_; }
   std::vector<MapStatus> maps() const;
 
  private:
   struct Impl;
   explicit SyscallsProbe(std::unique_ptr<Impl> impl);
+  uint64_t Spill(SyscallAggregator* agg,
+                 std::vector<std::pair<uint64_t, rl_sys_key>>* live);
   std::unique_ptr<Impl> impl_;
   std::vector<ProgramStatus> programs_;
+  uint64_t spilled_total_ = 0;
 };
 
 }  // namespace redline

@@ -125,10 +125,51 @@ def cardinality():
         check(True, "no series went down between scrapes")
 
 
+def map_pressure():
+    """sys_stats sized for 256 entries, 60 live processes with ~30 syscalls
+    each: the agent moves the smallest live entries into its own totals so
+    new pairs find room, and counts stay exact."""
+    n, calls = 60, 100
+    with Agent("--refresh-interval=1", "--max-syscall-entries=256") as agent:
+        kids = []
+        try:
+            for _ in range(n):
+                p = subprocess.Popen(
+                    [os.environ["RL_SYSSTORM"], str(calls), "0", "--wait",
+                     "--comm", "rl_spill"],
+                    stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+                p.stdout.readline()
+                kids.append(p)
+            # Each read makes room (down to 75% full); between reads, a
+            # batch of 10 processes adds ~30 new (process, syscall) pairs.
+            for i in range(0, n, 10):
+                time.sleep(1.2)
+                for p in kids[i:i + 10]:
+                    p.stdin.write("go\n")
+                    p.stdin.flush()
+                    p.stdout.readline()
+            m1 = agent.scrape()
+            time.sleep(2.5)
+            m2 = agent.scrape()
+        finally:
+            for p in kids:
+                p.stdin.close()
+                p.wait()
+        ev = value(m2, "redline_bpf_map_evictions_total", map="sys_stats")
+        check(ev > 0, f"live entries were moved out of the full map ({ev:.0f})")
+        for m in (m1, m2):
+            got = value(m, "redline_syscalls_total", comm="rl_spill",
+                        syscall="getppid")
+            check(got == n * calls, f"getppid exact under map pressure ({got:.0f})")
+        entries = value(m2, "redline_bpf_map_entries", map="sys_stats")
+        check(entries <= 256, f"sys_stats within capacity ({entries:.0f})")
+
+
 def main():
     require_bpf()
     churn()
     cardinality()
+    map_pressure()
 
 
 if __name__ == "__main__":

@@ -86,6 +86,21 @@ TEST(Aggregator, RenameAfterFirstReadKeepsCountsInTheirSeries) {
   EXPECT_EQ((out4[WorkloadId{"java", 0}].syscalls[0].calls), 16u);
 }
 
+TEST(Aggregator, RetiredLiveEntryContinuesWithoutAStep) {
+  SyscallAggregator agg({});
+  RawSyscallData raw;
+  raw.procs = {{{1, 1}, "db", 0, false}};
+  raw.stats = {Rec(1, 1, 0, 10)};
+  std::map<WorkloadId, WorkloadStats> out;
+  agg.Aggregate(raw, &out);
+  // The map was full: the entry (read at 11 by now) left the kernel.
+  agg.Retire({1, 1}, 0, Rec(1, 1, 0, 11).stats);
+  raw.stats = {Rec(1, 1, 0, 4)};  // the kernel restarted it from zero
+  agg.Aggregate(raw, &out);
+  EXPECT_EQ((out[WorkloadId{"db", 0}].syscalls[0].calls), 15u);
+  EXPECT_EQ((out[WorkloadId{"db", 0}].syscalls[0].hist[10]), 15u);
+}
+
 TEST(Aggregator, PidLabelledSeriesEndOneExportAfterExit) {
   SyscallAggregator agg({.pid_labels = true});
   RawSyscallData raw;
