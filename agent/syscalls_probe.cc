@@ -184,16 +184,17 @@ absl::StatusOr<ReadResult> SyscallsProbe::ReadInto(
 }
 
 // Exited processes are freed at every read. If live ones alone still fill
-// more than 90% of sys_stats, the smallest entries (typically start-up
+// more than 75% of sys_stats, the smallest entries (typically start-up
 // syscalls a long-lived process made a few times) are read-and-deleted
-// atomically into the agent's totals, down to 75%: new (process, syscall)
-// pairs keep finding room, and no count is lost or counted twice.
+// atomically into the agent's totals, down to 50%: new (process, syscall)
+// pairs keep finding room (a quarter of the map between two reads), and no
+// count is lost or counted twice.
 uint64_t SyscallsProbe::Spill(
     SyscallAggregator* agg,
     std::vector<std::pair<uint64_t, rl_sys_key>>* live) {
   const uint64_t cap = bpf_map__max_entries(impl_->skel->maps.sys_stats);
-  if (live->size() * 10 <= cap * 9) return 0;
-  const size_t target = cap * 3 / 4;
+  if (live->size() * 4 <= cap * 3) return 0;
+  const size_t target = cap / 2;
   const size_t n = live->size() - target;
   std::partial_sort(live->begin(), live->begin() + n, live->end(),
                     [](const auto& a, const auto& b) { return a.first < b.first; });
@@ -215,7 +216,7 @@ uint64_t SyscallsProbe::Spill(
     ++spilled;
   }
   spilled_total_ += spilled;
-  Log(LogLevel::kDebug, "sys_stats over 90% full: moved ", spilled,
+  Log(LogLevel::kDebug, "sys_stats over 75% full: moved ", spilled,
       " live entries to the agent's totals");
   return spilled;
 }

@@ -140,8 +140,11 @@ def map_pressure():
                     stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
                 p.stdout.readline()
                 kids.append(p)
-            # Each read makes room (down to 75% full); between reads, a
-            # batch of 10 processes adds ~30 new (process, syscall) pairs.
+            # Start-up fills the map (drops there are expected). Each read
+            # makes room (down to 50% full); between reads, a batch of 10
+            # processes adds ~30 new (process, syscall) pairs.
+            time.sleep(1.2)
+            m0 = agent.scrape()
             for i in range(0, n, 10):
                 time.sleep(1.2)
                 for p in kids[i:i + 10]:
@@ -157,6 +160,9 @@ def map_pressure():
                 p.wait()
         ev = value(m2, "redline_bpf_map_evictions_total", map="sys_stats")
         check(ev > 0, f"live entries were moved out of the full map ({ev:.0f})")
+        drops = (value(m2, "redline_bpf_map_drops_total", map="sys_stats") -
+                 value(m0, "redline_bpf_map_drops_total", map="sys_stats"))
+        check(drops == 0, f"no sys_stats drops once the agent made room ({drops:.0f})")
         for m in (m1, m2):
             got = value(m, "redline_syscalls_total", comm="rl_spill",
                         syscall="getppid")
