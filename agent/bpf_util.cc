@@ -105,6 +105,40 @@ absl::Status AttachProgram(bpf_program* prog, LinkPtr* out) {
   return absl::OkStatus();
 }
 
+absl::Status AttachAll(bpf_object* obj, absl::string_view prefix,
+                       const std::vector<ProgramStatus>& missing,
+                       const std::vector<std::string>& optional,
+                       std::vector<LinkPtr>* links,
+                       std::vector<ProgramStatus>* status) {
+  auto required = [&](const std::string& name) {
+    return std::find(optional.begin(), optional.end(), name) == optional.end();
+  };
+  absl::Status first;
+  *status = missing;
+  for (const ProgramStatus& p : missing) {
+    if (first.ok() && required(p.name)) {
+      first = absl::UnavailableError(absl::StrCat(p.name, ": ", p.reason));
+    }
+  }
+  bpf_program* prog;
+  bpf_object__for_each_program(prog, obj) {
+    if (!bpf_program__autoload(prog)) continue;
+    ProgramStatus st;
+    st.name = absl::StrCat(prefix, "/", bpf_program__name(prog));
+    LinkPtr link;
+    absl::Status s = AttachProgram(prog, &link);
+    st.attached = s.ok();
+    if (s.ok()) {
+      links->push_back(std::move(link));
+    } else {
+      st.reason = std::string(s.message());
+      if (first.ok() && required(st.name)) first = s;
+    }
+    status->push_back(std::move(st));
+  }
+  return first;
+}
+
 int NumPossibleCpus() {
   static const int n = libbpf_num_possible_cpus();
   return n > 0 ? n : 1;

@@ -51,6 +51,16 @@ std::vector<ProgramStatus> DisableMissingTracepoints(bpf_object* obj,
 // Attaches a tp_btf/raw_tp program to its tracepoint.
 absl::Status AttachProgram(bpf_program* prog, LinkPtr* out);
 
+// Attaches every program of `obj` that is loaded; `missing` (from
+// DisableMissingTracepoints) come first in `*status`. Returns the first
+// error among programs not listed in `optional` (OK if all required ones
+// are attached). Links are appended to `*links`.
+absl::Status AttachAll(bpf_object* obj, absl::string_view prefix,
+                       const std::vector<ProgramStatus>& missing,
+                       const std::vector<std::string>& optional,
+                       std::vector<LinkPtr>* links,
+                       std::vector<ProgramStatus>* status);
+
 // Iterates a map with batched lookups when the kernel supports them
 // (one syscall per batch instead of two per key), else key by key.
 // For per-CPU maps `value` holds num_possible_cpus values, 8-byte aligned.

@@ -102,6 +102,23 @@ const std::map<std::string, FlagDef>& Defs() {
           o.kubelet_insecure_skip_verify = true;
           return absl::OkStatus();
         }}},
+      {"max-sched-entries",
+       {false, U32(&Options::max_sched_entries, 64, 1u << 22)}},
+      {"max-disk-entries",
+       {false, U32(&Options::max_disk_entries, 64, 1u << 22)}},
+      {"probes",
+       {false,
+        [](Options& o, const std::string& v) -> absl::Status {
+          o.probes.clear();
+          for (absl::string_view p : absl::StrSplit(v, ',')) {
+            if (p != "syscalls" && p != "sched" && p != "block") {
+              return absl::InvalidArgumentError(absl::StrCat(
+                  "unknown probe '", p, "' (want syscalls, sched, block)"));
+            }
+            o.probes.emplace_back(p);
+          }
+          return absl::OkStatus();
+        }}},
       {"max-series-per-family",
        {false, U32(&Options::max_series_per_family, 10, 1u << 22)}},
   };
@@ -180,6 +197,10 @@ std::string UsageText() {
       "32768)\n"
       "  --max-syscall-entries=N   (process, syscall) pairs (default 65536)\n"
       "  --max-errno-entries=N     (process, syscall, errno) (default 16384)\n"
+      "  --max-sched-entries=N     (process, cgroup, name) for CPU and run\n"
+      "                            queue (default 32768)\n"
+      "  --max-disk-entries=N      (device, op, cgroup, name) (default 16384)\n"
+      "  --probes=LIST             syscalls,sched,block (default all)\n"
       "  --max-series-per-family=N label sets per metric family before the\n"
       "                            smallest fold into [other] (default 2000)\n"
       "  --identity-labels=LIST    container_id,pod_uid,systemd_unit,kubernetes\n"

@@ -25,6 +25,10 @@ struct Options {
   uint32_t max_syscall_entries = 65536;
   uint32_t max_errno_entries = 16384;
   uint32_t max_series_per_family = 2000;
+  uint32_t max_sched_entries = 32768;
+  uint32_t max_disk_entries = 16384;
+  // Concerns to load: syscalls, sched, block.
+  std::vector<std::string> probes = {"syscalls", "sched", "block"};
   // Identity labels: any of container_id, pod_uid, systemd_unit, kubernetes
   // (namespace, pod, container, workload); "none" for comm only.
   std::vector<std::string> identity_labels = {"container_id", "pod_uid",

@@ -23,6 +23,8 @@
 #include "agent/snapshot_metrics.h"
 #include "agent/store.h"
 #include "agent/syscalls_probe.h"
+#include "agent/sched_probe.h"
+#include "agent/block_probe.h"
 #include "exporters/cardinality_governor.h"
 #include "exporters/exposer.h"
 #include "exporters/registry.h"
@@ -117,6 +119,21 @@ std::unique_ptr<HostIdentity> MakeIdentity(const Options& opts) {
   return std::make_unique<HostIdentity>(std::move(paths), std::move(pods));
 }
 
+AggregatorOptions NamingOptions(const Options& opts, IdentityResolver* r) {
+  AggregatorOptions a;
+  a.pid_labels = opts.pid_labels;
+  a.resolver = r;
+  auto on = [&opts](const char* l) {
+    return std::find(opts.identity_labels.begin(), opts.identity_labels.end(),
+                     l) != opts.identity_labels.end();
+  };
+  a.labels.container_id = on("container_id");
+  a.labels.pod_uid = on("pod_uid");
+  a.labels.systemd_unit = on("systemd_unit");
+  a.labels.kubernetes = on("kubernetes");
+  return a;
+}
+
 int Run(const Options& opts) {
   auto addr = prom::ParseListenAddress(opts.listen);
   if (!addr.ok()) return Fail(addr.status().message());
@@ -130,32 +147,62 @@ int Run(const Options& opts) {
   sigaddset(&sigs, SIGHUP);
   pthread_sigmask(SIG_BLOCK, &sigs, nullptr);
 
-  SyscallsProbeOptions popts;
-  popts.max_processes = opts.max_processes;
-  popts.max_stats_entries = opts.max_syscall_entries;
-  popts.max_errno_entries = opts.max_errno_entries;
-  auto probe = SyscallsProbe::Load(popts);
-  if (!probe.ok()) return Fail(probe.status().message());
-  absl::Status attached = (*probe)->Attach();
-  bool any = false;
-  for (const auto& p : (*probe)->programs()) any = any || p.attached;
-  if (!any) return Fail(attached.message());
-
   std::unique_ptr<HostIdentity> identity = MakeIdentity(opts);
-  AggregatorOptions aopts;
-  aopts.pid_labels = opts.pid_labels;
-  aopts.resolver = identity.get();
-  for (const std::string& l : {"container_id", "pod_uid", "systemd_unit",
-                               "kubernetes"}) {
-    const bool on = std::find(opts.identity_labels.begin(),
-                              opts.identity_labels.end(),
-                              l) != opts.identity_labels.end();
-    if (l == "container_id") aopts.labels.container_id = on;
-    if (l == "pod_uid") aopts.labels.pod_uid = on;
-    if (l == "systemd_unit") aopts.labels.systemd_unit = on;
-    if (l == "kubernetes") aopts.labels.kubernetes = on;
+  AggregatorOptions aopts = NamingOptions(opts, identity.get());
+  auto want = [&opts](const char* p) {
+    return std::find(opts.probes.begin(), opts.probes.end(), p) !=
+           opts.probes.end();
+  };
+  // One object per concern: a probe that fails to load or attach on this
+  // kernel is reported and the others keep working.
+  int attached = 0;
+  std::vector<std::string> errors;  // logged only if something works
+  auto started = [&](const char* name, auto& probe) -> bool {
+    if (!probe.ok()) {
+      errors.emplace_back(probe.status().message());
+      return false;
+    }
+    (void)(*probe)->Attach();  // per-program status below
+    for (const auto& p : (*probe)->programs()) {
+      attached += p.attached;
+      if (!p.attached) errors.push_back(absl::StrCat(p.name, ": ", p.reason));
+    }
+    Log(LogLevel::kDebug, name, " loaded");
+    return true;
+  };
+  Probes probes;
+  absl::StatusOr<std::unique_ptr<SyscallsProbe>> sys =
+      absl::UnavailableError("syscalls: disabled by --probes");
+  if (want("syscalls")) {
+    SyscallsProbeOptions popts;
+    popts.max_processes = opts.max_processes;
+    popts.max_stats_entries = opts.max_syscall_entries;
+    popts.max_errno_entries = opts.max_errno_entries;
+    sys = SyscallsProbe::Load(popts);
+    if (started("syscalls", sys)) probes.syscalls = sys->get();
   }
-  Store store(probe->get(), aopts);
+  absl::StatusOr<std::unique_ptr<SchedProbe>> sched =
+      absl::UnavailableError("sched: disabled by --probes");
+  if (want("sched")) {
+    sched = SchedProbe::Load({opts.max_sched_entries, aopts});
+    if (started("sched", sched)) probes.sched = sched->get();
+  }
+  absl::StatusOr<std::unique_ptr<BlockProbe>> block =
+      absl::UnavailableError("block: disabled by --probes");
+  if (want("block")) {
+    BlockProbeOptions bopts;
+    bopts.max_owner_entries = opts.max_disk_entries;
+    bopts.naming = aopts;
+    block = BlockProbe::Load(bopts);
+    if (started("block", block)) probes.block = block->get();
+  }
+  if (attached == 0) {
+    return Fail(errors.empty() ? "no probe enabled" : errors.front());
+  }
+  for (const std::string& e : errors) Log(LogLevel::kWarn, e);
+  probes.pressure_dir = "/proc/pressure";
+
+  Store store(probes, aopts);
   auto registry = std::make_shared<prom::Registry>();
   auto& scrape_hist = registry
       ->AddHistogram("redline_scrape_duration_seconds",
@@ -191,7 +238,9 @@ int Run(const Options& opts) {
     malloc_trim(0);
   }
   // Detach first: the host stops paying for tracing immediately.
-  (*probe)->Detach();
+  if (probes.syscalls != nullptr) probes.syscalls->Detach();
+  if (probes.sched != nullptr) probes.sched->Detach();
+  if (probes.block != nullptr) probes.block->Detach();
   exposer.Stop();
   Log(LogLevel::kInfo, "stopped");
   return 0;

@@ -47,8 +47,46 @@ struct WorkloadId {
   }
 };
 
+// Scheduler view of a workload (bpf/sched.bpf.c).
+struct SchedStats {
+  uint64_t cpu_ns = 0;
+  uint64_t voluntary = 0;    // context switches to block
+  uint64_t involuntary = 0;  // preempted while runnable
+  uint64_t rq_sum_ns = 0;    // total run-queue wait
+  Log2Hist rq_hist{};        // run-queue waits, log2 ns
+
+  void Add(const SchedStats& o);
+};
+
+// A block device (name from /sys/block, or "MAJ:MIN") and an operation:
+// read, write, flush, discard, other.
+struct DiskKey {
+  std::string device;
+  std::string op;
+  auto operator<=>(const DiskKey&) const = default;
+};
+
+struct DiskIoStats {
+  uint64_t bytes = 0;
+  uint64_t sum_ns = 0;    // issue to completion
+  uint64_t queue_ns = 0;  // insert to issue (I/O scheduler queue)
+  Log2Hist hist{};        // issue to completion; count = number of I/Os
+
+  void Add(const DiskIoStats& o);
+};
+
 struct WorkloadStats {
   std::map<uint32_t, SyscallStats> syscalls;  // by syscall number
+  bool has_sched = false;
+  SchedStats sched;
+  std::map<DiskKey, uint64_t> disk_bytes;  // I/O this workload issued
+};
+
+// Host-wide stall time from /proc/pressure/* (PSI), when enabled.
+struct PressureStats {
+  std::string resource;  // cpu, io, memory
+  std::string kind;      // some, full
+  uint64_t total_us = 0;
 };
 
 struct ProgramStatus {
@@ -68,6 +106,8 @@ struct MapStatus {
 struct Snapshot {
   int64_t taken_unix_ns = 0;
   std::map<WorkloadId, WorkloadStats> workloads;
+  std::map<DiskKey, DiskIoStats> disks;
+  std::vector<PressureStats> pressure;
   std::vector<ProgramStatus> programs;
   std::vector<MapStatus> maps;
   uint64_t live_processes = 0;

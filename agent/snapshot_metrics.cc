@@ -12,24 +12,6 @@ using prom::Label;
 using prom::MetricFamily;
 using prom::MetricType;
 
-// comm first, then identity labels that are set: absent, not empty, when a
-// process has no container, pod or unit.
-std::vector<Label> WorkloadLabels(const WorkloadId& id) {
-  std::vector<Label> l{{"comm", id.comm}};
-  if (id.pid != 0) l.push_back({"pid", absl::StrCat(id.pid)});
-  auto add = [&l](const char* name, const std::string& v) {
-    if (!v.empty()) l.push_back({name, v});
-  };
-  add("namespace", id.namespace_name);
-  add("pod", id.pod);
-  add("container", id.container);
-  add("workload", id.workload);
-  add("pod_uid", id.pod_uid);
-  add("container_id", id.container_id);
-  add("systemd_unit", id.systemd_unit);
-  return l;
-}
-
 SyscallSeriesView UnfoldedView(const Snapshot& snap) {
   SyscallSeriesView v;
   for (const auto& [id, ws] : snap.workloads) {
@@ -49,6 +31,22 @@ std::string SyscallLabel(uint32_t nr) {
 }
 
 }  // namespace
+
+std::vector<Label> WorkloadLabels(const WorkloadId& id) {
+  std::vector<Label> l{{"comm", id.comm}};
+  if (id.pid != 0) l.push_back({"pid", absl::StrCat(id.pid)});
+  auto add = [&l](const char* name, const std::string& v) {
+    if (!v.empty()) l.push_back({name, v});
+  };
+  add("namespace", id.namespace_name);
+  add("pod", id.pod);
+  add("container", id.container);
+  add("workload", id.workload);
+  add("pod_uid", id.pod_uid);
+  add("container_id", id.container_id);
+  add("systemd_unit", id.systemd_unit);
+  return l;
+}
 
 std::vector<MetricFamily> SnapshotToFamilies(const Snapshot& snap,
                                              WorkloadGovernor* gov) {
@@ -119,7 +117,7 @@ std::vector<MetricFamily> SnapshotToFamilies(const Snapshot& snap,
     d.label = {{"map", m.name}};
     d.counter.value = static_cast<double>(m.drops);
     drops.metric.push_back(d);
-    if (m.name == "task_states") continue;  // not enumerable
+    if (m.capacity == 0) continue;  // task storage: not enumerable
     d.counter.value = static_cast<double>(m.evictions);
     evictions.metric.push_back(d);
     d.gauge.value = static_cast<double>(m.entries);
@@ -143,6 +141,7 @@ std::vector<MetricFamily> SnapshotToFamilies(const Snapshot& snap,
   out.push_back(std::move(entries));
   out.push_back(std::move(capacity));
   out.push_back(std::move(live));
+  AppendUseFamilies(snap, &out);
   return out;
 }
 

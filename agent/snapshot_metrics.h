@@ -15,6 +15,13 @@ namespace redline {
 std::vector<prom::MetricFamily> SnapshotToFamilies(const Snapshot& snap,
                                                    WorkloadGovernor* gov);
 
+// comm first, then the identity labels that are set (absent, not empty).
+std::vector<prom::Label> WorkloadLabels(const WorkloadId& id);
+
+// USE families (sched, block, pressure), in use_metrics.cc.
+void AppendUseFamilies(const Snapshot& snap,
+                       std::vector<prom::MetricFamily>* out);
+
 }  // namespace redline
 
 #endif  // REDLINE_AGENT_SNAPSHOT_METRICS_H_

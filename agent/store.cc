@@ -3,11 +3,15 @@
 #include <ctime>
 
 #include "agent/logging.h"
+#include "agent/pressure.h"
 
 namespace redline {
 
-Store::Store(SyscallsProbe* probe, AggregatorOptions opts)
-    : probe_(probe), agg_(opts), snap_(std::make_shared<Snapshot>()) {}
+Store::Store(Probes probes, AggregatorOptions opts)
+    : probes_(std::move(probes)),
+      probe_(probes_.syscalls),
+      agg_(opts),
+      snap_(std::make_shared<Snapshot>()) {}
 
 std::shared_ptr<const Snapshot> Store::GetFresh() {
   const auto arrival = std::chrono::steady_clock::now();
@@ -32,33 +36,57 @@ void Store::RefreshLocked() {
   timespec ts;
   clock_gettime(CLOCK_REALTIME, &ts);
   snap->taken_unix_ns = ts.tv_sec * 1000000000LL + ts.tv_nsec;
-  if (probe_ != nullptr) {
-    const auto t0 = std::chrono::steady_clock::now();
-    auto res = probe_->ReadInto(&agg_, &snap->workloads);
-    const std::chrono::duration<double, std::milli> took =
-        std::chrono::steady_clock::now() - t0;
-    if (!res.ok()) {
-      // Keep serving the previous counts rather than dropping to zero.
-      Log(LogLevel::kWarn, "refresh failed: ", res.status().message());
-      return;
+  ReadSyscalls(snap.get());
+  // Each concern is read on its own: one that fails keeps the others.
+  if (probes_.sched != nullptr) {
+    if (absl::Status st = probes_.sched->ReadInto(&snap->workloads); !st.ok()) {
+      Log(LogLevel::kWarn, "sched read failed: ", st.message());
     }
-    snap->live_processes = res->live_processes;
-    snap->read_seconds = took.count() / 1e3;
-    Log(LogLevel::kDebug, "map read ", took.count(), " ms: ", res->procs,
-        " processes, ", res->stats_entries, " syscall entries, ",
-        res->errno_entries, " errno entries");
-    snap->programs = probe_->programs();
-    snap->maps = probe_->maps();
-    for (MapStatus& m : snap->maps) {
-      if (m.name == "sys_stats") {
-        m.entries = res->stats_entries;
-        m.evictions = probe_->spilled_total();
-      }
-      if (m.name == "sys_errors") m.entries = res->errno_entries;
-      if (m.name == "procs") m.entries = res->procs;
-    }
+    for (auto& p : probes_.sched->programs()) snap->programs.push_back(p);
+    for (auto& m : probes_.sched->maps()) snap->maps.push_back(m);
+  }
+  if (probes_.block != nullptr) {
+    absl::Status st = probes_.block->ReadInto(&snap->disks, &snap->workloads);
+    if (!st.ok()) Log(LogLevel::kWarn, "block read failed: ", st.message());
+    for (auto& p : probes_.block->programs()) snap->programs.push_back(p);
+    for (auto& m : probes_.block->maps()) snap->maps.push_back(m);
+  }
+  if (!probes_.pressure_dir.empty()) {
+    snap->pressure = ReadPressure(probes_.pressure_dir);
   }
   snap_ = std::move(snap);
+}
+
+void Store::ReadSyscalls(Snapshot* snap) {
+  if (probe_ == nullptr) return;
+  const auto t0 = std::chrono::steady_clock::now();
+  auto res = probe_->ReadInto(&agg_, &snap->workloads);
+  const std::chrono::duration<double, std::milli> took =
+      std::chrono::steady_clock::now() - t0;
+  snap->programs = probe_->programs();
+  snap->maps = probe_->maps();
+  if (!res.ok()) {
+    // Keep serving the previous counts rather than dropping to zero.
+    Log(LogLevel::kWarn, "syscalls read failed: ", res.status().message());
+    for (const auto& [id, ws] : snap_->workloads) {
+      if (!ws.syscalls.empty()) snap->workloads[id].syscalls = ws.syscalls;
+    }
+    snap->live_processes = snap_->live_processes;
+    return;
+  }
+  snap->live_processes = res->live_processes;
+  snap->read_seconds = took.count() / 1e3;
+  Log(LogLevel::kDebug, "map read ", took.count(), " ms: ", res->procs,
+      " processes, ", res->stats_entries, " syscall entries, ",
+      res->errno_entries, " errno entries");
+  for (MapStatus& m : snap->maps) {
+    if (m.name == "sys_stats") {
+      m.entries = res->stats_entries;
+      m.evictions = probe_->spilled_total();
+    }
+    if (m.name == "sys_errors") m.entries = res->errno_entries;
+    if (m.name == "procs") m.entries = res->procs;
+  }
 }
 
 }  // namespace redline

@@ -11,12 +11,24 @@
 #include "agent/model.h"
 #include "agent/syscall_aggregator.h"
 #include "agent/syscalls_probe.h"
+#include "agent/block_probe.h"
+#include "agent/sched_probe.h"
 
 namespace redline {
 
+// The probes a Store reads; any may be null (not loaded on this kernel).
+struct Probes {
+  SyscallsProbe* syscalls = nullptr;
+  SchedProbe* sched = nullptr;
+  BlockProbe* block = nullptr;
+  std::string pressure_dir;  // empty: no PSI
+};
+
 class Store {
  public:
-  Store(SyscallsProbe* probe, AggregatorOptions opts);
+  Store(SyscallsProbe* probe, AggregatorOptions opts)
+      : Store(Probes{probe, nullptr, nullptr, ""}, opts) {}
+  Store(Probes probes, AggregatorOptions opts);
 
   // A snapshot read from the kernel after this call began. Concurrent
   // callers share one read: whoever waited on a refresh in progress gets it.
@@ -28,7 +40,9 @@ class Store {
 
  private:
   void RefreshLocked();
+  void ReadSyscalls(Snapshot* snap);
 
+  Probes probes_;
   SyscallsProbe* probe_;
   SyscallAggregator agg_;
   std::mutex mu_;  // serialises refreshes

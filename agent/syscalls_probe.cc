@@ -15,7 +15,7 @@
 #include "agent/status_macros.h"
 #include <linux/types.h>
 
-#include "syscalls.h"
+#include "bpf/syscalls.h"
 #include "syscalls.skel.h"
 
 namespace redline {
@@ -46,7 +46,7 @@ std::string CommOf(const rl_proc_info& info) {
 
 struct SyscallsProbe::Impl {
   SkelPtr<syscalls_bpf, syscalls_bpf__destroy> skel;
-  std::vector<std::pair<bpf_program*, LinkPtr>> links;
+  std::vector<LinkPtr> links;
   SyscallsProbeOptions opts;
   std::vector<ProgramStatus> missing;  // not loaded: no such tracepoint
 };
@@ -77,33 +77,10 @@ absl::StatusOr<std::unique_ptr<SyscallsProbe>> SyscallsProbe::Load(
 }
 
 absl::Status SyscallsProbe::Attach() {
-  absl::Status first;
-  programs_ = impl_->missing;
-  for (const ProgramStatus& p : programs_) {
-    // Only the rename hook is optional: without it names are those seen at
-    // a process's first syscall.
-    if (first.ok() && p.name != "syscalls/task_rename") {
-      first = absl::UnavailableError(absl::StrCat(p.name, ": ", p.reason));
-    }
-  }
-  bpf_program* prog;
-  bpf_object__for_each_program(prog, impl_->skel->obj) {
-    if (!bpf_program__autoload(prog)) continue;
-    ProgramStatus st;
-    st.name = absl::StrCat("syscalls/", bpf_program__name(prog));
-    LinkPtr link;
-    absl::Status s = AttachProgram(prog, &link);
-    st.attached = s.ok();
-    if (!s.ok()) {
-      st.reason = std::string(s.message());
-      Log(LogLevel::kWarn, s.message());
-      if (first.ok()) first = s;
-    } else {
-      impl_->links.emplace_back(prog, std::move(link));
-    }
-    programs_.push_back(std::move(st));
-  }
-  return first;
+  // Only the rename hook is optional: without it names are those seen at
+  // a process's first syscall.
+  return AttachAll(impl_->skel->obj, "syscalls", impl_->missing,
+                   {"syscalls/task_rename"}, &impl_->links, &programs_);
 }
 
 void SyscallsProbe::Detach() {

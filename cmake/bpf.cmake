@@ -63,6 +63,8 @@ function(bpf_object NAME SOURCE)
   add_custom_target(${NAME}_skel_gen DEPENDS "${_skel}")
   add_library(${NAME}_skel INTERFACE)
   add_dependencies(${NAME}_skel ${NAME}_skel_gen)
-  target_include_directories(${NAME}_skel INTERFACE "${BPF_GEN_DIR}" "${_srcdir}")
+  # Not the source dir: bpf/sched.h would shadow libc's <sched.h>. C++ includes
+  # the shared headers as "bpf/<concern>.h".
+  target_include_directories(${NAME}_skel INTERFACE "${BPF_GEN_DIR}")
   target_link_libraries(${NAME}_skel INTERFACE PkgConfig::LIBBPF)
 endfunction()

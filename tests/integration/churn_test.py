@@ -48,6 +48,7 @@ def churn():
         rss0 = rss_kib(agent.proc.pid)
         procs0 = value(before, "redline_bpf_map_entries", map="procs")
         stats0 = value(before, "redline_bpf_map_entries", map="sys_stats")
+        sched0 = value(before, "redline_bpf_map_entries", map="sched_stats")
 
         stop = threading.Event()
         scrapes = []
@@ -74,14 +75,27 @@ def churn():
                       syscall="exit_group") for m in scrapes + [after]]
         check(all(b >= a for a, b in zip(seen, seen[1:])),
               f"exit_group of comm=true never went down over {len(seen)} scrapes")
-        drops = sum(series(after, "redline_bpf_map_drops_total").values())
-        check(drops == 0, f"no kernel map drops ({drops})")
+        drops = series(after, "redline_bpf_map_drops_total")
+        sys_drops = sum(v for l, v in drops.items()
+                        if dict(l)["map"] in ("sys_stats", "sys_errors", "procs"))
+        check(sys_drops == 0, f"no syscall map drops ({sys_drops})")
+        # sched_stats is updated under the run-queue lock, where the BPF
+        # allocator cannot refill its per-CPU cache: a fork storm may rarely
+        # get -ENOMEM. Such a loss is counted, and must stay rare.
+        other = sum(drops.values()) - sys_drops
+        check(other <= 10, f"other map drops are rare and counted ({other})")
         procs1 = value(after, "redline_bpf_map_entries", map="procs")
         stats1 = value(after, "redline_bpf_map_entries", map="sys_stats")
         check(procs1 <= procs0 + 20,
               f"procs map back to steady state ({procs0:.0f} -> {procs1:.0f})")
         check(stats1 <= stats0 + 200,
               f"sys_stats map back to steady state ({stats0:.0f} -> {stats1:.0f})")
+        sched1 = value(after, "redline_bpf_map_entries", map="sched_stats")
+        check(sched1 <= sched0 + 200,
+              f"sched_stats map back to steady state ({sched0:.0f} -> {sched1:.0f})")
+        cpu = (value(after, "redline_cpu_seconds_total", comm="true") -
+               value(before, "redline_cpu_seconds_total", comm="true"))
+        check(cpu > 0, f"CPU time of comm=true counted ({cpu:.3f} s)")
         rss1 = rss_kib(agent.proc.pid)
         check(rss1 <= rss0 * 1.10,
               f"agent RSS within 10% ({rss0} KiB -> {rss1} KiB)")

@@ -9,7 +9,8 @@ import time
 sys.path.insert(0, os.path.dirname(__file__))
 from rltest import Agent, check, redline_bin, require_bpf  # noqa
 
-PROGS = ("sys_enter", "sys_exit", "sched_process_exec", "sched_process_exit")
+PROGS = ("sys_enter", "sys_exit", "sched_process_exec", "sched_process_exit",
+         "task_rename", "sched_switch", "sched_wakeup", "block_rq_")
 
 
 def redline_progs():
@@ -61,7 +62,11 @@ def main():
         time.sleep(1.0)
         during = redline_progs()
         ours = sorted(["sched_process_exec", "sched_process_exit", "sys_enter",
-                       "sys_exit"] + baseline)
+                       "sys_exit", "task_rename", "sched_process_exit",
+                       "task_rename",
+                       "sched_switch", "sched_wakeup", "sched_wakeup_new",
+                       "block_rq_insert", "block_rq_issue",
+                       "block_rq_complete"] + baseline)
         check(during == ours, f"agent's programs are loaded: {during} (baseline {baseline})")
         rc, secs = agent.stop()
     finally:

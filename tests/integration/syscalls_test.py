@@ -99,8 +99,16 @@ def main():
                      "redline_scrape_duration_seconds_count"):
             check(name in text, f"self metric {name} exported")
         attached = series(after, "redline_bpf_program_attached")
-        check(len(attached) == 5 and all(v == 1 for v in attached.values()),
-              f"all 5 programs attached: {attached}")
+        names = sorted(dict(l)["program"] for l in attached)
+        want = sorted(["syscalls/sys_enter", "syscalls/sys_exit",
+                       "syscalls/sched_process_exec", "syscalls/task_rename",
+                       "syscalls/sched_process_exit", "sched/sched_wakeup",
+                       "sched/sched_wakeup_new", "sched/sched_switch",
+                       "sched/sched_process_exit", "sched/task_rename",
+                       "block/block_rq_insert",
+                       "block/block_rq_issue", "block/block_rq_complete"])
+        check(names == want and all(v == 1 for v in attached.values()),
+              f"all {len(want)} programs attached: {attached}")
 
         # The helper exits: its counts survive, and its state is freed.
         helper.stdin.close()

@@ -60,3 +60,57 @@ TEST(SnapshotToFamilies, GovernorFoldsIntoOtherSeries) {
 
 }  // namespace
 }  // namespace redline
+
+namespace redline {
+namespace {
+
+TEST(UseFamilies, SchedDiskAndPressureSeries) {
+  Snapshot snap;
+  WorkloadStats& ws = snap.workloads[WorkloadId{.comm = "pg",
+                                                .systemd_unit = "pg.service"}];
+  ws.has_sched = true;
+  ws.sched.cpu_ns = 1500000000;
+  ws.sched.voluntary = 7;
+  ws.sched.involuntary = 2;
+  ws.sched.rq_hist[20] = 2;  // ~1 ms waits
+  ws.sched.rq_sum_ns = 2000000;
+  ws.disk_bytes[{"sda", "write"}] = 4096;
+  snap.workloads[WorkloadId{.comm = "bash"}].syscalls[39].calls = 1;
+  DiskIoStats d;
+  d.hist[17] = 3;
+  d.sum_ns = 400000;
+  d.queue_ns = 2000000000;
+  d.bytes = 12288;
+  snap.disks[{"sda", "write"}] = d;
+  snap.pressure.push_back({"io", "some", 2500000});
+  std::string text;
+  prom::SerializeText(SnapshotToFamilies(snap, nullptr), text);
+  for (const char* want : {
+           "redline_cpu_seconds_total{comm=\"pg\",systemd_unit=\"pg.service\"}"
+           " 1.5\n",
+           "redline_context_switches_total{comm=\"pg\",systemd_unit=\"pg."
+           "service\",kind=\"voluntary\"} 7\n",
+           "redline_context_switches_total{comm=\"pg\",systemd_unit=\"pg."
+           "service\",kind=\"involuntary\"} 2\n",
+           "redline_runqueue_latency_seconds_count{comm=\"pg\",systemd_unit="
+           "\"pg.service\"} 2\n",
+           "redline_runqueue_latency_seconds_sum{comm=\"pg\",systemd_unit="
+           "\"pg.service\"} 0.002\n",
+           "redline_disk_io_duration_seconds_count{device=\"sda\",op=\"write\"}"
+           " 3\n",
+           "redline_disk_io_queue_seconds_total{device=\"sda\",op=\"write\"} "
+           "2\n",
+           "redline_disk_io_bytes_total{device=\"sda\",op=\"write\",comm=\"pg\","
+           "systemd_unit=\"pg.service\"} 4096\n",
+           "redline_pressure_stalled_seconds_total{resource=\"io\",kind=\"some\"}"
+           " 2.5\n",
+       }) {
+    EXPECT_NE(text.find(want), std::string::npos) << want << "\n" << text;
+  }
+  // A workload without scheduler data has no CPU series (not a zero).
+  EXPECT_EQ(text.find("redline_cpu_seconds_total{comm=\"bash\"}"),
+            std::string::npos);
+}
+
+}  // namespace
+}  // namespace redline

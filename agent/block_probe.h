@@ -1,0 +1,52 @@
+// Owns bpf/block.bpf.c: disk I/O latency per device and operation, bytes
+// per issuing workload.
+#ifndef REDLINE_AGENT_BLOCK_PROBE_H_
+#define REDLINE_AGENT_BLOCK_PROBE_H_
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "agent/model.h"
+#include "agent/syscall_aggregator.h"
+
+namespace redline {
+
+struct BlockProbeOptions {
+  uint32_t max_owner_entries = 16384;  // (device, op, cgroup, comm)
+  AggregatorOptions naming;
+  std::string sys_dev_block = "/sys/dev/block";  // MAJ:MIN -> name links
+};
+
+// REQ_OP_* code to the op label: read, write, flush, discard, other.
+const char* BlockOpName(uint32_t op);
+
+class BlockProbe {
+ public:
+  ~BlockProbe();
+  static absl::StatusOr<std::unique_ptr<BlockProbe>> Load(
+      const BlockProbeOptions& opts);
+  absl::Status Attach();
+  void Detach();
+
+  // Per-device totals into `disks`, per-workload bytes into `workloads`.
+  absl::Status ReadInto(std::map<DiskKey, DiskIoStats>* disks,
+                        std::map<WorkloadId, WorkloadStats>* workloads);
+
+  std::vector<ProgramStatus> programs() const { return programs_; }
+  std::vector<MapStatus> maps() const;
+
+ private:
+  struct Impl;
+  explicit BlockProbe(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+  std::vector<ProgramStatus> programs_;
+};
+
+}  // namespace redline
+
+#endif  // REDLINE_AGENT_BLOCK_PROBE_H_

@@ -1,0 +1,170 @@
+#include "agent/sched_probe.h"
+
+#include <signal.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <linux/types.h>
+
+#include <cerrno>
+#include <cstring>
+#include <string>
+#include <utility>
+
+#include "agent/bpf_util.h"
+#include "agent/ledger.h"
+#include "agent/workload_namer.h"
+#include "bpf/sched.h"
+#include "sched.skel.h"
+
+namespace redline {
+
+static_assert(sizeof(rl_sched_key) == 32);
+static_assert(offsetof(rl_sched_key, cgroup_id) == 8);
+static_assert(offsetof(rl_sched_key, comm) == 16);
+static_assert(sizeof(rl_sched_val) == 8 * (5 + RL_SCHED_HIST_SLOTS));
+static_assert(offsetof(rl_sched_val, exited) == 32);
+static_assert(offsetof(rl_sched_val, rq_hist) == 40);
+static_assert(RL_SCHED_HIST_SLOTS == RL_HIST_SLOTS, "shares Log2Hist");
+
+namespace {
+
+// The kernel key as bytes: hashable, and what the delete needs back.
+std::string KeyBytes(const rl_sched_key& k) {
+  return std::string(reinterpret_cast<const char*>(&k), sizeof(k));
+}
+
+SchedStats ToStats(const rl_sched_val& v) {
+  SchedStats s;
+  s.cpu_ns = v.oncpu_ns;
+  s.voluntary = v.voluntary;
+  s.involuntary = v.involuntary;
+  s.rq_sum_ns = v.rq_sum_ns;
+  std::copy(v.rq_hist, v.rq_hist + RL_SCHED_HIST_SLOTS, s.rq_hist.begin());
+  return s;
+}
+
+bool PidAlive(uint32_t pid) {
+  return kill(static_cast<pid_t>(pid), 0) == 0 || errno == EPERM;
+}
+
+}  // namespace
+
+struct SchedProbe::Impl {
+  explicit Impl(const SchedProbeOptions& o)
+      : opts(o), namer(o.naming), ledger({6, PidAlive}) {}
+  SchedProbeOptions opts;
+  SkelPtr<sched_bpf, sched_bpf__destroy> skel;
+  std::vector<LinkPtr> links;
+  std::vector<ProgramStatus> missing;
+  WorkloadNamer namer;
+  Ledger<std::string, SchedStats> ledger;
+  uint64_t entries = 0;
+  uint64_t evictions = 0;
+};
+
+SchedProbe::SchedProbe(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+SchedProbe::~SchedProbe() { Detach(); }
+
+absl::StatusOr<std::unique_ptr<SchedProbe>> SchedProbe::Load(
+    const SchedProbeOptions& opts) {
+  auto impl = std::make_unique<Impl>(opts);
+  impl->skel.reset(sched_bpf__open());
+  if (!impl->skel) return LibbpfError(-errno, "opening sched BPF object");
+  auto* s = impl->skel.get();
+  bpf_map__set_max_entries(s->maps.sched_stats, opts.max_entries);
+  impl->missing = DisableMissingTracepoints(s->obj, "sched");
+  if (int err = sched_bpf__load(s); err != 0) {
+    return LibbpfError(err, "loading sched BPF programs");
+  }
+  return std::unique_ptr<SchedProbe>(new SchedProbe(std::move(impl)));
+}
+
+absl::Status SchedProbe::Attach() {
+  // Without wakeup_new, a new task's first wait is not seen; without
+  // task_rename, entries of renamed processes are freed once idle.
+  return AttachAll(impl_->skel->obj, "sched", impl_->missing,
+                   {"sched/sched_wakeup_new", "sched/task_rename"},
+                   &impl_->links, &programs_);
+}
+
+void SchedProbe::Detach() {
+  if (!impl_) return;
+  impl_->links.clear();
+  for (auto& p : programs_) {
+    p.attached = false;
+    p.reason = "detached";
+  }
+}
+
+absl::Status SchedProbe::ReadInto(std::map<WorkloadId, WorkloadStats>* out) {
+  Impl& im = *impl_;
+  using Action = Ledger<std::string, SchedStats>::Action;
+  struct Idle {
+    rl_sched_key key;
+    WorkloadId id;
+    SchedStats seen;
+  };
+  std::vector<rl_sched_key> dead;
+  std::vector<Idle> idle;
+  im.namer.Begin();
+  im.ledger.Begin();
+  auto n = ForEachEntry(im.skel->maps.sched_stats, [&](const void* kp,
+                                                       const void* vp) {
+    const auto& k = *static_cast<const rl_sched_key*>(kp);
+    const auto& v = *static_cast<const rl_sched_val*>(vp);
+    SchedStats st = ToStats(v);
+    WorkloadId id = im.namer.Name(
+        std::string(k.comm, strnlen(k.comm, sizeof(k.comm))), k.tgid,
+        k.cgroup_id);
+    // Every field only grows: their sum changes iff the entry changed.
+    uint64_t fp = v.oncpu_ns + v.voluntary + v.involuntary + v.rq_sum_ns;
+    switch (im.ledger.Add(KeyBytes(k), id, st, v.exited != 0, fp)) {
+      case Action::kDelete:
+        dead.push_back(k);
+        break;
+      case Action::kRetire:
+        idle.push_back({k, std::move(id), st});
+        break;
+      case Action::kKeep:
+        break;
+    }
+  });
+  const int fd = bpf_map__fd(im.skel->maps.sched_stats);
+  for (Idle& e : idle) {
+    rl_sched_val v;
+    if (bpf_map_lookup_and_delete_elem(fd, &e.key, &v) == 0) {
+      im.ledger.Retire(e.id, ToStats(v));
+      ++im.evictions;
+    } else {
+      im.ledger.Keep(e.id, e.seen);
+    }
+  }
+  im.ledger.Finish([out](const WorkloadId& id, const SchedStats& s) {
+    WorkloadStats& w = (*out)[id];
+    w.has_sched = true;
+    w.sched.Add(s);
+  });
+  im.namer.End();
+  DeleteKeys(im.skel->maps.sched_stats, dead.data(), dead.size());
+  if (!n.ok()) return n.status();
+  im.entries = *n - dead.size() - idle.size();
+  return absl::OkStatus();
+}
+
+std::vector<MapStatus> SchedProbe::maps() const {
+  auto* m = &impl_->skel->maps;
+  std::vector<MapStatus> out(2);
+  out[0].name = "sched_stats";
+  out[0].capacity = bpf_map__max_entries(m->sched_stats);
+  out[0].entries = impl_->entries;
+  out[0].evictions = impl_->evictions;
+  out[1].name = "sched_tasks";
+  for (uint32_t i = 0; i < RL_SCHED_MAP_COUNT; ++i) {
+    auto d = SumPercpuU64(m->sched_drops, i);
+    out[i].drops = d.ok() ? *d : 0;
+  }
+  return out;
+}
+
+}  // namespace redline

@@ -1,0 +1,172 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * Disk I/O latency per device and operation, and bytes per issuing
+ * workload, from the block_rq_* tracepoints (request-based devices: SCSI,
+ * NVMe, virtio, loop, dm-mq).
+ *
+ * A request is remembered from insert (scheduler queue) or issue (driver)
+ * until it completes. Its owner is the task current at the first of the
+ * two: the submitter for direct I/O and most reads, a flusher kworker for
+ * buffered writeback (which is the truth: that I/O was not issued by the
+ * application's syscall).
+ */
+#include "common.bpf.h"
+#include "block.h"
+
+char LICENSE[] SEC("license") = "Dual BSD/GPL";
+
+#define REQ_OP_MASK 0xff
+
+struct inflight {
+	__u64 insert_ns; /* 0: not queued by a scheduler */
+	__u64 issue_ns;  /* 0: not issued yet */
+	struct rl_disk_owner_key owner;
+};
+
+/* LRU: a request that never completes (device yanked) must not hold a
+ * slot forever. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 16384);
+	__type(key, __u64);
+	__type(value, struct inflight);
+} inflight SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__uint(max_entries, 1024);
+	__type(key, struct rl_disk_key);
+	__type(value, struct rl_disk_val);
+} disk_stats SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__uint(max_entries, 16384);
+	__type(key, struct rl_disk_owner_key);
+	__type(value, struct rl_disk_owner_val);
+} disk_owners SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, RL_BLOCK_MAP_COUNT);
+	__type(key, __u32);
+	__type(value, __u64);
+} block_drops SEC(".maps");
+
+/* request::rq_disk moved to request_queue::disk in 5.17. */
+struct request___pre517 {
+	struct gendisk *rq_disk;
+} __attribute__((preserve_access_index));
+
+static __always_inline __u32 disk_dev(struct request *rq)
+{
+	struct gendisk *d;
+
+	if (bpf_core_field_exists(((struct request___pre517 *)rq)->rq_disk))
+		d = BPF_CORE_READ((struct request___pre517 *)rq, rq_disk);
+	else
+		d = BPF_CORE_READ(rq, q, disk);
+	if (!d)
+		return 0;
+	return (BPF_CORE_READ(d, major) << 20) | BPF_CORE_READ(d, first_minor);
+}
+
+static __always_inline void *lookup_or_init(void *map, const void *key,
+					     const void *zero, __u32 drop_idx)
+{
+	void *v = bpf_map_lookup_elem(map, key);
+	long err;
+
+	if (v)
+		return v;
+	err = bpf_map_update_elem(map, key, zero, BPF_NOEXIST);
+	if (err && err != -EEXIST) {
+		RL_COUNT_DROP(block_drops, drop_idx);
+		return NULL;
+	}
+	return bpf_map_lookup_elem(map, key);
+}
+
+/* First sight of a request: remember its owner and when it was queued. */
+static __always_inline struct inflight *track(struct request *rq, __u64 now,
+					      bool insert)
+{
+	__u64 id = (__u64)rq;
+	struct inflight *f = bpf_map_lookup_elem(&inflight, &id);
+	struct inflight n = {};
+
+	if (f)
+		return f;
+	if (insert)
+		n.insert_ns = now;
+	n.owner.dev = disk_dev(rq);
+	n.owner.op = BPF_CORE_READ(rq, cmd_flags) & REQ_OP_MASK;
+	n.owner.cgroup_id = bpf_get_current_cgroup_id();
+	bpf_get_current_comm(n.owner.comm, sizeof(n.owner.comm));
+	if (bpf_map_update_elem(&inflight, &id, &n, BPF_ANY)) {
+		RL_COUNT_DROP(block_drops, RL_BLOCK_MAP_INFLIGHT);
+		return NULL;
+	}
+	return bpf_map_lookup_elem(&inflight, &id);
+}
+
+SEC("tp_btf/block_rq_insert")
+int BPF_PROG(block_rq_insert, struct request *rq)
+{
+	track(rq, bpf_ktime_get_ns(), true);
+	return 0;
+}
+
+SEC("tp_btf/block_rq_issue")
+int BPF_PROG(block_rq_issue, struct request *rq)
+{
+	__u64 now = bpf_ktime_get_ns();
+	struct inflight *f = track(rq, now, false);
+
+	if (f)
+		f->issue_ns = now;
+	return 0;
+}
+
+SEC("tp_btf/block_rq_complete")
+int BPF_PROG(block_rq_complete, struct request *rq, int error,
+	     unsigned int nr_bytes)
+{
+	static const struct rl_disk_owner_val zero_owner;
+	static const struct rl_disk_val zero_disk;
+	__u64 id = (__u64)rq, now = bpf_ktime_get_ns(), lat;
+	struct rl_disk_owner_val *ov;
+	struct rl_disk_key dk;
+	struct rl_disk_val *dv;
+	struct inflight *f;
+
+	f = bpf_map_lookup_elem(&inflight, &id);
+	if (!f)
+		return 0; /* issued before we attached */
+	if (!f->issue_ns)
+		goto out;
+	lat = now - f->issue_ns;
+	dk.dev = f->owner.dev;
+	dk.op = f->owner.op;
+	dv = lookup_or_init(&disk_stats, &dk, &zero_disk, RL_BLOCK_MAP_STATS);
+	if (dv) {
+		__sync_fetch_and_add(&dv->bytes, nr_bytes);
+		__sync_fetch_and_add(&dv->sum_ns, lat);
+		if (f->insert_ns)
+			__sync_fetch_and_add(&dv->queue_ns,
+					     f->issue_ns - f->insert_ns);
+		__sync_fetch_and_add(
+			&dv->hist[rl_hist_slot(lat, RL_BLOCK_HIST_SLOTS)], 1);
+	}
+	ov = lookup_or_init(&disk_owners, &f->owner, &zero_owner,
+			    RL_BLOCK_MAP_OWNERS);
+	if (ov) {
+		__sync_fetch_and_add(&ov->bytes, nr_bytes);
+		__sync_fetch_and_add(&ov->ios, 1);
+	}
+out:
+	bpf_map_delete_elem(&inflight, &id);
+	return 0;
+}
