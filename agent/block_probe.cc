@@ -22,8 +22,8 @@
 namespace redline {
 
 static_assert(sizeof(rl_disk_key) == 8);
-static_assert(sizeof(rl_disk_val) == 8 * (3 + RL_BLOCK_HIST_SLOTS));
-static_assert(offsetof(rl_disk_val, hist) == 24);
+static_assert(sizeof(rl_disk_val) == 8 * (4 + RL_BLOCK_HIST_SLOTS));
+static_assert(offsetof(rl_disk_val, hist) == 32);
 static_assert(sizeof(rl_disk_owner_key) == 32);
 static_assert(offsetof(rl_disk_owner_key, cgroup_id) == 8);
 static_assert(offsetof(rl_disk_owner_key, comm) == 16);
@@ -133,6 +133,7 @@ absl::Status BlockProbe::ReadInto(
     const auto& k = *static_cast<const rl_disk_key*>(kp);
     const auto& v = *static_cast<const rl_disk_val*>(vp);
     DiskIoStats s;
+    s.ios = v.ios;
     s.bytes = v.bytes;
     s.sum_ns = v.sum_ns;
     s.queue_ns = v.queue_ns;

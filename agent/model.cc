@@ -11,6 +11,7 @@ void SchedStats::Add(const SchedStats& o) {
 }
 
 void DiskIoStats::Add(const DiskIoStats& o) {
+  ios += o.ios;
   bytes += o.bytes;
   sum_ns += o.sum_ns;
   queue_ns += o.queue_ns;

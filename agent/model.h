@@ -67,10 +67,11 @@ struct DiskKey {
 };
 
 struct DiskIoStats {
+  uint64_t ios = 0;  // completions, as /proc/diskstats counts them
   uint64_t bytes = 0;
   uint64_t sum_ns = 0;    // issue to completion
   uint64_t queue_ns = 0;  // insert to issue (I/O scheduler queue)
-  Log2Hist hist{};        // issue to completion; count = number of I/Os
+  Log2Hist hist{};        // issue to completion, of I/Os seen issued
 
   void Add(const DiskIoStats& o);
 };

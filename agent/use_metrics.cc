@@ -57,6 +57,10 @@ void AppendDisk(const Snapshot& snap, std::vector<MetricFamily>* out) {
                    "Block I/O time from issue to the device until completion; "
                    "buckets are log2 nanoseconds.",
                    MetricType::kHistogram, {}};
+  MetricFamily ops{"redline_disk_io_operations_total",
+                   "Block I/O requests completed (as /proc/diskstats counts "
+                   "them, including those not seen issued).",
+                   MetricType::kCounter, {}};
   MetricFamily queue{"redline_disk_io_queue_seconds_total",
                      "Time block I/O waited in the I/O scheduler before issue.",
                      MetricType::kCounter, {}};
@@ -70,6 +74,7 @@ void AppendDisk(const Snapshot& snap, std::vector<MetricFamily>* out) {
     h.label = l;
     h.histogram = ToPromHistogram(s.hist, s.sum_ns);
     dur.metric.push_back(std::move(h));
+    ops.metric.push_back(Counter(l, static_cast<double>(s.ios)));
     queue.metric.push_back(Counter(std::move(l), s.queue_ns / kNsPerSecond));
   }
   for (const auto& [id, ws] : snap.workloads) {
@@ -80,6 +85,7 @@ void AppendDisk(const Snapshot& snap, std::vector<MetricFamily>* out) {
     }
   }
   out->push_back(std::move(dur));
+  out->push_back(std::move(ops));
   out->push_back(std::move(queue));
   out->push_back(std::move(bytes));
 }

@@ -130,43 +130,60 @@ int BPF_PROG(block_rq_issue, struct request *rq)
 	return 0;
 }
 
-SEC("tp_btf/block_rq_complete")
-int BPF_PROG(block_rq_complete, struct request *rq, int error,
-	     unsigned int nr_bytes)
+static __always_inline void count_done(struct rl_disk_owner_key *owner,
+				       unsigned int nr_bytes, __u64 lat,
+				       __u64 queued)
 {
 	static const struct rl_disk_owner_val zero_owner;
 	static const struct rl_disk_val zero_disk;
-	__u64 id = (__u64)rq, now = bpf_ktime_get_ns(), lat;
+	struct rl_disk_key dk = { .dev = owner->dev, .op = owner->op };
 	struct rl_disk_owner_val *ov;
-	struct rl_disk_key dk;
 	struct rl_disk_val *dv;
-	struct inflight *f;
 
-	f = bpf_map_lookup_elem(&inflight, &id);
-	if (!f)
-		return 0; /* issued before we attached */
-	if (!f->issue_ns)
-		goto out;
-	lat = now - f->issue_ns;
-	dk.dev = f->owner.dev;
-	dk.op = f->owner.op;
 	dv = lookup_or_init(&disk_stats, &dk, &zero_disk, RL_BLOCK_MAP_STATS);
 	if (dv) {
+		__sync_fetch_and_add(&dv->ios, 1);
 		__sync_fetch_and_add(&dv->bytes, nr_bytes);
-		__sync_fetch_and_add(&dv->sum_ns, lat);
-		if (f->insert_ns)
-			__sync_fetch_and_add(&dv->queue_ns,
-					     f->issue_ns - f->insert_ns);
-		__sync_fetch_and_add(
-			&dv->hist[rl_hist_slot(lat, RL_BLOCK_HIST_SLOTS)], 1);
+		if (lat) {
+			__sync_fetch_and_add(&dv->sum_ns, lat);
+			__sync_fetch_and_add(&dv->queue_ns, queued);
+			__sync_fetch_and_add(
+				&dv->hist[rl_hist_slot(lat, RL_BLOCK_HIST_SLOTS)],
+				1);
+		}
 	}
-	ov = lookup_or_init(&disk_owners, &f->owner, &zero_owner,
+	ov = lookup_or_init(&disk_owners, owner, &zero_owner,
 			    RL_BLOCK_MAP_OWNERS);
 	if (ov) {
 		__sync_fetch_and_add(&ov->bytes, nr_bytes);
 		__sync_fetch_and_add(&ov->ios, 1);
 	}
-out:
+}
+
+SEC("tp_btf/block_rq_complete")
+int BPF_PROG(block_rq_complete, struct request *rq, int error,
+	     unsigned int nr_bytes)
+{
+	__u64 id = (__u64)rq, now = bpf_ktime_get_ns();
+	struct rl_disk_owner_key unknown = {};
+	struct inflight *f;
+
+	f = bpf_map_lookup_elem(&inflight, &id);
+	if (!f) {
+		/* Counted, with no latency, under an explicit unknown owner:
+		 * this context (an interrupt) is not the submitter. */
+		unknown.dev = disk_dev(rq);
+		unknown.op = BPF_CORE_READ(rq, cmd_flags) & REQ_OP_MASK;
+		__builtin_memcpy(unknown.comm, "[unknown]", 10);
+		count_done(&unknown, nr_bytes, 0, 0);
+		return 0;
+	}
+	if (f->issue_ns) {
+		count_done(&f->owner, nr_bytes, now - f->issue_ns ?: 1,
+			   f->insert_ns ? f->issue_ns - f->insert_ns : 0);
+	} else {
+		count_done(&f->owner, nr_bytes, 0, 0);
+	}
 	bpf_map_delete_elem(&inflight, &id);
 	return 0;
 }

@@ -16,7 +16,12 @@ struct rl_disk_key {
 	__u32 op;
 };
 
+/* ios counts every completion, as /proc/diskstats does; hist only those
+ * whose issue we saw (not those issued before we attached, nor the empty
+ * write that carries a preflush, which is completed without being issued:
+ * its flush is the separate REQ_OP_FLUSH request). */
 struct rl_disk_val {
+	__u64 ios;
 	__u64 bytes;
 	__u64 sum_ns;   /* issue to completion */
 	__u64 queue_ns; /* insert to issue, where the I/O was queued */

@@ -16,8 +16,10 @@ char LICENSE[] SEC("license") = "Dual BSD/GPL";
 #define PF_EXITING 0x00000004
 
 struct sched_task {
-	__u64 run_start;  /* switched in at; 0 if not seen running */
+	__u64 runtime_in; /* se.sum_exec_runtime at switch-in */
 	__u64 wait_start; /* runnable since; 0 if not waiting */
+	__u32 running;    /* seen switched in */
+	__u32 pad;
 };
 
 struct {
@@ -132,8 +134,14 @@ static __always_inline void switch_out(struct task_struct *prev, bool preempt,
 	struct rl_sched_val *v = entry_of(prev);
 
 	if (v) {
-		if (st && st->run_start)
-			__sync_fetch_and_add(&v->oncpu_ns, now - st->run_start);
+		/* The kernel's own CPU time (what /proc/<pid>/stat reports),
+		 * brought up to date by put_prev_task() before this event:
+		 * with IRQ time accounting it excludes interrupts taken while
+		 * the task ran, which a switch-in/out clock would charge. */
+		if (st && st->running)
+			__sync_fetch_and_add(&v->oncpu_ns,
+					     BPF_CORE_READ(prev, se.sum_exec_runtime) -
+						     st->runtime_in);
 		/* As the kernel counts nvcsw/nivcsw: a switch is voluntary
 		 * when the task gave up the CPU to block. */
 		if (preempt || runnable)
@@ -142,7 +150,7 @@ static __always_inline void switch_out(struct task_struct *prev, bool preempt,
 			__sync_fetch_and_add(&v->voluntary, 1);
 	}
 	if (st) {
-		st->run_start = 0;
+		st->running = 0;
 		/* Clears a stale start left by a wakeup that raced with the
 		 * task still running. */
 		st->wait_start = runnable ? now : 0;
@@ -157,7 +165,8 @@ static __always_inline void switch_in(struct task_struct *next, __u64 now)
 
 	if (!st)
 		return;
-	st->run_start = now;
+	st->runtime_in = BPF_CORE_READ(next, se.sum_exec_runtime);
+	st->running = 1;
 	if (!st->wait_start)
 		return;
 	wait = now - st->wait_start;

@@ -81,6 +81,7 @@ TEST(UseFamilies, SchedDiskAndPressureSeries) {
   d.sum_ns = 400000;
   d.queue_ns = 2000000000;
   d.bytes = 12288;
+  d.ios = 4;
   snap.disks[{"sda", "write"}] = d;
   snap.pressure.push_back({"io", "some", 2500000});
   std::string text;
@@ -98,6 +99,7 @@ TEST(UseFamilies, SchedDiskAndPressureSeries) {
            "\"pg.service\"} 0.002\n",
            "redline_disk_io_duration_seconds_count{device=\"sda\",op=\"write\"}"
            " 3\n",
+           "redline_disk_io_operations_total{device=\"sda\",op=\"write\"} 4\n",
            "redline_disk_io_queue_seconds_total{device=\"sda\",op=\"write\"} "
            "2\n",
            "redline_disk_io_bytes_total{device=\"sda\",op=\"write\",comm=\"pg\","
