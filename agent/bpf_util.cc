@@ -93,6 +93,24 @@ std::vector<ProgramStatus> DisableMissingTracepoints(bpf_object* obj,
   return out;
 }
 
+bool KernelHasMember(absl::string_view name, absl::string_view member) {
+  std::unique_ptr<btf, void (*)(btf*)> vmlinux(btf__load_vmlinux_btf(),
+                                               btf__free);
+  if (libbpf_get_error(vmlinux.get()) != 0) {
+    vmlinux.release();
+    return false;
+  }
+  const int id = btf__find_by_name_kind(vmlinux.get(), std::string(name).c_str(),
+                                        BTF_KIND_STRUCT);
+  if (id < 0) return false;
+  const btf_type* t = btf__type_by_id(vmlinux.get(), id);
+  const btf_member* m = btf_members(t);
+  for (int i = 0; i < btf_vlen(t); ++i, ++m) {
+    if (btf__name_by_offset(vmlinux.get(), m->name_off) == member) return true;
+  }
+  return false;
+}
+
 void LinkDeleter::operator()(bpf_link* l) const { bpf_link__destroy(l); }
 
 absl::Status AttachProgram(bpf_program* prog, LinkPtr* out) {

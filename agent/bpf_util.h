@@ -48,6 +48,9 @@ using SkelPtr = std::unique_ptr<Skel, SkelDeleter<Skel, Destroy>>;
 std::vector<ProgramStatus> DisableMissingTracepoints(bpf_object* obj,
                                                      absl::string_view prefix);
 
+// True if the running kernel's BTF has `member` in `struct name`.
+bool KernelHasMember(absl::string_view name, absl::string_view member);
+
 // Attaches a tp_btf/raw_tp program to its tracepoint.
 absl::Status AttachProgram(bpf_program* prog, LinkPtr* out);
 

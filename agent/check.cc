@@ -1,5 +1,8 @@
 #include "agent/check.h"
 
+#include <functional>
+#include <utility>
+
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>
 #include <linux/capability.h>
@@ -15,6 +18,8 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "agent/block_probe.h"
+#include "agent/sched_probe.h"
 #include "agent/syscalls_probe.h"
 
 namespace redline {
@@ -33,9 +38,20 @@ bool HasCap(int cap) {
 
 // Tracepoints redline attaches to, as tp_btf: each has a BTF typedef
 // btf_trace_<name> in vmlinux, which is what the loader resolves.
-constexpr const char* kTracepoints[] = {
-    "raw_syscalls:sys_enter", "raw_syscalls:sys_exit",
-    "sched:sched_process_exec", "sched:sched_process_exit"};
+// Tracepoint, and the signal that needs it (empty: the agent needs it).
+constexpr std::pair<const char*, const char*> kTracepoints[] = {
+    {"raw_syscalls:sys_enter", ""},
+    {"raw_syscalls:sys_exit", ""},
+    {"sched:sched_process_exec", ""},
+    {"sched:sched_process_exit", ""},
+    {"task:task_rename", "names of processes that rename themselves"},
+    {"sched:sched_switch", "CPU time, run-queue latency, context switches"},
+    {"sched:sched_wakeup", "run-queue latency"},
+    {"sched:sched_wakeup_new", "run-queue latency of new tasks"},
+    {"block:block_rq_issue", "disk I/O latency and bytes"},
+    {"block:block_rq_complete", "disk I/O latency and bytes"},
+    {"block:block_rq_insert", "disk I/O queue time"},
+};
 
 }  // namespace
 
@@ -80,16 +96,19 @@ std::vector<CheckResult> RunChecks(const std::string& btf_path) {
                  "run as root, or grant CAP_BPF and CAP_PERFMON (plus "
                  "CAP_DAC_READ_SEARCH to read other processes' /proc)"});
 
-  for (const char* tp : kTracepoints) {
+  for (const auto& [tp, signal] : kTracepoints) {
     const std::string name = std::string(tp).substr(std::string(tp).find(':') + 1);
     bool found = false;
     if (vmlinux != nullptr) {
       found = btf__find_by_name_kind(vmlinux, ("btf_trace_" + name).c_str(),
                                      BTF_KIND_TYPEDEF) > 0;
     }
+    const bool optional = *signal != '\0';
     out.push_back({absl::StrCat("tracepoint ", tp), found,
                    found ? "present in kernel BTF" : "missing",
-                   "this kernel does not have the tracepoint (or BTF)"});
+                   optional ? absl::StrCat("without it: no ", signal)
+                            : "this kernel does not have the tracepoint (or BTF)",
+                   optional});
   }
   btf__free(vmlinux);
 
@@ -105,16 +124,33 @@ std::vector<CheckResult> RunChecks(const std::string& btf_path) {
   }
 
   // The decisive test: the verifier accepts our programs on this kernel.
-  if ((root || caps) && have_btf) {
-    auto probe = SyscallsProbe::Load(SyscallsProbeOptions{});
-    out.push_back({"bpf load syscalls", probe.ok(),
-                   probe.ok() ? "programs verified and loaded"
-                              : std::string(probe.status().message()),
-                   "see the detail; --log-level=debug shows the verifier log"});
-  } else {
-    out.push_back({"bpf load syscalls", false, "not attempted",
-                   "fix the failures above first"});
-  }
+  const bool can_load = (root || caps) && have_btf;
+  auto load = [&](const char* concern, auto loaded, bool optional) {
+    absl::Status st = loaded ? loaded() : absl::OkStatus();
+    out.push_back({absl::StrCat("bpf load ", concern), can_load && st.ok(),
+                   !can_load ? "not attempted"
+                   : st.ok() ? "programs verified and loaded"
+                             : std::string(st.message()),
+                   can_load ? "see the detail; --log-level=debug shows the "
+                              "verifier log"
+                            : "fix the failures above first",
+                   optional});
+  };
+  using Loader = std::function<absl::Status()>;
+  load("syscalls",
+       can_load ? Loader([] {
+         return SyscallsProbe::Load(SyscallsProbeOptions{}).status();
+       })
+                : Loader(),
+       false);
+  load("sched",
+       can_load ? Loader([] { return SchedProbe::Load({}).status(); })
+                : Loader(),
+       true);
+  load("block",
+       can_load ? Loader([] { return BlockProbe::Load({}).status(); })
+                : Loader(),
+       true);
   out.push_back({"tls visibility", true,
                  "informational: TLS payloads are encrypted at the syscall "
                  "layer, so HTTP request metrics cover plaintext traffic only",
@@ -125,12 +161,13 @@ std::vector<CheckResult> RunChecks(const std::string& btf_path) {
 bool PrintChecks(const std::vector<CheckResult>& results) {
   bool all = true;
   for (const CheckResult& r : results) {
-    all = all && r.ok;
+    all = all && (r.ok || r.optional);
     if (r.ok) {
-      std::printf("ok    %-34s %s\n", r.name.c_str(), r.detail.c_str());
+      std::printf("ok    %-38s %s\n", r.name.c_str(), r.detail.c_str());
     } else {
-      std::printf("FAIL  %-34s %s -- fix: %s\n", r.name.c_str(),
-                  r.detail.c_str(), r.fix.c_str());
+      std::printf("%-5s %-38s %s -- %s%s\n", r.optional ? "WARN" : "FAIL",
+                  r.name.c_str(), r.detail.c_str(),
+                  r.optional ? "" : "fix: ", r.fix.c_str());
     }
   }
   std::printf(all ? "redline can run on this host\n"

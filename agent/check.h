@@ -12,6 +12,8 @@ struct CheckResult {
   bool ok = false;
   std::string detail;  // what was found
   std::string fix;     // what to do when not ok
+  // A failed optional check degrades one signal ("WARN"); the agent runs.
+  bool optional = false;
 };
 
 // Parses "6.1.0-13-amd64" into {6, 1}; false when not a version.
@@ -19,7 +21,7 @@ bool ParseKernelRelease(const std::string& release, int* major, int* minor);
 
 std::vector<CheckResult> RunChecks(const std::string& btf_path);
 
-// Prints one line per check; returns true if all passed.
+// Prints one line per check; returns true if every required one passed.
 bool PrintChecks(const std::vector<CheckResult>& results);
 
 }  // namespace redline

@@ -74,6 +74,17 @@ absl::StatusOr<std::unique_ptr<SchedProbe>> SchedProbe::Load(
   auto* s = impl->skel.get();
   bpf_map__set_max_entries(s->maps.sched_stats, opts.max_entries);
   impl->missing = DisableMissingTracepoints(s->obj, "sched");
+  // With sched_info (CONFIG_SCHED_INFO) the kernel stamps queueing itself
+  // and run-queue waits need no wakeup hooks: not loaded, not listed.
+  if (KernelHasMember("sched_info", "last_queued") &&
+      KernelHasMember("sched_entity", "cfs_rq") &&
+      KernelHasMember("cfs_rq", "rq")) {
+    bpf_program__set_autoload(s->progs.sched_wakeup, false);
+    bpf_program__set_autoload(s->progs.sched_wakeup_new, false);
+    std::erase_if(impl->missing, [](const ProgramStatus& p) {
+      return p.name == "sched/sched_wakeup" || p.name == "sched/sched_wakeup_new";
+    });
+  }
   if (int err = sched_bpf__load(s); err != 0) {
     return LibbpfError(err, "loading sched BPF programs");
   }

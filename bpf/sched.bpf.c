@@ -3,10 +3,11 @@
  * Per-process USE from the scheduler: on-CPU time, run-queue latency and
  * voluntary/involuntary context switches, aggregated in the kernel.
  *
- * A task waits on a run queue from its wakeup (sched_wakeup/_new) or from
- * the moment it is switched out while still runnable (preempted, or
- * yielded), until it is switched in. The per-task timestamps live in
- * task-local storage, freed with the task. Idle (pid 0) is never counted.
+ * A task waits on a run queue from its wakeup or from the moment it is
+ * switched out while still runnable (preempted, or yielded), until it is
+ * switched in. Everything happens in sched_switch where the kernel keeps
+ * the stamps we need; task-local storage (freed with the task) covers the
+ * rest. Idle (pid 0) is never counted.
  */
 #include "common.bpf.h"
 #include "sched.h"
@@ -15,9 +16,10 @@ char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
 #define PF_EXITING 0x00000004
 
+/* Only for tasks the kernel does not account for us (see below). */
 struct sched_task {
-	__u64 runtime_in; /* se.sum_exec_runtime at switch-in */
-	__u64 wait_start; /* runnable since; 0 if not waiting */
+	__u64 runtime_in; /* se.sum_exec_runtime at switch-in (non-CFS) */
+	__u64 wait_start; /* runnable since; 0 if not waiting (no sched_info) */
 	__u32 running;    /* seen switched in */
 	__u32 pad;
 };
@@ -51,21 +53,26 @@ struct task_struct___pre514 {
 	long state;
 } __attribute__((preserve_access_index));
 
+/* tp_btf arguments are BTF pointers: fields are read with plain (CO-RE
+ * relocated, fault-safe) loads, several times cheaper than
+ * bpf_probe_read_kernel() on this hot path. */
 static __always_inline bool still_runnable(struct task_struct *t)
 {
 	if (bpf_core_field_exists(t->__state))
-		return BPF_CORE_READ(t, __state) == 0;
-	return BPF_CORE_READ((struct task_struct___pre514 *)t, state) == 0;
+		return t->__state == 0;
+	return ((struct task_struct___pre514 *)t)->state == 0;
 }
 
 static __always_inline void make_key(struct task_struct *t,
 				     struct rl_sched_key *k)
 {
-	k->tgid = BPF_CORE_READ(t, tgid);
+	struct task_struct *leader = t->group_leader;
+
+	k->tgid = t->tgid;
 	k->pad = 0;
-	k->cgroup_id = BPF_CORE_READ(t, cgroups, dfl_cgrp, kn, id);
+	k->cgroup_id = t->cgroups->dfl_cgrp->kn->id;
 	/* The process's name, not a thread's ("worker-3"). */
-	BPF_CORE_READ_STR_INTO(&k->comm, t, group_leader, comm);
+	__builtin_memcpy(k->comm, leader->comm, sizeof(k->comm));
 }
 
 /* The entry of t's process; created unless t is exiting (an exiting task's
@@ -79,7 +86,7 @@ static struct rl_sched_val *entry_of(struct task_struct *t)
 	__builtin_memset(&k, 0, sizeof(k));
 	make_key(t, &k);
 	v = bpf_map_lookup_elem(&sched_stats, &k);
-	if (v || (BPF_CORE_READ(t, flags) & PF_EXITING))
+	if (v || (t->flags & PF_EXITING))
 		return v;
 	err = bpf_map_update_elem(&sched_stats, &k, &zero_val, BPF_NOEXIST);
 	if (err && err != -EEXIST) {
@@ -98,6 +105,28 @@ static __always_inline struct sched_task *task_of(struct task_struct *t)
 	if (!st)
 		RL_COUNT_DROP(sched_drops, RL_SCHED_MAP_TASKS);
 	return st;
+}
+
+/* Where the kernel keeps schedstats' sched_info (CONFIG_SCHED_INFO, set by
+ * SCHEDSTATS or TASK_DELAY_ACCT on every mainstream distro), it already
+ * stamps when a task was queued, on wakeup and on preemption alike, and
+ * this CPU's rq->clock was updated by __schedule() before this event: the
+ * wait is one subtraction, the same one sched_info_arrive() adds to
+ * run_delay right after. No wakeup hooks, no clock read. The rq is reached
+ * through next's cfs_rq (set for tasks of every class on migration;
+ * CONFIG_FAIR_GROUP_SCHED): the per-CPU `runqueues` symbol cannot be
+ * resolved on kernels without KALLSYMS_ALL. Elsewhere we keep our own
+ * stamps from sched_wakeup and switch-out (the agent then attaches the
+ * wakeup programs; it tests the same three fields). */
+static __always_inline bool kernel_stamps_queueing(void)
+{
+	struct sched_entity *se = 0;
+	struct sched_info *si = 0;
+	struct cfs_rq *cfs = 0;
+
+	return bpf_core_field_exists(si->last_queued) &&
+	       bpf_core_field_exists(se->cfs_rq) &&
+	       bpf_core_field_exists(cfs->rq);
 }
 
 static __always_inline void wait_starts(struct task_struct *p)
@@ -126,22 +155,44 @@ int BPF_PROG(sched_wakeup_new, struct task_struct *p)
 	return 0;
 }
 
-static __always_inline void switch_out(struct task_struct *prev, bool preempt,
-				       __u64 now)
+/* CFS sets se.prev_sum_exec_runtime when it picks a task, and put_prev_task
+ * brought sum_exec_runtime up to date before this event: their difference
+ * is the slice that just ended, as the kernel accounts it (what
+ * /proc/<pid>/stat reports; with IRQ time accounting it excludes
+ * interrupts). Other classes (RT and deadline: prio < 100, including tasks
+ * boosted by priority inheritance; sched_ext, 6.12+) do not maintain
+ * prev_sum_exec_runtime: for them we note sum_exec_runtime at switch-in.
+ * fair_sched_class itself is not in kernel BTF (only per-CPU variables
+ * are), so the class is told from the priority. */
+#define MAX_RT_PRIO 100
+
+struct task_struct___scx {
+	char scx;
+} __attribute__((preserve_access_index));
+
+static __always_inline bool is_fair(struct task_struct *t)
+{
+	if (bpf_core_field_exists(((struct task_struct___scx *)t)->scx))
+		return false;
+	return t->prio >= MAX_RT_PRIO;
+}
+
+static __always_inline void switch_out(struct task_struct *prev, bool preempt)
 {
 	bool runnable = still_runnable(prev);
-	struct sched_task *st = task_of(prev);
 	struct rl_sched_val *v = entry_of(prev);
+	struct sched_task *st = 0;
+	__u64 ran = 0;
 
-	if (v) {
-		/* The kernel's own CPU time (what /proc/<pid>/stat reports),
-		 * brought up to date by put_prev_task() before this event:
-		 * with IRQ time accounting it excludes interrupts taken while
-		 * the task ran, which a switch-in/out clock would charge. */
+	if (is_fair(prev)) {
+		ran = prev->se.sum_exec_runtime - prev->se.prev_sum_exec_runtime;
+	} else {
+		st = task_of(prev);
 		if (st && st->running)
-			__sync_fetch_and_add(&v->oncpu_ns,
-					     BPF_CORE_READ(prev, se.sum_exec_runtime) -
-						     st->runtime_in);
+			ran = prev->se.sum_exec_runtime - st->runtime_in;
+	}
+	if (v) {
+		__sync_fetch_and_add(&v->oncpu_ns, ran);
 		/* As the kernel counts nvcsw/nivcsw: a switch is voluntary
 		 * when the task gave up the CPU to block. */
 		if (preempt || runnable)
@@ -149,28 +200,44 @@ static __always_inline void switch_out(struct task_struct *prev, bool preempt,
 		else
 			__sync_fetch_and_add(&v->voluntary, 1);
 	}
-	if (st) {
+	if (st)
 		st->running = 0;
-		/* Clears a stale start left by a wakeup that raced with the
-		 * task still running. */
-		st->wait_start = runnable ? now : 0;
-	}
+	if (kernel_stamps_queueing())
+		return;
+	if (!st)
+		st = task_of(prev);
+	/* Clears a stale start left by a wakeup that raced with the task
+	 * still running. */
+	if (st)
+		st->wait_start = runnable ? bpf_ktime_get_ns() : 0;
 }
 
-static __always_inline void switch_in(struct task_struct *next, __u64 now)
+static __always_inline void switch_in(struct task_struct *next)
 {
-	struct sched_task *st = task_of(next);
+	struct sched_task *st = 0;
 	struct rl_sched_val *v;
-	__u64 wait;
+	__u64 wait = 0, q;
 
-	if (!st)
-		return;
-	st->runtime_in = BPF_CORE_READ(next, se.sum_exec_runtime);
-	st->running = 1;
-	if (!st->wait_start)
-		return;
-	wait = now - st->wait_start;
-	st->wait_start = 0;
+	if (!is_fair(next)) {
+		st = task_of(next);
+		if (st) {
+			st->runtime_in = next->se.sum_exec_runtime;
+			st->running = 1;
+		}
+	}
+	if (kernel_stamps_queueing()) {
+		q = next->sched_info.last_queued;
+		if (!q)
+			return;
+		wait = next->se.cfs_rq->rq->clock - q;
+	} else {
+		if (!st)
+			st = task_of(next);
+		if (!st || !st->wait_start)
+			return;
+		wait = bpf_ktime_get_ns() - st->wait_start;
+		st->wait_start = 0;
+	}
 	v = entry_of(next);
 	if (!v)
 		return;
@@ -183,12 +250,10 @@ SEC("tp_btf/sched_switch")
 int BPF_PROG(sched_switch, bool preempt, struct task_struct *prev,
 	     struct task_struct *next)
 {
-	__u64 now = bpf_ktime_get_ns();
-
 	if (prev->pid != 0)
-		switch_out(prev, preempt, now);
+		switch_out(prev, preempt);
 	if (next->pid != 0)
-		switch_in(next, now);
+		switch_in(next);
 	return 0;
 }
 
@@ -221,7 +286,7 @@ int BPF_PROG(sched_process_exit, struct task_struct *p)
 	struct rl_sched_key k;
 	struct rl_sched_val *v;
 
-	if (BPF_CORE_READ(p, signal, live.counter) != 0)
+	if (p->signal->live.counter != 0)
 		return 0;
 	__builtin_memset(&k, 0, sizeof(k));
 	make_key(p, &k);

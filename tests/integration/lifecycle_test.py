@@ -10,7 +10,7 @@ sys.path.insert(0, os.path.dirname(__file__))
 from rltest import Agent, check, redline_bin, require_bpf  # noqa
 
 PROGS = ("sys_enter", "sys_exit", "sched_process_exec", "sched_process_exit",
-         "task_rename", "sched_switch", "sched_wakeup", "block_rq_")
+         "task_rename", "sched_switch", "block_rq_")
 
 
 def redline_progs():
@@ -64,7 +64,7 @@ def main():
         ours = sorted(["sched_process_exec", "sched_process_exit", "sys_enter",
                        "sys_exit", "task_rename", "sched_process_exit",
                        "task_rename",
-                       "sched_switch", "sched_wakeup", "sched_wakeup_new",
+                       "sched_switch",
                        "block_rq_insert", "block_rq_issue",
                        "block_rq_complete"] + baseline)
         check(during == ours, f"agent's programs are loaded: {during} (baseline {baseline})")
