@@ -106,14 +106,18 @@ const std::map<std::string, FlagDef>& Defs() {
        {false, U32(&Options::max_sched_entries, 64, 1u << 22)}},
       {"max-disk-entries",
        {false, U32(&Options::max_disk_entries, 64, 1u << 22)}},
+      {"max-tcp-entries",
+       {false, U32(&Options::max_tcp_entries, 64, 1u << 22)}},
       {"probes",
        {false,
         [](Options& o, const std::string& v) -> absl::Status {
           o.probes.clear();
           for (absl::string_view p : absl::StrSplit(v, ',')) {
-            if (p != "syscalls" && p != "sched" && p != "block") {
+            if (p != "syscalls" && p != "sched" && p != "block" &&
+                p != "tcp") {
               return absl::InvalidArgumentError(absl::StrCat(
-                  "unknown probe '", p, "' (want syscalls, sched, block)"));
+                  "unknown probe '", p,
+                  "' (want syscalls, sched, block, tcp)"));
             }
             o.probes.emplace_back(p);
           }
@@ -200,7 +204,8 @@ std::string UsageText() {
       "  --max-sched-entries=N     (process, cgroup, name) for CPU and run\n"
       "                            queue (default 32768)\n"
       "  --max-disk-entries=N      (device, op, cgroup, name) (default 16384)\n"
-      "  --probes=LIST             syscalls,sched,block (default all)\n"
+      "  --max-tcp-entries=N       (workload, peer) for TCP (default 16384)\n"
+      "  --probes=LIST             syscalls,sched,block,tcp (default all)\n"
       "  --max-series-per-family=N label sets per metric family before the\n"
       "                            smallest fold into [other] (default 2000)\n"
       "  --identity-labels=LIST    container_id,pod_uid,systemd_unit,kubernetes\n"

@@ -25,6 +25,7 @@
 #include "agent/syscalls_probe.h"
 #include "agent/sched_probe.h"
 #include "agent/block_probe.h"
+#include "agent/tcp_probe.h"
 #include "exporters/cardinality_governor.h"
 #include "exporters/exposer.h"
 #include "exporters/registry.h"
@@ -196,6 +197,15 @@ int Run(const Options& opts) {
     block = BlockProbe::Load(bopts);
     if (started("block", block)) probes.block = block->get();
   }
+  absl::StatusOr<std::unique_ptr<TcpProbe>> tcp =
+      absl::UnavailableError("tcp: disabled by --probes");
+  if (want("tcp")) {
+    TcpProbeOptions topts;
+    topts.max_entries = opts.max_tcp_entries;
+    topts.naming = aopts;
+    tcp = TcpProbe::Load(topts);
+    if (started("tcp", tcp)) probes.tcp = tcp->get();
+  }
   if (attached == 0) {
     return Fail(errors.empty() ? "no probe enabled" : errors.front());
   }
@@ -241,6 +251,7 @@ int Run(const Options& opts) {
   if (probes.syscalls != nullptr) probes.syscalls->Detach();
   if (probes.sched != nullptr) probes.sched->Detach();
   if (probes.block != nullptr) probes.block->Detach();
+  if (probes.tcp != nullptr) probes.tcp->Detach();
   exposer.Stop();
   Log(LogLevel::kInfo, "stopped");
   return 0;

@@ -18,4 +18,17 @@ void DiskIoStats::Add(const DiskIoStats& o) {
   for (size_t i = 0; i < hist.size(); ++i) hist[i] += o.hist[i];
 }
 
+void TcpStats::Add(const TcpStats& o) {
+  retrans_segs += o.retrans_segs;
+  resets_sent += o.resets_sent;
+  resets_received += o.resets_received;
+  connects_ok += o.connects_ok;
+  connects_failed += o.connects_failed;
+  accepts += o.accepts;
+  connect_sum_ns += o.connect_sum_ns;
+  for (size_t i = 0; i < connect_hist.size(); ++i) {
+    connect_hist[i] += o.connect_hist[i];
+  }
+}
+
 }  // namespace redline

@@ -76,11 +76,34 @@ struct DiskIoStats {
   void Add(const DiskIoStats& o);
 };
 
+// The other end of a workload's TCP connections: `remote` ("10.0.0.5:5432",
+// "[2001:db8::1]:443") for connections it opened, `local_port` for
+// connections it accepted (clients are aggregated to the listening port).
+struct TcpPeer {
+  std::string remote;
+  std::string local_port;
+  auto operator<=>(const TcpPeer&) const = default;
+};
+
+struct TcpStats {
+  uint64_t retrans_segs = 0;
+  uint64_t resets_sent = 0;
+  uint64_t resets_received = 0;
+  uint64_t connects_ok = 0;
+  uint64_t connects_failed = 0;
+  uint64_t accepts = 0;
+  uint64_t connect_sum_ns = 0;
+  Log2Hist connect_hist{};  // SYN_SENT -> ESTABLISHED
+
+  void Add(const TcpStats& o);
+};
+
 struct WorkloadStats {
   std::map<uint32_t, SyscallStats> syscalls;  // by syscall number
   bool has_sched = false;
   SchedStats sched;
   std::map<DiskKey, uint64_t> disk_bytes;  // I/O this workload issued
+  std::map<TcpPeer, TcpStats> tcp;
 };
 
 // Host-wide stall time from /proc/pressure/* (PSI), when enabled.

@@ -142,6 +142,7 @@ std::vector<MetricFamily> SnapshotToFamilies(const Snapshot& snap,
   out.push_back(std::move(capacity));
   out.push_back(std::move(live));
   AppendUseFamilies(snap, &out);
+  AppendTcpFamilies(snap, &out);
   return out;
 }
 

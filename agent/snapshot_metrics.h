@@ -21,6 +21,9 @@ std::vector<prom::Label> WorkloadLabels(const WorkloadId& id);
 // USE families (sched, block, pressure), in use_metrics.cc.
 void AppendUseFamilies(const Snapshot& snap,
                        std::vector<prom::MetricFamily>* out);
+// TCP families, in tcp_metrics.cc.
+void AppendTcpFamilies(const Snapshot& snap,
+                       std::vector<prom::MetricFamily>* out);
 
 }  // namespace redline
 

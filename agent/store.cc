@@ -51,6 +51,12 @@ void Store::RefreshLocked() {
     for (auto& p : probes_.block->programs()) snap->programs.push_back(p);
     for (auto& m : probes_.block->maps()) snap->maps.push_back(m);
   }
+  if (probes_.tcp != nullptr) {
+    absl::Status st = probes_.tcp->ReadInto(&snap->workloads);
+    if (!st.ok()) Log(LogLevel::kWarn, "tcp read failed: ", st.message());
+    for (auto& p : probes_.tcp->programs()) snap->programs.push_back(p);
+    for (auto& m : probes_.tcp->maps()) snap->maps.push_back(m);
+  }
   if (!probes_.pressure_dir.empty()) {
     snap->pressure = ReadPressure(probes_.pressure_dir);
   }

@@ -13,6 +13,7 @@
 #include "agent/syscalls_probe.h"
 #include "agent/block_probe.h"
 #include "agent/sched_probe.h"
+#include "agent/tcp_probe.h"
 
 namespace redline {
 
@@ -21,13 +22,14 @@ struct Probes {
   SyscallsProbe* syscalls = nullptr;
   SchedProbe* sched = nullptr;
   BlockProbe* block = nullptr;
+  TcpProbe* tcp = nullptr;
   std::string pressure_dir;  // empty: no PSI
 };
 
 class Store {
  public:
   Store(SyscallsProbe* probe, AggregatorOptions opts)
-      : Store(Probes{probe, nullptr, nullptr, ""}, opts) {}
+      : Store(Probes{probe, nullptr, nullptr, nullptr, ""}, opts) {}
   Store(Probes probes, AggregatorOptions opts);
 
   // A snapshot read from the kernel after this call began. Concurrent

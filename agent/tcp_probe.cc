@@ -1,0 +1,212 @@
+#include "agent/tcp_probe.h"
+
+#include <arpa/inet.h>
+#include <signal.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <linux/types.h>
+
+#include <cerrno>
+#include <cstring>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "agent/bpf_util.h"
+#include "agent/ledger.h"
+#include "agent/workload_namer.h"
+#include "bpf/tcp.h"
+#include "tcp.skel.h"
+
+namespace redline {
+
+static_assert(sizeof(rl_tcp_owner) == 40);
+static_assert(offsetof(rl_tcp_owner, comm) == 16);
+static_assert(sizeof(rl_tcp_key) == 48);
+static_assert(offsetof(rl_tcp_key, addr) == 24);
+static_assert(offsetof(rl_tcp_key, port) == 40);
+static_assert(offsetof(rl_tcp_key, family) == 42);
+static_assert(sizeof(rl_tcp_val) == 8 * (7 + RL_TCP_HIST_SLOTS));
+static_assert(offsetof(rl_tcp_val, connect_hist) == 56);
+static_assert(RL_TCP_HIST_SLOTS == RL_HIST_SLOTS, "shares Log2Hist");
+
+std::string FormatEndpoint(uint8_t family, const uint8_t addr[16],
+                           uint16_t port) {
+  char buf[INET6_ADDRSTRLEN] = "?";
+  static const uint8_t kV4Mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+  if (family == AF_INET6 && std::memcmp(addr, kV4Mapped, 12) == 0) {
+    inet_ntop(AF_INET, addr + 12, buf, sizeof(buf));
+    return absl::StrCat(buf, ":", port);
+  }
+  if (family == AF_INET6) {
+    inet_ntop(AF_INET6, addr, buf, sizeof(buf));
+    return absl::StrCat("[", buf, "]:", port);
+  }
+  inet_ntop(AF_INET, addr, buf, sizeof(buf));
+  return absl::StrCat(buf, ":", port);
+}
+
+namespace {
+
+struct ByPeer {
+  std::map<TcpPeer, TcpStats> by;
+  void Add(const ByPeer& o) {
+    for (const auto& [p, s] : o.by) by[p].Add(s);
+  }
+};
+
+TcpStats ToStats(const rl_tcp_val& v) {
+  TcpStats s;
+  s.retrans_segs = v.retrans_segs;
+  s.resets_sent = v.resets_sent;
+  s.resets_received = v.resets_received;
+  s.connects_ok = v.connects_ok;
+  s.connects_failed = v.connects_failed;
+  s.accepts = v.accepts;
+  s.connect_sum_ns = v.connect_sum_ns;
+  std::copy(v.connect_hist, v.connect_hist + RL_TCP_HIST_SLOTS,
+            s.connect_hist.begin());
+  return s;
+}
+
+uint64_t Fingerprint(const rl_tcp_val& v) {
+  return v.retrans_segs + v.resets_sent + v.resets_received + v.connects_ok +
+         v.connects_failed + v.accepts;
+}
+
+TcpPeer PeerOf(const rl_tcp_key& k) {
+  TcpPeer p;
+  if (k.dir == RL_TCP_SERVER) {
+    p.local_port = absl::StrCat(k.port);
+  } else {
+    p.remote = FormatEndpoint(k.family, k.addr, k.port);
+  }
+  return p;
+}
+
+bool PidAlive(uint32_t pid) {
+  return kill(static_cast<pid_t>(pid), 0) == 0 || errno == EPERM;
+}
+
+}  // namespace
+
+struct TcpProbe::Impl {
+  explicit Impl(const TcpProbeOptions& o)
+      : opts(o), namer(o.naming), ledger({6, PidAlive}) {}
+  TcpProbeOptions opts;
+  SkelPtr<tcp_bpf, tcp_bpf__destroy> skel;
+  std::vector<LinkPtr> links;
+  std::vector<ProgramStatus> missing;
+  WorkloadNamer namer;
+  Ledger<std::string, ByPeer> ledger;
+  uint64_t stats_entries = 0, sockets = 0, listeners = 0, evictions = 0;
+};
+
+TcpProbe::TcpProbe(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+TcpProbe::~TcpProbe() { Detach(); }
+
+absl::StatusOr<std::unique_ptr<TcpProbe>> TcpProbe::Load(
+    const TcpProbeOptions& opts) {
+  auto impl = std::make_unique<Impl>(opts);
+  impl->skel.reset(tcp_bpf__open());
+  if (!impl->skel) return LibbpfError(-errno, "opening tcp BPF object");
+  auto* s = impl->skel.get();
+  bpf_map__set_max_entries(s->maps.tcp_stats, opts.max_entries);
+  bpf_map__set_max_entries(s->maps.sk_owners, opts.max_sockets);
+  impl->missing = DisableMissingTracepoints(s->obj, "tcp");
+  if (int err = tcp_bpf__load(s); err != 0) {
+    return LibbpfError(err, "loading tcp BPF programs");
+  }
+  return std::unique_ptr<TcpProbe>(new TcpProbe(std::move(impl)));
+}
+
+absl::Status TcpProbe::Attach() {
+  // Without sendmsg ownership, accepted connections belong to the process
+  // that listens; without synack, SYN-ACK retransmits are not counted.
+  return AttachAll(impl_->skel->obj, "tcp", impl_->missing,
+                   {"tcp/tcp_sendmsg_locked", "tcp/tcp_retransmit_synack",
+                    "tcp/tcp_destroy_sock"},
+                   &impl_->links, &programs_);
+}
+
+void TcpProbe::Detach() {
+  if (!impl_) return;
+  impl_->links.clear();
+  for (auto& p : programs_) {
+    p.attached = false;
+    p.reason = "detached";
+  }
+}
+
+absl::Status TcpProbe::ReadInto(std::map<WorkloadId, WorkloadStats>* out) {
+  Impl& im = *impl_;
+  using Action = Ledger<std::string, ByPeer>::Action;
+  struct Idle {
+    rl_tcp_key key;
+    WorkloadId id;
+    ByPeer seen;
+  };
+  std::vector<Idle> idle;
+  im.namer.Begin();
+  im.ledger.Begin();
+  auto n = ForEachEntry(im.skel->maps.tcp_stats, [&](const void* kp,
+                                                     const void* vp) {
+    const auto& k = *static_cast<const rl_tcp_key*>(kp);
+    const auto& v = *static_cast<const rl_tcp_val*>(vp);
+    ByPeer b;
+    b.by[PeerOf(k)] = ToStats(v);
+    WorkloadId id = im.namer.Name(
+        std::string(k.comm, strnlen(k.comm, sizeof(k.comm))), 0, k.cgroup_id);
+    std::string key(reinterpret_cast<const char*>(&k), sizeof(k));
+    if (im.ledger.Add(key, id, b, false, Fingerprint(v)) == Action::kRetire) {
+      idle.push_back({k, std::move(id), std::move(b)});
+    }
+  });
+  const int fd = bpf_map__fd(im.skel->maps.tcp_stats);
+  for (Idle& e : idle) {
+    rl_tcp_val v;
+    if (bpf_map_lookup_and_delete_elem(fd, &e.key, &v) == 0) {
+      e.seen.by.begin()->second = ToStats(v);
+      im.ledger.Retire(e.id, e.seen);
+      ++im.evictions;
+    } else {
+      im.ledger.Keep(e.id, e.seen);
+    }
+  }
+  im.ledger.Finish([out](const WorkloadId& id, const ByPeer& b) {
+    WorkloadStats& w = (*out)[id];
+    for (const auto& [p, s] : b.by) w.tcp[p].Add(s);
+  });
+  im.namer.End();
+  if (!n.ok()) return n.status();
+  im.stats_entries = *n - idle.size();
+  auto socks = ForEachEntry(im.skel->maps.sk_owners,
+                            [](const void*, const void*) {});
+  im.sockets = socks.ok() ? *socks : 0;
+  auto ls = ForEachEntry(im.skel->maps.listeners,
+                         [](const void*, const void*) {});
+  im.listeners = ls.ok() ? *ls : 0;
+  return absl::OkStatus();
+}
+
+std::vector<MapStatus> TcpProbe::maps() const {
+  auto* m = &impl_->skel->maps;
+  std::vector<MapStatus> out(RL_TCP_MAP_COUNT);
+  const bpf_map* by_id[RL_TCP_MAP_COUNT] = {m->tcp_stats, m->sk_owners,
+                                            m->listeners};
+  const char* names[RL_TCP_MAP_COUNT] = {"tcp_stats", "tcp_sockets",
+                                         "tcp_listeners"};
+  const uint64_t entries[RL_TCP_MAP_COUNT] = {
+      impl_->stats_entries, impl_->sockets, impl_->listeners};
+  for (uint32_t i = 0; i < RL_TCP_MAP_COUNT; ++i) {
+    out[i].name = names[i];
+    out[i].capacity = bpf_map__max_entries(by_id[i]);
+    out[i].entries = entries[i];
+    auto d = SumPercpuU64(m->tcp_drops, i);
+    out[i].drops = d.ok() ? *d : 0;
+  }
+  out[0].evictions = impl_->evictions;
+  return out;
+}
+
+}  // namespace redline

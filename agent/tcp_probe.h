@@ -1,0 +1,51 @@
+// Owns bpf/tcp.bpf.c: retransmits, resets, connects and connect latency
+// per workload and peer.
+#ifndef REDLINE_AGENT_TCP_PROBE_H_
+#define REDLINE_AGENT_TCP_PROBE_H_
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "agent/model.h"
+#include "agent/syscall_aggregator.h"
+
+namespace redline {
+
+struct TcpProbeOptions {
+  uint32_t max_entries = 16384;     // (workload, peer) entries
+  uint32_t max_sockets = 65536;     // sockets with a known owner
+  AggregatorOptions naming;
+};
+
+// "10.0.0.5:5432", "[2001:db8::1]:443"; IPv4-mapped IPv6 as IPv4.
+std::string FormatEndpoint(uint8_t family, const uint8_t addr[16],
+                           uint16_t port);
+
+class TcpProbe {
+ public:
+  ~TcpProbe();
+  static absl::StatusOr<std::unique_ptr<TcpProbe>> Load(
+      const TcpProbeOptions& opts);
+  absl::Status Attach();
+  void Detach();
+
+  absl::Status ReadInto(std::map<WorkloadId, WorkloadStats>* out);
+
+  std::vector<ProgramStatus> programs() const { return programs_; }
+  std::vector<MapStatus> maps() const;
+
+ private:
+  struct Impl;
+  explicit TcpProbe(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+  std::vector<ProgramStatus> programs_;
+};
+
+}  // namespace redline
+
+#endif  // REDLINE_AGENT_TCP_PROBE_H_

@@ -1,0 +1,132 @@
+// TCP workloads for the TCP integration tests (run inside a network
+// namespace the test creates). Exec it under a symlink to choose the comm.
+//
+// usage: rl_tcp serve ADDR PORT BYTES   accept one connection, read BYTES,
+//                                       write BYTES back, close
+//        rl_tcp send ADDR PORT BYTES    connect, write BYTES, read BYTES
+//        rl_tcp churn ADDR PORT N       N connect/close cycles (a listener
+//                                       must exist)
+//        rl_tcp connect ADDR PORT       one connect; prints ok or the error
+//        rl_tcp sink ADDR PORT          accept and close connections forever
+// ADDR is an IPv4 or IPv6 literal. "serve" prints "listening" once ready.
+#define _GNU_SOURCE
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+static socklen_t make_addr(const char* host, int port,
+                           struct sockaddr_storage* ss) {
+  memset(ss, 0, sizeof(*ss));
+  struct sockaddr_in* a4 = (struct sockaddr_in*)ss;
+  struct sockaddr_in6* a6 = (struct sockaddr_in6*)ss;
+  if (inet_pton(AF_INET, host, &a4->sin_addr) == 1) {
+    a4->sin_family = AF_INET;
+    a4->sin_port = htons(port);
+    return sizeof(*a4);
+  }
+  if (inet_pton(AF_INET6, host, &a6->sin6_addr) == 1) {
+    a6->sin6_family = AF_INET6;
+    a6->sin6_port = htons(port);
+    return sizeof(*a6);
+  }
+  fprintf(stderr, "bad address %s\n", host);
+  exit(2);
+}
+
+static void pump(int fd, long long bytes, int writing) {
+  static char buf[65536];
+  while (bytes > 0) {
+    size_t n = bytes < (long long)sizeof(buf) ? (size_t)bytes : sizeof(buf);
+    ssize_t r = writing ? write(fd, buf, n) : read(fd, buf, n);
+    if (r <= 0) {
+      perror(writing ? "write" : "read");
+      exit(1);
+    }
+    bytes -= r;
+  }
+}
+
+static int dial(const char* host, int port) {
+  struct sockaddr_storage ss;
+  socklen_t len = make_addr(host, port, &ss);
+  int fd = socket(ss.ss_family, SOCK_STREAM, 0);
+  if (fd < 0 || connect(fd, (struct sockaddr*)&ss, len) != 0) {
+    if (fd >= 0) close(fd);
+    return -1;
+  }
+  return fd;
+}
+
+int main(int argc, char** argv) {
+  if (argc < 4) {
+    fprintf(stderr, "usage: rl_tcp serve|send|churn|connect ADDR PORT [N]\n");
+    return 2;
+  }
+  const char* mode = argv[1];
+  const char* host = argv[2];
+  const int port = atoi(argv[3]);
+  const long long n = argc > 4 ? atoll(argv[4]) : 0;
+  if (strcmp(mode, "serve") == 0 || strcmp(mode, "sink") == 0) {
+    struct sockaddr_storage ss;
+    socklen_t len = make_addr(host, port, &ss);
+    int ls = socket(ss.ss_family, SOCK_STREAM, 0), one = 1;
+    setsockopt(ls, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+    if (bind(ls, (struct sockaddr*)&ss, len) || listen(ls, 1024)) {
+      perror("listen");
+      return 1;
+    }
+    printf("listening\n");
+    fflush(stdout);
+    if (strcmp(mode, "sink") == 0) {
+      for (;;) {
+        int c = accept(ls, NULL, NULL);
+        if (c >= 0) close(c);
+      }
+    }
+    int c = accept(ls, NULL, NULL);
+    if (c < 0) return 1;
+    pump(c, n, 0);
+    pump(c, n, 1);
+    shutdown(c, SHUT_WR);
+    char b;
+    while (read(c, &b, 1) > 0) {
+    }
+    close(c);
+    close(ls);
+    return 0;
+  }
+  if (strcmp(mode, "send") == 0) {
+    int fd = dial(host, port);
+    if (fd < 0) {
+      perror("connect");
+      return 1;
+    }
+    pump(fd, n, 1);
+    pump(fd, n, 0);
+    close(fd);
+    return 0;
+  }
+  if (strcmp(mode, "churn") == 0) {
+    for (long long i = 0; i < n; i++) {
+      int fd = dial(host, port);
+      if (fd < 0) {
+        perror("connect");
+        return 1;
+      }
+      close(fd);
+    }
+    return 0;
+  }
+  if (strcmp(mode, "connect") == 0) {
+    int fd = dial(host, port);
+    printf("%s\n", fd < 0 ? strerror(errno) : "ok");
+    if (fd >= 0) close(fd);
+    return 0;
+  }
+  return 2;
+}

@@ -1,0 +1,149 @@
+#!/usr/bin/env python3
+"""TCP health against the kernel's own counters, inside network namespaces
+the test creates (loopback only; nothing leaves the host):
+- 10% of packets to and from the server port dropped by iptables on lo: the
+  retransmitted segments redline attributes to the two helpers equal the
+  namespace's TcpRetransSegs (nstat) exactly, the client's and the server's
+  (passive side sending data) each under its own comm, none elsewhere;
+  IPv4 and IPv6;
+- a connect to a closed port: connects{result="failed"} +1 and one reset
+  received; to an open port: result="ok" and a latency observation;
+- 10000 connect/close cycles: the socket-owner map returns to baseline."""
+import os
+import subprocess
+import sys
+import tempfile
+import time
+
+sys.path.insert(0, os.path.dirname(__file__))
+from rltest import Agent, check, require_bpf, series, value  # noqa
+
+PORT = 18080
+MB = 1 << 20
+
+
+def tool(tmp, name):
+    path = os.path.join(tmp, name)
+    if not os.path.exists(path):
+        os.symlink(os.path.abspath(os.environ["RL_TCP"]), path)
+    return path
+
+
+def in_netns(script, cwd):
+    """Runs a shell script in a fresh network namespace; returns stdout."""
+    r = subprocess.run(["unshare", "-n", "sh", "-euc",
+                        "ip link set lo up\n" + script], cwd=cwd,
+                       capture_output=True, text=True, timeout=240)
+    check(r.returncode == 0, f"netns script ran: {r.stderr.strip()[-300:]}")
+    return r.stdout
+
+
+def retrans_total(m, comm):
+    return sum(v for l, v in series(m, "redline_tcp_retransmits_total",
+                                    comm=comm).items())
+
+
+def retransmits(agent, tmp, addr, label):
+    srv, cli = tool(tmp, "rl_tcp_srv"), tool(tmp, "rl_tcp_cli")
+    ipt = "ip6tables" if ":" in addr else "iptables"
+    m0 = agent.scrape()
+    out = in_netns(f"""
+{ipt} -A INPUT -i lo -p tcp --dport {PORT} -m statistic --mode random --probability 0.1 -j DROP
+{ipt} -A INPUT -i lo -p tcp --sport {PORT} -m statistic --mode random --probability 0.1 -j DROP
+rm -f srv.ready
+{srv} serve {addr} {PORT} {4 * MB} > srv.ready &
+while ! grep -q listening srv.ready 2>/dev/null; do sleep 0.05; done
+{cli} send {addr} {PORT} {4 * MB}
+wait
+nstat -az TcpRetransSegs | awk '/TcpRetransSegs/ {{print "RETRANS", $2}}'
+""", tmp)
+    time.sleep(1.2)
+    m1 = agent.scrape()
+    kernel = int(out.split("RETRANS")[1].split()[0])
+    got = {c: retrans_total(m1, c) - retrans_total(m0, c)
+           for c in ("rl_tcp_srv", "rl_tcp_cli", "[unknown]")}
+    check(kernel > 0, f"{label}: the kernel retransmitted ({kernel} segments)")
+    check(got["rl_tcp_srv"] + got["rl_tcp_cli"] == kernel,
+          f"{label}: redline {got['rl_tcp_cli']:.0f} (client) + "
+          f"{got['rl_tcp_srv']:.0f} (server) == nstat TcpRetransSegs {kernel}")
+    check(got["rl_tcp_srv"] > 0 and got["rl_tcp_cli"] > 0,
+          f"{label}: both senders have their own retransmits")
+    check(got["[unknown]"] == 0, f"{label}: none attributed to [unknown]")
+    srv_series = series(m1, "redline_tcp_retransmits_total", comm="rl_tcp_srv")
+    check(all(dict(l).get("local_port") == str(PORT) for l in srv_series),
+          f"{label}: server side labelled by its listening port")
+    want_remote = f"[{addr}]:{PORT}" if ":" in addr else f"{addr}:{PORT}"
+    cli = {dict(l).get("remote"): v - value(m0, "redline_tcp_retransmits_total",
+                                             **dict(l))
+           for l, v in series(m1, "redline_tcp_retransmits_total",
+                              comm="rl_tcp_cli").items()}
+    moved = {r: v for r, v in cli.items() if v}
+    check(list(moved) == [want_remote],
+          f"{label}: client side labelled by remote {want_remote} ({moved})")
+
+
+def connects(agent, tmp):
+    conn, sink = tool(tmp, "rl_tcp_conn"), tool(tmp, "rl_tcp_sink")
+    m0 = agent.scrape()
+    out = in_netns(f"""
+{conn} connect 127.0.0.1 {PORT + 1}
+{sink} sink 127.0.0.1 {PORT} > sink.ready 2>/dev/null &
+SINK=$!
+while ! grep -q listening sink.ready 2>/dev/null; do sleep 0.05; done
+{conn} connect 127.0.0.1 {PORT}
+kill $SINK
+wait
+""", tmp)
+    check(out.split() == ["Connection", "refused", "ok"], f"connect results: {out.split()}")
+    time.sleep(1.2)
+    m1 = agent.scrape()
+
+    def d(name, **l):
+        return value(m1, name, comm="rl_tcp_conn", **l) - value(
+            m0, name, comm="rl_tcp_conn", **l)
+    closed, opened = f"127.0.0.1:{PORT + 1}", f"127.0.0.1:{PORT}"
+    check(d("redline_tcp_connects_total", remote=closed, result="failed") == 1,
+          "closed port: one failed connect")
+    check(d("redline_tcp_resets_total", remote=closed, kind="received") == 1,
+          "closed port: one reset received")
+    check(d("redline_tcp_connects_total", remote=opened, result="ok") == 1,
+          "open port: one ok connect")
+    check(d("redline_tcp_connect_duration_seconds_count", remote=opened) == 1,
+          "open port: one connect latency observation")
+
+
+def socket_churn(agent, tmp):
+    sink, churn = tool(tmp, "rl_tcp_sink"), tool(tmp, "rl_tcp_churn")
+    time.sleep(1.2)
+    base = value(agent.scrape(), "redline_bpf_map_entries", map="tcp_sockets")
+    in_netns(f"""
+{sink} sink 127.0.0.1 {PORT} > churn.ready 2>/dev/null &
+SINK=$!
+while ! grep -q listening churn.ready 2>/dev/null; do sleep 0.05; done
+{churn} churn 127.0.0.1 {PORT} 10000
+kill $SINK
+wait
+""", tmp)
+    time.sleep(2.5)
+    m = agent.scrape()
+    after = value(m, "redline_bpf_map_entries", map="tcp_sockets")
+    check(after <= base + 5,
+          f"socket owners back to baseline after 10000 connections ({base:.0f} -> {after:.0f})")
+    ok = value(m, "redline_tcp_connects_total", comm="rl_tcp_churn", result="ok")
+    check(ok == 10000, f"10000 connects counted ({ok:.0f})")
+    drops = value(m, "redline_bpf_map_drops_total", map="tcp_sockets")
+    check(drops == 0, f"no socket-owner drops ({drops:.0f})")
+
+
+def main():
+    require_bpf()
+    with tempfile.TemporaryDirectory() as tmp, \
+            Agent("--refresh-interval=1", "--probes=tcp") as agent:
+        retransmits(agent, tmp, "127.0.0.1", "IPv4")
+        retransmits(agent, tmp, "::1", "IPv6")
+        connects(agent, tmp)
+        socket_churn(agent, tmp)
+
+
+if __name__ == "__main__":
+    main()
