@@ -13,6 +13,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "agent/bpf_util.h"
+#include "agent/endpoint.h"
 #include "agent/ledger.h"
 #include "agent/workload_namer.h"
 #include "bpf/tcp.h"
@@ -29,22 +30,6 @@ static_assert(offsetof(rl_tcp_key, family) == 42);
 static_assert(sizeof(rl_tcp_val) == 8 * (7 + RL_TCP_HIST_SLOTS));
 static_assert(offsetof(rl_tcp_val, connect_hist) == 56);
 static_assert(RL_TCP_HIST_SLOTS == RL_HIST_SLOTS, "shares Log2Hist");
-
-std::string FormatEndpoint(uint8_t family, const uint8_t addr[16],
-                           uint16_t port) {
-  char buf[INET6_ADDRSTRLEN] = "?";
-  static const uint8_t kV4Mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
-  if (family == AF_INET6 && std::memcmp(addr, kV4Mapped, 12) == 0) {
-    inet_ntop(AF_INET, addr + 12, buf, sizeof(buf));
-    return absl::StrCat(buf, ":", port);
-  }
-  if (family == AF_INET6) {
-    inet_ntop(AF_INET6, addr, buf, sizeof(buf));
-    return absl::StrCat("[", buf, "]:", port);
-  }
-  inet_ntop(AF_INET, addr, buf, sizeof(buf));
-  return absl::StrCat(buf, ":", port);
-}
 
 namespace {
 

@@ -22,10 +22,6 @@ struct TcpProbeOptions {
   AggregatorOptions naming;
 };
 
-// "10.0.0.5:5432", "[2001:db8::1]:443"; IPv4-mapped IPv6 as IPv4.
-std::string FormatEndpoint(uint8_t family, const uint8_t addr[16],
-                           uint16_t port);
-
 class TcpProbe {
  public:
   ~TcpProbe();

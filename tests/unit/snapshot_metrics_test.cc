@@ -116,3 +116,43 @@ TEST(UseFamilies, SchedDiskAndPressureSeries) {
 
 }  // namespace
 }  // namespace redline
+
+namespace redline {
+namespace {
+
+TEST(TcpFamilies, PeersAndNonZeroSeriesOnly) {
+  Snapshot snap;
+  WorkloadStats& ws = snap.workloads[WorkloadId{.comm = "api"}];
+  TcpStats out;
+  out.retrans_segs = 3;
+  out.connects_ok = 2;
+  out.connects_failed = 1;
+  out.resets_received = 1;
+  out.connect_hist[17] = 2;
+  out.connect_sum_ns = 300000;
+  ws.tcp[{.remote = "10.0.0.5:5432"}] = out;
+  TcpStats in;
+  in.accepts = 7;
+  ws.tcp[{.local_port = "8080"}] = in;
+  std::string text;
+  prom::SerializeText(SnapshotToFamilies(snap, nullptr), text);
+  for (const char* want : {
+           "redline_tcp_retransmits_total{comm=\"api\",remote=\"10.0.0.5:5432\"}"
+           " 3\n",
+           "redline_tcp_connects_total{comm=\"api\",remote=\"10.0.0.5:5432\","
+           "result=\"failed\"} 1\n",
+           "redline_tcp_resets_total{comm=\"api\",remote=\"10.0.0.5:5432\","
+           "kind=\"received\"} 1\n",
+           "redline_tcp_accepts_total{comm=\"api\",local_port=\"8080\"} 7\n",
+           "redline_tcp_connect_duration_seconds_count{comm=\"api\",remote="
+           "\"10.0.0.5:5432\"} 2\n",
+       }) {
+    EXPECT_NE(text.find(want), std::string::npos) << want << "\n" << text;
+  }
+  EXPECT_EQ(text.find("kind=\"sent\""), std::string::npos) << "zero series";
+  EXPECT_EQ(text.find("redline_tcp_retransmits_total{comm=\"api\",local_port"),
+            std::string::npos);
+}
+
+}  // namespace
+}  // namespace redline
