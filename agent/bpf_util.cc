@@ -111,6 +111,25 @@ bool KernelHasMember(absl::string_view name, absl::string_view member) {
   return false;
 }
 
+int TracepointArgCount(absl::string_view name) {
+  std::unique_ptr<btf, void (*)(btf*)> vmlinux(btf__load_vmlinux_btf(),
+                                               btf__free);
+  if (libbpf_get_error(vmlinux.get()) != 0) {
+    vmlinux.release();
+    return -1;
+  }
+  const std::string type = absl::StrCat("btf_trace_", name);
+  int id = btf__find_by_name_kind(vmlinux.get(), type.c_str(), BTF_KIND_TYPEDEF);
+  if (id < 0) return -1;
+  // typedef -> pointer -> function prototype
+  const btf_type* t = btf__type_by_id(vmlinux.get(), id);
+  t = btf__type_by_id(vmlinux.get(), t->type);
+  if (t == nullptr || !btf_is_ptr(t)) return -1;
+  t = btf__type_by_id(vmlinux.get(), t->type);
+  if (t == nullptr || !btf_is_func_proto(t)) return -1;
+  return btf_vlen(t) - 1;
+}
+
 void LinkDeleter::operator()(bpf_link* l) const { bpf_link__destroy(l); }
 
 absl::Status AttachProgram(bpf_program* prog, LinkPtr* out) {

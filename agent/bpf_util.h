@@ -51,6 +51,10 @@ std::vector<ProgramStatus> DisableMissingTracepoints(bpf_object* obj,
 // True if the running kernel's BTF has `member` in `struct name`.
 bool KernelHasMember(absl::string_view name, absl::string_view member);
 
+// Number of arguments of a tracepoint (btf_trace_<name>, without the
+// leading void *data); -1 if the kernel does not have it.
+int TracepointArgCount(absl::string_view name);
+
 // Attaches a tp_btf/raw_tp program to its tracepoint.
 absl::Status AttachProgram(bpf_program* prog, LinkPtr* out);
 

@@ -24,6 +24,9 @@ void TcpStats::Add(const TcpStats& o) {
   resets_received += o.resets_received;
   connects_ok += o.connects_ok;
   connects_failed += o.connects_failed;
+  refused += o.refused;
+  timed_out += o.timed_out;
+  unreachable += o.unreachable;
   accepts += o.accepts;
   connect_sum_ns += o.connect_sum_ns;
   for (size_t i = 0; i < connect_hist.size(); ++i) {

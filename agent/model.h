@@ -91,6 +91,9 @@ struct TcpStats {
   uint64_t resets_received = 0;
   uint64_t connects_ok = 0;
   uint64_t connects_failed = 0;
+  uint64_t refused = 0;  // failed connects by reason (the rest: aborted)
+  uint64_t timed_out = 0;
+  uint64_t unreachable = 0;
   uint64_t accepts = 0;
   uint64_t connect_sum_ns = 0;
   Log2Hist connect_hist{};  // SYN_SENT -> ESTABLISHED

@@ -39,6 +39,11 @@ void AppendTcpFamilies(const Snapshot& snap, std::vector<MetricFamily>* out) {
                         "Active opens: ok (ESTABLISHED) or failed (SYN_SENT "
                         "to CLOSE: refused, timed out, unreachable).",
                         MetricType::kCounter, {}};
+  MetricFamily failures{"redline_tcp_connect_failures_total",
+                        "Failed active opens by reason: refused (RST), "
+                        "timeout, unreachable (ICMP), aborted (closed by the "
+                        "application while connecting).",
+                        MetricType::kCounter, {}};
   MetricFamily accepts{"redline_tcp_accepts_total",
                        "Passive opens that reached ESTABLISHED.",
                        MetricType::kCounter, {}};
@@ -60,6 +65,11 @@ void AppendTcpFamilies(const Snapshot& snap, std::vector<MetricFamily>* out) {
       kind(&resets, "kind", "received", s.resets_received);
       kind(&connects, "result", "ok", s.connects_ok);
       kind(&connects, "result", "failed", s.connects_failed);
+      kind(&failures, "reason", "refused", s.refused);
+      kind(&failures, "reason", "timeout", s.timed_out);
+      kind(&failures, "reason", "unreachable", s.unreachable);
+      kind(&failures, "reason", "aborted",
+           s.connects_failed - s.refused - s.timed_out - s.unreachable);
       if (s.accepts) Add(&accepts, l, s.accepts);
       if (s.connects_ok) {
         ClientMetric h;
@@ -72,6 +82,7 @@ void AppendTcpFamilies(const Snapshot& snap, std::vector<MetricFamily>* out) {
   out->push_back(std::move(retrans));
   out->push_back(std::move(resets));
   out->push_back(std::move(connects));
+  out->push_back(std::move(failures));
   out->push_back(std::move(accepts));
   out->push_back(std::move(latency));
 }

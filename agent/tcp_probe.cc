@@ -27,8 +27,8 @@ static_assert(sizeof(rl_tcp_key) == 48);
 static_assert(offsetof(rl_tcp_key, addr) == 24);
 static_assert(offsetof(rl_tcp_key, port) == 40);
 static_assert(offsetof(rl_tcp_key, family) == 42);
-static_assert(sizeof(rl_tcp_val) == 8 * (7 + RL_TCP_HIST_SLOTS));
-static_assert(offsetof(rl_tcp_val, connect_hist) == 56);
+static_assert(sizeof(rl_tcp_val) == 8 * (10 + RL_TCP_HIST_SLOTS));
+static_assert(offsetof(rl_tcp_val, connect_hist) == 80);
 static_assert(RL_TCP_HIST_SLOTS == RL_HIST_SLOTS, "shares Log2Hist");
 
 namespace {
@@ -47,6 +47,9 @@ TcpStats ToStats(const rl_tcp_val& v) {
   s.resets_received = v.resets_received;
   s.connects_ok = v.connects_ok;
   s.connects_failed = v.connects_failed;
+  s.refused = v.refused;
+  s.timed_out = v.timed_out;
+  s.unreachable = v.unreachable;
   s.accepts = v.accepts;
   s.connect_sum_ns = v.connect_sum_ns;
   std::copy(v.connect_hist, v.connect_hist + RL_TCP_HIST_SLOTS,
@@ -99,6 +102,11 @@ absl::StatusOr<std::unique_ptr<TcpProbe>> TcpProbe::Load(
   bpf_map__set_max_entries(s->maps.tcp_stats, opts.max_entries);
   bpf_map__set_max_entries(s->maps.sk_owners, opts.max_sockets);
   impl->missing = DisableMissingTracepoints(s->obj, "tcp");
+  // One of the two variants of the retransmit hook (see tcp.bpf.c).
+  const bool with_err = TracepointArgCount("tcp_retransmit_skb") >= 3;
+  bpf_program__set_autoload(with_err ? s->progs.tcp_retransmit_skb
+                                     : s->progs.tcp_retransmit_skb_err,
+                            false);
   if (int err = tcp_bpf__load(s); err != 0) {
     return LibbpfError(err, "loading tcp BPF programs");
   }

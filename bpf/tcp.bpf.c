@@ -20,6 +20,13 @@ char LICENSE[] SEC("license") = "Dual BSD/GPL";
 #define AF_INET 2
 #define AF_INET6 10
 #define IPPROTO_TCP 6
+#define ENETUNREACH 101
+#define ETIMEDOUT 110
+#define ECONNREFUSED 111
+#define EHOSTUNREACH 113
+#define EBUSY 16
+#define EAGAIN 11
+#define ENOMEM 12
 
 struct listen_key {
 	__u32 netns;
@@ -148,7 +155,18 @@ static __always_inline void handshake_done(const struct sock *sk, bool ok)
 	if (!v)
 		return;
 	if (!ok) {
+		/* tcp_reset()/tcp_write_err()/tcp_v4_err() set sk_err before
+		 * tcp_done() moves the socket to CLOSE; 0 means the
+		 * application closed it while connecting. */
+		int err = sk->sk_err;
+
 		__sync_fetch_and_add(&v->connects_failed, 1);
+		if (err == ECONNREFUSED)
+			__sync_fetch_and_add(&v->refused, 1);
+		else if (err == ETIMEDOUT)
+			__sync_fetch_and_add(&v->timed_out, 1);
+		else if (err == EHOSTUNREACH || err == ENETUNREACH)
+			__sync_fetch_and_add(&v->unreachable, 1);
 		return;
 	}
 	__sync_fetch_and_add(&v->connects_ok, 1);
@@ -239,20 +257,41 @@ int BPF_PROG(tcp_sendmsg_locked, const struct sock *sk)
 }
 
 /* TcpRetransSegs counts segments: a (TSO) skb carries tcp_gso_segs. */
-SEC("tp_btf/tcp_retransmit_skb")
-int BPF_PROG(tcp_retransmit_skb, const struct sock *sk,
-	     const struct sk_buff *skb)
+static __always_inline void retransmitted(const struct sock *sk,
+					  const struct sk_buff *skb)
 {
 	const struct tcp_skb_cb *cb = (const struct tcp_skb_cb *)skb->cb;
 	struct rl_tcp_val *v;
 	__u16 segs;
 
 	if (!sk || !is_tcp(sk))
-		return 0;
+		return;
 	bpf_probe_read_kernel(&segs, sizeof(segs), &cb->tcp_gso_segs);
 	v = stats_for(sk, owner_of(sk));
 	if (v)
 		__sync_fetch_and_add(&v->retrans_segs, segs ? segs : 1);
+}
+
+/* Until 6.13 the event fires only for a retransmit that was sent. */
+SEC("tp_btf/tcp_retransmit_skb")
+int BPF_PROG(tcp_retransmit_skb, const struct sock *sk,
+	     const struct sk_buff *skb)
+{
+	retransmitted(sk, skb);
+	return 0;
+}
+
+/* Since 6.14 it also fires, with err, when __tcp_retransmit_skb gave up
+ * before counting TcpRetransSegs: skb still in the host queue (-EBUSY),
+ * outside the receive window (-EAGAIN), no memory to split it (-ENOMEM).
+ * The agent loads this variant when the tracepoint has the err argument. */
+SEC("tp_btf/tcp_retransmit_skb")
+int BPF_PROG(tcp_retransmit_skb_err, const struct sock *sk,
+	     const struct sk_buff *skb, int err)
+{
+	if (err == -EBUSY || err == -EAGAIN || err == -ENOMEM)
+		return 0;
+	retransmitted(sk, skb);
 	return 0;
 }
 

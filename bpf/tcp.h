@@ -41,7 +41,10 @@ struct rl_tcp_val {
 	__u64 resets_sent;
 	__u64 resets_received;
 	__u64 connects_ok;
-	__u64 connects_failed; /* SYN_SENT -> CLOSE */
+	__u64 connects_failed; /* SYN_SENT -> CLOSE, of which: */
+	__u64 refused;     /* RST in answer (ECONNREFUSED) */
+	__u64 timed_out;   /* no answer (ETIMEDOUT) */
+	__u64 unreachable; /* ICMP unreachable (EHOSTUNREACH, ENETUNREACH) */
 	__u64 accepts;         /* passive opens that reached ESTABLISHED */
 	__u64 connect_sum_ns;
 	__u64 connect_hist[RL_TCP_HIST_SLOTS]; /* SYN_SENT -> ESTABLISHED */

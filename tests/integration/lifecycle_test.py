@@ -68,7 +68,7 @@ def main():
                        "sched_switch",
                        "block_rq_insert", "block_rq_issue",
                        "block_rq_complete", "inet_sock_set_state",
-                       "tcp_sendmsg_locked", "tcp_retransmit_skb",
+                       "tcp_sendmsg_locked", "tcp_retransmit_skb_err",
                        "tcp_retransmit_synack", "tcp_send_reset",
                        "tcp_receive_reset", "tcp_destroy_sock"] + baseline)
         check(during == ours, f"agent's programs are loaded: {during} (baseline {baseline})")

@@ -109,7 +109,7 @@ def main():
                        "block/block_rq_insert",
                        "block/block_rq_issue", "block/block_rq_complete",
                        "tcp/inet_sock_set_state", "tcp/tcp_sendmsg_locked",
-                       "tcp/tcp_retransmit_skb", "tcp/tcp_retransmit_synack",
+                       "tcp/tcp_retransmit_skb_err", "tcp/tcp_retransmit_synack",
                        "tcp/tcp_send_reset", "tcp/tcp_receive_reset",
                        "tcp/tcp_destroy_sock"])
         check(names == want and all(v == 1 for v in attached.values()),

@@ -55,6 +55,13 @@ rm -f srv.ready
 while ! grep -q listening srv.ready 2>/dev/null; do sleep 0.05; done
 {cli} send {addr} {PORT} {4 * MB}
 wait
+# Closed sockets may still retransmit a lost FIN: stop dropping and let
+# every connection finish before reading the kernel's counter.
+{ipt} -F INPUT
+for i in $(seq 100); do
+  ss -Htan state fin-wait-1 state last-ack state closing state established | grep -q . || break
+  sleep 0.1
+done
 nstat -az TcpRetransSegs | awk '/TcpRetransSegs/ {{print "RETRANS", $2}}'
 """, tmp)
     time.sleep(1.2)
@@ -106,6 +113,8 @@ wait
           "closed port: one failed connect")
     check(d("redline_tcp_resets_total", remote=closed, kind="received") == 1,
           "closed port: one reset received")
+    check(d("redline_tcp_connect_failures_total", remote=closed,
+            reason="refused") == 1, "closed port: reason refused")
     check(d("redline_tcp_connects_total", remote=opened, result="ok") == 1,
           "open port: one ok connect")
     check(d("redline_tcp_connect_duration_seconds_count", remote=opened) == 1,
