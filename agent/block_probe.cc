@@ -15,6 +15,7 @@
 #include "absl/strings/str_cat.h"
 #include "agent/bpf_util.h"
 #include "agent/ledger.h"
+#include "agent/ledger_map.h"
 #include "agent/workload_namer.h"
 #include "bpf/block.h"
 #include "block.skel.h"
@@ -116,12 +117,7 @@ absl::Status BlockProbe::Attach() {
 }
 
 void BlockProbe::Detach() {
-  if (!impl_) return;
-  impl_->links.clear();
-  for (auto& p : programs_) {
-    p.attached = false;
-    p.reason = "detached";
-  }
+  if (impl_) DetachAll(&impl_->links, &programs_);
 }
 
 absl::Status BlockProbe::ReadInto(
@@ -143,48 +139,28 @@ absl::Status BlockProbe::ReadInto(
   if (!nd.ok()) return nd.status();
   im.disk_entries = *nd;
 
-  using Action = Ledger<std::string, OwnerBytes>::Action;
-  struct Idle {
-    rl_disk_owner_key key;
-    WorkloadId id;
-    OwnerBytes seen;
-  };
-  std::vector<Idle> idle;
   im.namer.Begin();
-  im.ledger.Begin();
-  auto no = ForEachEntry(im.skel->maps.disk_owners, [&](const void* kp,
-                                                        const void* vp) {
-    const auto& k = *static_cast<const rl_disk_owner_key*>(kp);
-    const auto& v = *static_cast<const rl_disk_owner_val*>(vp);
-    OwnerBytes b;
-    b.by[{im.DevName(k.dev), BlockOpName(k.op)}] = v.bytes;
-    // I/O is attributed to a name and cgroup, never a pid: the flusher
-    // that wrote a page back is not the process that dirtied it.
-    WorkloadId id = im.namer.Name(
-        std::string(k.comm, strnlen(k.comm, sizeof(k.comm))), 0, k.cgroup_id);
-    std::string key(reinterpret_cast<const char*>(&k), sizeof(k));
-    if (im.ledger.Add(key, id, b, false, v.ios) == Action::kRetire) {
-      idle.push_back({k, std::move(id), std::move(b)});
-    }
-  });
-  const int fd = bpf_map__fd(im.skel->maps.disk_owners);
-  for (Idle& e : idle) {
-    rl_disk_owner_val v;
-    if (bpf_map_lookup_and_delete_elem(fd, &e.key, &v) == 0) {
-      e.seen.by.begin()->second = v.bytes;
-      im.ledger.Retire(e.id, e.seen);
-      ++im.evictions;
-    } else {
-      im.ledger.Keep(e.id, e.seen);
-    }
-  }
-  im.ledger.Finish([workloads](const WorkloadId& id, const OwnerBytes& b) {
-    WorkloadStats& w = (*workloads)[id];
-    for (const auto& [k, n] : b.by) w.disk_bytes[k] += n;
-  });
+  auto res = ReadLedgerMap<rl_disk_owner_key, rl_disk_owner_val, OwnerBytes>(
+      im.skel->maps.disk_owners, &im.ledger,
+      [&im](const rl_disk_owner_key& k, const rl_disk_owner_val& v) {
+        LedgerEntry<OwnerBytes> e;
+        e.stats.by[{im.DevName(k.dev), BlockOpName(k.op)}] = v.bytes;
+        // I/O is attributed to a name and cgroup, never a pid: the flusher
+        // that wrote a page back is not the process that dirtied it.
+        e.id = im.namer.Name(
+            std::string(k.comm, strnlen(k.comm, sizeof(k.comm))), 0,
+            k.cgroup_id);
+        e.fingerprint = v.ios;
+        return e;
+      },
+      [workloads](const WorkloadId& id, const OwnerBytes& b) {
+        WorkloadStats& w = (*workloads)[id];
+        for (const auto& [k, n] : b.by) w.disk_bytes[k] += n;
+      });
   im.namer.End();
-  if (!no.ok()) return no.status();
-  im.owner_entries = *no - idle.size();
+  if (!res.ok()) return res.status();
+  im.owner_entries = res->entries;
+  im.evictions += res->retired;
   return absl::OkStatus();
 }
 

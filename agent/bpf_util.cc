@@ -176,6 +176,15 @@ absl::Status AttachAll(bpf_object* obj, absl::string_view prefix,
   return first;
 }
 
+void DetachAll(std::vector<LinkPtr>* links,
+               std::vector<ProgramStatus>* programs) {
+  links->clear();
+  for (ProgramStatus& p : *programs) {
+    p.attached = false;
+    p.reason = "detached";
+  }
+}
+
 int NumPossibleCpus() {
   static const int n = libbpf_num_possible_cpus();
   return n > 0 ? n : 1;

@@ -68,6 +68,11 @@ absl::Status AttachAll(bpf_object* obj, absl::string_view prefix,
                        std::vector<LinkPtr>* links,
                        std::vector<ProgramStatus>* status);
 
+// Destroys the links (the host stops paying for tracing at once) and marks
+// every program detached.
+void DetachAll(std::vector<LinkPtr>* links,
+               std::vector<ProgramStatus>* programs);
+
 // Iterates a map with batched lookups when the kernel supports them
 // (one syscall per batch instead of two per key), else key by key.
 // For per-CPU maps `value` holds num_possible_cpus values, 8-byte aligned.

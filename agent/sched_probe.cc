@@ -13,6 +13,7 @@
 
 #include "agent/bpf_util.h"
 #include "agent/ledger.h"
+#include "agent/ledger_map.h"
 #include "agent/workload_namer.h"
 #include "bpf/sched.h"
 #include "sched.skel.h"
@@ -100,66 +101,34 @@ absl::Status SchedProbe::Attach() {
 }
 
 void SchedProbe::Detach() {
-  if (!impl_) return;
-  impl_->links.clear();
-  for (auto& p : programs_) {
-    p.attached = false;
-    p.reason = "detached";
-  }
+  if (impl_) DetachAll(&impl_->links, &programs_);
 }
 
 absl::Status SchedProbe::ReadInto(std::map<WorkloadId, WorkloadStats>* out) {
   Impl& im = *impl_;
-  using Action = Ledger<std::string, SchedStats>::Action;
-  struct Idle {
-    rl_sched_key key;
-    WorkloadId id;
-    SchedStats seen;
-  };
-  std::vector<rl_sched_key> dead;
-  std::vector<Idle> idle;
   im.namer.Begin();
-  im.ledger.Begin();
-  auto n = ForEachEntry(im.skel->maps.sched_stats, [&](const void* kp,
-                                                       const void* vp) {
-    const auto& k = *static_cast<const rl_sched_key*>(kp);
-    const auto& v = *static_cast<const rl_sched_val*>(vp);
-    SchedStats st = ToStats(v);
-    WorkloadId id = im.namer.Name(
-        std::string(k.comm, strnlen(k.comm, sizeof(k.comm))), k.tgid,
-        k.cgroup_id);
-    // Every field only grows: their sum changes iff the entry changed.
-    uint64_t fp = v.oncpu_ns + v.voluntary + v.involuntary + v.rq_sum_ns;
-    switch (im.ledger.Add(KeyBytes(k), id, st, v.exited != 0, fp)) {
-      case Action::kDelete:
-        dead.push_back(k);
-        break;
-      case Action::kRetire:
-        idle.push_back({k, std::move(id), st});
-        break;
-      case Action::kKeep:
-        break;
-    }
-  });
-  const int fd = bpf_map__fd(im.skel->maps.sched_stats);
-  for (Idle& e : idle) {
-    rl_sched_val v;
-    if (bpf_map_lookup_and_delete_elem(fd, &e.key, &v) == 0) {
-      im.ledger.Retire(e.id, ToStats(v));
-      ++im.evictions;
-    } else {
-      im.ledger.Keep(e.id, e.seen);
-    }
-  }
-  im.ledger.Finish([out](const WorkloadId& id, const SchedStats& s) {
-    WorkloadStats& w = (*out)[id];
-    w.has_sched = true;
-    w.sched.Add(s);
-  });
+  auto res = ReadLedgerMap<rl_sched_key, rl_sched_val, SchedStats>(
+      im.skel->maps.sched_stats, &im.ledger,
+      [&im](const rl_sched_key& k, const rl_sched_val& v) {
+        LedgerEntry<SchedStats> e;
+        e.id = im.namer.Name(
+            std::string(k.comm, strnlen(k.comm, sizeof(k.comm))), k.tgid,
+            k.cgroup_id);
+        e.stats = ToStats(v);
+        e.exited = v.exited != 0;
+        // Every field only grows: their sum changes iff the entry changed.
+        e.fingerprint = v.oncpu_ns + v.voluntary + v.involuntary + v.rq_sum_ns;
+        return e;
+      },
+      [out](const WorkloadId& id, const SchedStats& s) {
+        WorkloadStats& w = (*out)[id];
+        w.has_sched = true;
+        w.sched.Add(s);
+      });
   im.namer.End();
-  DeleteKeys(im.skel->maps.sched_stats, dead.data(), dead.size());
-  if (!n.ok()) return n.status();
-  im.entries = *n - dead.size() - idle.size();
+  if (!res.ok()) return res.status();
+  im.entries = res->entries;
+  im.evictions += res->retired;
   return absl::OkStatus();
 }
 

@@ -84,12 +84,7 @@ absl::Status SyscallsProbe::Attach() {
 }
 
 void SyscallsProbe::Detach() {
-  if (!impl_) return;
-  impl_->links.clear();
-  for (auto& p : programs_) {
-    p.attached = false;
-    p.reason = "detached";
-  }
+  if (impl_) DetachAll(&impl_->links, &programs_);
 }
 
 absl::StatusOr<ReadResult> SyscallsProbe::ReadInto(

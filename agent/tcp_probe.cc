@@ -15,6 +15,7 @@
 #include "agent/bpf_util.h"
 #include "agent/endpoint.h"
 #include "agent/ledger.h"
+#include "agent/ledger_map.h"
 #include "agent/workload_namer.h"
 #include "bpf/tcp.h"
 #include "tcp.skel.h"
@@ -123,56 +124,31 @@ absl::Status TcpProbe::Attach() {
 }
 
 void TcpProbe::Detach() {
-  if (!impl_) return;
-  impl_->links.clear();
-  for (auto& p : programs_) {
-    p.attached = false;
-    p.reason = "detached";
-  }
+  if (impl_) DetachAll(&impl_->links, &programs_);
 }
 
 absl::Status TcpProbe::ReadInto(std::map<WorkloadId, WorkloadStats>* out) {
   Impl& im = *impl_;
-  using Action = Ledger<std::string, ByPeer>::Action;
-  struct Idle {
-    rl_tcp_key key;
-    WorkloadId id;
-    ByPeer seen;
-  };
-  std::vector<Idle> idle;
   im.namer.Begin();
-  im.ledger.Begin();
-  auto n = ForEachEntry(im.skel->maps.tcp_stats, [&](const void* kp,
-                                                     const void* vp) {
-    const auto& k = *static_cast<const rl_tcp_key*>(kp);
-    const auto& v = *static_cast<const rl_tcp_val*>(vp);
-    ByPeer b;
-    b.by[PeerOf(k)] = ToStats(v);
-    WorkloadId id = im.namer.Name(
-        std::string(k.comm, strnlen(k.comm, sizeof(k.comm))), 0, k.cgroup_id);
-    std::string key(reinterpret_cast<const char*>(&k), sizeof(k));
-    if (im.ledger.Add(key, id, b, false, Fingerprint(v)) == Action::kRetire) {
-      idle.push_back({k, std::move(id), std::move(b)});
-    }
-  });
-  const int fd = bpf_map__fd(im.skel->maps.tcp_stats);
-  for (Idle& e : idle) {
-    rl_tcp_val v;
-    if (bpf_map_lookup_and_delete_elem(fd, &e.key, &v) == 0) {
-      e.seen.by.begin()->second = ToStats(v);
-      im.ledger.Retire(e.id, e.seen);
-      ++im.evictions;
-    } else {
-      im.ledger.Keep(e.id, e.seen);
-    }
-  }
-  im.ledger.Finish([out](const WorkloadId& id, const ByPeer& b) {
-    WorkloadStats& w = (*out)[id];
-    for (const auto& [p, s] : b.by) w.tcp[p].Add(s);
-  });
+  auto res = ReadLedgerMap<rl_tcp_key, rl_tcp_val, ByPeer>(
+      im.skel->maps.tcp_stats, &im.ledger,
+      [&im](const rl_tcp_key& k, const rl_tcp_val& v) {
+        LedgerEntry<ByPeer> e;
+        e.stats.by[PeerOf(k)] = ToStats(v);
+        e.id = im.namer.Name(
+            std::string(k.comm, strnlen(k.comm, sizeof(k.comm))), 0,
+            k.cgroup_id);
+        e.fingerprint = Fingerprint(v);
+        return e;
+      },
+      [out](const WorkloadId& id, const ByPeer& b) {
+        WorkloadStats& w = (*out)[id];
+        for (const auto& [p, s] : b.by) w.tcp[p].Add(s);
+      });
   im.namer.End();
-  if (!n.ok()) return n.status();
-  im.stats_entries = *n - idle.size();
+  if (!res.ok()) return res.status();
+  im.stats_entries = res->entries;
+  im.evictions += res->retired;
   auto socks = ForEachEntry(im.skel->maps.sk_owners,
                             [](const void*, const void*) {});
   im.sockets = socks.ok() ? *socks : 0;
