@@ -120,9 +120,9 @@ void BlockProbe::Detach() {
   if (impl_) DetachAll(&impl_->links, &programs_);
 }
 
-absl::Status BlockProbe::ReadInto(
-    std::map<DiskKey, DiskIoStats>* disks,
-    std::map<WorkloadId, WorkloadStats>* workloads) {
+absl::Status BlockProbe::ReadInto(Snapshot* snap) {
+  auto* disks = &snap->disks;
+  auto* workloads = &snap->workloads;
   Impl& im = *impl_;
   auto nd = ForEachEntry(im.skel->maps.disk_stats, [&](const void* kp,
                                                        const void* vp) {

@@ -12,6 +12,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "agent/model.h"
+#include "agent/probe.h"
 #include "agent/syscall_aggregator.h"
 
 namespace redline {
@@ -25,20 +26,19 @@ struct BlockProbeOptions {
 // REQ_OP_* code to the op label: read, write, flush, discard, other.
 const char* BlockOpName(uint32_t op);
 
-class BlockProbe {
+class BlockProbe : public Probe {
  public:
-  ~BlockProbe();
+  ~BlockProbe() override;
   static absl::StatusOr<std::unique_ptr<BlockProbe>> Load(
       const BlockProbeOptions& opts);
-  absl::Status Attach();
-  void Detach();
+  absl::Status Attach() override;
+  void Detach() override;
 
-  // Per-device totals into `disks`, per-workload bytes into `workloads`.
-  absl::Status ReadInto(std::map<DiskKey, DiskIoStats>* disks,
-                        std::map<WorkloadId, WorkloadStats>* workloads);
+  // Per-device totals and per-workload bytes.
+  absl::Status ReadInto(Snapshot* snap) override;
 
-  std::vector<ProgramStatus> programs() const { return programs_; }
-  std::vector<MapStatus> maps() const;
+  std::vector<ProgramStatus> programs() const override { return programs_; }
+  std::vector<MapStatus> maps() const override;
 
  private:
   struct Impl;

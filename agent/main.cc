@@ -7,6 +7,8 @@
 #include <algorithm>
 #include <cstdio>
 #include <cstdlib>
+#include <functional>
+#include <utility>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -120,6 +122,13 @@ std::unique_ptr<HostIdentity> MakeIdentity(const Options& opts) {
   return std::make_unique<HostIdentity>(std::move(paths), std::move(pods));
 }
 
+template <typename T>
+absl::StatusOr<std::unique_ptr<Probe>> Upcast(
+    absl::StatusOr<std::unique_ptr<T>> p) {
+  if (!p.ok()) return p.status();
+  return std::unique_ptr<Probe>(std::move(*p));
+}
+
 AggregatorOptions NamingOptions(const Options& opts, IdentityResolver* r) {
   AggregatorOptions a;
   a.pid_labels = opts.pid_labels;
@@ -182,29 +191,27 @@ int Run(const Options& opts) {
     sys = SyscallsProbe::Load(popts);
     if (started("syscalls", sys)) probes.syscalls = sys->get();
   }
-  absl::StatusOr<std::unique_ptr<SchedProbe>> sched =
-      absl::UnavailableError("sched: disabled by --probes");
-  if (want("sched")) {
-    sched = SchedProbe::Load({opts.max_sched_entries, aopts});
-    if (started("sched", sched)) probes.sched = sched->get();
-  }
-  absl::StatusOr<std::unique_ptr<BlockProbe>> block =
-      absl::UnavailableError("block: disabled by --probes");
-  if (want("block")) {
-    BlockProbeOptions bopts;
-    bopts.max_owner_entries = opts.max_disk_entries;
-    bopts.naming = aopts;
-    block = BlockProbe::Load(bopts);
-    if (started("block", block)) probes.block = block->get();
-  }
-  absl::StatusOr<std::unique_ptr<TcpProbe>> tcp =
-      absl::UnavailableError("tcp: disabled by --probes");
-  if (want("tcp")) {
-    TcpProbeOptions topts;
-    topts.max_entries = opts.max_tcp_entries;
-    topts.naming = aopts;
-    tcp = TcpProbe::Load(topts);
-    if (started("tcp", tcp)) probes.tcp = tcp->get();
+  // The other concerns, in the order their families are exported.
+  BlockProbeOptions bopts;
+  bopts.max_owner_entries = opts.max_disk_entries;
+  bopts.naming = aopts;
+  TcpProbeOptions topts;
+  topts.max_entries = opts.max_tcp_entries;
+  topts.naming = aopts;
+  const std::vector<std::pair<const char*,
+                              std::function<absl::StatusOr<std::unique_ptr<Probe>>()>>>
+      loaders = {
+          {"sched", [&] { return Upcast(SchedProbe::Load({opts.max_sched_entries, aopts})); }},
+          {"block", [&] { return Upcast(BlockProbe::Load(bopts)); }},
+          {"tcp", [&] { return Upcast(TcpProbe::Load(topts)); }},
+      };
+  std::vector<std::unique_ptr<Probe>> others;
+  for (const auto& [name, load] : loaders) {
+    if (!want(name)) continue;
+    absl::StatusOr<std::unique_ptr<Probe>> p = load();
+    if (!started(name, p)) continue;
+    probes.others.push_back(p->get());
+    others.push_back(std::move(*p));
   }
   if (attached == 0) {
     return Fail(errors.empty() ? "no probe enabled" : errors.front());
@@ -249,9 +256,7 @@ int Run(const Options& opts) {
   }
   // Detach first: the host stops paying for tracing immediately.
   if (probes.syscalls != nullptr) probes.syscalls->Detach();
-  if (probes.sched != nullptr) probes.sched->Detach();
-  if (probes.block != nullptr) probes.block->Detach();
-  if (probes.tcp != nullptr) probes.tcp->Detach();
+  for (Probe* p : probes.others) p->Detach();
   exposer.Stop();
   Log(LogLevel::kInfo, "stopped");
   return 0;

@@ -104,7 +104,8 @@ void SchedProbe::Detach() {
   if (impl_) DetachAll(&impl_->links, &programs_);
 }
 
-absl::Status SchedProbe::ReadInto(std::map<WorkloadId, WorkloadStats>* out) {
+absl::Status SchedProbe::ReadInto(Snapshot* snap) {
+  auto* out = &snap->workloads;
   Impl& im = *impl_;
   im.namer.Begin();
   auto res = ReadLedgerMap<rl_sched_key, rl_sched_val, SchedStats>(

@@ -11,6 +11,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "agent/model.h"
+#include "agent/probe.h"
 #include "agent/syscall_aggregator.h"
 
 namespace redline {
@@ -20,19 +21,19 @@ struct SchedProbeOptions {
   AggregatorOptions naming;
 };
 
-class SchedProbe {
+class SchedProbe : public Probe {
  public:
-  ~SchedProbe();
+  ~SchedProbe() override;
   static absl::StatusOr<std::unique_ptr<SchedProbe>> Load(
       const SchedProbeOptions& opts);
-  absl::Status Attach();
-  void Detach();
+  absl::Status Attach() override;
+  void Detach() override;
 
-  // Adds every workload's scheduler totals into `out`.
-  absl::Status ReadInto(std::map<WorkloadId, WorkloadStats>* out);
+  // Adds every workload's scheduler totals.
+  absl::Status ReadInto(Snapshot* snap) override;
 
-  std::vector<ProgramStatus> programs() const { return programs_; }
-  std::vector<MapStatus> maps() const;
+  std::vector<ProgramStatus> programs() const override { return programs_; }
+  std::vector<MapStatus> maps() const override;
 
  private:
   struct Impl;

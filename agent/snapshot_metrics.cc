@@ -48,6 +48,13 @@ std::vector<Label> WorkloadLabels(const WorkloadId& id) {
   return l;
 }
 
+ClientMetric CounterSample(std::vector<Label> labels, double v) {
+  ClientMetric m;
+  m.label = std::move(labels);
+  m.counter.value = v;
+  return m;
+}
+
 std::vector<MetricFamily> SnapshotToFamilies(const Snapshot& snap,
                                              WorkloadGovernor* gov) {
   MetricFamily calls{"redline_syscalls_total",

@@ -18,6 +18,9 @@ std::vector<prom::MetricFamily> SnapshotToFamilies(const Snapshot& snap,
 // comm first, then the identity labels that are set (absent, not empty).
 std::vector<prom::Label> WorkloadLabels(const WorkloadId& id);
 
+// A counter sample.
+prom::ClientMetric CounterSample(std::vector<prom::Label> labels, double v);
+
 // USE families (sched, block, pressure), in use_metrics.cc.
 void AppendUseFamilies(const Snapshot& snap,
                        std::vector<prom::MetricFamily>* out);

@@ -38,24 +38,12 @@ void Store::RefreshLocked() {
   snap->taken_unix_ns = ts.tv_sec * 1000000000LL + ts.tv_nsec;
   ReadSyscalls(snap.get());
   // Each concern is read on its own: one that fails keeps the others.
-  if (probes_.sched != nullptr) {
-    if (absl::Status st = probes_.sched->ReadInto(&snap->workloads); !st.ok()) {
-      Log(LogLevel::kWarn, "sched read failed: ", st.message());
+  for (Probe* p : probes_.others) {
+    if (absl::Status st = p->ReadInto(snap.get()); !st.ok()) {
+      Log(LogLevel::kWarn, "read failed: ", st.message());
     }
-    for (auto& p : probes_.sched->programs()) snap->programs.push_back(p);
-    for (auto& m : probes_.sched->maps()) snap->maps.push_back(m);
-  }
-  if (probes_.block != nullptr) {
-    absl::Status st = probes_.block->ReadInto(&snap->disks, &snap->workloads);
-    if (!st.ok()) Log(LogLevel::kWarn, "block read failed: ", st.message());
-    for (auto& p : probes_.block->programs()) snap->programs.push_back(p);
-    for (auto& m : probes_.block->maps()) snap->maps.push_back(m);
-  }
-  if (probes_.tcp != nullptr) {
-    absl::Status st = probes_.tcp->ReadInto(&snap->workloads);
-    if (!st.ok()) Log(LogLevel::kWarn, "tcp read failed: ", st.message());
-    for (auto& p : probes_.tcp->programs()) snap->programs.push_back(p);
-    for (auto& m : probes_.tcp->maps()) snap->maps.push_back(m);
+    for (auto& s : p->programs()) snap->programs.push_back(s);
+    for (auto& m : p->maps()) snap->maps.push_back(m);
   }
   if (!probes_.pressure_dir.empty()) {
     snap->pressure = ReadPressure(probes_.pressure_dir);

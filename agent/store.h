@@ -11,25 +11,21 @@
 #include "agent/model.h"
 #include "agent/syscall_aggregator.h"
 #include "agent/syscalls_probe.h"
-#include "agent/block_probe.h"
-#include "agent/sched_probe.h"
-#include "agent/tcp_probe.h"
+#include "agent/probe.h"
 
 namespace redline {
 
 // The probes a Store reads; any may be null (not loaded on this kernel).
 struct Probes {
   SyscallsProbe* syscalls = nullptr;
-  SchedProbe* sched = nullptr;
-  BlockProbe* block = nullptr;
-  TcpProbe* tcp = nullptr;
-  std::string pressure_dir;  // empty: no PSI
+  std::vector<Probe*> others;  // sched, block, tcp...
+  std::string pressure_dir;    // empty: no PSI
 };
 
 class Store {
  public:
   Store(SyscallsProbe* probe, AggregatorOptions opts)
-      : Store(Probes{probe, nullptr, nullptr, nullptr, ""}, opts) {}
+      : Store(Probes{probe, {}, ""}, opts) {}
   Store(Probes probes, AggregatorOptions opts);
 
   // A snapshot read from the kernel after this call began. Concurrent

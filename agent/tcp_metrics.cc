@@ -19,10 +19,7 @@ std::vector<Label> PeerLabels(const WorkloadId& id, const TcpPeer& p) {
 }
 
 void Add(MetricFamily* f, std::vector<Label> l, uint64_t v) {
-  ClientMetric m;
-  m.label = std::move(l);
-  m.counter.value = static_cast<double>(v);
-  f->metric.push_back(std::move(m));
+  f->metric.push_back(CounterSample(std::move(l), static_cast<double>(v)));
 }
 
 }  // namespace

@@ -127,7 +127,8 @@ void TcpProbe::Detach() {
   if (impl_) DetachAll(&impl_->links, &programs_);
 }
 
-absl::Status TcpProbe::ReadInto(std::map<WorkloadId, WorkloadStats>* out) {
+absl::Status TcpProbe::ReadInto(Snapshot* snap) {
+  auto* out = &snap->workloads;
   Impl& im = *impl_;
   im.namer.Begin();
   auto res = ReadLedgerMap<rl_tcp_key, rl_tcp_val, ByPeer>(

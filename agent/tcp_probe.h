@@ -12,6 +12,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "agent/model.h"
+#include "agent/probe.h"
 #include "agent/syscall_aggregator.h"
 
 namespace redline {
@@ -22,18 +23,18 @@ struct TcpProbeOptions {
   AggregatorOptions naming;
 };
 
-class TcpProbe {
+class TcpProbe : public Probe {
  public:
-  ~TcpProbe();
+  ~TcpProbe() override;
   static absl::StatusOr<std::unique_ptr<TcpProbe>> Load(
       const TcpProbeOptions& opts);
-  absl::Status Attach();
-  void Detach();
+  absl::Status Attach() override;
+  void Detach() override;
 
-  absl::Status ReadInto(std::map<WorkloadId, WorkloadStats>* out);
+  absl::Status ReadInto(Snapshot* snap) override;
 
-  std::vector<ProgramStatus> programs() const { return programs_; }
-  std::vector<MapStatus> maps() const;
+  std::vector<ProgramStatus> programs() const override { return programs_; }
+  std::vector<MapStatus> maps() const override;
 
  private:
   struct Impl;

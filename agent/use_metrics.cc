@@ -13,13 +13,6 @@ using prom::MetricType;
 
 constexpr double kNsPerSecond = 1e9;
 
-ClientMetric Counter(std::vector<Label> labels, double v) {
-  ClientMetric m;
-  m.label = std::move(labels);
-  m.counter.value = v;
-  return m;
-}
-
 void AppendSched(const Snapshot& snap, std::vector<MetricFamily>* out) {
   MetricFamily cpu{"redline_cpu_seconds_total",
                    "Time the workload's threads ran on a CPU (sched_switch).",
@@ -36,15 +29,15 @@ void AppendSched(const Snapshot& snap, std::vector<MetricFamily>* out) {
     if (!ws.has_sched) continue;
     const SchedStats& s = ws.sched;
     std::vector<Label> l = WorkloadLabels(id);
-    cpu.metric.push_back(Counter(l, s.cpu_ns / kNsPerSecond));
+    cpu.metric.push_back(CounterSample(l, s.cpu_ns / kNsPerSecond));
     ClientMetric h;
     h.label = l;
     h.histogram = ToPromHistogram(s.rq_hist, s.rq_sum_ns);
     rq.metric.push_back(std::move(h));
     l.push_back({"kind", "voluntary"});
-    cs.metric.push_back(Counter(l, static_cast<double>(s.voluntary)));
+    cs.metric.push_back(CounterSample(l, static_cast<double>(s.voluntary)));
     l.back().value = "involuntary";
-    cs.metric.push_back(Counter(std::move(l),
+    cs.metric.push_back(CounterSample(std::move(l),
                                 static_cast<double>(s.involuntary)));
   }
   out->push_back(std::move(cpu));
@@ -74,14 +67,14 @@ void AppendDisk(const Snapshot& snap, std::vector<MetricFamily>* out) {
     h.label = l;
     h.histogram = ToPromHistogram(s.hist, s.sum_ns);
     dur.metric.push_back(std::move(h));
-    ops.metric.push_back(Counter(l, static_cast<double>(s.ios)));
-    queue.metric.push_back(Counter(std::move(l), s.queue_ns / kNsPerSecond));
+    ops.metric.push_back(CounterSample(l, static_cast<double>(s.ios)));
+    queue.metric.push_back(CounterSample(std::move(l), s.queue_ns / kNsPerSecond));
   }
   for (const auto& [id, ws] : snap.workloads) {
     for (const auto& [k, n] : ws.disk_bytes) {
       std::vector<Label> l{{"device", k.device}, {"op", k.op}};
       for (Label& w : WorkloadLabels(id)) l.push_back(std::move(w));
-      bytes.metric.push_back(Counter(std::move(l), static_cast<double>(n)));
+      bytes.metric.push_back(CounterSample(std::move(l), static_cast<double>(n)));
     }
   }
   out->push_back(std::move(dur));
@@ -100,7 +93,7 @@ void AppendUseFamilies(const Snapshot& snap, std::vector<MetricFamily>* out) {
                    "resource, from /proc/pressure (PSI).",
                    MetricType::kCounter, {}};
   for (const PressureStats& p : snap.pressure) {
-    psi.metric.push_back(Counter({{"resource", p.resource}, {"kind", p.kind}},
+    psi.metric.push_back(CounterSample({{"resource", p.resource}, {"kind", p.kind}},
                                  p.total_us / 1e6));
   }
   out->push_back(std::move(psi));
