@@ -19,6 +19,8 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "agent/block_probe.h"
+#include "agent/l7_probe.h"
+#include "agent/tcp_probe.h"
 #include "agent/sched_probe.h"
 #include "agent/syscalls_probe.h"
 
@@ -149,6 +151,14 @@ std::vector<CheckResult> RunChecks(const std::string& btf_path) {
        true);
   load("block",
        can_load ? Loader([] { return BlockProbe::Load({}).status(); })
+                : Loader(),
+       true);
+  load("tcp",
+       can_load ? Loader([] { return TcpProbe::Load({}).status(); })
+                : Loader(),
+       true);
+  load("l7",
+       can_load ? Loader([] { return L7Probe::Load({}).status(); })
                 : Loader(),
        true);
   out.push_back({"tls visibility", true,

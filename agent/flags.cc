@@ -108,16 +108,18 @@ const std::map<std::string, FlagDef>& Defs() {
        {false, U32(&Options::max_disk_entries, 64, 1u << 22)}},
       {"max-tcp-entries",
        {false, U32(&Options::max_tcp_entries, 64, 1u << 22)}},
+      {"max-http-entries",
+       {false, U32(&Options::max_http_entries, 64, 1u << 22)}},
       {"probes",
        {false,
         [](Options& o, const std::string& v) -> absl::Status {
           o.probes.clear();
           for (absl::string_view p : absl::StrSplit(v, ',')) {
             if (p != "syscalls" && p != "sched" && p != "block" &&
-                p != "tcp") {
+                p != "tcp" && p != "l7") {
               return absl::InvalidArgumentError(absl::StrCat(
                   "unknown probe '", p,
-                  "' (want syscalls, sched, block, tcp)"));
+                  "' (want syscalls, sched, block, tcp, l7)"));
             }
             o.probes.emplace_back(p);
           }
@@ -205,7 +207,9 @@ std::string UsageText() {
       "                            queue (default 32768)\n"
       "  --max-disk-entries=N      (device, op, cgroup, name) (default 16384)\n"
       "  --max-tcp-entries=N       (workload, peer) for TCP (default 16384)\n"
-      "  --probes=LIST             syscalls,sched,block,tcp (default all)\n"
+      "  --max-http-entries=N      (workload, method, status, peer) for HTTP\n"
+      "                            (default 16384)\n"
+      "  --probes=LIST             syscalls,sched,block,tcp,l7 (default all)\n"
       "  --max-series-per-family=N label sets per metric family before the\n"
       "                            smallest fold into [other] (default 2000)\n"
       "  --identity-labels=LIST    container_id,pod_uid,systemd_unit,kubernetes\n"

@@ -28,8 +28,10 @@ struct Options {
   uint32_t max_sched_entries = 32768;
   uint32_t max_disk_entries = 16384;
   uint32_t max_tcp_entries = 16384;
+  uint32_t max_http_entries = 16384;
   // Concerns to load: syscalls, sched, block, tcp.
-  std::vector<std::string> probes = {"syscalls", "sched", "block", "tcp"};
+  std::vector<std::string> probes = {"syscalls", "sched", "block", "tcp",
+                                       "l7"};
   // Identity labels: any of container_id, pod_uid, systemd_unit, kubernetes
   // (namespace, pod, container, workload); "none" for comm only.
   std::vector<std::string> identity_labels = {"container_id", "pod_uid",

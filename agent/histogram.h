@@ -32,6 +32,25 @@ prom::ClientMetric::Histogram ToPromHistogram(const Log2Hist& slots,
 // holds the q-th observation. 0 when empty.
 double HistQuantileUpperBound(const Log2Hist& slots, double q);
 
+// Request durations (bpf/l7.h): two slots per power of two of ns. Slot 2k
+// counts [2^k, 1.5 * 2^k), slot 2k+1 counts [1.5 * 2^k, 2^(k+1)). Exported
+// buckets are the slots' upper bounds from kFirstFineExportedSlot (6.1 us)
+// to kLastFineExportedSlot (17.18 s): 44 buckets, every one an exact slot
+// edge, so a cumulative count at any le is exact, not interpolated.
+inline constexpr int kFineSlots = 80;
+inline constexpr int kFirstFineExportedSlot = 24;
+inline constexpr int kLastFineExportedSlot = 67;
+using FineHist = std::array<uint64_t, kFineSlots>;
+
+// Upper bound in seconds of fine slot i.
+double FineSlotUpperBoundSeconds(int slot);
+
+prom::ClientMetric::Histogram ToPromHistogram(const FineHist& slots,
+                                              uint64_t sum_ns);
+
+// As HistQuantileUpperBound, for fine slots.
+double HistQuantileUpperBound(const FineHist& slots, double q);
+
 }  // namespace redline
 
 #endif  // REDLINE_AGENT_HISTOGRAM_H_

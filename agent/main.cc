@@ -27,6 +27,7 @@
 #include "agent/syscalls_probe.h"
 #include "agent/sched_probe.h"
 #include "agent/block_probe.h"
+#include "agent/l7_probe.h"
 #include "agent/tcp_probe.h"
 #include "exporters/cardinality_governor.h"
 #include "exporters/exposer.h"
@@ -198,12 +199,16 @@ int Run(const Options& opts) {
   TcpProbeOptions topts;
   topts.max_entries = opts.max_tcp_entries;
   topts.naming = aopts;
+  L7ProbeOptions lopts;
+  lopts.max_entries = opts.max_http_entries;
+  lopts.naming = aopts;
   const std::vector<std::pair<const char*,
                               std::function<absl::StatusOr<std::unique_ptr<Probe>>()>>>
       loaders = {
           {"sched", [&] { return Upcast(SchedProbe::Load({opts.max_sched_entries, aopts})); }},
           {"block", [&] { return Upcast(BlockProbe::Load(bopts)); }},
           {"tcp", [&] { return Upcast(TcpProbe::Load(topts)); }},
+          {"l7", [&] { return Upcast(L7Probe::Load(lopts)); }},
       };
   std::vector<std::unique_ptr<Probe>> others;
   for (const auto& [name, load] : loaders) {

@@ -34,4 +34,11 @@ void TcpStats::Add(const TcpStats& o) {
   }
 }
 
+void HttpStats::Add(const HttpStats& o) {
+  requests += o.requests;
+  timed += o.timed;
+  sum_ns += o.sum_ns;
+  for (size_t i = 0; i < hist.size(); ++i) hist[i] += o.hist[i];
+}
+
 }  // namespace redline

@@ -101,12 +101,32 @@ struct TcpStats {
   void Add(const TcpStats& o);
 };
 
+// One kind of request a workload served or made (bpf/l7.bpf.c).
+struct HttpKey {
+  bool server = true;      // served (accepted connection) or made
+  std::string method;      // "GET".."PATCH", "unknown" if not seen
+  std::string status_class;  // "1xx".."5xx"
+  std::string remote;      // client side: the server's address:port
+  std::string local_port;  // server side: the port it was served on
+  auto operator<=>(const HttpKey&) const = default;
+};
+
+struct HttpStats {
+  uint64_t requests = 0;  // completed: a response started
+  uint64_t timed = 0;     // of which the request start was seen
+  uint64_t sum_ns = 0;
+  FineHist hist{};        // request start to response start
+
+  void Add(const HttpStats& o);
+};
+
 struct WorkloadStats {
   std::map<uint32_t, SyscallStats> syscalls;  // by syscall number
   bool has_sched = false;
   SchedStats sched;
   std::map<DiskKey, uint64_t> disk_bytes;  // I/O this workload issued
   std::map<TcpPeer, TcpStats> tcp;
+  std::map<HttpKey, HttpStats> http;
 };
 
 // Host-wide stall time from /proc/pressure/* (PSI), when enabled.
@@ -135,6 +155,8 @@ struct Snapshot {
   std::map<WorkloadId, WorkloadStats> workloads;
   std::map<DiskKey, DiskIoStats> disks;
   std::vector<PressureStats> pressure;
+  // Request-parsing events (bpf/l7.h rl_l7_counter), by kind.
+  std::map<std::string, uint64_t> http_unparsed;
   std::vector<ProgramStatus> programs;
   std::vector<MapStatus> maps;
   uint64_t live_processes = 0;

@@ -150,6 +150,7 @@ std::vector<MetricFamily> SnapshotToFamilies(const Snapshot& snap,
   out.push_back(std::move(live));
   AppendUseFamilies(snap, &out);
   AppendTcpFamilies(snap, &out);
+  AppendHttpFamilies(snap, &out);
   return out;
 }
 

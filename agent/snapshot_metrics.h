@@ -28,6 +28,13 @@ void AppendUseFamilies(const Snapshot& snap,
 void AppendTcpFamilies(const Snapshot& snap,
                        std::vector<prom::MetricFamily>* out);
 
+// HTTP families, in http_metrics.cc.
+void AppendHttpFamilies(const Snapshot& snap,
+                        std::vector<prom::MetricFamily>* out);
+// Label values of bpf/l7.h's method index and status class.
+const char* HttpMethodName(uint32_t method);
+const char* HttpStatusClass(uint32_t status_class);
+
 }  // namespace redline
 
 #endif  // REDLINE_AGENT_SNAPSHOT_METRICS_H_

@@ -42,6 +42,19 @@ static __always_inline __u32 rl_hist_slot(__u64 ns, __u32 slots)
 	return s < slots ? s : slots - 1;
 }
 
+/* Two slots per power of two: slot 2k holds [2^k, 1.5 * 2^k), slot 2k+1
+ * holds [1.5 * 2^k, 2^(k+1)); 0 and 1 ns go to slot 0. */
+static __always_inline __u32 rl_hist2_slot(__u64 ns, __u32 slots)
+{
+	__u32 k, s;
+
+	if (ns < 2)
+		return 0;
+	k = rl_log2(ns);
+	s = 2 * k + ((ns >> (k - 1)) & 1);
+	return s < slots ? s : slots - 1;
+}
+
 /* Count a lost update in a per-CPU drop array, indexed by map id. */
 #define RL_COUNT_DROP(drops_map, idx)                                  \
 	do {                                                           \

@@ -10,7 +10,7 @@ PKGS=(
   libgtest-dev libgmock-dev linux-libc-dev nlohmann-json3-dev libssl-dev
   # tests and their oracles
   python3 prometheus libbpf-tools util-linux procps curl iproute2 iptables
-  coreutils
+  coreutils nginx-light wrk
 )
 
 missing=()

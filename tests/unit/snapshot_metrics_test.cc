@@ -58,6 +58,7 @@ TEST(SnapshotToFamilies, GovernorFoldsIntoOtherSeries) {
   EXPECT_EQ(gov.folded_errors_total(), 40u);
 }
 
+
 }  // namespace
 }  // namespace redline
 
@@ -114,6 +115,7 @@ TEST(UseFamilies, SchedDiskAndPressureSeries) {
             std::string::npos);
 }
 
+
 }  // namespace
 }  // namespace redline
 
@@ -152,6 +154,42 @@ TEST(TcpFamilies, PeersAndNonZeroSeriesOnly) {
   EXPECT_EQ(text.find("kind=\"sent\""), std::string::npos) << "zero series";
   EXPECT_EQ(text.find("redline_tcp_retransmits_total{comm=\"api\",local_port"),
             std::string::npos);
+}
+
+
+TEST(HttpFamilies, ServerAndClientSeriesWithStatusClass) {
+  Snapshot snap;
+  WorkloadStats& ws = snap.workloads[WorkloadId{.comm = "nginx"}];
+  HttpStats ok;
+  ok.requests = 5;
+  ok.timed = 4;
+  ok.sum_ns = 12'000'000;
+  ok.hist[43] = 4;  // [3 ms, 4.2 ms)
+  ws.http[{.server = true, .method = "GET", .status_class = "2xx",
+           .local_port = "80"}] = ok;
+  HttpStats err;
+  err.requests = 2;  // no request line seen: not timed, no histogram
+  ws.http[{.server = false, .method = "unknown", .status_class = "5xx",
+           .remote = "[::1]:8080"}] = err;
+  snap.http_unparsed["response_without_request"] = 2;
+  std::string text;
+  prom::SerializeText(SnapshotToFamilies(snap, nullptr), text);
+  for (const char* want : {
+           "redline_http_server_requests_total{comm=\"nginx\",local_port="
+           "\"80\",method=\"GET\",status_class=\"2xx\"} 5\n",
+           "redline_http_server_request_duration_seconds_count{comm=\"nginx\","
+           "local_port=\"80\",method=\"GET\",status_class=\"2xx\"} 4\n",
+           "redline_http_server_request_duration_seconds_sum{comm=\"nginx\","
+           "local_port=\"80\",method=\"GET\",status_class=\"2xx\"} 0.012\n",
+           "redline_http_client_requests_total{comm=\"nginx\",remote="
+           "\"[::1]:8080\",method=\"unknown\",status_class=\"5xx\"} 2\n",
+           "redline_http_unparsed_total{kind=\"response_without_request\"} 2\n",
+       }) {
+    EXPECT_NE(text.find(want), std::string::npos) << want << "\n" << text;
+  }
+  EXPECT_EQ(text.find("redline_http_client_request_duration_seconds_count"),
+            std::string::npos)
+      << "untimed requests have no histogram";
 }
 
 }  // namespace

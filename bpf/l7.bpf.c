@@ -1,0 +1,443 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * Request RED (HTTP/1.x) from plaintext socket I/O at the raw syscall
+ * tracepoints: no kprobes, no uprobes, no change to the service.
+ *
+ * accept/connect exits register (tgid, fd) as a server or client TCP
+ * connection; close forgets it. On such fds only, the first bytes of each
+ * message are peeked with bpf_probe_read_user at sys_exit, when the byte
+ * count the call really moved is known (the buffer pointer is kept from
+ * sys_enter in task storage). A request start (method line) queues (method,
+ * time) on the connection; a response start (status line) completes the oldest
+ * queued request. Requests are counted by their responses, so a request whose
+ * line was not seen (split across reads, sent before we started) is still
+ * counted, with method unknown, and reported in a counter. Only the
+ * method and the status class leave the kernel.
+ */
+#include "common.bpf.h"
+/* common.bpf.h first: it brings vmlinux.h's __u64 that l7.h uses. */
+#include <bpf/bpf_endian.h>
+
+#include "l7.h"
+#include "l7_http.bpf.h"
+
+char LICENSE[] SEC("license") = "Dual BSD/GPL";
+
+#define AF_INET 2
+#define AF_INET6 10
+#define IPPROTO_TCP 6
+#define EINPROGRESS 115
+#define FIFO 4 /* pending requests per connection (pipelining) */
+
+/* Filled by the agent before load from <sys/syscall.h>. */
+const volatile __u8 sys_kind[RL_L7_MAX_NR];
+
+struct conn {
+	__u8 role;
+	__u8 family;
+	__u16 port;
+	__u8 head;  /* oldest pending request */
+	__u8 count; /* pending requests */
+	__u8 method[FIFO];
+	__u16 pad;
+	__u8 addr[16];
+	__u64 idle_read_ns; /* server: first read since the last response */
+	__u64 start_ns[FIFO];
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 65536);
+	__type(key, __u64); /* tgid << 32 | fd */
+	__type(value, struct conn);
+} conns SEC(".maps");
+
+/* A read, accept or connect between its enter and exit. */
+struct pending_call {
+	__u64 arg; /* buffer, iovec or msghdr pointer */
+	__s32 fd;
+	__u32 kind;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
+	__type(value, struct pending_call);
+} calls SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__uint(max_entries, 16384);
+	__type(key, struct rl_l7_key);
+	__type(value, struct rl_l7_val);
+} l7_stats SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, RL_L7_COUNTER_COUNT);
+	__type(key, __u32);
+	__type(value, __u64);
+} l7_counters SEC(".maps");
+
+/* Twice the window, so a length masked with 2 * RL_L7_PEEK - 1 is a size
+ * the verifier can prove fits (it loses the bound of a clamped length). */
+struct peek_buf {
+	char b[2 * RL_L7_PEEK];
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct peek_buf);
+} scratch SEC(".maps");
+
+static const struct rl_l7_val zero_val;
+
+static __always_inline __u64 conn_key(__u32 tgid, int fd)
+{
+	return (__u64)tgid << 32 | (__u32)fd;
+}
+
+/* The socket behind fd in the current task's table (fd is known to be a
+ * socket: accept returned it or connect succeeded on it). */
+static struct sock *fd_sock(int fd)
+{
+	struct task_struct *task = bpf_get_current_task_btf();
+	struct fdtable *fdt = BPF_CORE_READ(task, files, fdt);
+	struct file **fds, *f = NULL;
+	struct socket *so;
+
+	if (fd < 0 || fd >= BPF_CORE_READ(fdt, max_fds))
+		return NULL;
+	fds = BPF_CORE_READ(fdt, fd);
+	if (bpf_probe_read_kernel(&f, sizeof(f), &fds[fd]) || !f)
+		return NULL;
+	so = BPF_CORE_READ(f, private_data);
+	return so ? BPF_CORE_READ(so, sk) : NULL;
+}
+
+static void track(int fd, __u8 role)
+{
+	struct sock *sk = fd_sock(fd);
+	struct conn c = {};
+	__u64 key;
+
+	if (!sk || BPF_CORE_READ(sk, sk_protocol) != IPPROTO_TCP)
+		return;
+	c.family = BPF_CORE_READ(sk, __sk_common.skc_family);
+	if (c.family != AF_INET && c.family != AF_INET6)
+		return;
+	c.role = role;
+	if (role == RL_L7_SERVER) {
+		c.port = BPF_CORE_READ(sk, __sk_common.skc_num);
+	} else {
+		c.port = bpf_ntohs(BPF_CORE_READ(sk, __sk_common.skc_dport));
+		if (c.family == AF_INET)
+			bpf_core_read(c.addr, 4, &sk->__sk_common.skc_daddr);
+		else
+			bpf_core_read(c.addr, 16,
+				      &sk->__sk_common.skc_v6_daddr);
+	}
+	key = conn_key(bpf_get_current_pid_tgid() >> 32, fd);
+	if (bpf_map_update_elem(&conns, &key, &c, BPF_ANY))
+		RL_COUNT_DROP(l7_counters, RL_L7_DROP_CONNS);
+}
+
+static void record(const struct conn *c, __u8 method, __u32 status,
+		   __u64 start_ns)
+{
+	struct task_struct *task = bpf_get_current_task_btf();
+	struct rl_l7_key k = {};
+	struct rl_l7_val *v;
+	__u64 d;
+	long err;
+
+	k.cgroup_id = bpf_get_current_cgroup_id();
+	/* The process name, as every other concern labels it: the group
+	 * leader's (a worker thread may be named "worker-3"). */
+	bpf_probe_read_kernel_str(k.comm, sizeof(k.comm),
+				  task->group_leader->comm);
+	k.role = c->role;
+	k.proto = RL_L7_PROTO_HTTP;
+	k.method = method;
+	k.status_class = status / 100;
+	k.port = c->port;
+	if (c->role == RL_L7_CLIENT) {
+		k.family = c->family;
+		__builtin_memcpy(k.addr, c->addr, sizeof(k.addr));
+	}
+	v = bpf_map_lookup_elem(&l7_stats, &k);
+	if (!v) {
+		err =
+		    bpf_map_update_elem(&l7_stats, &k, &zero_val, BPF_NOEXIST);
+		if (err && err != -EEXIST) {
+			RL_COUNT_DROP(l7_counters, RL_L7_DROP_STATS);
+			return;
+		}
+		v = bpf_map_lookup_elem(&l7_stats, &k);
+		if (!v)
+			return;
+	}
+	__sync_fetch_and_add(&v->requests, 1);
+	if (!start_ns)
+		return;
+	d = bpf_ktime_get_ns() - start_ns;
+	__sync_fetch_and_add(&v->timed, 1);
+	__sync_fetch_and_add(&v->sum_ns, d);
+	__sync_fetch_and_add(&v->hist[rl_hist2_slot(d, RL_L7_HIST_SLOTS)], 1);
+}
+
+static __always_inline void push(struct conn *c, __u8 method, __u64 now)
+{
+	__u32 i = (c->head + c->count) & (FIFO - 1);
+
+	if (c->count >= FIFO) {
+		RL_COUNT_DROP(l7_counters, RL_L7_PIPELINE_OVERFLOW);
+		return;
+	}
+	c->method[i] = method;
+	c->start_ns[i] = now;
+	c->count++;
+}
+
+static __always_inline struct peek_buf *peek(const char *ubuf, __u32 len,
+					     __u32 max, __u32 *n)
+{
+	__u32 zero = 0;
+	struct peek_buf *pb = bpf_map_lookup_elem(&scratch, &zero);
+
+	__u32 size = len < max ? len : max;
+
+	if (!pb || !size)
+		return NULL;
+	barrier_var(size); /* or clang drops the mask as redundant */
+	size &= 2 * RL_L7_PEEK - 1;
+	if (bpf_probe_read_user(pb->b, size, ubuf))
+		return NULL;
+	*n = size;
+	return pb;
+}
+
+struct scan_ctx {
+	struct peek_buf *pb;
+	__u32 n;
+	__u32 found;
+	__u32 at[FIFO]; /* offsets just past each header block's end */
+};
+
+static long scan_header_end(__u32 i, void *data)
+{
+	struct scan_ctx *ctx = data;
+
+	if (i == 0)
+		return 0;
+	if (i + 4 >= ctx->n)
+		return 1;
+	if (!http_is_header_end(ctx->pb->b, i))
+		return 0;
+	ctx->at[ctx->found & (FIFO - 1)] = i + 4;
+	return ++ctx->found >= FIFO - 1;
+}
+
+/* Data that starts a request: queue it, and the pipelined requests that
+ * follow it inside the peek window (a client may send several before
+ * reading any response; the server reads them in one go). */
+static void on_request(struct conn *c, const char *ubuf, __u32 len, __u8 method)
+{
+	__u64 now = bpf_ktime_get_ns();
+	struct scan_ctx ctx = {};
+	struct peek_buf *pb;
+	__u32 n, found;
+
+	push(c, method, now);
+	if (len <= RL_L7_SMALL_PEEK)
+		return;
+	pb = peek(ubuf, len, RL_L7_PEEK, &n);
+	if (!pb)
+		return;
+	/* bpf_loop (5.17): the callback is verified once, where an open
+	 * loop over the window is verified per iteration and blows the
+	 * verifier's budget. */
+	ctx.pb = pb;
+	ctx.n = n;
+	bpf_loop(RL_L7_PEEK - 4, scan_header_end, &ctx, 0);
+	found = ctx.found;
+	pb = ctx.pb;
+	for (__u32 j = 0; j < FIFO - 1; j++) {
+		__u8 m;
+
+		if (j >= found)
+			break;
+		m = http_method_at(pb->b, ctx.at[j & (FIFO - 1)], n);
+		if (m)
+			push(c, m, now);
+	}
+}
+
+/* Data that starts a response: complete the oldest pending request. */
+static void on_response(struct conn *c, __u32 status)
+{
+	__u64 start = 0;
+	__u8 method = RL_HTTP_UNKNOWN;
+
+	if (status >= 100 && status < 200 && status != 101)
+		return; /* interim (100 Continue): the final one follows */
+	if (c->count) {
+		__u32 i = c->head & (FIFO - 1);
+
+		method = c->method[i];
+		start = c->start_ns[i];
+		c->head = (c->head + 1) & (FIFO - 1);
+		c->count--;
+	} else {
+		RL_COUNT_DROP(l7_counters, RL_L7_RESPONSE_WITHOUT_REQUEST);
+		start = c->idle_read_ns; /* server: when its input arrived */
+	}
+	c->idle_read_ns = 0;
+	record(c, method, status, start);
+}
+
+/* Classifies one message of len bytes at ubuf on connection c, moving in
+ * direction dir (RL_L7_IN: read by this process, RL_L7_OUT: written). */
+static void on_message(struct conn *c, const char *ubuf, __u32 len, __u32 dir)
+{
+	bool requests_in = c->role == RL_L7_SERVER;
+	struct peek_buf *pb;
+	__u32 n, status;
+	__u8 m;
+
+	pb = peek(ubuf, len, RL_L7_SMALL_PEEK, &n);
+	if (!pb)
+		return;
+	if ((dir == RL_L7_IN) == requests_in) {
+		m = http_method_at(pb->b, 0, n);
+		if (m)
+			on_request(c, ubuf, len, m);
+		else if (requests_in && !c->count && !c->idle_read_ns)
+			c->idle_read_ns = bpf_ktime_get_ns();
+		return;
+	}
+	status = http_status(pb->b, n);
+	if (status)
+		on_response(c, status);
+}
+
+/* First buffer of an iovec array (readv/writev, and msghdr's msg_iov). */
+static __always_inline const char *first_iov(const struct iovec *iov,
+					     __u64 *len)
+{
+	struct iovec v;
+
+	if (bpf_probe_read_user(&v, sizeof(v), iov))
+		return NULL;
+	*len = v.iov_len;
+	return v.iov_base;
+}
+
+static void on_data(struct conn *c, __u32 kind, __u64 arg, __u64 len)
+{
+	const char *buf = (const char *)arg;
+	__u64 avail = len;
+
+	if ((kind & 0xf) == RL_L7_MSG) {
+		struct user_msghdr mh;
+
+		if (bpf_probe_read_user(&mh, sizeof(mh), buf))
+			return;
+		buf = (const char *)mh.msg_iov;
+		kind = (kind & ~0xf) | RL_L7_IOV;
+	}
+	if ((kind & 0xf) == RL_L7_IOV) {
+		buf = first_iov((const struct iovec *)buf, &avail);
+		if (avail > len)
+			avail = len;
+	}
+	if (buf && avail)
+		on_message(c, buf, avail, kind & 0xf0);
+}
+
+SEC("tp_btf/sys_enter")
+int BPF_PROG(l7_enter, struct pt_regs *regs, long id)
+{
+	struct pending_call *pc;
+	__u32 kind, tgid;
+	struct conn *c;
+	__u64 key;
+	int fd;
+
+	if ((__u64)id >= RL_L7_MAX_NR)
+		return 0;
+	kind = sys_kind[id];
+	if (!kind)
+		return 0;
+	tgid = bpf_get_current_pid_tgid() >> 32;
+	fd = (int)PT_REGS_PARM1_CORE_SYSCALL(regs);
+	if (kind == RL_L7_DUP2)
+		fd = (int)PT_REGS_PARM2_CORE_SYSCALL(regs);
+	key = conn_key(tgid, fd);
+	if (kind == RL_L7_CLOSE || kind == RL_L7_DUP2) {
+		c = bpf_map_lookup_elem(&conns, &key);
+		if (!c)
+			return 0;
+		if (c->count) {
+			__u32 k = RL_L7_REQUEST_WITHOUT_RESPONSE;
+			__u64 *cnt = bpf_map_lookup_elem(&l7_counters, &k);
+
+			if (cnt)
+				*cnt += c->count;
+		}
+		bpf_map_delete_elem(&conns, &key);
+		return 0;
+	}
+	/* Data is classified at exit, writes too: only bytes the call
+	 * actually moved count (a response whose write failed with EPIPE
+	 * was never sent), and the length is known for every call shape. */
+	if ((kind & (RL_L7_IN | RL_L7_OUT)) &&
+	    !bpf_map_lookup_elem(&conns, &key))
+		return 0;
+	pc = bpf_task_storage_get(&calls, bpf_get_current_task_btf(), 0,
+				  BPF_LOCAL_STORAGE_GET_F_CREATE);
+	if (!pc) {
+		RL_COUNT_DROP(l7_counters, RL_L7_DROP_INFLIGHT);
+		return 0;
+	}
+	pc->kind = kind;
+	pc->fd = fd;
+	pc->arg = PT_REGS_PARM2_CORE_SYSCALL(regs);
+	return 0;
+}
+
+SEC("tp_btf/sys_exit")
+int BPF_PROG(l7_exit, struct pt_regs *regs, long ret)
+{
+	struct pending_call *pc;
+	struct conn *c;
+	__u32 kind;
+	__u64 key;
+
+	pc = bpf_task_storage_get(&calls, bpf_get_current_task_btf(), 0, 0);
+	if (!pc || !pc->kind)
+		return 0;
+	kind = pc->kind;
+	pc->kind = 0;
+	if (kind == RL_L7_ACCEPT) {
+		if (ret >= 0)
+			track((int)ret, RL_L7_SERVER);
+		return 0;
+	}
+	if (kind == RL_L7_CONNECT) {
+		if (ret == 0 || ret == -EINPROGRESS)
+			track(pc->fd, RL_L7_CLIENT);
+		return 0;
+	}
+	if (ret <= 0)
+		return 0;
+	key = conn_key(bpf_get_current_pid_tgid() >> 32, pc->fd);
+	c = bpf_map_lookup_elem(&conns, &key);
+	if (c)
+		on_data(c, kind, pc->arg, (__u64)ret);
+	return 0;
+}

@@ -1,0 +1,87 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * Shared between bpf/l7.bpf.c and the agent. Plain C, fixed-size types,
+ * explicit padding: the agent static_asserts every size and offset.
+ */
+#ifndef REDLINE_BPF_L7_H
+#define REDLINE_BPF_L7_H
+
+/* Request durations: two slots per power of two of nanoseconds. Slot 2k
+ * counts [2^k, 1.5 * 2^k), slot 2k+1 counts [1.5 * 2^k, 2^(k+1)); slot 0
+ * also holds 0 and 1 ns, the last slot everything from 2^39 ns (9 min). */
+#define RL_L7_HIST_SLOTS 80
+
+/* Syscall numbers the agent marks in sys_kind (no arch headers in BPF). */
+#define RL_L7_MAX_NR 512
+
+/* What a syscall is to the classifier: direction and buffer shape. */
+#define RL_L7_IN 0x10	/* data read from the socket (checked at exit) */
+#define RL_L7_OUT 0x20	/* data written to it (checked at enter) */
+#define RL_L7_BUF 1	/* (fd, buf, len): read, write, recvfrom, sendto */
+#define RL_L7_IOV 2	/* (fd, iov, cnt): readv, writev */
+#define RL_L7_MSG 3	/* (fd, msghdr): recvmsg, sendmsg */
+#define RL_L7_ACCEPT 4	/* accept, accept4: the result is a server socket */
+#define RL_L7_CONNECT 5 /* connect: the fd becomes a client socket */
+#define RL_L7_CLOSE 6	/* close: forget the fd */
+#define RL_L7_DUP2 7	/* dup2, dup3: the target fd is closed first */
+
+/* Protocols a connection can be classified as. Each has a classifier in
+ * l7.bpf.c (request start, response start) and a label set in the agent. */
+#define RL_L7_PROTO_HTTP 1
+
+#define RL_L7_SERVER 1 /* accepted: requests are read, responses written */
+#define RL_L7_CLIENT 2 /* connected: requests are written, responses read */
+
+/* HTTP methods; 0 when the request line was not seen (see unparsed). */
+enum rl_http_method {
+	RL_HTTP_UNKNOWN = 0,
+	RL_HTTP_GET,
+	RL_HTTP_HEAD,
+	RL_HTTP_POST,
+	RL_HTTP_PUT,
+	RL_HTTP_DELETE,
+	RL_HTTP_CONNECT,
+	RL_HTTP_OPTIONS,
+	RL_HTTP_TRACE,
+	RL_HTTP_PATCH,
+	RL_HTTP_METHOD_COUNT,
+};
+
+/* Per workload, role, method, status class and peer: the peer is the
+ * remote address and port for clients, the local port for servers. */
+struct rl_l7_key {
+	__u64 cgroup_id;
+	char comm[16];
+	__u8 addr[16]; /* client: IPv4 in the first 4 bytes or IPv6 */
+	__u16 port;    /* host order: remote (client) or local (server) */
+	__u8 family;   /* client: 2 or 10; server: 0 */
+	__u8 role;
+	__u8 proto;
+	__u8 method;
+	__u8 status_class; /* 1..5 for 1xx..5xx */
+	__u8 pad;
+};
+
+struct rl_l7_val {
+	__u64 requests; /* responses seen, i.e. completed requests */
+	__u64 timed;	/* of which the request start was seen */
+	__u64 sum_ns;
+	__u64 hist[RL_L7_HIST_SLOTS];
+};
+
+/* Per-CPU event counters, exported as redline_http_unparsed_total etc. */
+enum rl_l7_counter {
+	RL_L7_RESPONSE_WITHOUT_REQUEST = 0, /* request line not seen: split
+					     * across reads, beyond the peek
+					     * window, or sent before start */
+	RL_L7_PIPELINE_OVERFLOW = 1, /* more pending requests than tracked */
+	RL_L7_DROP_STATS = 2,	     /* l7_stats full: request not counted */
+	RL_L7_DROP_CONNS = 3,	     /* connection table full */
+	RL_L7_DROP_INFLIGHT = 4,     /* no task storage for a pending read */
+	RL_L7_REQUEST_WITHOUT_RESPONSE = 5, /* pending at close: no answer,
+					     * or answers that arrived in one
+					     * read (pipelined, client side) */
+	RL_L7_COUNTER_COUNT = 6,
+};
+
+#endif /* REDLINE_BPF_L7_H */
