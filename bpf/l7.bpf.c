@@ -1,18 +1,23 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /*
  * Request RED (HTTP/1.x) from plaintext socket I/O at the raw syscall
- * tracepoints: no kprobes, no uprobes, no change to the service.
+ * exit tracepoint: no kprobes, no uprobes, no change to the service.
  *
- * accept/connect exits register (tgid, fd) as a server or client TCP
- * connection; close forgets it. On such fds only, the first bytes of each
- * message are peeked with bpf_probe_read_user at sys_exit, when the byte
- * count the call really moved is known (the buffer pointer is kept from
- * sys_enter in task storage). A request start (method line) queues (method,
- * time) on the connection; a response start (status line) completes the oldest
- * queued request. Requests are counted by their responses, so a request whose
- * line was not seen (split across reads, sent before we started) is still
- * counted, with method unknown, and reported in a counter. Only the
- * method and the status class leave the kernel.
+ * One program, at sys_exit only: the syscall's arguments are still in its
+ * pt_regs there (the kernel leaves them as the caller passed them; arm64
+ * keeps the first in orig_x0), and the return value says what the call
+ * did. No enter program and no per-task state: half the cost of the
+ * enter/exit pair on every syscall of the host.
+ *
+ * accept/connect register (tgid, fd) as a server or client TCP connection;
+ * close forgets it. On such fds only, the first bytes each read or write
+ * moved are peeked with bpf_probe_read_user. A request start (method
+ * line) queues (method, time) on the connection; a response start (status
+ * line) completes the oldest queued request. Requests are counted by their
+ * responses, so a request whose line was not seen (split across reads,
+ * sent before we started) is still counted, with method unknown, and
+ * reported in a counter. Only the method and the status class leave the
+ * kernel.
  */
 #include "common.bpf.h"
 /* common.bpf.h first: it brings vmlinux.h's __u64 that l7.h uses. */
@@ -26,7 +31,7 @@ char LICENSE[] SEC("license") = "Dual BSD/GPL";
 #define AF_INET 2
 #define AF_INET6 10
 #define IPPROTO_TCP 6
-#define EINPROGRESS 115
+#define EINPROGRESS 115 /* a non-blocking connect under way */
 #define FIFO 4 /* pending requests per connection (pipelining) */
 
 /* Filled by the agent before load from <sys/syscall.h>. */
@@ -41,6 +46,9 @@ struct conn {
 	__u8 method[FIFO];
 	__u16 pad;
 	__u8 addr[16];
+	char comm[16];	    /* the process, when the connection was made */
+	__u64 cgroup_id;    /* ditto: saves two lookups per response */
+	__u64 sk;	    /* the socket: tells a reused fd from ours */
 	__u64 idle_read_ns; /* server: first read since the last response */
 	__u64 start_ns[FIFO];
 };
@@ -51,20 +59,6 @@ struct {
 	__type(key, __u64); /* tgid << 32 | fd */
 	__type(value, struct conn);
 } conns SEC(".maps");
-
-/* A read, accept or connect between its enter and exit. */
-struct pending_call {
-	__u64 arg; /* buffer, iovec or msghdr pointer */
-	__s32 fd;
-	__u32 kind;
-};
-
-struct {
-	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
-	__uint(map_flags, BPF_F_NO_PREALLOC);
-	__type(key, int);
-	__type(value, struct pending_call);
-} calls SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -131,6 +125,12 @@ static void track(int fd, __u8 role)
 	if (c.family != AF_INET && c.family != AF_INET6)
 		return;
 	c.role = role;
+	c.sk = (__u64)sk;
+	c.cgroup_id = bpf_get_current_cgroup_id();
+	/* The process name, as every other concern labels it: the group
+	 * leader's (a worker thread may be named "worker-3"). */
+	bpf_probe_read_kernel_str(c.comm, sizeof(c.comm),
+				  bpf_get_current_task_btf()->group_leader->comm);
 	if (role == RL_L7_SERVER) {
 		c.port = BPF_CORE_READ(sk, __sk_common.skc_num);
 	} else {
@@ -149,17 +149,13 @@ static void track(int fd, __u8 role)
 static void record(const struct conn *c, __u8 method, __u32 status,
 		   __u64 start_ns)
 {
-	struct task_struct *task = bpf_get_current_task_btf();
 	struct rl_l7_key k = {};
 	struct rl_l7_val *v;
 	__u64 d;
 	long err;
 
-	k.cgroup_id = bpf_get_current_cgroup_id();
-	/* The process name, as every other concern labels it: the group
-	 * leader's (a worker thread may be named "worker-3"). */
-	bpf_probe_read_kernel_str(k.comm, sizeof(k.comm),
-				  task->group_leader->comm);
+	k.cgroup_id = c->cgroup_id;
+	__builtin_memcpy(k.comm, c->comm, sizeof(k.comm));
 	k.role = c->role;
 	k.proto = RL_L7_PROTO_HTTP;
 	k.method = method;
@@ -228,42 +224,58 @@ struct scan_ctx {
 	__u32 at[FIFO]; /* offsets just past each header block's end */
 };
 
-static long scan_header_end(__u32 i, void *data)
+/* A header block's end at p, with bytes after it (where a pipelined
+ * request would start). */
+static __always_inline bool end_at(struct scan_ctx *ctx, __u32 p)
 {
-	struct scan_ctx *ctx = data;
-
-	if (i == 0)
-		return 0;
-	if (i + 4 >= ctx->n)
-		return 1;
-	if (!http_is_header_end(ctx->pb->b, i))
-		return 0;
-	ctx->at[ctx->found & (FIFO - 1)] = i + 4;
+	if (p == 0 || p + 4 >= ctx->n || !http_is_header_end(ctx->pb->b, p))
+		return false;
+	ctx->at[ctx->found & (FIFO - 1)] = p + 4;
 	return ++ctx->found >= FIFO - 1;
 }
 
-/* Data that starts a request: queue it, and the pipelined requests that
- * follow it inside the peek window (a client may send several before
- * reading any response; the server reads them in one go). */
-static void on_request(struct conn *c, const char *ubuf, __u32 len, __u8 method)
+/* Word i of the window: most words hold no '\r' and cost one test (the
+ * "has a zero byte" trick on w ^ "\r\r\r\r\r\r\r\r"; its false
+ * positives are checked byte by byte, it has no false negatives). */
+static long scan_word(__u32 i, void *data)
+{
+	const __u64 ones = 0x0101010101010101ULL, cr = 0x0d * ones;
+	struct scan_ctx *ctx = data;
+	__u32 base = (i * 8) & (2 * RL_L7_PEEK - 8);
+	__u64 w, v;
+
+	if (base + 4 >= ctx->n)
+		return 1;
+	w = *(__u64 *)&ctx->pb->b[base];
+	v = w ^ cr;
+	if (!((v - ones) & ~v & (ones << 7)))
+		return 0;
+	for (__u32 j = 0; j < 8; j++)
+		if (end_at(ctx, base + j))
+			return 1;
+	return 0;
+}
+
+/* Data that starts a request (n bytes of it peeked in pb): queue it, and
+ * the pipelined requests that follow it inside the peek window (a client
+ * may send several before reading any response; the server reads them in
+ * one go). */
+static void on_request(struct conn *c, struct peek_buf *pb, __u32 n,
+		       __u8 method)
 {
 	__u64 now = bpf_ktime_get_ns();
 	struct scan_ctx ctx = {};
-	struct peek_buf *pb;
-	__u32 n, found;
+	__u32 found;
 
 	push(c, method, now);
-	if (len <= RL_L7_SMALL_PEEK)
-		return;
-	pb = peek(ubuf, len, RL_L7_PEEK, &n);
-	if (!pb)
+	if (n <= RL_L7_SMALL_PEEK)
 		return;
 	/* bpf_loop (5.17): the callback is verified once, where an open
 	 * loop over the window is verified per iteration and blows the
 	 * verifier's budget. */
 	ctx.pb = pb;
 	ctx.n = n;
-	bpf_loop(RL_L7_PEEK - 4, scan_header_end, &ctx, 0);
+	bpf_loop(RL_L7_PEEK / 8, scan_word, &ctx, 0);
 	found = ctx.found;
 	pb = ctx.pb;
 	for (__u32 j = 0; j < FIFO - 1; j++) {
@@ -309,17 +321,22 @@ static void on_message(struct conn *c, const char *ubuf, __u32 len, __u32 dir)
 	__u32 n, status;
 	__u8 m;
 
-	pb = peek(ubuf, len, RL_L7_SMALL_PEEK, &n);
-	if (!pb)
-		return;
 	if ((dir == RL_L7_IN) == requests_in) {
+		/* The whole window at once: one copy serves the method and
+		 * the search for pipelined requests. */
+		pb = peek(ubuf, len, RL_L7_PEEK, &n);
+		if (!pb)
+			return;
 		m = http_method_at(pb->b, 0, n);
 		if (m)
-			on_request(c, ubuf, len, m);
+			on_request(c, pb, n, m);
 		else if (requests_in && !c->count && !c->idle_read_ns)
 			c->idle_read_ns = bpf_ktime_get_ns();
 		return;
 	}
+	pb = peek(ubuf, len, RL_L7_SMALL_PEEK, &n);
+	if (!pb)
+		return;
 	status = http_status(pb->b, n);
 	if (status)
 		on_response(c, status);
@@ -359,85 +376,76 @@ static void on_data(struct conn *c, __u32 kind, __u64 arg, __u64 len)
 		on_message(c, buf, avail, kind & 0xf0);
 }
 
-SEC("tp_btf/sys_enter")
-int BPF_PROG(l7_enter, struct pt_regs *regs, long id)
+/* The syscall's number and arguments from its pt_regs at exit. tp_btf
+ * hands them over as a BTF pointer: direct loads on x86, not a helper call
+ * per argument on every syscall of the host. */
+static __always_inline long syscall_nr(struct pt_regs *regs)
 {
-	struct pending_call *pc;
-	__u32 kind, tgid;
-	struct conn *c;
-	__u64 key;
-	int fd;
+#if defined(__TARGET_ARCH_x86)
+	return regs->orig_ax;
+#elif defined(__TARGET_ARCH_arm64)
+	return BPF_CORE_READ(regs, syscallno);
+#else
+#error "l7.bpf.c: say where this arch keeps the syscall number"
+#endif
+}
 
-	if ((__u64)id >= RL_L7_MAX_NR)
-		return 0;
-	kind = sys_kind[id];
-	if (!kind)
-		return 0;
-	tgid = bpf_get_current_pid_tgid() >> 32;
-	fd = (int)PT_REGS_PARM1_CORE_SYSCALL(regs);
-	if (kind == RL_L7_DUP2)
-		fd = (int)PT_REGS_PARM2_CORE_SYSCALL(regs);
-	key = conn_key(tgid, fd);
-	if (kind == RL_L7_CLOSE || kind == RL_L7_DUP2) {
-		c = bpf_map_lookup_elem(&conns, &key);
-		if (!c)
-			return 0;
-		if (c->count) {
-			__u32 k = RL_L7_REQUEST_WITHOUT_RESPONSE;
-			__u64 *cnt = bpf_map_lookup_elem(&l7_counters, &k);
+/* close(fd) or dup2(_, fd) succeeded: the connection on fd is gone, unless
+ * fd already holds a socket we track again (another thread's accept got
+ * the number between the close and this exit). */
+static void forget(__u32 tgid, int fd)
+{
+	__u64 key = conn_key(tgid, fd);
+	struct conn *c = bpf_map_lookup_elem(&conns, &key);
 
-			if (cnt)
-				*cnt += c->count;
-		}
-		bpf_map_delete_elem(&conns, &key);
-		return 0;
+	if (!c || (__u64)fd_sock(fd) == c->sk)
+		return;
+	if (c->count) {
+		__u32 k = RL_L7_REQUEST_WITHOUT_RESPONSE;
+		__u64 *cnt = bpf_map_lookup_elem(&l7_counters, &k);
+
+		if (cnt)
+			*cnt += c->count;
 	}
-	/* Data is classified at exit, writes too: only bytes the call
-	 * actually moved count (a response whose write failed with EPIPE
-	 * was never sent), and the length is known for every call shape. */
-	if ((kind & (RL_L7_IN | RL_L7_OUT)) &&
-	    !bpf_map_lookup_elem(&conns, &key))
-		return 0;
-	pc = bpf_task_storage_get(&calls, bpf_get_current_task_btf(), 0,
-				  BPF_LOCAL_STORAGE_GET_F_CREATE);
-	if (!pc) {
-		RL_COUNT_DROP(l7_counters, RL_L7_DROP_INFLIGHT);
-		return 0;
-	}
-	pc->kind = kind;
-	pc->fd = fd;
-	pc->arg = PT_REGS_PARM2_CORE_SYSCALL(regs);
-	return 0;
+	bpf_map_delete_elem(&conns, &key);
 }
 
 SEC("tp_btf/sys_exit")
 int BPF_PROG(l7_exit, struct pt_regs *regs, long ret)
 {
-	struct pending_call *pc;
+	long nr = syscall_nr(regs);
+	__u32 kind, tgid;
 	struct conn *c;
-	__u32 kind;
 	__u64 key;
+	int fd;
 
-	pc = bpf_task_storage_get(&calls, bpf_get_current_task_btf(), 0, 0);
-	if (!pc || !pc->kind)
+	/* Most syscalls are none of ours: one array load decides. */
+	if (nr < 0 || nr >= RL_L7_MAX_NR)
 		return 0;
-	kind = pc->kind;
-	pc->kind = 0;
-	if (kind == RL_L7_ACCEPT) {
-		if (ret >= 0)
-			track((int)ret, RL_L7_SERVER);
+	kind = sys_kind[nr];
+	if (!kind || (ret < 0 && ret != -EINPROGRESS))
 		return 0;
-	}
-	if (kind == RL_L7_CONNECT) {
-		if (ret == 0 || ret == -EINPROGRESS)
-			track(pc->fd, RL_L7_CLIENT);
+	tgid = bpf_get_current_pid_tgid() >> 32;
+	fd = (int)PT_REGS_PARM1_SYSCALL(regs);
+	switch (kind) {
+	case RL_L7_ACCEPT:
+		track((int)ret, RL_L7_SERVER);
+		return 0;
+	case RL_L7_CONNECT:
+		track(fd, RL_L7_CLIENT);
+		return 0;
+	case RL_L7_CLOSE:
+		forget(tgid, fd);
+		return 0;
+	case RL_L7_DUP2:
+		forget(tgid, (int)PT_REGS_PARM2_SYSCALL(regs));
 		return 0;
 	}
 	if (ret <= 0)
 		return 0;
-	key = conn_key(bpf_get_current_pid_tgid() >> 32, pc->fd);
+	key = conn_key(tgid, fd);
 	c = bpf_map_lookup_elem(&conns, &key);
 	if (c)
-		on_data(c, kind, pc->arg, (__u64)ret);
+		on_data(c, kind, PT_REGS_PARM2_SYSCALL(regs), (__u64)ret);
 	return 0;
 }

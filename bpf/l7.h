@@ -15,8 +15,8 @@
 #define RL_L7_MAX_NR 512
 
 /* What a syscall is to the classifier: direction and buffer shape. */
-#define RL_L7_IN 0x10	/* data read from the socket (checked at exit) */
-#define RL_L7_OUT 0x20	/* data written to it (checked at enter) */
+#define RL_L7_IN 0x10	/* data read from the socket */
+#define RL_L7_OUT 0x20	/* data written to it */
 #define RL_L7_BUF 1	/* (fd, buf, len): read, write, recvfrom, sendto */
 #define RL_L7_IOV 2	/* (fd, iov, cnt): readv, writev */
 #define RL_L7_MSG 3	/* (fd, msghdr): recvmsg, sendmsg */
@@ -77,11 +77,10 @@ enum rl_l7_counter {
 	RL_L7_PIPELINE_OVERFLOW = 1, /* more pending requests than tracked */
 	RL_L7_DROP_STATS = 2,	     /* l7_stats full: request not counted */
 	RL_L7_DROP_CONNS = 3,	     /* connection table full */
-	RL_L7_DROP_INFLIGHT = 4,     /* no task storage for a pending read */
-	RL_L7_REQUEST_WITHOUT_RESPONSE = 5, /* pending at close: no answer,
+	RL_L7_REQUEST_WITHOUT_RESPONSE = 4, /* pending at close: no answer,
 					     * or answers that arrived in one
 					     * read (pipelined, client side) */
-	RL_L7_COUNTER_COUNT = 6,
+	RL_L7_COUNTER_COUNT = 5,
 };
 
 #endif /* REDLINE_BPF_L7_H */

@@ -1,0 +1,198 @@
+#!/usr/bin/env python3
+"""Benchmarks the cost of redline's HTTP request tracking (issue 6 target):
+nginx (one worker, static file) under `wrk -c 32` on loopback in a network
+namespace, with no agent and with `redline run --probes=PROBES`, interleaved
+over R rounds; ratio of median requests/s (target: at least 0.95). Also
+reports the agent's CPU per second of load and, in a last round with
+kernel.bpf_stats_enabled, the mean ns per run of the l7 programs. Needs
+root, nginx and wrk (scripts/install-deps.sh) and a build.
+
+usage: scripts/bench-http.py [--build DIR] [--rounds R] [--seconds S]
+                             [--probes LIST] [--baseline-probes LIST]
+                             [--floor]
+"""
+import argparse
+import json
+import os
+import re
+import shutil
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "..", "tests", "integration"))
+import rltest  # noqa: E402
+
+PORT = 18180
+# nginx's worker on CPU 0 and wrk on the others, so the two do not trade
+# places at random between rounds (the main source of noise on 2 cores).
+NCPU = os.cpu_count() or 1
+TASKSET_NGINX = ["taskset", "-c", "0"] if NCPU > 1 else []
+TASKSET_WRK = ["taskset", "-c", f"1-{NCPU - 1}"] if NCPU > 1 else []
+WRK_THREADS = max(1, NCPU - 1)
+CONF = """daemon off;
+worker_processes 1;
+user root;
+pid {tmp}/nginx.pid;
+error_log {tmp}/error.log;
+events {{ worker_connections 1024; }}
+http {{
+    access_log off;
+    client_body_temp_path {tmp}/body;
+    proxy_temp_path {tmp}/proxy;
+    fastcgi_temp_path {tmp}/fastcgi;
+    uwsgi_temp_path {tmp}/uwsgi;
+    scgi_temp_path {tmp}/scgi;
+    server {{ listen 127.0.0.1:{port}; root {tmp}/www; }}
+}}
+"""
+
+
+def wrk(seconds):
+    out = subprocess.run(TASKSET_WRK + ["wrk", f"-t{WRK_THREADS}", "-c32",
+                          f"-d{seconds}s", f"http://127.0.0.1:{PORT}/"],
+                         check=True,
+                         capture_output=True, text=True).stdout
+    return float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+
+
+class Floor:
+    """bpftrace with an empty program on the tracepoint l7 uses: what any
+    syscall-tracepoint tool costs before it does anything."""
+
+    def __enter__(self):
+        self.p = subprocess.Popen(
+            ["bpftrace", "-e", "tracepoint:raw_syscalls:sys_exit { }"],
+            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+        if "Attaching" not in self.p.stdout.readline():
+            sys.exit("bench-http: bpftrace did not attach")
+        return self
+
+    def __exit__(self, *exc):
+        self.p.send_signal(signal.SIGINT)  # bpftrace ignores SIGTERM
+        self.p.wait(timeout=10)
+
+
+def cpu_seconds(pid):
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def l7_prog_stats():
+    progs = json.loads(subprocess.run(["bpftool", "prog", "show", "-j"],
+                                      check=True, capture_output=True,
+                                      text=True).stdout)
+    return {p["name"]: (p.get("run_time_ns", 0), p.get("run_cnt", 0))
+            for p in progs if p.get("name", "").startswith("l7_")}
+
+
+def ns_per_run(seconds, probes):
+    with open("/proc/sys/kernel/bpf_stats_enabled") as f:
+        old = f.read().strip()
+    with open("/proc/sys/kernel/bpf_stats_enabled", "w") as f:
+        f.write("1")
+    try:
+        with rltest.Agent(f"--probes={probes}"):
+            s0 = l7_prog_stats()
+            wrk(seconds)
+            s1 = l7_prog_stats()
+    finally:
+        with open("/proc/sys/kernel/bpf_stats_enabled", "w") as f:
+            f.write(old)
+    out = {}
+    for name, (ns, cnt) in s1.items():
+        ns0, cnt0 = s0.get(name, (0, 0))
+        if cnt > cnt0:
+            out[name] = ((ns - ns0) / (cnt - cnt0), cnt - cnt0)
+    return out
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--build", default=os.path.join(HERE, "..", "build"))
+    ap.add_argument("--rounds", type=int, default=10)
+    ap.add_argument("--seconds", type=int, default=3)
+    ap.add_argument("--probes", default="l7")
+    ap.add_argument("--baseline-probes", default="",
+                    help="measure against an agent with these probes (e.g. "
+                    "syscalls: what l7 adds to a host already traced) "
+                    "instead of no agent")
+    ap.add_argument("--floor", action="store_true",
+                    help="also measure bpftrace's empty raw_syscalls:sys_exit "
+                    "probe: the cost of any syscall tracepoint, ours or not")
+    args = ap.parse_args()
+    if os.geteuid() != 0:
+        sys.exit("bench-http: needs root (BPF, network namespaces)")
+    for exe in ("nginx", "wrk"):
+        if not shutil.which(exe):
+            sys.exit(f"bench-http: {exe} not found: run scripts/install-deps.sh")
+    if os.environ.get("RL_BENCH_NETNS") != "1":
+        env = dict(os.environ, RL_BENCH_NETNS="1")
+        sys.exit(subprocess.run(
+            ["unshare", "-n", "sh", "-c", 'ip link set lo up && exec "$0" "$@"',
+             sys.executable, os.path.abspath(__file__), *sys.argv[1:]],
+            env=env).returncode)
+    os.environ.setdefault("REDLINE_BIN",
+                          os.path.join(args.build, "agent", "redline"))
+    rates = {"none": [], "agent": [], "floor": []}
+    agent_cpu = []
+    with tempfile.TemporaryDirectory() as tmp:
+        os.makedirs(os.path.join(tmp, "www"))
+        with open(os.path.join(tmp, "www", "index.html"), "w") as f:
+            f.write("x" * 612)  # the size of nginx's default page
+        with open(os.path.join(tmp, "nginx.conf"), "w") as f:
+            f.write(CONF.format(tmp=tmp, port=PORT))
+        nginx = subprocess.Popen(TASKSET_NGINX + ["nginx", "-c", f"{tmp}/nginx.conf",
+                                  "-p", tmp])
+        try:
+            time.sleep(0.5)
+            wrk(1)  # warm up
+            for r in range(args.rounds):
+                if args.baseline_probes:
+                    with rltest.Agent(f"--probes={args.baseline_probes}"):
+                        rates["none"].append(wrk(args.seconds))
+                else:
+                    rates["none"].append(wrk(args.seconds))
+                with rltest.Agent(f"--probes={args.probes}") as agent:
+                    c0 = cpu_seconds(agent.proc.pid)
+                    rates["agent"].append(wrk(args.seconds))
+                    agent_cpu.append(
+                        (cpu_seconds(agent.proc.pid) - c0) / args.seconds)
+                if args.floor:
+                    with Floor():
+                        rates["floor"].append(wrk(args.seconds))
+                print(f"round {r + 1}/{args.rounds}: " + ", ".join(
+                    f"{k} {v[-1]:.0f} req/s" for k, v in rates.items() if v),
+                    file=sys.stderr)
+            per_run = ns_per_run(args.seconds, args.probes)
+        finally:
+            nginx.terminate()
+            nginx.wait(timeout=10)
+    base = statistics.median(rates["none"])
+    with_agent = statistics.median(rates["agent"])
+    ratio = with_agent / base
+    print(f"nginx static file (1 worker), wrk -t{WRK_THREADS} -c32, "
+          f"{args.rounds} x {args.seconds} s:"
+          f" {'--probes=' + args.baseline_probes if args.baseline_probes else 'none'}"
+          f" {base:.0f} req/s, with --probes={args.probes} "
+          f"{with_agent:.0f} req/s, ratio {ratio:.3f} (target >= 0.95: "
+          f"{'PASS' if ratio >= 0.95 else 'FAIL'})")
+    if rates["floor"]:
+        floor = statistics.median(rates["floor"]) / base
+        print(f"floor (bpftrace, empty raw_syscalls:sys_exit probe): ratio "
+              f"{floor:.3f}; redline's own share: {floor - ratio:.3f}")
+    print(f"agent CPU (user space): {statistics.median(agent_cpu) * 100:.1f}%"
+          f" of one core")
+    for name, (ns, cnt) in sorted(per_run.items()):
+        print(f"{name}: {ns:.0f} ns per run over {cnt} runs "
+              f"(kernel.bpf_stats_enabled)")
+    sys.exit(0 if ratio >= 0.95 else 1)
+
+
+if __name__ == "__main__":
+    main()
