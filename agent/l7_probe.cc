@@ -96,8 +96,8 @@ void MarkSyscalls(volatile __u8* kind) {
 }
 
 constexpr const char* kCounterNames[RL_L7_COUNTER_COUNT] = {
-    "response_without_request", "pipeline_overflow",
-    "stats_map_full", "connection_map_full", "request_without_response"};
+    "response_without_request", "pipeline_overflow", "stats_map_full",
+    "connection_map_full", "request_without_response"};
 
 }  // namespace
 

@@ -32,7 +32,7 @@ char LICENSE[] SEC("license") = "Dual BSD/GPL";
 #define AF_INET6 10
 #define IPPROTO_TCP 6
 #define EINPROGRESS 115 /* a non-blocking connect under way */
-#define FIFO 4 /* pending requests per connection (pipelining) */
+#define FIFO 4		/* pending requests per connection (pipelining) */
 
 /* Filled by the agent before load from <sys/syscall.h>. */
 const volatile __u8 sys_kind[RL_L7_MAX_NR];
@@ -129,8 +129,9 @@ static void track(int fd, __u8 role)
 	c.cgroup_id = bpf_get_current_cgroup_id();
 	/* The process name, as every other concern labels it: the group
 	 * leader's (a worker thread may be named "worker-3"). */
-	bpf_probe_read_kernel_str(c.comm, sizeof(c.comm),
-				  bpf_get_current_task_btf()->group_leader->comm);
+	bpf_probe_read_kernel_str(
+	    c.comm, sizeof(c.comm),
+	    bpf_get_current_task_btf()->group_leader->comm);
 	if (role == RL_L7_SERVER) {
 		c.port = BPF_CORE_READ(sk, __sk_common.skc_num);
 	} else {
