@@ -110,6 +110,19 @@ const std::map<std::string, FlagDef>& Defs() {
        {false, U32(&Options::max_tcp_entries, 64, 1u << 22)}},
       {"max-http-entries",
        {false, U32(&Options::max_http_entries, 64, 1u << 22)}},
+      {"slo-config", {false, Str(&Options::slo_config)}},
+      {"output", {false, Str(&Options::output)}},
+      {"format",
+       {false,
+        [](Options& o, const std::string& v) -> absl::Status {
+          if (v != "prometheus" && v != "prometheus-operator") {
+            return absl::InvalidArgumentError(absl::StrCat(
+                "unknown format '", v,
+                "' (want prometheus or prometheus-operator)"));
+          }
+          o.rules_format = v;
+          return absl::OkStatus();
+        }}},
       {"probes",
        {false,
         [](Options& o, const std::string& v) -> absl::Status {
@@ -146,9 +159,9 @@ absl::StatusOr<Options> ParseFlags(const std::vector<std::string>& args) {
         return absl::InvalidArgumentError(
             absl::StrCat("unexpected argument '", a, "'"));
       }
-      if (a != "run" && a != "check") {
-        return absl::InvalidArgumentError(
-            absl::StrCat("unknown command '", a, "' (want run or check)"));
+      if (a != "run" && a != "check" && a != "rules") {
+        return absl::InvalidArgumentError(absl::StrCat(
+            "unknown command '", a, "' (want run, check or rules)"));
       }
       o.command = a;
       continue;
@@ -178,7 +191,11 @@ absl::StatusOr<Options> ParseFlags(const std::vector<std::string>& args) {
     }
   }
   if (o.command.empty() && !o.help && !o.version) {
-    return absl::InvalidArgumentError("no command given (want run or check)");
+    return absl::InvalidArgumentError(
+        "no command given (want run, check or rules)");
+  }
+  if (o.command == "rules" && o.slo_config.empty()) {
+    return absl::InvalidArgumentError("rules needs --slo-config=PATH");
   }
   return o;
 }
@@ -190,6 +207,8 @@ std::string UsageText() {
       "commands:\n"
       "  run     load the BPF programs and serve metrics on --listen\n"
       "  check   preflight: kernel, BTF, privileges, tracepoints, BPF load\n"
+      "  rules   print Prometheus recording and burn-rate alert rules for\n"
+      "          the SLOs of --slo-config\n"
       "\n"
       "flags:\n"
       "  --listen=ADDR             host:port, [ipv6]:port or :port (default ",
@@ -223,6 +242,10 @@ std::string UsageText() {
       "  --kubelet-insecure-skip-verify  do not verify the kubelet certificate\n"
       "  --btf=PATH                kernel BTF for check (default "
       "/sys/kernel/btf/vmlinux)\n"
+      "  --slo-config=PATH         SLO file (YAML; see README \"SLOs\")\n"
+      "  --format=F                rules: prometheus (a rule file, default) or\n"
+      "                            prometheus-operator (a PrometheusRule)\n"
+      "  --output=FILE             rules: write here instead of stdout\n"
       "  --help, --version\n");
 }
 

@@ -13,7 +13,7 @@ namespace redline {
 inline constexpr char kDefaultListen[] = "127.0.0.1:10433";
 
 struct Options {
-  std::string command;  // run, check; empty with --help/--version
+  std::string command;  // run, check, rules; empty with --help/--version
   bool help = false;
   bool version = false;
   std::string listen = kDefaultListen;
@@ -41,6 +41,9 @@ struct Options {
   std::string kubelet_token_file;
   std::string kubelet_ca_file;
   bool kubelet_insecure_skip_verify = false;
+  std::string slo_config;                  // SLO file (YAML)
+  std::string rules_format = "prometheus";  // rules: or prometheus-operator
+  std::string output;                      // rules: file; empty: stdout
 };
 
 // Parses argv (without argv[0]). Errors are one line, ready for stderr.

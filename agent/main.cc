@@ -5,8 +5,11 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
+#include <fstream>
 #include <functional>
 #include <utility>
 #include <map>
@@ -28,6 +31,8 @@
 #include "agent/sched_probe.h"
 #include "agent/block_probe.h"
 #include "agent/l7_probe.h"
+#include "agent/slo_config.h"
+#include "agent/slo_rules.h"
 #include "agent/tcp_probe.h"
 #include "exporters/cardinality_governor.h"
 #include "exporters/exposer.h"
@@ -267,6 +272,28 @@ int Run(const Options& opts) {
   return 0;
 }
 
+// `redline rules`: the SLO file to Prometheus rules, on stdout or --output.
+int Rules(const Options& opts) {
+  auto cfg = LoadSloConfig(opts.slo_config);
+  if (!cfg.ok()) return Fail(std::string(cfg.status().message()));
+  const std::string text = GenerateRules(
+      *cfg, opts.rules_format == "prometheus-operator"
+                ? RulesFormat::kPrometheusOperator
+                : RulesFormat::kPrometheus);
+  if (opts.output.empty()) {
+    std::fputs(text.c_str(), stdout);
+    return 0;
+  }
+  std::ofstream out(opts.output);
+  out << text;
+  out.close();
+  if (!out) {
+    return Fail(absl::StrCat("--output: cannot write ", opts.output, ": ",
+                             std::strerror(errno)));
+  }
+  return 0;
+}
+
 int Main(int argc, char** argv) {
   // Memory follows the live set, not the largest scrape so far: one arena
   // (glibc would keep freed scrape buffers in one per HTTP thread), and
@@ -295,6 +322,11 @@ int Main(int argc, char** argv) {
 
   if (opts->command == "check") {
     return PrintChecks(RunChecks(opts->btf)) ? 0 : 1;
+  }
+  if (opts->command == "rules") return Rules(*opts);
+  if (!opts->slo_config.empty()) {
+    return Fail("--slo-config: SLO event counting in `redline run` is not "
+                "built yet; use it with `redline rules`");
   }
   return Run(*opts);
 }
