@@ -28,7 +28,8 @@ static_assert(sizeof(rl_l7_key) == 48);
 static_assert(offsetof(rl_l7_key, addr) == 24);
 static_assert(offsetof(rl_l7_key, port) == 40);
 static_assert(offsetof(rl_l7_key, status_class) == 46);
-static_assert(sizeof(rl_l7_val) == 8 * (3 + RL_L7_HIST_SLOTS));
+static_assert(sizeof(rl_l7_val) == 8 * (3 + RL_L7_HIST_SLOTS + RL_SLO_SLOTS));
+static_assert(RL_SLO_SLOTS == kSloSlots, "shares SloWithin");
 static_assert(RL_L7_HIST_SLOTS == kFineSlots, "shares FineHist");
 
 namespace {
@@ -59,6 +60,7 @@ HttpStats ToStats(const rl_l7_val& v) {
   s.timed = v.timed;
   s.sum_ns = v.sum_ns;
   std::copy(v.hist, v.hist + RL_L7_HIST_SLOTS, s.hist.begin());
+  std::copy(v.within, v.within + RL_SLO_SLOTS, s.within.begin());
   return s;
 }
 
@@ -130,6 +132,14 @@ absl::StatusOr<std::unique_ptr<L7Probe>> L7Probe::Load(
     return LibbpfError(err, "loading l7 BPF programs");
   }
   return std::unique_ptr<L7Probe>(new L7Probe(std::move(impl)));
+}
+
+void L7Probe::SetSloThresholds(const SloWithin& threshold_ns) {
+  // The .bss is mmapped: each 8-byte store is seen by the next request.
+  for (int i = 0; i < RL_SLO_SLOTS; ++i) {
+    __atomic_store_n(&impl_->skel->bss->slo_threshold_ns[i], threshold_ns[i],
+                     __ATOMIC_RELAXED);
+  }
 }
 
 absl::Status L7Probe::Attach() {

@@ -31,6 +31,8 @@ class L7Probe : public Probe {
   absl::Status ReadInto(Snapshot* snap) override;
   std::vector<ProgramStatus> programs() const override { return programs_; }
   std::vector<MapStatus> maps() const override;
+  // SLO latency thresholds in ns per slot (0: off), live at once.
+  void SetSloThresholds(const SloWithin& threshold_ns);
 
  private:
   struct Impl;

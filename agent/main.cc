@@ -33,6 +33,7 @@
 #include "agent/l7_probe.h"
 #include "agent/slo_config.h"
 #include "agent/slo_rules.h"
+#include "agent/slo_runtime.h"
 #include "agent/tcp_probe.h"
 #include "exporters/cardinality_governor.h"
 #include "exporters/exposer.h"
@@ -163,6 +164,14 @@ int Run(const Options& opts) {
   sigaddset(&sigs, SIGHUP);
   pthread_sigmask(SIG_BLOCK, &sigs, nullptr);
 
+  // SLO thresholds go into the programs before they attach.
+  std::unique_ptr<std::pair<SloConfig, SloSlots>> slo_plan;
+  if (!opts.slo_config.empty()) {
+    auto plan = LoadSloPlan(opts.slo_config, {});
+    if (!plan.ok()) return Fail(plan.status().message());
+    slo_plan = std::make_unique<std::pair<SloConfig, SloSlots>>(
+        std::move(*plan));
+  }
   std::unique_ptr<HostIdentity> identity = MakeIdentity(opts);
   AggregatorOptions aopts = NamingOptions(opts, identity.get());
   auto want = [&opts](const char* p) {
@@ -195,6 +204,9 @@ int Run(const Options& opts) {
     popts.max_stats_entries = opts.max_syscall_entries;
     popts.max_errno_entries = opts.max_errno_entries;
     sys = SyscallsProbe::Load(popts);
+    if (sys.ok() && slo_plan) {
+      SloRuntime::ApplyThresholds(slo_plan->second, sys->get(), nullptr);
+    }
     if (started("syscalls", sys)) probes.syscalls = sys->get();
   }
   // The other concerns, in the order their families are exported.
@@ -204,6 +216,7 @@ int Run(const Options& opts) {
   TcpProbeOptions topts;
   topts.max_entries = opts.max_tcp_entries;
   topts.naming = aopts;
+  L7Probe* l7 = nullptr;
   L7ProbeOptions lopts;
   lopts.max_entries = opts.max_http_entries;
   lopts.naming = aopts;
@@ -213,7 +226,16 @@ int Run(const Options& opts) {
           {"sched", [&] { return Upcast(SchedProbe::Load({opts.max_sched_entries, aopts})); }},
           {"block", [&] { return Upcast(BlockProbe::Load(bopts)); }},
           {"tcp", [&] { return Upcast(TcpProbe::Load(topts)); }},
-          {"l7", [&] { return Upcast(L7Probe::Load(lopts)); }},
+          {"l7", [&] {
+             auto p = L7Probe::Load(lopts);
+             if (p.ok()) {
+               l7 = p->get();
+               if (slo_plan) {
+                 SloRuntime::ApplyThresholds(slo_plan->second, nullptr, l7);
+               }
+             }
+             return Upcast(std::move(p));
+           }},
       };
   std::vector<std::unique_ptr<Probe>> others;
   for (const auto& [name, load] : loaders) {
@@ -230,6 +252,13 @@ int Run(const Options& opts) {
   probes.pressure_dir = "/proc/pressure";
 
   Store store(probes, aopts);
+  std::shared_ptr<SloRuntime> slos;
+  if (slo_plan) {
+    slos = std::make_shared<SloRuntime>(
+        opts.slo_config, std::move(slo_plan->first),
+        std::move(slo_plan->second), probes.syscalls, l7);
+    store.SetObserver([slos](const Snapshot& s) { slos->OnSnapshot(s); });
+  }
   auto registry = std::make_shared<prom::Registry>();
   auto& scrape_hist = registry
       ->AddHistogram("redline_scrape_duration_seconds",
@@ -241,6 +270,7 @@ int Run(const Options& opts) {
       std::make_shared<SnapshotCollector>(&store, opts.max_series_per_family);
   registry->Register(self);
   registry->Register(snap);
+  if (slos) registry->Register(slos);
 
   prom::Exposer exposer;
   exposer.RegisterCollectable(registry);
@@ -258,7 +288,14 @@ int Run(const Options& opts) {
   for (;;) {
     const int sig = sigtimedwait(&sigs, nullptr, &interval);
     if (sig == SIGINT || sig == SIGTERM) break;
-    if (sig == SIGHUP) Log(LogLevel::kInfo, "SIGHUP: nothing to reload yet");
+    if (sig == SIGHUP) {
+      if (!slos) {
+        Log(LogLevel::kInfo, "SIGHUP: no --slo-config, nothing to reload");
+      } else if (absl::Status s = slos->Reload(); !s.ok()) {
+        Log(LogLevel::kError, "SIGHUP: ", s.message(),
+            " (keeping the SLOs loaded before)");
+      }
+    }
     store.Refresh();
     // Give back what a burst of scrapes left free, at most once per refresh
     // (trimming after every scrape would re-fault the same pages each time).
@@ -324,10 +361,7 @@ int Main(int argc, char** argv) {
     return PrintChecks(RunChecks(opts->btf)) ? 0 : 1;
   }
   if (opts->command == "rules") return Rules(*opts);
-  if (!opts->slo_config.empty()) {
-    return Fail("--slo-config: SLO event counting in `redline run` is not "
-                "built yet; use it with `redline rules`");
-  }
+
   return Run(*opts);
 }
 

@@ -39,6 +39,7 @@ void HttpStats::Add(const HttpStats& o) {
   timed += o.timed;
   sum_ns += o.sum_ns;
   for (size_t i = 0; i < hist.size(); ++i) hist[i] += o.hist[i];
+  for (size_t i = 0; i < within.size(); ++i) within[i] += o.within[i];
 }
 
 }  // namespace redline

@@ -16,11 +16,16 @@
 
 namespace redline {
 
+// Per SLO slot (bpf/slo.h): events at most that slot's latency threshold.
+inline constexpr int kSloSlots = 4;
+using SloWithin = std::array<uint64_t, kSloSlots>;
+
 struct SyscallStats {
   uint64_t calls = 0;
   uint64_t errors = 0;
   uint64_t sum_ns = 0;
   Log2Hist hist{};
+  SloWithin within{};  // for syscalls an SLO names
   std::map<uint32_t, uint64_t> errnos;  // positive errno -> count
 
   void Add(const SyscallStats& o);
@@ -116,6 +121,7 @@ struct HttpStats {
   uint64_t timed = 0;     // of which the request start was seen
   uint64_t sum_ns = 0;
   FineHist hist{};        // request start to response start
+  SloWithin within{};      // timed, at most each SLO threshold
 
   void Add(const HttpStats& o);
 };

@@ -48,6 +48,7 @@ void Store::RefreshLocked() {
   if (!probes_.pressure_dir.empty()) {
     snap->pressure = ReadPressure(probes_.pressure_dir);
   }
+  if (observer_) observer_(*snap);
   snap_ = std::move(snap);
 }
 

@@ -5,6 +5,7 @@
 #define REDLINE_AGENT_STORE_H_
 
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <mutex>
 
@@ -35,6 +36,11 @@ class Store {
   std::shared_ptr<const Snapshot> Latest();
   // Reads the kernel now. Safe from any thread.
   void Refresh();
+  // Called with every snapshot read, under the refresh lock (SLOs).
+  void SetObserver(std::function<void(const Snapshot&)> f) {
+    std::lock_guard<std::mutex> l(mu_);
+    observer_ = std::move(f);
+  }
 
  private:
   void RefreshLocked();
@@ -45,6 +51,7 @@ class Store {
   SyscallAggregator agg_;
   std::mutex mu_;  // serialises refreshes
   std::shared_ptr<const Snapshot> snap_;
+  std::function<void(const Snapshot&)> observer_;
   // When the read behind snap_ began.
   std::chrono::steady_clock::time_point taken_started_{};
 };

@@ -10,6 +10,7 @@ void SyscallStats::Add(const SyscallStats& o) {
   errors += o.errors;
   sum_ns += o.sum_ns;
   for (size_t i = 0; i < hist.size(); ++i) hist[i] += o.hist[i];
+  for (size_t i = 0; i < within.size(); ++i) within[i] += o.within[i];
   for (const auto& [err, n] : o.errnos) errnos[err] += n;
 }
 

@@ -28,7 +28,9 @@ static_assert(offsetof(rl_proc_info, cgroup_id) == 16);
 static_assert(offsetof(rl_proc_info, exited) == 24);
 static_assert(sizeof(rl_sys_key) == 16);
 static_assert(offsetof(rl_sys_key, gen) == 8);
-static_assert(sizeof(rl_sys_val) == 8 * (2 + RL_HIST_SLOTS));
+static_assert(sizeof(rl_sys_val) == 8 * (2 + RL_HIST_SLOTS + RL_SLO_SLOTS));
+static_assert(offsetof(rl_sys_val, within) == 8 * (2 + RL_HIST_SLOTS));
+static_assert(RL_SLO_SLOTS == kSloSlots, "shares SloWithin");
 static_assert(offsetof(rl_sys_val, hist) == 16);
 static_assert(sizeof(rl_err_key) == 24);
 static_assert(offsetof(rl_err_key, err) == 16);
@@ -76,6 +78,27 @@ absl::StatusOr<std::unique_ptr<SyscallsProbe>> SyscallsProbe::Load(
   return std::unique_ptr<SyscallsProbe>(new SyscallsProbe(std::move(impl)));
 }
 
+void SyscallsProbe::SetSloThresholds(const SloWithin& threshold_ns,
+                                     const std::vector<uint8_t>& mask_by_nr) {
+  auto* bss = impl_->skel->bss;
+  // Masks first when a slot turns on, thresholds first when it turns off:
+  // either way no syscall counts against a half-written slot for long.
+  for (int i = 0; i < RL_SLO_SLOTS; ++i) {
+    if (threshold_ns[i] == 0) {
+      __atomic_store_n(&bss->slo_threshold_ns[i], 0, __ATOMIC_RELAXED);
+    }
+  }
+  for (size_t nr = 0; nr < RL_SLO_MAX_NR; ++nr) {
+    __atomic_store_n(&bss->slo_sys_mask[nr],
+                     nr < mask_by_nr.size() ? mask_by_nr[nr] : 0,
+                     __ATOMIC_RELAXED);
+  }
+  for (int i = 0; i < RL_SLO_SLOTS; ++i) {
+    __atomic_store_n(&bss->slo_threshold_ns[i], threshold_ns[i],
+                     __ATOMIC_RELAXED);
+  }
+}
+
 absl::Status SyscallsProbe::Attach() {
   // Only the rename hook is optional: without it names are those seen at
   // a process's first syscall.
@@ -119,6 +142,7 @@ absl::StatusOr<ReadResult> SyscallsProbe::ReadInto(
         st.errors = val->errors;
         st.sum_ns = val->sum_ns;
         std::copy(val->hist, val->hist + RL_HIST_SLOTS, st.hist.begin());
+        std::copy(val->within, val->within + RL_SLO_SLOTS, st.within.begin());
         st.calls = 0;
         for (uint64_t n : val->hist) st.calls += n;
         ++res.stats_entries;
@@ -184,6 +208,7 @@ uint64_t SyscallsProbe::Spill(
       st.hist[j] = v.hist[j];
       st.calls += v.hist[j];
     }
+    std::copy(v.within, v.within + RL_SLO_SLOTS, st.within.begin());
     agg->Retire({k.tgid, k.gen}, k.nr, st);
     ++spilled;
   }

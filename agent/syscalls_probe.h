@@ -53,6 +53,10 @@ class SyscallsProbe {
   std::vector<ProgramStatus> programs() const { return programs_; }
   uint64_t spilled_total() const { return spilled_total_; }
   std::vector<MapStatus> maps() const;
+  // SLO latency thresholds in ns per slot (0: off) and, per syscall
+  // number, the slots that apply (bit i: slot i). Live at once.
+  void SetSloThresholds(const SloWithin& threshold_ns,
+                        const std::vector<uint8_t>& mask_by_nr);
 
  private:
   struct Impl;

@@ -34,6 +34,9 @@ char LICENSE[] SEC("license") = "Dual BSD/GPL";
 #define EINPROGRESS 115 /* a non-blocking connect under way */
 #define FIFO 4		/* pending requests per connection (pipelining) */
 
+/* SLO latency thresholds (bpf/slo.h), written by the agent at any time. */
+__u64 slo_threshold_ns[RL_SLO_SLOTS];
+
 /* Filled by the agent before load from <sys/syscall.h>. */
 const volatile __u8 sys_kind[RL_L7_MAX_NR];
 
@@ -185,6 +188,12 @@ static void record(const struct conn *c, __u8 method, __u32 status,
 	__sync_fetch_and_add(&v->timed, 1);
 	__sync_fetch_and_add(&v->sum_ns, d);
 	__sync_fetch_and_add(&v->hist[rl_hist2_slot(d, RL_L7_HIST_SLOTS)], 1);
+	for (int i = 0; i < RL_SLO_SLOTS; i++) {
+		__u64 t = slo_threshold_ns[i];
+
+		if (t && d <= t)
+			__sync_fetch_and_add(&v->within[i], 1);
+	}
 }
 
 static __always_inline void push(struct conn *c, __u8 method, __u64 now)

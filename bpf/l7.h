@@ -6,6 +6,8 @@
 #ifndef REDLINE_BPF_L7_H
 #define REDLINE_BPF_L7_H
 
+#include "slo.h"
+
 /* Request durations: two slots per power of two of nanoseconds. Slot 2k
  * counts [2^k, 1.5 * 2^k), slot 2k+1 counts [1.5 * 2^k, 2^(k+1)); slot 0
  * also holds 0 and 1 ns, the last slot everything from 2^39 ns (9 min). */
@@ -67,6 +69,7 @@ struct rl_l7_val {
 	__u64 timed;	/* of which the request start was seen */
 	__u64 sum_ns;
 	__u64 hist[RL_L7_HIST_SLOTS];
+	__u64 within[RL_SLO_SLOTS]; /* timed, at most SLO threshold i */
 };
 
 /* Per-CPU event counters, exported as redline_http_unparsed_total etc. */

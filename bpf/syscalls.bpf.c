@@ -74,6 +74,12 @@ static const struct rl_sys_val zero_val;
 
 /* This architecture's numbers of exit and exit_group, set by the agent
  * before load (from <sys/syscall.h>): BPF has no arch headers. */
+/* SLO latency thresholds and, per syscall number, the slots that apply
+ * (bit i: slot i). Written by the agent at any time (SIGHUP): .bss, not
+ * .rodata. A syscall no SLO names costs one byte load. */
+__u64 slo_threshold_ns[RL_SLO_SLOTS];
+__u8 slo_sys_mask[RL_SLO_MAX_NR];
+
 const volatile long nr_exit = -1;
 const volatile long nr_exit_group = -1;
 
@@ -150,6 +156,17 @@ static void count_errno(struct rl_sys_key *key, __u32 err)
 		RL_COUNT_DROP(drops, RL_MAP_SYS_ERRORS);
 }
 
+/* One more event in each SLO slot of mask whose threshold it met. */
+static __always_inline void count_within(__u64 *within, __u8 mask, __u64 d)
+{
+	for (int i = 0; i < RL_SLO_SLOTS; i++) {
+		__u64 t = slo_threshold_ns[i];
+
+		if ((mask & (1 << i)) && t && d <= t)
+			__sync_fetch_and_add(&within[i], 1);
+	}
+}
+
 /* Folds one completed syscall into its (process, syscall) entry. */
 static __always_inline void account(struct task_struct *task,
 				    struct task_state *ts, __u32 nr,
@@ -179,6 +196,8 @@ static __always_inline void account(struct task_struct *task,
 	}
 	__sync_fetch_and_add(&v->sum_ns, delta);
 	__sync_fetch_and_add(&v->hist[rl_hist_slot(delta, RL_HIST_SLOTS)], 1);
+	if (nr < RL_SLO_MAX_NR && slo_sys_mask[nr])
+		count_within(v->within, slo_sys_mask[nr], delta);
 	if (ret < 0 && ret >= -RL_MAX_ERRNO) {
 		__sync_fetch_and_add(&v->errors, 1);
 		count_errno(&key, (__u32)-ret);

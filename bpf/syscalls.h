@@ -6,6 +6,8 @@
 #ifndef REDLINE_BPF_SYSCALLS_H
 #define REDLINE_BPF_SYSCALLS_H
 
+#include "slo.h"
+
 /* log2(ns) latency slots: slot i holds [2^i, 2^(i+1)) ns, the last slot
  * everything from 2^(RL_HIST_SLOTS-1) ns (~275 s) up. */
 #define RL_HIST_SLOTS 40
@@ -35,11 +37,14 @@ struct rl_sys_key {
 	__u64 gen;
 };
 
-/* calls = sum of hist: one atomic add fewer on every syscall. */
+/* calls = sum of hist: one atomic add fewer on every syscall. within[i]:
+ * calls that took at most SLO threshold i (bpf/slo.h), for the syscalls
+ * the agent marked. */
 struct rl_sys_val {
 	__u64 errors;
 	__u64 sum_ns;
 	__u64 hist[RL_HIST_SLOTS];
+	__u64 within[RL_SLO_SLOTS];
 };
 
 struct rl_err_key {

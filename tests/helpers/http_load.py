@@ -3,7 +3,8 @@
 
   serve PORT [DELAY_MS]      threaded HTTP/1.1 server (keep-alive): GET and
                              HEAD of any path answer 200 after DELAY_MS,
-                             /status/NNN answers NNN; prints "listening"
+                             /status/NNN answers NNN, /sleep/MS after MS
+                             more; prints "listening"
   pipeline PORT CONNS DEPTH  CONNS keep-alive connections, each sending
                              DEPTH requests (GET, HEAD alternating) in one
                              write, then reading DEPTH responses; prints
@@ -42,6 +43,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
         code = 200
         if self.path.startswith("/status/"):
             code = int(self.path.rsplit("/", 1)[1])
+        elif self.path.startswith("/sleep/"):
+            time.sleep(int(self.path.rsplit("/", 1)[1]) / 1000.0)
         payload = b"ok\n"
         self.send_response(code)
         self.send_header("Content-Length", str(len(payload)))

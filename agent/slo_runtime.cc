@@ -1,0 +1,77 @@
+#include "agent/slo_runtime.h"
+
+#include <time.h>
+
+#include "absl/strings/str_cat.h"
+#include "agent/logging.h"
+
+namespace redline {
+namespace {
+
+double MonotonicSeconds() {
+  timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return static_cast<double>(ts.tv_sec) + ts.tv_nsec * 1e-9;
+}
+
+}  // namespace
+
+absl::StatusOr<std::pair<SloConfig, SloSlots>> LoadSloPlan(
+    const std::string& path, const SloSlots& prev) {
+  auto cfg = LoadSloConfig(path);
+  if (!cfg.ok()) return cfg.status();
+  auto slots = PlanSloSlots(*cfg, prev);
+  if (!slots.ok()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(path, ": ", slots.status().message()));
+  }
+  return std::make_pair(std::move(*cfg), std::move(*slots));
+}
+
+void SloRuntime::ApplyThresholds(const SloSlots& slots, SyscallsProbe* sys,
+                                 L7Probe* l7) {
+  if (sys != nullptr) sys->SetSloThresholds(slots.sys_ns, slots.sys_mask);
+  if (l7 != nullptr) l7->SetSloThresholds(slots.http_ns);
+}
+
+SloRuntime::SloRuntime(std::string path, SloConfig cfg, SloSlots slots,
+                       SyscallsProbe* sys, L7Probe* l7)
+    : path_(std::move(path)), sys_(sys), l7_(l7), slots_(std::move(slots)) {
+  Warn(cfg);
+  engine_.Configure(cfg, slots_, /*from_zero=*/true);
+  Log(LogLevel::kInfo, path_, ": ", cfg.slos.size(), " SLOs");
+}
+
+void SloRuntime::Warn(const SloConfig& cfg) const {
+  for (const Slo& s : cfg.slos) {
+    const bool http =
+        s.kind == SliKind::kHttpAvailability || s.kind == SliKind::kHttpLatency;
+    const bool sys =
+        s.kind == SliKind::kSyscallLatency || s.kind == SliKind::kSyscallErrors;
+    if ((http && l7_ == nullptr) || (sys && sys_ == nullptr)) {
+      Log(LogLevel::kWarn, "SLO ", s.name, ": the ", http ? "l7" : "syscalls",
+          " probe is not running, so it counts no events");
+    }
+  }
+}
+
+void SloRuntime::OnSnapshot(const Snapshot& snap) {
+  engine_.Update(snap, MonotonicSeconds());
+}
+
+absl::Status SloRuntime::Reload() {
+  std::lock_guard<std::mutex> l(mu_);
+  auto plan = LoadSloPlan(path_, slots_);
+  if (!plan.ok()) return plan.status();
+  auto& [cfg, slots] = *plan;
+  Warn(cfg);
+  // Thresholds first, then the engine: an SLO whose slot changed takes
+  // its baseline at the next read, after the kernel counts the new way.
+  ApplyThresholds(slots, sys_, l7_);
+  engine_.Configure(cfg, slots, /*from_zero=*/false);
+  slots_ = slots;
+  Log(LogLevel::kInfo, path_, ": reloaded, ", cfg.slos.size(), " SLOs");
+  return absl::OkStatus();
+}
+
+}  // namespace redline

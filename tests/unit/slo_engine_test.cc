@@ -1,0 +1,231 @@
+#include "agent/slo_engine.h"
+
+#include <sys/syscall.h>
+
+#include "agent/names.h"
+#include "gtest/gtest.h"
+
+namespace redline {
+namespace {
+
+SloConfig Parse(const std::string& yaml) {
+  auto cfg = ParseSloConfig(yaml, "t.yaml");
+  EXPECT_TRUE(cfg.ok()) << cfg.status();
+  return cfg.ok() ? *cfg : SloConfig{};
+}
+
+std::string LatencySlo(const std::string& name, const std::string& t,
+                       const std::string& kind = "http_latency") {
+  std::string sli = kind == "http_latency"
+                        ? "{kind: http_latency, threshold: " + t + "}"
+                        : "{kind: syscall_latency, syscalls: [fsync], "
+                          "threshold: " +
+                              t + "}";
+  return "  - name: " + name + "\n    selector: {comm: a}\n    sli: " + sli +
+         "\n    objective: 99\n";
+}
+
+TEST(SloSlots, KeptThresholdsKeepTheirSlots) {
+  auto first = PlanSloSlots(
+      Parse("slos:\n" + LatencySlo("a", "100ms") + LatencySlo("b", "1s") +
+            LatencySlo("c", "10ms", "syscall_latency")),
+      {});
+  ASSERT_TRUE(first.ok()) << first.status();
+  EXPECT_EQ(first->http_ns, (SloWithin{100'000'000, 1'000'000'000, 0, 0}));
+  EXPECT_EQ(first->sys_ns, (SloWithin{10'000'000, 0, 0, 0}));
+  EXPECT_EQ(first->sys_mask[SYS_fsync], 1);
+  EXPECT_EQ(first->sys_mask[SYS_read], 0);
+  // 100ms goes away, 300ms comes: 1s stays in slot 1, 300ms takes a slot
+  // never used (2), not the one 100ms just left.
+  auto second = PlanSloSlots(
+      Parse("slos:\n" + LatencySlo("b", "1s") + LatencySlo("d", "300ms")),
+      *first);
+  ASSERT_TRUE(second.ok()) << second.status();
+  EXPECT_EQ(second->http_ns, (SloWithin{0, 1'000'000'000, 300'000'000, 0}));
+  EXPECT_EQ(second->sys_ns, (SloWithin{}));
+  EXPECT_EQ(second->sys_mask[SYS_fsync], 0);
+}
+
+TEST(SloSlots, AtMostFourThresholdsPerKind) {
+  std::string yaml = "slos:\n";
+  for (int i = 1; i <= 5; ++i) {
+    yaml += LatencySlo("s" + std::to_string(i), std::to_string(i) + "ms");
+  }
+  auto plan = PlanSloSlots(Parse(yaml), {});
+  ASSERT_FALSE(plan.ok());
+  EXPECT_EQ(plan.status().message(),
+            "at most 4 distinct latency thresholds for http_latency SLOs (the "
+            "kernel counts each one separately); got 5");
+}
+
+TEST(SloSelector, EveryKeyMustMatch) {
+  SloConfig cfg = Parse(
+      "slos:\n  - name: x\n    selector: {comm: nginx, namespace: shop, pod: "
+      "{regex: \"web-.*\"}}\n    sli: {kind: http_availability}\n"
+      "    objective: 99\n");
+  const Slo& s = cfg.slos[0];
+  WorkloadId id{.comm = "nginx", .namespace_name = "shop", .pod = "web-1"};
+  EXPECT_TRUE(SelectorMatches(s, id));
+  id.pod = "db-1";
+  EXPECT_FALSE(SelectorMatches(s, id));
+  id.pod = "web-1";
+  id.namespace_name = "";  // absent label: no match for an exact value
+  EXPECT_FALSE(SelectorMatches(s, id));
+}
+
+// A workload with `ok` 2xx and `err` 5xx server requests, and `within` of
+// them under threshold slot 0.
+Snapshot Http(uint64_t ok, uint64_t err, uint64_t within,
+              const std::string& comm = "a") {
+  Snapshot snap;
+  WorkloadStats& ws = snap.workloads[WorkloadId{.comm = comm}];
+  HttpStats good, bad;
+  good.requests = good.timed = ok;
+  good.within[0] = within;
+  bad.requests = bad.timed = err;
+  ws.http[{.server = true,
+           .method = "GET",
+           .status_class = "2xx",
+           .local_port = "80"}] = good;
+  ws.http[{.server = true,
+           .method = "GET",
+           .status_class = "5xx",
+           .local_port = "80"}] = bad;
+  // Client-side requests of the same process are not the server's SLI.
+  HttpStats client;
+  client.requests = 1000;
+  ws.http[{.server = false,
+           .method = "GET",
+           .status_class = "5xx",
+           .remote = "10.0.0.1:80"}] = client;
+  return snap;
+}
+
+constexpr char kTwo[] = R"(slos:
+  - name: avail
+    selector: {comm: a}
+    sli: {kind: http_availability}
+    objective: 99
+  - name: lat
+    selector: {comm: a}
+    sli: {kind: http_latency, threshold: 100ms}
+    objective: 99.9
+)";
+
+TEST(SloEngine, CountsDeltasOfMatchingWorkloadsOnly) {
+  SloConfig cfg = Parse(kTwo);
+  auto slots = PlanSloSlots(cfg, {});
+  ASSERT_TRUE(slots.ok());
+  SloEngine e;
+  e.Configure(cfg, *slots, /*from_zero=*/true);
+  e.Update(Http(90, 10, 80), 0);
+  Snapshot s = Http(190, 10, 150);
+  s.workloads[WorkloadId{.comm = "b"}] =
+      Http(5, 5, 0, "b").workloads.begin()->second;
+  e.Update(s, 10);
+  auto t = e.totals();
+  EXPECT_EQ(t["avail"].good, 190u);
+  EXPECT_EQ(t["avail"].bad, 10u);
+  // Latency: 150 of 200 timed requests under 100 ms.
+  EXPECT_EQ(t["lat"].good, 150u);
+  EXPECT_EQ(t["lat"].bad, 50u);
+}
+
+TEST(SloEngine, ReloadKeepsUnchangedAndBaselinesChanged) {
+  SloConfig cfg = Parse(kTwo);
+  auto slots = PlanSloSlots(cfg, {});
+  SloEngine e;
+  e.Configure(cfg, *slots, true);
+  e.Update(Http(100, 0, 100), 0);
+  // lat's threshold changes: new slot; avail is unchanged.
+  std::string changed = kTwo;
+  changed.replace(changed.find("100ms"), 5, "250ms");
+  SloConfig cfg2 = Parse(changed);
+  auto slots2 = PlanSloSlots(cfg2, *slots);
+  ASSERT_TRUE(slots2.ok());
+  EXPECT_EQ(slots2->http_ns[0], 0u);
+  EXPECT_EQ(slots2->http_ns[1], 250'000'000u);
+  e.Configure(cfg2, *slots2, false);
+  Snapshot base = Http(110, 0, 110);
+  auto ok2xx = [](Snapshot& s) -> HttpStats& {
+    return s.workloads.begin()->second.http[{.server = true,
+                                             .method = "GET",
+                                             .status_class = "2xx",
+                                             .local_port = "80"}];
+  };
+  ok2xx(base).within[1] = 7;  // the slot's past under another threshold
+  e.Update(base, 5);          // the baseline read for lat
+  Snapshot later = Http(130, 1, 130);
+  ok2xx(later).within[1] = 7 + 15;
+  e.Update(later, 10);
+  auto t = e.totals();
+  EXPECT_EQ(t["avail"].good, 130u) << "kept its counts and went on";
+  EXPECT_EQ(t["avail"].bad, 1u);
+  EXPECT_EQ(t["lat"].good, 15u) << "counts only from its baseline";
+  EXPECT_EQ(t["lat"].bad, 21u - 15u);
+}
+
+TEST(SloEngine, BurnRateAndBudget) {
+  SloConfig cfg = Parse(kTwo);
+  auto slots = PlanSloSlots(cfg, {});
+  SloEngine e;
+  e.Configure(cfg, *slots, true);
+  // 1000 requests per 10 s; errors 0 for 5 minutes, then 2% for 1 minute.
+  uint64_t ok = 0, err = 0;
+  for (int t = 0; t <= 360; t += 10) {
+    if (t > 300) {
+      ok += 980;
+      err += 20;
+    } else {
+      ok += 1000;
+    }
+    e.Update(Http(ok, err, ok), t);
+  }
+  // Last minute: 2% errors against a 1% budget: burn 2.
+  EXPECT_NEAR(e.BurnRate("avail", 60), 2.0, 1e-9);
+  // Last 5 minutes (from t=60): 120 errors in 30000: 0.4% -> 0.4.
+  EXPECT_NEAR(e.BurnRate("avail", 300), 0.4, 1e-9);
+  std::string text;
+  for (const auto& f : e.Families()) {
+    for (const auto& m : f.metric) {
+      if (f.name == "redline_slo_error_budget_remaining_ratio" &&
+          m.label[0].value == "avail") {
+        // 120 bad of 37000: 0.324% of a 1% budget spent.
+        EXPECT_NEAR(m.gauge.value, 1 - 120.0 / 37000 / 0.01, 1e-9);
+      }
+    }
+  }
+  EXPECT_EQ(e.BurnRate("missing", 60), 0);
+}
+
+TEST(SloEngine, SyscallErrorsByErrno) {
+  SloConfig cfg = Parse(R"(slos:
+  - name: dial
+    selector: {comm: a}
+    sli: {kind: syscall_errors, syscalls: [connect], errnos: [ECONNREFUSED]}
+    objective: 99
+  - name: any
+    selector: {comm: a}
+    sli: {kind: syscall_errors, syscalls: [connect]}
+    objective: 99
+)");
+  auto slots = PlanSloSlots(cfg, {});
+  SloEngine e;
+  e.Configure(cfg, *slots, true);
+  Snapshot snap;
+  SyscallStats& c =
+      snap.workloads[WorkloadId{.comm = "a"}].syscalls[SYS_connect];
+  c.calls = 20;
+  c.errors = 6;
+  c.errnos[111] = 4;  // ECONNREFUSED
+  c.errnos[115] = 2;  // EINPROGRESS
+  e.Update(snap, 0);
+  auto t = e.totals();
+  EXPECT_EQ(t["dial"].good, 16u);
+  EXPECT_EQ(t["dial"].bad, 4u);
+  EXPECT_EQ(t["any"].good, 14u);
+  EXPECT_EQ(t["any"].bad, 6u);
+}
+
+}  // namespace
+}  // namespace redline
