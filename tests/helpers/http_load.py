@@ -9,6 +9,7 @@
                              DEPTH requests (GET, HEAD alternating) in one
                              write, then reading DEPTH responses; prints
                              "GET=n HEAD=m"
+  loop PORT RPS               GET / at RPS requests/s, keep-alive, forever
   junk PORT                  random bytes on a new connection
   split PORT                 one GET whose request line arrives in two
                              writes 300 ms apart
@@ -101,6 +102,24 @@ def pipeline(port, conns, depth):
     print(" ".join(f"{k}={v}" for k, v in counts.items()), flush=True)
 
 
+def loop(port, rps):
+    """GET / at rps requests/s on a keep-alive connection, until killed."""
+    import http.client
+    conn = None
+    period = 1.0 / rps
+    next_t = time.monotonic()
+    while True:
+        try:
+            if conn is None:
+                conn = http.client.HTTPConnection(HOST, port, timeout=5)
+            conn.request("GET", "/")
+            conn.getresponse().read()
+        except (OSError, http.client.HTTPException):
+            conn = None
+        next_t += period
+        time.sleep(max(0.0, next_t - time.monotonic()))
+
+
 def junk(port):
     with socket.create_connection((HOST, port)) as s:
         s.sendall(b"\x16\x03\x01" + os.urandom(200) + b"\r\n\r\n")
@@ -153,6 +172,7 @@ def echo_client(port, n):
 def main():
     cmd, args = sys.argv[1], [int(a) for a in sys.argv[2:]]
     {"serve": serve, "pipeline": pipeline, "junk": junk, "split": split,
+     "loop": loop,
      "echo": echo, "echo-client": echo_client}[cmd](*args)
 
 
