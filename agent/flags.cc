@@ -111,6 +111,35 @@ const std::map<std::string, FlagDef>& Defs() {
       {"max-http-entries",
        {false, U32(&Options::max_http_entries, 64, 1u << 22)}},
       {"slo-config", {false, Str(&Options::slo_config)}},
+      {"batch", {true, Bool(&Options::batch)}},
+      {"json", {true, Bool(&Options::json)}},
+      {"connect", {false, Str(&Options::connect)}},
+      {"sort", {false, Str(&Options::top_sort)}},
+      {"filter", {false, Str(&Options::top_filter)}},
+      {"group",
+       {false,
+        [](Options& o, const std::string& v) -> absl::Status {
+          if (v != "process" && v != "container" && v != "pod" &&
+              v != "unit") {
+            return absl::InvalidArgumentError(absl::StrCat(
+                "unknown grouping '", v,
+                "' (want process, container, pod or unit)"));
+          }
+          o.top_group = v;
+          return absl::OkStatus();
+        }}},
+      {"iterations", {false, U32(&Options::iterations, 0, 1u << 30)}},
+      {"delay",
+       {false,
+        [](Options& o, const std::string& v) -> absl::Status {
+          double d;
+          if (!absl::SimpleAtod(v, &d) || !(d >= 0.1 && d <= 3600)) {
+            return absl::InvalidArgumentError(absl::StrCat(
+                "want seconds between 0.1 and 3600, got '", v, "'"));
+          }
+          o.delay_s = d;
+          return absl::OkStatus();
+        }}},
       {"output", {false, Str(&Options::output)}},
       {"format",
        {false,
@@ -154,14 +183,29 @@ absl::StatusOr<Options> ParseFlags(const std::vector<std::string>& args) {
       o.help = true;
       continue;
     }
+    // top's short forms, as top(1) spells them.
+    if (a == "-b" || a == "-d" || a == "-n") {
+      const char* name = a == "-b" ? "batch" : a == "-d" ? "delay" : "iterations";
+      std::string value;
+      if (a != "-b") {
+        if (i + 1 >= args.size()) {
+          return absl::InvalidArgumentError(absl::StrCat(a, " needs a value"));
+        }
+        value = args[++i];
+      }
+      if (absl::Status s = Defs().at(name).set(o, value); !s.ok()) {
+        return absl::InvalidArgumentError(absl::StrCat(a, ": ", s.message()));
+      }
+      continue;
+    }
     if (a.rfind("--", 0) != 0) {
       if (!o.command.empty()) {
         return absl::InvalidArgumentError(
             absl::StrCat("unexpected argument '", a, "'"));
       }
-      if (a != "run" && a != "check" && a != "rules") {
+      if (a != "run" && a != "check" && a != "rules" && a != "top") {
         return absl::InvalidArgumentError(absl::StrCat(
-            "unknown command '", a, "' (want run, check or rules)"));
+            "unknown command '", a, "' (want run, check, rules or top)"));
       }
       o.command = a;
       continue;
@@ -192,7 +236,7 @@ absl::StatusOr<Options> ParseFlags(const std::vector<std::string>& args) {
   }
   if (o.command.empty() && !o.help && !o.version) {
     return absl::InvalidArgumentError(
-        "no command given (want run, check or rules)");
+        "no command given (want run, check, rules or top)");
   }
   if (o.command == "rules" && o.slo_config.empty()) {
     return absl::InvalidArgumentError("rules needs --slo-config=PATH");
@@ -209,6 +253,11 @@ std::string UsageText() {
       "  check   preflight: kernel, BTF, privileges, tracepoints, BPF load\n"
       "  rules   print Prometheus recording and burn-rate alert rules for\n"
       "          the SLOs of --slo-config\n"
+      "  top     per-workload rates and latency over each interval:\n"
+      "          -b (batch text), --json, -d SECONDS (2), -n COUNT,\n"
+      "          --sort=COLUMN (CPU%), --group=process|container|pod|unit,\n"
+      "          --filter=TEXT (names containing it),\n"
+      "          --connect=URL (a running agent; else loads the programs)\n"
       "\n"
       "flags:\n"
       "  --listen=ADDR             host:port, [ipv6]:port or :port (default ",

@@ -13,7 +13,7 @@ namespace redline {
 inline constexpr char kDefaultListen[] = "127.0.0.1:10433";
 
 struct Options {
-  std::string command;  // run, check, rules; empty with --help/--version
+  std::string command;  // run, check, rules, top; empty with --help/--version
   bool help = false;
   bool version = false;
   std::string listen = kDefaultListen;
@@ -44,6 +44,15 @@ struct Options {
   std::string slo_config;                  // SLO file (YAML)
   std::string rules_format = "prometheus";  // rules: or prometheus-operator
   std::string output;                      // rules: file; empty: stdout
+  // top
+  bool batch = false;        // -b: text snapshots to stdout
+  bool json = false;         // batch as JSON lines
+  double delay_s = 2;        // -d: refresh interval
+  uint32_t iterations = 0;   // -n: reports then exit; 0: until interrupted
+  std::string connect;       // a running agent's URL
+  std::string top_sort = "CPU%";
+  std::string top_group = "process";
+  std::string top_filter;    // rows whose name contains this
 };
 
 // Parses argv (without argv[0]). Errors are one line, ready for stderr.

@@ -31,6 +31,9 @@
 #include "agent/sched_probe.h"
 #include "agent/block_probe.h"
 #include "agent/l7_probe.h"
+#include "agent/probe_set.h"
+#include "agent/snapshot_json.h"
+#include "agent/top_main.h"
 #include "agent/slo_config.h"
 #include "agent/slo_rules.h"
 #include "agent/slo_runtime.h"
@@ -129,13 +132,6 @@ std::unique_ptr<HostIdentity> MakeIdentity(const Options& opts) {
   return std::make_unique<HostIdentity>(std::move(paths), std::move(pods));
 }
 
-template <typename T>
-absl::StatusOr<std::unique_ptr<Probe>> Upcast(
-    absl::StatusOr<std::unique_ptr<T>> p) {
-  if (!p.ok()) return p.status();
-  return std::unique_ptr<Probe>(std::move(*p));
-}
-
 AggregatorOptions NamingOptions(const Options& opts, IdentityResolver* r) {
   AggregatorOptions a;
   a.pid_labels = opts.pid_labels;
@@ -174,82 +170,12 @@ int Run(const Options& opts) {
   }
   std::unique_ptr<HostIdentity> identity = MakeIdentity(opts);
   AggregatorOptions aopts = NamingOptions(opts, identity.get());
-  auto want = [&opts](const char* p) {
-    return std::find(opts.probes.begin(), opts.probes.end(), p) !=
-           opts.probes.end();
-  };
-  // One object per concern: a probe that fails to load or attach on this
-  // kernel is reported and the others keep working.
-  int attached = 0;
-  std::vector<std::string> errors;  // logged only if something works
-  auto started = [&](const char* name, auto& probe) -> bool {
-    if (!probe.ok()) {
-      errors.emplace_back(probe.status().message());
-      return false;
-    }
-    (void)(*probe)->Attach();  // per-program status below
-    for (const auto& p : (*probe)->programs()) {
-      attached += p.attached;
-      if (!p.attached) errors.push_back(absl::StrCat(p.name, ": ", p.reason));
-    }
-    Log(LogLevel::kDebug, name, " loaded");
-    return true;
-  };
-  Probes probes;
-  absl::StatusOr<std::unique_ptr<SyscallsProbe>> sys =
-      absl::UnavailableError("syscalls: disabled by --probes");
-  if (want("syscalls")) {
-    SyscallsProbeOptions popts;
-    popts.max_processes = opts.max_processes;
-    popts.max_stats_entries = opts.max_syscall_entries;
-    popts.max_errno_entries = opts.max_errno_entries;
-    sys = SyscallsProbe::Load(popts);
-    if (sys.ok() && slo_plan) {
-      SloRuntime::ApplyThresholds(slo_plan->second, sys->get(), nullptr);
-    }
-    if (started("syscalls", sys)) probes.syscalls = sys->get();
-  }
-  // The other concerns, in the order their families are exported.
-  BlockProbeOptions bopts;
-  bopts.max_owner_entries = opts.max_disk_entries;
-  bopts.naming = aopts;
-  TcpProbeOptions topts;
-  topts.max_entries = opts.max_tcp_entries;
-  topts.naming = aopts;
-  L7Probe* l7 = nullptr;
-  L7ProbeOptions lopts;
-  lopts.max_entries = opts.max_http_entries;
-  lopts.naming = aopts;
-  const std::vector<std::pair<const char*,
-                              std::function<absl::StatusOr<std::unique_ptr<Probe>>()>>>
-      loaders = {
-          {"sched", [&] { return Upcast(SchedProbe::Load({opts.max_sched_entries, aopts})); }},
-          {"block", [&] { return Upcast(BlockProbe::Load(bopts)); }},
-          {"tcp", [&] { return Upcast(TcpProbe::Load(topts)); }},
-          {"l7", [&] {
-             auto p = L7Probe::Load(lopts);
-             if (p.ok()) {
-               l7 = p->get();
-               if (slo_plan) {
-                 SloRuntime::ApplyThresholds(slo_plan->second, nullptr, l7);
-               }
-             }
-             return Upcast(std::move(p));
-           }},
-      };
-  std::vector<std::unique_ptr<Probe>> others;
-  for (const auto& [name, load] : loaders) {
-    if (!want(name)) continue;
-    absl::StatusOr<std::unique_ptr<Probe>> p = load();
-    if (!started(name, p)) continue;
-    probes.others.push_back(p->get());
-    others.push_back(std::move(*p));
-  }
-  if (attached == 0) {
-    return Fail(errors.empty() ? "no probe enabled" : errors.front());
-  }
-  for (const std::string& e : errors) Log(LogLevel::kWarn, e);
-  probes.pressure_dir = "/proc/pressure";
+  auto loaded = LoadProbes(opts, aopts, slo_plan ? &slo_plan->second : nullptr);
+  if (!loaded.ok()) return Fail(loaded.status().message());
+  std::unique_ptr<ProbeSet> set = std::move(*loaded);
+  for (const std::string& e : set->warnings) Log(LogLevel::kWarn, e);
+  const Probes& probes = set->view;
+  L7Probe* l7 = set->l7;
 
   Store store(probes, aopts);
   std::shared_ptr<SloRuntime> slos;
@@ -275,6 +201,11 @@ int Run(const Options& opts) {
   prom::Exposer exposer;
   exposer.RegisterCollectable(registry);
   exposer.OnScrape([&](double s) { scrape_hist.Observe(s); });
+  // For `redline top --connect`: the cumulative snapshot, read fresh.
+  exposer.RegisterHandler(kSnapshotPath, [&store] {
+    return std::make_pair(std::string("application/json"),
+                          SnapshotToJson(*store.GetFresh()));
+  });
   if (absl::Status s = exposer.Start(*addr); !s.ok()) {
     return Fail(s.message());
   }
@@ -302,8 +233,7 @@ int Run(const Options& opts) {
     malloc_trim(0);
   }
   // Detach first: the host stops paying for tracing immediately.
-  if (probes.syscalls != nullptr) probes.syscalls->Detach();
-  for (Probe* p : probes.others) p->Detach();
+  set->Detach();
   exposer.Stop();
   Log(LogLevel::kInfo, "stopped");
   return 0;
@@ -361,6 +291,11 @@ int Main(int argc, char** argv) {
     return PrintChecks(RunChecks(opts->btf)) ? 0 : 1;
   }
   if (opts->command == "rules") return Rules(*opts);
+  if (opts->command == "top") {
+    std::unique_ptr<HostIdentity> identity =
+        opts->connect.empty() ? MakeIdentity(*opts) : nullptr;
+    return Top(*opts, NamingOptions(*opts, identity.get()));
+  }
 
   return Run(*opts);
 }

@@ -25,7 +25,8 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(__file__))
-from rltest import Agent, check, require_bpf, series, value  # noqa
+from rltest import (Agent, check, enter_netns, python_as, require_bpf,  # noqa
+                    series, value)
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 LOAD = os.path.join(HERE, "..", "helpers", "http_load.py")
@@ -66,24 +67,6 @@ http {{
     }}
 }}
 """
-
-
-def enter_netns():
-    """Re-runs this test inside a new network namespace with lo up."""
-    if os.environ.get("RL_HTTP_NETNS") == "1":
-        return
-    env = dict(os.environ, RL_HTTP_NETNS="1")
-    r = subprocess.run(["unshare", "-n", "sh", "-c",
-                        'ip link set lo up && exec "$0" "$@"',
-                        sys.executable, os.path.abspath(__file__)], env=env)
-    sys.exit(r.returncode)
-
-
-def tool(tmp, name):
-    """A python3 under another name, so its comm is `name`."""
-    path = os.path.join(tmp, name)
-    os.symlink(shutil.which("python3"), path)
-    return path
 
 
 def start(cmd):
@@ -165,7 +148,7 @@ def nginx_phase(agent, tmp, log):
             run(["curl", "-s", "-o", "/dev/null", f"{url}{path}"])
     for _ in range(5):
         run(["curl", "-s", "-o", "/dev/null", "-g", f"http://[::1]:{PORT}/"])
-    cli = tool(tmp, "rl_junk")
+    cli = python_as(tmp, "rl_junk")
     run([cli, LOAD, "junk", str(PORT)])
     run([cli, LOAD, "split", str(PORT)])
     time.sleep(1.2)
@@ -234,7 +217,7 @@ def client_conserved(m1, m0, sent, queued, what):
 
 
 def pipeline_phase(agent, tmp):
-    cli = tool(tmp, "rl_pipeline")
+    cli = python_as(tmp, "rl_pipeline")
     srv = dict(comm="rl_pysrv", local_port=str(PYPORT))
     m0 = agent.scrape()
     out = run([cli, LOAD, "pipeline", str(PYPORT), "20", "3"])
@@ -261,10 +244,10 @@ def pipeline_phase(agent, tmp):
 
 
 def non_http_phase(agent, tmp):
-    cli = tool(tmp, "rl_echo_cli")
+    cli = python_as(tmp, "rl_echo_cli")
     m0 = agent.scrape()
     echo = subprocess.Popen([cli, LOAD, "echo-client", str(ECHO), "2000"])
-    out = run([tool(tmp, "rl_pipeline2"), LOAD, "pipeline", str(PYPORT),
+    out = run([python_as(tmp, "rl_pipeline2"), LOAD, "pipeline", str(PYPORT),
                "50", "2"])
     check(echo.wait(timeout=60) == 0, "echo client finished")
     time.sleep(1.2)
@@ -283,7 +266,7 @@ def non_http_phase(agent, tmp):
 
 def main():
     require_bpf()
-    enter_netns()
+    enter_netns("RL_HTTP_NETNS")
     for exe in ("nginx", "wrk", "curl"):
         check(shutil.which(exe) is not None, f"{exe} installed")
     tmp = tempfile.mkdtemp(prefix="rl-http-")
@@ -297,11 +280,11 @@ def main():
             f.write(NGINX_CONF.format(tmp=tmp, port=PORT, backend=BACKEND))
         log = os.path.join(tmp, "access.log")
         with Agent("--probes=l7") as agent:
-            procs.append(start([tool(tmp, "rl_backend"), LOAD, "serve",
+            procs.append(start([python_as(tmp, "rl_backend"), LOAD, "serve",
                                 str(BACKEND), "3"]))
-            procs.append(start([tool(tmp, "rl_pysrv"), LOAD, "serve",
+            procs.append(start([python_as(tmp, "rl_pysrv"), LOAD, "serve",
                                 str(PYPORT)]))
-            procs.append(start([tool(tmp, "rl_echo"), LOAD, "echo",
+            procs.append(start([python_as(tmp, "rl_echo"), LOAD, "echo",
                                 str(ECHO)]))
             procs.append(subprocess.Popen(["nginx", "-c", conf, "-p", tmp]))
             for _ in range(100):

@@ -27,6 +27,27 @@ def require_bpf():
     sys.exit(SKIP)
 
 
+def enter_netns(flag):
+    """Re-runs the calling test in a new network namespace with lo up
+    (traffic stays on its own loopback); `flag` marks the inner run."""
+    if os.environ.get(flag) == "1":
+        return
+    env = dict(os.environ, **{flag: "1"})
+    r = subprocess.run(["unshare", "-n", "sh", "-c",
+                        'ip link set lo up && exec "$0" "$@"',
+                        sys.executable, os.path.abspath(sys.argv[0])],
+                       env=env)
+    sys.exit(r.returncode)
+
+
+def python_as(tmp, name):
+    """This Python under another name in tmp, so its comm is `name`."""
+    path = os.path.join(tmp, name)
+    if not os.path.exists(path):
+        os.symlink(os.path.realpath(sys.executable), path)
+    return path
+
+
 def free_port():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

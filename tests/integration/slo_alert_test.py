@@ -22,7 +22,7 @@ import time
 import urllib.request
 
 sys.path.insert(0, os.path.dirname(__file__))
-from rltest import Agent, check, redline_bin, require_bpf  # noqa
+from rltest import Agent, check, enter_netns, redline_bin, require_bpf  # noqa
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 LOAD = os.path.join(HERE, "..", "helpers", "http_load.py")
@@ -104,16 +104,6 @@ class Hook(http.server.BaseHTTPRequestHandler):
         pass
 
 
-def enter_netns():
-    if os.environ.get("RL_TTD_NETNS") == "1":
-        return
-    env = dict(os.environ, RL_TTD_NETNS="1")
-    r = subprocess.run(["unshare", "-n", "sh", "-c",
-                        'ip link set lo up && exec "$0" "$@"',
-                        sys.executable, os.path.abspath(__file__)], env=env)
-    sys.exit(r.returncode)
-
-
 def wait_port(port, what, timeout=30):
     deadline = time.time() + timeout
     while time.time() < deadline:
@@ -148,7 +138,7 @@ def prom_alerts():
 
 def main():
     require_bpf()
-    enter_netns()
+    enter_netns("RL_TTD_NETNS")
     for exe in ("nginx", "prometheus", "prometheus-alertmanager"):
         check(shutil.which(exe) is not None, f"{exe} installed")
     tmp = tempfile.mkdtemp(prefix="rl-ttd-")

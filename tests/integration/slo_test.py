@@ -21,7 +21,7 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(__file__))
-from rltest import Agent, check, require_bpf, value  # noqa
+from rltest import Agent, check, enter_netns, python_as, require_bpf, value  # noqa
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 LOAD = os.path.join(HERE, "..", "helpers", "http_load.py")
@@ -68,23 +68,6 @@ for port, n in (({port}, {good}), ({closed}, {bad})):
 """
 
 
-def enter_netns():
-    if os.environ.get("RL_SLO_NETNS") == "1":
-        return
-    env = dict(os.environ, RL_SLO_NETNS="1")
-    r = subprocess.run(["unshare", "-n", "sh", "-c",
-                        'ip link set lo up && exec "$0" "$@"',
-                        sys.executable, os.path.abspath(__file__)], env=env)
-    sys.exit(r.returncode)
-
-
-def tool(tmp, name):
-    path = os.path.join(tmp, name)
-    if not os.path.exists(path):
-        os.symlink(os.path.realpath(sys.executable), path)
-    return path
-
-
 def events(m, slo):
     return (value(m, EVENTS, slo=slo, outcome="good"),
             value(m, EVENTS, slo=slo, outcome="bad"))
@@ -102,9 +85,9 @@ def workload(tmp, fast, slow, errors):
     curl("/sleep/20", fast)
     curl("/sleep/250", slow)
     curl("/status/500", errors)
-    subprocess.run([tool(tmp, "rl_sleeper"), "-c",
+    subprocess.run([python_as(tmp, "rl_sleeper"), "-c",
                     SLEEPER.format(good=fast, bad=slow)], check=True)
-    subprocess.run([tool(tmp, "rl_dialer"), "-c",
+    subprocess.run([python_as(tmp, "rl_dialer"), "-c",
                     DIALER.format(port=PORT, closed=CLOSED, good=fast,
                                   bad=errors)], check=True)
     time.sleep(1.2)
@@ -112,12 +95,12 @@ def workload(tmp, fast, slow, errors):
 
 def main():
     require_bpf()
-    enter_netns()
+    enter_netns("RL_SLO_NETNS")
     tmp = tempfile.mkdtemp(prefix="rl-slo-")
     cfg = os.path.join(tmp, "slo.yaml")
     with open(cfg, "w") as f:
         f.write(CONFIG.format(threshold="100ms"))
-    srv = subprocess.Popen([tool(tmp, "rl_slosrv"), LOAD, "serve", str(PORT)],
+    srv = subprocess.Popen([python_as(tmp, "rl_slosrv"), LOAD, "serve", str(PORT)],
                            stdout=subprocess.PIPE, text=True)
     try:
         check(srv.stdout.readline().strip() == "listening", "server started")

@@ -1,0 +1,177 @@
+// `redline top`: rates over each interval, from programs it loads itself or
+// from a running agent's /api/v1/snapshot (--connect). This file holds the
+// sources and the batch mode (-b: top -b style text, or --json).
+#include "agent/top_main.h"
+
+#include <httplib.h>
+#include <signal.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <memory>
+#include <string>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "agent/host_identity.h"
+#include "agent/logging.h"
+#include "agent/probe_set.h"
+#include "agent/snapshot_json.h"
+#include "agent/store.h"
+#include "agent/top_model.h"
+
+namespace redline {
+namespace {
+
+class SnapshotSource {
+ public:
+  virtual ~SnapshotSource() = default;
+  virtual absl::StatusOr<Snapshot> Next() = 0;
+};
+
+// Loads the programs in this process, like `redline run` without serving.
+class LocalSource : public SnapshotSource {
+ public:
+  static absl::StatusOr<std::unique_ptr<LocalSource>> Open(
+      const Options& opts, const AggregatorOptions& naming) {
+    auto set = LoadProbes(opts, naming, nullptr);
+    if (!set.ok()) return set.status();
+    return std::unique_ptr<LocalSource>(
+        new LocalSource(std::move(*set), naming));
+  }
+  ~LocalSource() override { set_->Detach(); }
+  absl::StatusOr<Snapshot> Next() override {
+    store_.Refresh();
+    return *store_.Latest();
+  }
+
+ private:
+  LocalSource(std::unique_ptr<ProbeSet> set, const AggregatorOptions& naming)
+      : set_(std::move(set)), store_(set_->view, naming) {}
+  std::unique_ptr<ProbeSet> set_;
+  Store store_;
+};
+
+// A running agent: GET <url>/api/v1/snapshot.
+class RemoteSource : public SnapshotSource {
+ public:
+  explicit RemoteSource(std::string url) : url_(std::move(url)), client_(url_) {
+    client_.set_connection_timeout(3);
+    client_.set_read_timeout(10);
+  }
+  absl::StatusOr<Snapshot> Next() override {
+    auto res = client_.Get(kSnapshotPath);
+    if (!res) {
+      return absl::UnavailableError(
+          absl::StrCat("--connect ", url_, ": cannot reach the agent (",
+                       res.error() == httplib::Error::Connection
+                           ? "connection failed"
+                           : httplib::to_string(res.error()),
+                       ")"));
+    }
+    if (res->status != 200) {
+      return absl::UnavailableError(
+          absl::StrCat("--connect ", url_, kSnapshotPath, ": HTTP ",
+                       res->status, " (is it a redline agent?)"));
+    }
+    auto snap = SnapshotFromJson(res->body);
+    if (!snap.ok()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("--connect ", url_, ": ", snap.status().message()));
+    }
+    return snap;
+  }
+
+ private:
+  std::string url_;
+  httplib::Client client_;
+};
+
+volatile sig_atomic_t g_stop = 0;
+void OnSignal(int) { g_stop = 1; }
+
+// Sleeps up to `s` seconds; false if SIGINT/SIGTERM arrived.
+bool Wait(double s) {
+  timespec ts{static_cast<time_t>(s),
+              static_cast<long>(
+                  (s - static_cast<double>(static_cast<time_t>(s))) * 1e9)};
+  while (nanosleep(&ts, &ts) != 0 && !g_stop) {
+  }
+  return !g_stop;
+}
+
+int Fail(absl::string_view msg) {
+  std::fprintf(stderr, "redline top: %.*s\n", static_cast<int>(msg.size()),
+               msg.data());
+  return 2;
+}
+
+}  // namespace
+
+int Top(const Options& opts, const AggregatorOptions& naming) {
+  if (!opts.batch) {
+    return Fail(
+        "the interactive view is not built yet; use --batch (-b), with -n "
+        "COUNT and -d SECONDS, or --json");
+  }
+  TopColumn sort = TopColumn::kCpu;
+  bool found = false;
+  for (int c = 0; c < kTopColumns; ++c) {
+    if (absl::EqualsIgnoreCase(opts.top_sort,
+                               TopColumnTitle(static_cast<TopColumn>(c)))) {
+      sort = static_cast<TopColumn>(c);
+      found = true;
+    }
+  }
+  if (!found) {
+    std::string cols;
+    for (int c = 0; c < kTopColumns; ++c) {
+      absl::StrAppend(&cols, c ? ", " : "",
+                      TopColumnTitle(static_cast<TopColumn>(c)));
+    }
+    return Fail(absl::StrCat("--sort: unknown column '", opts.top_sort,
+                             "' (want one of ", cols, ")"));
+  }
+  TopGrouping group = TopGrouping::kProcess;
+  for (TopGrouping g : {TopGrouping::kProcess, TopGrouping::kContainer,
+                        TopGrouping::kPod, TopGrouping::kUnit}) {
+    if (opts.top_group == TopGroupingName(g)) group = g;
+  }
+  std::unique_ptr<SnapshotSource> source;
+  if (!opts.connect.empty()) {
+    source = std::make_unique<RemoteSource>(opts.connect);
+  } else {
+    auto local = LocalSource::Open(opts, naming);
+    if (!local.ok()) {
+      return Fail(absl::StrCat(local.status().message(),
+                               " (standalone top loads BPF programs: run it "
+                               "as root, or --connect to a running agent)"));
+    }
+    source = std::move(*local);
+  }
+  signal(SIGINT, OnSignal);
+  signal(SIGTERM, OnSignal);
+  auto prev = source->Next();
+  if (!prev.ok()) return Fail(prev.status().message());
+  for (uint32_t i = 0; opts.iterations == 0 || i < opts.iterations; ++i) {
+    if (!Wait(opts.delay_s)) break;
+    auto cur = source->Next();
+    if (!cur.ok()) return Fail(cur.status().message());
+    TopView v = BuildTopView(*prev, *cur, group);
+    if (!opts.top_filter.empty()) {
+      std::erase_if(v.rows, [&](const TopRow& r) {
+        return !absl::StrContains(r.name, opts.top_filter);
+      });
+    }
+    SortTopRows(&v.rows, sort);
+    const std::string out = opts.json ? FormatTopJson(v, group)
+                                      : FormatTopText(v, group, 120) + "\n";
+    std::fwrite(out.data(), 1, out.size(), stdout);
+    std::fflush(stdout);
+    prev = std::move(cur);
+  }
+  return 0;
+}
+
+}  // namespace redline

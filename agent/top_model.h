@@ -1,0 +1,88 @@
+// `redline top`'s data model: one row per workload (or per container, pod
+// or unit) with rates and percentiles over the interval between two
+// cumulative snapshots, whichever source they came from. Pure logic.
+#ifndef REDLINE_AGENT_TOP_MODEL_H_
+#define REDLINE_AGENT_TOP_MODEL_H_
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "agent/model.h"
+
+namespace redline {
+
+enum class TopGrouping { kProcess, kContainer, kPod, kUnit };
+const char* TopGroupingName(TopGrouping g);
+
+// A value that is not measured (its probe is off, or no event happened)
+// is negative: shown as "-".
+struct TopRow {
+  std::string name;  // comm, container, namespace/pod or unit
+  WorkloadId id;     // the first workload of the group
+  size_t members = 0;
+  double cpu_pct = -1;   // of one CPU
+  double rq_p99_s = -1;  // run-queue wait
+  double syscalls_per_s = 0;
+  double errors_per_s = 0;
+  double syscall_p99_s = -1;
+  double http_per_s = 0;  // served and made
+  double http_5xx_pct = -1;
+  double http_p99_s = -1;  // served, else made
+  double retrans_per_s = 0;
+};
+
+struct TopSyscallRow {
+  std::string name;
+  double per_s = 0;
+  double errors_per_s = 0;
+  std::string top_errno;  // the most frequent errno in the interval
+  double p50_s = -1, p99_s = -1, max_s = -1;
+  Log2Hist hist{};  // the interval's distribution
+};
+
+struct TopView {
+  double interval_s = 0;
+  double syscalls_per_s = 0;
+  double cpu_pct = -1;  // all workloads, of one CPU
+  uint64_t drops = 0;   // lost map updates, since start
+  int programs_attached = 0;
+  int programs = 0;
+  std::vector<TopRow> rows;  // unsorted
+};
+
+// Rows over the interval from prev to cur.
+TopView BuildTopView(const Snapshot& prev, const Snapshot& cur, TopGrouping g);
+
+// Per-syscall table of the group named `name` over the interval.
+std::vector<TopSyscallRow> BuildSyscallTable(const Snapshot& prev,
+                                             const Snapshot& cur, TopGrouping g,
+                                             const std::string& name);
+
+// Columns rows can be sorted by, in display order.
+enum class TopColumn {
+  kName,
+  kCpu,
+  kRqP99,
+  kSyscalls,
+  kErrors,
+  kSyscallP99,
+  kHttp,
+  kHttp5xx,
+  kHttpP99,
+  kRetrans
+};
+inline constexpr int kTopColumns = 10;
+const char* TopColumnTitle(TopColumn c);
+// Sorts descending (ascending for the name).
+void SortTopRows(std::vector<TopRow>* rows, TopColumn by);
+
+// "4.2ms", "64us", "1.3s"; "-" when negative.
+std::string FormatSeconds(double s);
+// top -b style text: the header, then one line per row (already sorted).
+std::string FormatTopText(const TopView& v, TopGrouping g, int width);
+std::string FormatTopJson(const TopView& v, TopGrouping g);
+
+}  // namespace redline
+
+#endif  // REDLINE_AGENT_TOP_MODEL_H_

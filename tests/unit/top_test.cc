@@ -1,0 +1,143 @@
+#include <sys/syscall.h>
+
+#include <cmath>
+
+#include "agent/snapshot_json.h"
+#include "agent/top_model.h"
+#include "gtest/gtest.h"
+
+namespace redline {
+namespace {
+
+// Two seconds apart: `calls` getppid per workload, nanosleep at ~20 ms.
+Snapshot Snap(int64_t t_s, uint64_t calls, uint64_t cpu_ms, uint64_t http,
+              uint64_t http5xx) {
+  Snapshot s;
+  s.taken_unix_ns = t_s * 1'000'000'000;
+  s.programs = {{"syscalls/sys_enter", true, ""}, {"l7/l7_exit", false, "x"}};
+  s.maps = {{"sys_stats", 3, 0, 10, 100}};
+  WorkloadStats& a = s.workloads[WorkloadId{
+      .comm = "api", .namespace_name = "shop", .pod = "api-1"}];
+  SyscallStats& g = a.syscalls[SYS_getppid];
+  g.calls = calls;
+  g.hist[9] = calls;  // ~0.5-1 us
+  SyscallStats& n = a.syscalls[SYS_nanosleep];
+  n.calls = calls / 50;
+  n.hist[24] = calls / 50;  // [16.8, 33.6) ms
+  n.errors = 2;
+  n.errnos[4] = 2;  // EINTR
+  a.has_sched = true;
+  a.sched.cpu_ns = cpu_ms * 1'000'000;
+  a.sched.rq_hist[16] = calls / 10;
+  HttpStats ok, bad;
+  ok.requests = http;
+  ok.hist[43] = http;
+  bad.requests = http5xx;
+  a.http[{.server = true,
+          .method = "GET",
+          .status_class = "2xx",
+          .local_port = "80"}] = ok;
+  a.http[{.server = true,
+          .method = "GET",
+          .status_class = "5xx",
+          .local_port = "80"}] = bad;
+  a.tcp[{.remote = "10.0.0.1:5432"}].retrans_segs = calls / 1000;
+  WorkloadStats& b = s.workloads[WorkloadId{.comm = "cron"}];
+  b.syscalls[SYS_read].calls = 5;
+  return s;
+}
+
+TEST(SnapshotJson, RoundTrips) {
+  Snapshot s = Snap(10, 4000, 500, 100, 4);
+  s.workloads.begin()->second.syscalls[SYS_read].errnos[11] = 7;
+  auto back = SnapshotFromJson(SnapshotToJson(s));
+  ASSERT_TRUE(back.ok()) << back.status();
+  EXPECT_EQ(back->taken_unix_ns, s.taken_unix_ns);
+  ASSERT_EQ(back->workloads.size(), 2u);
+  EXPECT_EQ(back->workloads.begin()->first, s.workloads.begin()->first);
+  const WorkloadStats& a = back->workloads.begin()->second;
+  const WorkloadStats& want = s.workloads.begin()->second;
+  EXPECT_EQ(a.syscalls.at(SYS_getppid).hist,
+            want.syscalls.at(SYS_getppid).hist);
+  EXPECT_EQ(a.syscalls.at(SYS_read).errnos, want.syscalls.at(SYS_read).errnos);
+  EXPECT_EQ(a.sched.cpu_ns, want.sched.cpu_ns);
+  EXPECT_EQ(a.sched.rq_hist, want.sched.rq_hist);
+  EXPECT_EQ(a.http.size(), 2u);
+  EXPECT_EQ(a.http.begin()->second.hist, want.http.begin()->second.hist);
+  EXPECT_EQ(a.tcp.begin()->second.retrans_segs, 4u);
+  EXPECT_EQ(back->programs.size(), 2u);
+  EXPECT_EQ(back->programs[1].reason, "x");
+  EXPECT_EQ(back->maps[0].drops, 3u);
+}
+
+TEST(SnapshotJson, RejectsOtherInput) {
+  EXPECT_EQ(SnapshotFromJson("<html>").status().message().substr(0, 26),
+            "not a redline snapshot: [j");
+  EXPECT_EQ(SnapshotFromJson("{\"format\": 9}").status().message(),
+            "snapshot format 9, want 1 (agent and client versions differ)");
+}
+
+TEST(TopModel, RatesAndPercentilesOverTheInterval) {
+  // 2 s: 4000 more getppid, 1 s more CPU, 200 requests of which 10 5xx.
+  TopView v =
+      BuildTopView(Snap(10, 4000, 500, 100, 4), Snap(12, 8000, 1500, 290, 14),
+                   TopGrouping::kProcess);
+  EXPECT_DOUBLE_EQ(v.interval_s, 2.0);
+  EXPECT_EQ(v.programs, 2);
+  EXPECT_EQ(v.programs_attached, 1);
+  EXPECT_EQ(v.drops, 3u);
+  SortTopRows(&v.rows, TopColumn::kSyscalls);
+  ASSERT_EQ(v.rows.size(), 2u);
+  const TopRow& r = v.rows[0];
+  EXPECT_EQ(r.name, "api");
+  EXPECT_DOUBLE_EQ(r.syscalls_per_s, (4000 + 80) / 2.0);
+  EXPECT_DOUBLE_EQ(r.cpu_pct, 50.0);
+  EXPECT_DOUBLE_EQ(r.http_per_s, 100.0);
+  EXPECT_DOUBLE_EQ(r.http_5xx_pct, 5.0);
+  EXPECT_DOUBLE_EQ(r.retrans_per_s, 2.0);
+  EXPECT_DOUBLE_EQ(r.syscall_p99_s, std::ldexp(1.0, 25) * 1e-9)
+      << "2% of calls are nanosleeps at ~20 ms: p99 is their bucket";
+  EXPECT_EQ(v.rows[1].name, "cron");
+  EXPECT_EQ(v.rows[1].syscalls_per_s, 0);
+  EXPECT_LT(v.rows[1].cpu_pct, 0) << "no sched data: not measured";
+  EXPECT_LT(v.rows[1].syscall_p99_s, 0);
+  EXPECT_DOUBLE_EQ(v.syscalls_per_s, 2040.0);
+
+  TopView pods = BuildTopView(Snap(10, 1, 1, 1, 1), Snap(12, 2, 2, 2, 2),
+                              TopGrouping::kPod);
+  SortTopRows(&pods.rows, TopColumn::kName);
+  EXPECT_EQ(pods.rows[0].name, "[no pod]");
+  EXPECT_EQ(pods.rows[1].name, "shop/api-1");
+}
+
+TEST(TopModel, SyscallTableForOneWorkload) {
+  auto rows =
+      BuildSyscallTable(Snap(10, 4000, 0, 0, 0), Snap(12, 8000, 0, 0, 0),
+                        TopGrouping::kProcess, "api");
+  ASSERT_EQ(rows.size(), 2u);
+  EXPECT_EQ(rows[0].name, "getppid");
+  EXPECT_DOUBLE_EQ(rows[0].per_s, 2000);
+  EXPECT_EQ(rows[1].name, "nanosleep");
+  EXPECT_DOUBLE_EQ(rows[1].per_s, 40);
+  EXPECT_DOUBLE_EQ(rows[1].p99_s, std::ldexp(1.0, 25) * 1e-9);
+  EXPECT_EQ(rows[1].hist[24], 80u);
+  EXPECT_EQ(rows[1].top_errno, "") << "no new EINTR in the interval";
+}
+
+TEST(TopModel, TextHasHeaderAndRows) {
+  TopView v =
+      BuildTopView(Snap(10, 4000, 500, 100, 4), Snap(12, 8000, 1500, 290, 14),
+                   TopGrouping::kProcess);
+  SortTopRows(&v.rows, TopColumn::kCpu);
+  const std::string text = FormatTopText(v, TopGrouping::kProcess, 80);
+  EXPECT_EQ(text.substr(0, 60),
+            "redline top  interval 2.0s  process: 2  syscalls/s 2040  cpu");
+  EXPECT_NE(text.find("\napi "), std::string::npos) << text;
+  EXPECT_NE(text.find(" 50.0 "), std::string::npos) << text;
+  EXPECT_EQ(FormatSeconds(0.0042), "4.2ms");
+  EXPECT_EQ(FormatSeconds(64e-6), "64us");
+  EXPECT_EQ(FormatSeconds(-1), "-");
+}
+
+}  // namespace
+}  // namespace redline
