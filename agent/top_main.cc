@@ -20,15 +20,10 @@
 #include "agent/snapshot_json.h"
 #include "agent/store.h"
 #include "agent/top_model.h"
+#include "agent/top_tui.h"
 
 namespace redline {
 namespace {
-
-class SnapshotSource {
- public:
-  virtual ~SnapshotSource() = default;
-  virtual absl::StatusOr<Snapshot> Next() = 0;
-};
 
 // Loads the programs in this process, like `redline run` without serving.
 class LocalSource : public SnapshotSource {
@@ -110,11 +105,6 @@ int Fail(absl::string_view msg) {
 }  // namespace
 
 int Top(const Options& opts, const AggregatorOptions& naming) {
-  if (!opts.batch) {
-    return Fail(
-        "the interactive view is not built yet; use --batch (-b), with -n "
-        "COUNT and -d SECONDS, or --json");
-  }
   TopColumn sort = TopColumn::kCpu;
   bool found = false;
   for (int c = 0; c < kTopColumns; ++c) {
@@ -149,6 +139,9 @@ int Top(const Options& opts, const AggregatorOptions& naming) {
                                "as root, or --connect to a running agent)"));
     }
     source = std::move(*local);
+  }
+  if (!opts.batch && !opts.json) {
+    return RunTopScreen(source.get(), opts, sort, group);
   }
   signal(SIGINT, OnSignal);
   signal(SIGTERM, OnSignal);

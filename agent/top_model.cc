@@ -26,7 +26,9 @@ struct Agg {
   uint64_t retrans = 0;
 };
 
-std::string GroupName(const WorkloadId& id, TopGrouping g) {
+}  // namespace
+
+std::string TopGroupName(const WorkloadId& id, TopGrouping g) {
   switch (g) {
     case TopGrouping::kProcess:
       return id.pid ? absl::StrCat(id.comm, "/", id.pid) : id.comm;
@@ -41,6 +43,8 @@ std::string GroupName(const WorkloadId& id, TopGrouping g) {
   }
   return id.comm;
 }
+
+namespace {
 
 template <typename H>
 void AddHist(H* a, const H& b) {
@@ -59,7 +63,7 @@ uint64_t Sub(uint64_t a, uint64_t b) { return a > b ? a - b : 0; }
 std::map<std::string, Agg> Group(const Snapshot& s, TopGrouping g) {
   std::map<std::string, Agg> out;
   for (const auto& [id, ws] : s.workloads) {
-    Agg& a = out[GroupName(id, g)];
+    Agg& a = out[TopGroupName(id, g)];
     if (a.members++ == 0) a.first = id;
     if (ws.has_sched) {
       a.has_sched = true;
@@ -159,7 +163,7 @@ std::vector<TopSyscallRow> BuildSyscallTable(const Snapshot& prev,
   auto sum = [&](const Snapshot& s) {
     std::map<uint32_t, SyscallStats> out;
     for (const auto& [id, ws] : s.workloads) {
-      if (GroupName(id, g) != name) continue;
+      if (TopGroupName(id, g) != name) continue;
       for (const auto& [nr, sc] : ws.syscalls) out[nr].Add(sc);
     }
     return out;
@@ -259,27 +263,41 @@ std::string FormatSeconds(double s) {
   return absl::StrFormat("%.2fs", s);
 }
 
-std::string FormatTopText(const TopView& v, TopGrouping g, int width) {
-  std::string out = absl::StrFormat(
+int TopNameWidth(int width) { return std::max(8, std::min(24, width - 72)); }
+
+std::string FormatTopSummary(const TopView& v, TopGrouping g) {
+  return absl::StrFormat(
       "redline top  interval %.1fs  %s: %d  syscalls/s %s  cpu %s%%  "
-      "drops %d  programs %d/%d\n",
+      "drops %d  programs %d/%d",
       v.interval_s, TopGroupingName(g), static_cast<int>(v.rows.size()),
       Rate(v.syscalls_per_s), Pct(v.cpu_pct), static_cast<int>(v.drops),
       v.programs_attached, v.programs);
-  const int name_w = std::max(8, std::min(24, width - 72));
-  out += absl::StrFormat("%-*s %6s %7s %7s %6s %8s %7s %5s %8s %6s\n", name_w,
+}
+
+std::string FormatTopColumns(int name_w) {
+  return absl::StrFormat("%-*s %6s %7s %7s %6s %8s %7s %5s %8s %6s", name_w,
                          "NAME", "CPU%", "RQ_P99", "SYS/S", "ERR/S", "SYS_P99",
                          "HTTP/S", "5XX%", "HTTP_P99", "RETR/S");
-  for (const TopRow& r : v.rows) {
-    out += absl::StrFormat("%-*s %6s %7s %7s %6s %8s %7s %5s %8s %6s\n", name_w,
-                           r.name.substr(0, name_w), Pct(r.cpu_pct),
-                           FormatSeconds(r.rq_p99_s), Rate(r.syscalls_per_s),
-                           Rate(r.errors_per_s), FormatSeconds(r.syscall_p99_s),
-                           Rate(r.http_per_s), Pct(r.http_5xx_pct),
-                           FormatSeconds(r.http_p99_s), Rate(r.retrans_per_s));
-  }
+}
+
+std::string FormatTopRow(const TopRow& r, int name_w) {
+  return absl::StrFormat("%-*s %6s %7s %7s %6s %8s %7s %5s %8s %6s", name_w,
+                         r.name.substr(0, name_w), Pct(r.cpu_pct),
+                         FormatSeconds(r.rq_p99_s), Rate(r.syscalls_per_s),
+                         Rate(r.errors_per_s), FormatSeconds(r.syscall_p99_s),
+                         Rate(r.http_per_s), Pct(r.http_5xx_pct),
+                         FormatSeconds(r.http_p99_s), Rate(r.retrans_per_s));
+}
+
+std::string FormatTopText(const TopView& v, TopGrouping g, int width) {
+  const int name_w = TopNameWidth(width);
+  std::string out =
+      FormatTopSummary(v, g) + "\n" + FormatTopColumns(name_w) + "\n";
+  for (const TopRow& r : v.rows) out += FormatTopRow(r, name_w) + "\n";
   return out;
 }
+
+std::string FormatRate(double v) { return Rate(v); }
 
 std::string FormatTopJson(const TopView& v, TopGrouping g) {
   using json = nlohmann::json;

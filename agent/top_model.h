@@ -51,6 +51,10 @@ struct TopView {
   std::vector<TopRow> rows;  // unsorted
 };
 
+// The row a workload falls in: comm (comm/pid with --pid-labels),
+// container, namespace/pod, or systemd unit.
+std::string TopGroupName(const WorkloadId& id, TopGrouping g);
+
 // Rows over the interval from prev to cur.
 TopView BuildTopView(const Snapshot& prev, const Snapshot& cur, TopGrouping g);
 
@@ -79,6 +83,12 @@ void SortTopRows(std::vector<TopRow>* rows, TopColumn by);
 
 // "4.2ms", "64us", "1.3s"; "-" when negative.
 std::string FormatSeconds(double s);
+// The pieces of a report, for the batch text and the interactive screen.
+int TopNameWidth(int width);  // NAME column width for a terminal width
+std::string FormatTopSummary(const TopView& v, TopGrouping g);
+std::string FormatTopColumns(int name_w);
+std::string FormatTopRow(const TopRow& r, int name_w);
+std::string FormatRate(double per_s);  // "518.0k"
 // top -b style text: the header, then one line per row (already sorted).
 std::string FormatTopText(const TopView& v, TopGrouping g, int width);
 std::string FormatTopJson(const TopView& v, TopGrouping g);
