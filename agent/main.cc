@@ -183,7 +183,7 @@ int Run(const Options& opts) {
     slos = std::make_shared<SloRuntime>(
         opts.slo_config, std::move(slo_plan->first),
         std::move(slo_plan->second), probes.syscalls, l7);
-    store.SetObserver([slos](const Snapshot& s) { slos->OnSnapshot(s); });
+    store.SetObserver([slos](Snapshot* s) { slos->OnSnapshot(s); });
   }
   auto registry = std::make_shared<prom::Registry>();
   auto& scrape_hist = registry

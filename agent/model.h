@@ -133,6 +133,14 @@ struct WorkloadStats {
   std::map<DiskKey, uint64_t> disk_bytes;  // I/O this workload issued
   std::map<TcpPeer, TcpStats> tcp;
   std::map<HttpKey, HttpStats> http;
+  // The worst 5-minute burn rate of the SLOs whose selector matches this
+  // workload (agent history), -1 when none does.
+  double slo_burn = -1;
+};
+
+struct SloBurn {
+  std::string name;
+  double burn_1m = 0, burn_5m = 0;
 };
 
 // Host-wide stall time from /proc/pressure/* (PSI), when enabled.
@@ -158,6 +166,9 @@ struct MapStatus {
 
 struct Snapshot {
   int64_t taken_unix_ns = 0;
+  std::string host, kernel;          // uname nodename, release
+  int64_t agent_start_unix_ns = 0;   // when this agent (or top) started
+  std::vector<SloBurn> slos;         // with --slo-config
   std::map<WorkloadId, WorkloadStats> workloads;
   std::map<DiskKey, DiskIoStats> disks;
   std::vector<PressureStats> pressure;

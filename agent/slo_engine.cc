@@ -257,6 +257,18 @@ double SloEngine::BurnRateLocked(const State& st, double window_s) const {
          (1.0 - st.slo.objective);
 }
 
+void SloEngine::Annotate(Snapshot* snap) const {
+  std::lock_guard<std::mutex> l(mu_);
+  for (const State& st : states_) {
+    if (st.slo.kind == SliKind::kTcpRetransmits) continue;
+    const double b5 = BurnRateLocked(st, 300);
+    snap->slos.push_back({st.slo.name, BurnRateLocked(st, 60), b5});
+    for (auto& [id, ws] : snap->workloads) {
+      if (SelectorMatches(st.slo, id)) ws.slo_burn = std::max(ws.slo_burn, b5);
+    }
+  }
+}
+
 double SloEngine::BurnRate(const std::string& slo, double window_s) const {
   std::lock_guard<std::mutex> l(mu_);
   for (const State& st : states_) {

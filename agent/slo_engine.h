@@ -50,6 +50,10 @@ class SloEngine {
   // Folds in a snapshot read `now_s` seconds into a monotonic clock.
   void Update(const Snapshot& snap, double now_s);
 
+  // Burn rates on the snapshot: per SLO, and on each workload its SLOs
+  // match, the worst 5-minute one (for `redline top`).
+  void Annotate(Snapshot* snap) const;
+
   // redline_slo_* families, read at scrape time.
   std::vector<prom::MetricFamily> Families() const;
 

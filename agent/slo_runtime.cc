@@ -55,8 +55,9 @@ void SloRuntime::Warn(const SloConfig& cfg) const {
   }
 }
 
-void SloRuntime::OnSnapshot(const Snapshot& snap) {
-  engine_.Update(snap, MonotonicSeconds());
+void SloRuntime::OnSnapshot(Snapshot* snap) {
+  engine_.Update(*snap, MonotonicSeconds());
+  engine_.Annotate(snap);
 }
 
 absl::Status SloRuntime::Reload() {

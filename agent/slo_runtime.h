@@ -32,8 +32,9 @@ class SloRuntime : public prom::Collectable {
   static void ApplyThresholds(const SloSlots& slots, SyscallsProbe* sys,
                               L7Probe* l7);
 
-  // Every snapshot the store reads.
-  void OnSnapshot(const Snapshot& snap);
+  // Every snapshot the store reads: counts, then marks each workload's
+  // worst burn rate and the SLOs' burn rates on it.
+  void OnSnapshot(Snapshot* snap);
   // SIGHUP: reads the file again. On error the current SLOs stay.
   // Unchanged SLOs keep counting; the caller should read the maps soon
   // (new SLOs start from that read).

@@ -106,6 +106,7 @@ json WorkloadJson(const WorkloadId& id, const WorkloadStats& ws) {
                     {"hist", Sparse(h.hist)}});
   }
   w["http"] = std::move(http);
+  if (ws.slo_burn >= 0) w["slo_burn"] = ws.slo_burn;
   return w;
 }
 
@@ -121,6 +122,7 @@ void WorkloadFrom(const json& w, WorkloadStats* ws) {
       if (absl::SimpleAtoi(k, &err)) s.errnos[err] = v.get<uint64_t>();
     }
   }
+  ws->slo_burn = w.value("slo_burn", -1.0);
   if (w.contains("sched")) {
     const json& s = w["sched"];
     ws->has_sched = true;
@@ -160,7 +162,16 @@ std::string SnapshotToJson(const Snapshot& snap) {
   json j = {{"format", kSnapshotFormat},
             {"taken_unix_ns", snap.taken_unix_ns},
             {"live_processes", snap.live_processes},
-            {"read_seconds", snap.read_seconds}};
+            {"read_seconds", snap.read_seconds},
+            {"host", snap.host},
+            {"kernel", snap.kernel},
+            {"agent_start_unix_ns", snap.agent_start_unix_ns}};
+  json slos = json::array();
+  for (const auto& s : snap.slos) {
+    slos.push_back(
+        {{"name", s.name}, {"burn_1m", s.burn_1m}, {"burn_5m", s.burn_5m}});
+  }
+  j["slos"] = std::move(slos);
   json progs = json::array();
   for (const auto& p : snap.programs) {
     progs.push_back(
@@ -196,6 +207,13 @@ absl::StatusOr<Snapshot> SnapshotFromJson(const std::string& text) {
     snap.taken_unix_ns = j.at("taken_unix_ns").get<int64_t>();
     snap.live_processes = j.value("live_processes", 0ull);
     snap.read_seconds = j.value("read_seconds", 0.0);
+    snap.host = j.value("host", "");
+    snap.kernel = j.value("kernel", "");
+    snap.agent_start_unix_ns = j.value("agent_start_unix_ns", int64_t{0});
+    for (const json& s : j.value("slos", json::array())) {
+      snap.slos.push_back({s.at("name").get<std::string>(),
+                           s.value("burn_1m", 0.0), s.value("burn_5m", 0.0)});
+    }
     for (const json& p : j.at("programs")) {
       snap.programs.push_back({p.at("name").get<std::string>(),
                                p.at("attached").get<bool>(),

@@ -1,5 +1,8 @@
 #include "agent/store.h"
 
+#include <sys/utsname.h>
+#include <time.h>
+
 #include <ctime>
 
 #include "agent/logging.h"
@@ -11,7 +14,16 @@ Store::Store(Probes probes, AggregatorOptions opts)
     : probes_(std::move(probes)),
       probe_(probes_.syscalls),
       agg_(opts),
-      snap_(std::make_shared<Snapshot>()) {}
+      snap_(std::make_shared<Snapshot>()) {
+  utsname u;
+  if (uname(&u) == 0) {
+    host_ = u.nodename;
+    kernel_ = u.release;
+  }
+  timespec ts;
+  clock_gettime(CLOCK_REALTIME, &ts);
+  start_unix_ns_ = ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
 
 std::shared_ptr<const Snapshot> Store::GetFresh() {
   const auto arrival = std::chrono::steady_clock::now();
@@ -36,6 +48,9 @@ void Store::RefreshLocked() {
   timespec ts;
   clock_gettime(CLOCK_REALTIME, &ts);
   snap->taken_unix_ns = ts.tv_sec * 1000000000LL + ts.tv_nsec;
+  snap->host = host_;
+  snap->kernel = kernel_;
+  snap->agent_start_unix_ns = start_unix_ns_;
   ReadSyscalls(snap.get());
   // Each concern is read on its own: one that fails keeps the others.
   for (Probe* p : probes_.others) {
@@ -48,7 +63,7 @@ void Store::RefreshLocked() {
   if (!probes_.pressure_dir.empty()) {
     snap->pressure = ReadPressure(probes_.pressure_dir);
   }
-  if (observer_) observer_(*snap);
+  if (observer_) observer_(snap.get());
   snap_ = std::move(snap);
 }
 

@@ -36,8 +36,9 @@ class Store {
   std::shared_ptr<const Snapshot> Latest();
   // Reads the kernel now. Safe from any thread.
   void Refresh();
-  // Called with every snapshot read, under the refresh lock (SLOs).
-  void SetObserver(std::function<void(const Snapshot&)> f) {
+  // Called with every snapshot read, under the refresh lock: SLOs count
+  // from it and annotate it.
+  void SetObserver(std::function<void(Snapshot*)> f) {
     std::lock_guard<std::mutex> l(mu_);
     observer_ = std::move(f);
   }
@@ -51,7 +52,9 @@ class Store {
   SyscallAggregator agg_;
   std::mutex mu_;  // serialises refreshes
   std::shared_ptr<const Snapshot> snap_;
-  std::function<void(const Snapshot&)> observer_;
+  std::function<void(Snapshot*)> observer_;
+  std::string host_, kernel_;
+  int64_t start_unix_ns_ = 0;
   // When the read behind snap_ began.
   std::chrono::steady_clock::time_point taken_started_{};
 };

@@ -24,6 +24,7 @@ struct Agg {
   uint64_t requests = 0, requests_5xx = 0;
   FineHist served{}, made{};
   uint64_t retrans = 0;
+  double slo_burn = -1;
 };
 
 }  // namespace
@@ -81,6 +82,7 @@ std::map<std::string, Agg> Group(const Snapshot& s, TopGrouping g) {
       AddHist(k.server ? &a.served : &a.made, h.hist);
     }
     for (const auto& [p, t] : ws.tcp) a.retrans += t.retrans_segs;
+    a.slo_burn = std::max(a.slo_burn, ws.slo_burn);
   }
   return out;
 }
@@ -118,6 +120,18 @@ TopView BuildTopView(const Snapshot& prev, const Snapshot& cur, TopGrouping g) {
     v.programs_attached += p.attached;
   }
   for (const auto& m : cur.maps) v.drops += m.drops;
+  v.host = cur.host;
+  v.kernel = cur.kernel;
+  if (cur.agent_start_unix_ns != 0) {
+    v.agent_uptime_s =
+        static_cast<double>(cur.taken_unix_ns - cur.agent_start_unix_ns) * 1e-9;
+  }
+  for (const auto& s : cur.slos) {
+    if (s.burn_5m > v.worst_slo_burn) {
+      v.worst_slo_burn = s.burn_5m;
+      v.worst_slo = s.name;
+    }
+  }
   const auto before = Group(prev, g);
   double cpu_ns = 0;
   bool any_sched = false;
@@ -148,6 +162,7 @@ TopView BuildTopView(const Snapshot& prev, const Snapshot& cur, TopGrouping g) {
     r.http_p99_s = P99(SubHist(c.served, p.served));
     if (r.http_p99_s < 0) r.http_p99_s = P99(SubHist(c.made, p.made));
     r.retrans_per_s = static_cast<double>(Sub(c.retrans, p.retrans)) / dt;
+    r.slo_burn = c.slo_burn;
     v.syscalls_per_s += r.syscalls_per_s;
     v.rows.push_back(std::move(r));
   }
@@ -201,8 +216,8 @@ std::vector<TopSyscallRow> BuildSyscallTable(const Snapshot& prev,
 
 const char* TopColumnTitle(TopColumn c) {
   static constexpr const char* kTitles[kTopColumns] = {
-      "NAME",    "CPU%",   "RQ_P99", "SYS/S",    "ERR/S",
-      "SYS_P99", "HTTP/S", "5XX%",   "HTTP_P99", "RETR/S"};
+      "NAME",   "CPU%", "RQ_P99",   "SYS/S",  "ERR/S", "SYS_P99",
+      "HTTP/S", "5XX%", "HTTP_P99", "RETR/S", "BURN"};
   return kTitles[static_cast<int>(c)];
 }
 
@@ -230,6 +245,8 @@ double Key(const TopRow& r, TopColumn c) {
       return r.http_p99_s;
     case TopColumn::kRetrans:
       return r.retrans_per_s;
+    case TopColumn::kSloBurn:
+      return r.slo_burn;
   }
   return 0;
 }
@@ -263,30 +280,46 @@ std::string FormatSeconds(double s) {
   return absl::StrFormat("%.2fs", s);
 }
 
-int TopNameWidth(int width) { return std::max(8, std::min(24, width - 72)); }
+int TopNameWidth(int width) { return std::max(8, std::min(24, width - 79)); }
+
+std::string FormatUptime(double s) {
+  const auto t = static_cast<int64_t>(s);
+  if (t >= 86400)
+    return absl::StrFormat("%dd%02dh", t / 86400, t % 86400 / 3600);
+  if (t >= 3600) return absl::StrFormat("%dh%02dm", t / 3600, t % 3600 / 60);
+  return absl::StrFormat("%dm%02ds", t / 60, t % 60);
+}
 
 std::string FormatTopSummary(const TopView& v, TopGrouping g) {
-  return absl::StrFormat(
-      "redline top  interval %.1fs  %s: %d  syscalls/s %s  cpu %s%%  "
-      "drops %d  programs %d/%d",
-      v.interval_s, TopGroupingName(g), static_cast<int>(v.rows.size()),
-      Rate(v.syscalls_per_s), Pct(v.cpu_pct), static_cast<int>(v.drops),
-      v.programs_attached, v.programs);
+  std::string out = absl::StrFormat(
+      "redline top  %s  kernel %s  agent up %s\n"
+      "interval %.1fs  %s: %d  syscalls/s %s  cpu %s%%  drops %d  "
+      "programs %d/%d",
+      v.host.empty() ? "?" : v.host, v.kernel.empty() ? "?" : v.kernel,
+      FormatUptime(v.agent_uptime_s), v.interval_s, TopGroupingName(g),
+      static_cast<int>(v.rows.size()), Rate(v.syscalls_per_s), Pct(v.cpu_pct),
+      static_cast<int>(v.drops), v.programs_attached, v.programs);
+  if (!v.worst_slo.empty()) {
+    absl::StrAppend(&out, absl::StrFormat("  slo %s burn %.1fx", v.worst_slo,
+                                          v.worst_slo_burn));
+  }
+  return out;
 }
 
 std::string FormatTopColumns(int name_w) {
-  return absl::StrFormat("%-*s %6s %7s %7s %6s %8s %7s %5s %8s %6s", name_w,
+  return absl::StrFormat("%-*s %6s %7s %7s %6s %8s %7s %5s %8s %6s %6s", name_w,
                          "NAME", "CPU%", "RQ_P99", "SYS/S", "ERR/S", "SYS_P99",
-                         "HTTP/S", "5XX%", "HTTP_P99", "RETR/S");
+                         "HTTP/S", "5XX%", "HTTP_P99", "RETR/S", "BURN");
 }
 
 std::string FormatTopRow(const TopRow& r, int name_w) {
-  return absl::StrFormat("%-*s %6s %7s %7s %6s %8s %7s %5s %8s %6s", name_w,
-                         r.name.substr(0, name_w), Pct(r.cpu_pct),
-                         FormatSeconds(r.rq_p99_s), Rate(r.syscalls_per_s),
-                         Rate(r.errors_per_s), FormatSeconds(r.syscall_p99_s),
-                         Rate(r.http_per_s), Pct(r.http_5xx_pct),
-                         FormatSeconds(r.http_p99_s), Rate(r.retrans_per_s));
+  return absl::StrFormat(
+      "%-*s %6s %7s %7s %6s %8s %7s %5s %8s %6s %6s", name_w,
+      r.name.substr(0, name_w), Pct(r.cpu_pct), FormatSeconds(r.rq_p99_s),
+      Rate(r.syscalls_per_s), Rate(r.errors_per_s),
+      FormatSeconds(r.syscall_p99_s), Rate(r.http_per_s), Pct(r.http_5xx_pct),
+      FormatSeconds(r.http_p99_s), Rate(r.retrans_per_s),
+      r.slo_burn < 0 ? std::string("-") : absl::StrFormat("%.1fx", r.slo_burn));
 }
 
 std::string FormatTopText(const TopView& v, TopGrouping g, int width) {
@@ -314,9 +347,13 @@ std::string FormatTopJson(const TopView& v, TopGrouping g) {
                     {"http_requests_per_second", r.http_per_s},
                     {"http_5xx_pct", num(r.http_5xx_pct)},
                     {"http_p99_seconds", num(r.http_p99_s)},
-                    {"tcp_retransmits_per_second", r.retrans_per_s}});
+                    {"tcp_retransmits_per_second", r.retrans_per_s},
+                    {"slo_burn_rate_5m", num(r.slo_burn)}});
   }
-  json j = {{"interval_seconds", v.interval_s},
+  json j = {{"host", v.host},
+            {"kernel", v.kernel},
+            {"agent_uptime_seconds", v.agent_uptime_s},
+            {"interval_seconds", v.interval_s},
             {"grouping", TopGroupingName(g)},
             {"syscalls_per_second", v.syscalls_per_s},
             {"cpu_pct", num(v.cpu_pct)},

@@ -30,6 +30,7 @@ struct TopRow {
   double http_5xx_pct = -1;
   double http_p99_s = -1;  // served, else made
   double retrans_per_s = 0;
+  double slo_burn = -1;  // worst 5m burn of the SLOs matching a member
 };
 
 struct TopSyscallRow {
@@ -42,6 +43,10 @@ struct TopSyscallRow {
 };
 
 struct TopView {
+  std::string host, kernel;
+  double agent_uptime_s = 0;
+  std::string worst_slo;  // name of the SLO burning fastest (5m)
+  double worst_slo_burn = -1;
   double interval_s = 0;
   double syscalls_per_s = 0;
   double cpu_pct = -1;  // all workloads, of one CPU
@@ -74,9 +79,10 @@ enum class TopColumn {
   kHttp,
   kHttp5xx,
   kHttpP99,
-  kRetrans
+  kRetrans,
+  kSloBurn
 };
-inline constexpr int kTopColumns = 10;
+inline constexpr int kTopColumns = 11;
 const char* TopColumnTitle(TopColumn c);
 // Sorts descending (ascending for the name).
 void SortTopRows(std::vector<TopRow>* rows, TopColumn by);

@@ -61,7 +61,9 @@ constexpr const char* kHelp[] = {
     "  ?                           this help",
     "  q                           quit",
     "",
-    "Red: 5xx >= 1% or TCP retransmits. Yellow: run-queue p99 >= 10 ms.",
+    "Red: 5xx >= 1%, TCP retransmits or an SLO burning >= 1x (BURN: worst",
+    "5-minute burn rate of the SLOs matching the row). Yellow: run-queue",
+    "p99 >= 10 ms.",
     "Columns: - means not measured (probe off) or no events.",
     "NO_COLOR in the environment turns colour off.",
 };
@@ -142,39 +144,42 @@ class Ui {
   }
 
   void DrawMain() {
-    Put(0, FormatTopSummary(view_, group_) + (paused_ ? "  [paused]" : ""));
+    const std::string summary = FormatTopSummary(view_, group_);
+    const size_t nl = summary.find('\n');
+    Put(0, summary.substr(0, nl));
+    Put(1, summary.substr(nl + 1) + (paused_ ? "  [paused]" : ""));
     std::string status =
         editing_ ? absl::StrCat("filter: ", edit_, "_")
                  : absl::StrCat("sort: ", TopColumnTitle(sort_),
                                 "  group: ", TopGroupingName(group_),
                                 filter_.empty() ? "" : "  filter: " + filter_,
                                 "   ? help  q quit");
-    Put(1, error_.empty() ? status : error_,
+    Put(2, error_.empty() ? status : error_,
         error_.empty() ? A_NORMAL : Color(kRed));
     const int name_w = TopNameWidth(COLS);
     const std::string cols = FormatTopColumns(name_w);
-    Put(2, cols, color_ ? COLOR_PAIR(kHeader) : A_REVERSE);
+    Put(3, cols, color_ ? COLOR_PAIR(kHeader) : A_REVERSE);
     // The sort column's title, underlined.
     const std::string title = TopColumnTitle(sort_);
     if (auto at = cols.find(title);
         at != std::string::npos && at < static_cast<size_t>(COLS)) {
       attron(A_UNDERLINE | A_BOLD);
-      mvaddnstr(2, static_cast<int>(at), title.c_str(), COLS - at);
+      mvaddnstr(3, static_cast<int>(at), title.c_str(), COLS - at);
       attroff(A_UNDERLINE | A_BOLD);
     }
-    const int height = std::max(1, LINES - 3);
+    const int height = std::max(1, LINES - 4);
     if (sel_ < top_) top_ = sel_;
     if (sel_ >= top_ + height) top_ = sel_ - height + 1;
     for (int i = top_; i < int(view_.rows.size()) && i < top_ + height; ++i) {
       const TopRow& r = view_.rows[i];
       attr_t a = A_NORMAL;
-      if (r.http_5xx_pct >= 1 || r.retrans_per_s > 0) {
+      if (r.http_5xx_pct >= 1 || r.retrans_per_s > 0 || r.slo_burn >= 1) {
         a = Color(kRed);
       } else if (r.rq_p99_s >= 0.01) {
         a = Color(kYellow);
       }
       if (i == sel_) a |= A_REVERSE;
-      Put(3 + i - top_, FormatTopRow(r, name_w), a);
+      Put(4 + i - top_, FormatTopRow(r, name_w), a);
     }
   }
 

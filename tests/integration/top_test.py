@@ -48,7 +48,12 @@ def main():
     helpers = [subprocess.Popen([python_as(tmp, "rl_topbusy"), "-c", BUSY]),
                subprocess.Popen([python_as(tmp, "rl_topslow"), "-c", SLOW])]
     try:
-        with Agent("--probes=syscalls,sched") as agent:
+        slo = os.path.join(tmp, "slo.yaml")
+        with open(slo, "w") as f:
+            f.write("slos:\n  - name: busy\n    selector: {comm: rl_topbusy}\n"
+                    "    sli: {kind: syscall_errors, syscalls: [getppid]}\n"
+                    "    objective: 99\n")
+        with Agent("--probes=syscalls,sched", f"--slo-config={slo}") as agent:
             time.sleep(1)
             m0, t0 = agent.scrape(), time.monotonic()
             r = top(f"--connect={agent.url('')}", "-b", "-n", "1", "-d", "3",
@@ -70,6 +75,15 @@ def main():
             p99 = view["rows"][0]["syscall_p99_seconds"]
             check(abs(p99 - 2 ** 25 * 1e-9) < 1e-9,
                   f"its p99 {p99 * 1e3:.1f} ms is the 16.8-33.6 ms bucket")
+            check(rows["rl_topbusy"]["slo_burn_rate_5m"] == 0 and
+                  rows["rl_topslow"]["slo_burn_rate_5m"] is None,
+                  "BURN: 0 for the SLO'd helper (getppid never fails), "
+                  "none for the other")
+            check(view["host"] == os.uname().nodename and
+                  view["kernel"] == os.uname().release and
+                  view["agent_uptime_seconds"] > 1,
+                  f"header: host {view['host']}, kernel {view['kernel']}, "
+                  f"agent up {view['agent_uptime_seconds']:.0f} s")
             check(rows["rl_topbusy"]["cpu_pct"] > 5,
                   f"busy helper uses CPU ({rows['rl_topbusy']['cpu_pct']:.0f}%)")
 
@@ -79,10 +93,12 @@ def main():
             reports = [x for x in r.stdout.split("\n\n") if x.strip()]
             check(len(reports) == 2, f"-n 2: two reports ({len(reports)})")
             lines = reports[0].splitlines()
-            check(lines[0].startswith("redline top  interval 1.0s  process: 2")
-                  and lines[1].split()[:4] == ["NAME", "CPU%", "RQ_P99",
+            check(lines[0].startswith("redline top  ")
+                  and " kernel " in lines[0] and " agent up " in lines[0]
+                  and lines[1].startswith("interval 1.0s  process: 2")
+                  and lines[2].split()[:4] == ["NAME", "CPU%", "RQ_P99",
                                                "SYS/S"]
-                  and {l.split()[0] for l in lines[2:]} ==
+                  and {l.split()[0] for l in lines[3:]} ==
                   {"rl_topbusy", "rl_topslow"},
                   f"text report: header, columns, a row each:\n{reports[0]}")
 

@@ -196,6 +196,19 @@ TEST(SloEngine, BurnRateAndBudget) {
     }
   }
   EXPECT_EQ(e.BurnRate("missing", 60), 0);
+  Snapshot snap = Http(ok, err, ok);
+  snap.workloads[WorkloadId{.comm = "b"}];
+  e.Annotate(&snap);
+  ASSERT_EQ(snap.slos.size(), 2u);
+  EXPECT_EQ(snap.slos[0].name, "avail");
+  EXPECT_NEAR(snap.slos[0].burn_1m, 2.0, 1e-9);
+  EXPECT_NEAR(snap.slos[0].burn_5m, 0.4, 1e-9);
+  // lat counts the 5xx (never under its threshold here) as slow: 0.4% of
+  // requests against a 0.1% budget.
+  EXPECT_NEAR(snap.slos[1].burn_5m, 4.0, 1e-9);
+  EXPECT_NEAR(snap.workloads[WorkloadId{.comm = "a"}].slo_burn, 4.0, 1e-9)
+      << "the worst 5m burn of the SLOs matching it";
+  EXPECT_EQ(snap.workloads[WorkloadId{.comm = "b"}].slo_burn, -1);
 }
 
 TEST(SloEngine, SyscallErrorsByErrno) {

@@ -125,13 +125,23 @@ TEST(TopModel, SyscallTableForOneWorkload) {
 }
 
 TEST(TopModel, TextHasHeaderAndRows) {
+  Snapshot cur = Snap(12, 8000, 1500, 290, 14);
+  cur.host = "web-1";
+  cur.kernel = "6.1.0";
+  cur.agent_start_unix_ns = cur.taken_unix_ns - 3660LL * 1'000'000'000;
+  cur.slos = {{"api", 3.0, 2.5}, {"other", 9.0, 0.5}};
+  cur.workloads.begin()->second.slo_burn = 2.5;
   TopView v =
-      BuildTopView(Snap(10, 4000, 500, 100, 4), Snap(12, 8000, 1500, 290, 14),
-                   TopGrouping::kProcess);
+      BuildTopView(Snap(10, 4000, 500, 100, 4), cur, TopGrouping::kProcess);
   SortTopRows(&v.rows, TopColumn::kCpu);
   const std::string text = FormatTopText(v, TopGrouping::kProcess, 80);
-  EXPECT_EQ(text.substr(0, 60),
-            "redline top  interval 2.0s  process: 2  syscalls/s 2040  cpu");
+  EXPECT_EQ(text.substr(0, text.find('\n')),
+            "redline top  web-1  kernel 6.1.0  agent up 1h01m");
+  EXPECT_NE(text.find("\ninterval 2.0s  process: 2  syscalls/s 2040  cpu "
+                      "50.0%  drops 3  programs 1/2  slo api burn 2.5x\n"),
+            std::string::npos)
+      << text;
+  EXPECT_NE(text.find(" 2.5x\n"), std::string::npos) << "api's BURN";
   EXPECT_NE(text.find("\napi "), std::string::npos) << text;
   EXPECT_NE(text.find(" 50.0 "), std::string::npos) << text;
   EXPECT_EQ(FormatSeconds(0.0042), "4.2ms");
