@@ -18,18 +18,8 @@ sys.path.insert(0, os.path.dirname(__file__))
 from rltest import (Agent, check, python_as, redline_bin,  # noqa
                     require_bpf, series)
 
-BUSY = """import os, time
-end = time.time() + 30
-while time.time() < end:
-    for _ in range(1000):
-        os.getppid()
-    time.sleep(0.001)
-"""
-SLOW = """import time
-end = time.time() + 30
-while time.time() < end:
-    time.sleep(0.020)
-"""
+LOAD = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..",
+                    "helpers", "top_load.py")
 
 
 def calls(m, comm):
@@ -45,8 +35,9 @@ def top(*args, timeout=60):
 def main():
     require_bpf()
     tmp = tempfile.mkdtemp(prefix="rl-top-")
-    helpers = [subprocess.Popen([python_as(tmp, "rl_topbusy"), "-c", BUSY]),
-               subprocess.Popen([python_as(tmp, "rl_topslow"), "-c", SLOW])]
+    helpers = [subprocess.Popen([python_as(tmp, name), LOAD, mode, "60"])
+               for name, mode in (("rl_topbusy", "busy"),
+                                  ("rl_topslow", "slow"))]
     try:
         slo = os.path.join(tmp, "slo.yaml")
         with open(slo, "w") as f:

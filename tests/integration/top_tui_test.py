@@ -20,18 +20,8 @@ import time
 sys.path.insert(0, os.path.dirname(__file__))
 from rltest import Agent, check, python_as, redline_bin, require_bpf  # noqa
 
-BUSY = """import os, time
-end = time.time() + 60
-while time.time() < end:
-    for _ in range(1000):
-        os.getppid()
-    time.sleep(0.001)
-"""
-SLOW = """import time
-end = time.time() + 60
-while time.time() < end:
-    time.sleep(0.020)
-"""
+LOAD = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..",
+                    "helpers", "top_load.py")
 SESSION = "rl_top_test"
 
 
@@ -84,8 +74,9 @@ def main():
     require_bpf()
     check(shutil.which("tmux") is not None, "tmux installed")
     tmp = tempfile.mkdtemp(prefix="rl-tui-")
-    helpers = [subprocess.Popen([python_as(tmp, "rl_topbusy"), "-c", BUSY]),
-               subprocess.Popen([python_as(tmp, "rl_topslow"), "-c", SLOW])]
+    helpers = [subprocess.Popen([python_as(tmp, name), LOAD, mode, "60"])
+               for name, mode in (("rl_topbusy", "busy"),
+                                  ("rl_topslow", "slow"))]
     try:
         start(f"{redline_bin()} top -d 1 --probes=syscalls,sched", 120, 40)
         text = wait_for(lambda t: any(r.startswith("rl_topbusy")
