@@ -3,7 +3,7 @@
 - --connect to a running agent, --json: the busy helper's syscall rate
   agrees within 10% with the /metrics counters scraped around the same
   interval; sorted by SYS_P99 (filtered to the helpers) the slow one, in a
-  20 ms sleep loop, is first with a p99 in the 16.8-33.6 ms bucket;
+  17 ms sleep loop, is first with a p99 in the 16.8-33.6 ms bucket;
 - the text form has the header and one row per helper;
 - standalone (loads its own programs) sees the same helpers;
 - a wrong --connect URL: one line on stderr, exit 2."""

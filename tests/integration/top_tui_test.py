@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """`redline top`'s interactive screen driven through tmux, as a person
-would use it, with a busy helper (getppid) and a slow one (20 ms sleeps):
+would use it, with a busy helper (getppid) and a slow one (17 ms sleeps):
 - 120x40, standalone: the busy helper's row shows a syscall rate in the
   right order of magnitude; `/` filters to the helpers; `>` moves the sort
   to SYS_P99, which puts the slow helper first; Enter shows its syscalls
