@@ -16,6 +16,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/strip.h"
 #include "agent/logging.h"
+#include "agent/privileges.h"
 
 namespace redline {
 namespace {
@@ -42,11 +43,16 @@ absl::Status LibbpfError(int err, absl::string_view what) {
   const std::string base = absl::StrCat(what, ": ", std::strerror(e));
   switch (e) {
     case EPERM:
-    case EACCES:
+    case EACCES: {
+      const std::string missing = MissingRequired(EffectiveCapabilities());
       return absl::PermissionDeniedError(absl::StrCat(
-          base,
-          " (run as root, or with CAP_BPF, CAP_PERFMON and "
-          "CAP_DAC_READ_SEARCH; `redline check` lists what is missing)"));
+          base, " (",
+          missing.empty() ? "capabilities present: a security module or "
+                            "seccomp may deny bpf(2)"
+                          : absl::StrCat("missing ", missing),
+          "; run as root, or grant CAP_BPF and CAP_PERFMON; `redline "
+          "check` lists what is missing)"));
+    }
     case ENOENT:
       return absl::NotFoundError(absl::StrCat(
           base, " (the kernel lacks this tracepoint or BTF type)"));

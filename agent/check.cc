@@ -1,11 +1,7 @@
 #include "agent/check.h"
 
-#include <functional>
-#include <utility>
-
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>
-#include <linux/capability.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
 #include <sys/utsname.h>
@@ -14,29 +10,21 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <functional>
+#include <utility>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "agent/block_probe.h"
 #include "agent/l7_probe.h"
-#include "agent/tcp_probe.h"
+#include "agent/privileges.h"
 #include "agent/sched_probe.h"
 #include "agent/syscalls_probe.h"
+#include "agent/tcp_probe.h"
 
 namespace redline {
 namespace {
-
-constexpr int kCapPerfmon = 38;
-constexpr int kCapBpf = 39;
-constexpr int kCapDacReadSearch = 2;
-
-bool HasCap(int cap) {
-  __user_cap_header_struct hdr{_LINUX_CAPABILITY_VERSION_3, 0};
-  __user_cap_data_struct data[2]{};
-  if (syscall(SYS_capget, &hdr, data) != 0) return false;
-  return (data[cap / 32].effective & (1u << (cap % 32))) != 0;
-}
 
 // Tracepoints redline attaches to, as tp_btf: each has a BTF typedef
 // btf_trace_<name> in vmlinux, which is what the loader resolves.
@@ -58,7 +46,8 @@ constexpr std::pair<const char*, const char*> kTracepoints[] = {
 }  // namespace
 
 bool ParseKernelRelease(const std::string& release, int* major, int* minor) {
-  std::vector<std::string> parts = absl::StrSplit(release, absl::MaxSplits('.', 2));
+  std::vector<std::string> parts =
+      absl::StrSplit(release, absl::MaxSplits('.', 2));
   if (parts.size() < 2) return false;
   std::string min = parts[1];
   const auto end = min.find_first_not_of("0123456789");
@@ -86,20 +75,27 @@ std::vector<CheckResult> RunChecks(const std::string& btf_path) {
                               ": use a kernel built with CONFIG_DEBUG_INFO_BTF "
                               "and mount /sys read-only into the container")});
 
-  const bool root = geteuid() == 0;
-  const bool caps = HasCap(kCapBpf) && HasCap(kCapPerfmon);
-  out.push_back({"privileges", root || caps,
-                 root ? "running as root"
-                      : absl::StrCat("uid ", geteuid(), ", CAP_BPF=",
-                                     HasCap(kCapBpf), " CAP_PERFMON=",
-                                     HasCap(kCapPerfmon),
-                                     " CAP_DAC_READ_SEARCH=",
-                                     HasCap(kCapDacReadSearch)),
-                 "run as root, or grant CAP_BPF and CAP_PERFMON (plus "
-                 "CAP_DAC_READ_SEARCH to read other processes' /proc)"});
+  // Root without a full set (a container's uid 0) is judged by its
+  // capabilities like anyone else.
+  const uint64_t eff = EffectiveCapabilities();
+  for (const CapabilityNeed& n : NeededCapabilities()) {
+    const bool has = HasEffective(eff, n.cap);
+    out.push_back(
+        {absl::StrCat("capability ", n.name), has,
+         has ? "effective" : absl::StrCat("missing (uid ", geteuid(), ")"),
+         absl::StrCat(n.optional ? "without it: " : "needed to ", n.why,
+                      n.optional ? ""
+                                 : "; grant it (systemd "
+                                   "AmbientCapabilities=, Kubernetes "
+                                   "securityContext.capabilities.add) or run "
+                                   "as root"),
+         n.optional});
+  }
+  const bool caps = MissingRequired(eff).empty();
 
   for (const auto& [tp, signal] : kTracepoints) {
-    const std::string name = std::string(tp).substr(std::string(tp).find(':') + 1);
+    const std::string name =
+        std::string(tp).substr(std::string(tp).find(':') + 1);
     bool found = false;
     if (vmlinux != nullptr) {
       found = btf__find_by_name_kind(vmlinux, ("btf_trace_" + name).c_str(),
@@ -108,15 +104,16 @@ std::vector<CheckResult> RunChecks(const std::string& btf_path) {
     const bool optional = *signal != '\0';
     out.push_back({absl::StrCat("tracepoint ", tp), found,
                    found ? "present in kernel BTF" : "missing",
-                   optional ? absl::StrCat("without it: no ", signal)
-                            : "this kernel does not have the tracepoint (or BTF)",
+                   optional
+                       ? absl::StrCat("without it: no ", signal)
+                       : "this kernel does not have the tracepoint (or BTF)",
                    optional});
   }
   btf__free(vmlinux);
 
   if (new_enough) {
-    out.push_back({"memlock", true, "BPF memory is memcg-accounted (>= 5.11)",
-                   ""});
+    out.push_back(
+        {"memlock", true, "BPF memory is memcg-accounted (>= 5.11)", ""});
   } else {
     rlimit rl{};
     getrlimit(RLIMIT_MEMLOCK, &rl);
@@ -126,7 +123,7 @@ std::vector<CheckResult> RunChecks(const std::string& btf_path) {
   }
 
   // The decisive test: the verifier accepts our programs on this kernel.
-  const bool can_load = (root || caps) && have_btf;
+  const bool can_load = caps && have_btf;
   auto load = [&](const char* concern, auto loaded, bool optional) {
     absl::Status st = loaded ? loaded() : absl::OkStatus();
     out.push_back({absl::StrCat("bpf load ", concern), can_load && st.ok(),
@@ -154,12 +151,10 @@ std::vector<CheckResult> RunChecks(const std::string& btf_path) {
                 : Loader(),
        true);
   load("tcp",
-       can_load ? Loader([] { return TcpProbe::Load({}).status(); })
-                : Loader(),
+       can_load ? Loader([] { return TcpProbe::Load({}).status(); }) : Loader(),
        true);
   load("l7",
-       can_load ? Loader([] { return L7Probe::Load({}).status(); })
-                : Loader(),
+       can_load ? Loader([] { return L7Probe::Load({}).status(); }) : Loader(),
        true);
   out.push_back({"tls visibility", true,
                  "informational: TLS payloads are encrypted at the syscall "

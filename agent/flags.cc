@@ -6,6 +6,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "agent/config_file.h"
 
 namespace redline {
 namespace {
@@ -173,10 +174,8 @@ const std::map<std::string, FlagDef>& Defs() {
   return *defs;
 }
 
-}  // namespace
-
-absl::StatusOr<Options> ParseFlags(const std::vector<std::string>& args) {
-  Options o;
+// Applies args to o; command words only where allowed.
+absl::Status Apply(const std::vector<std::string>& args, Options& o) {
   for (size_t i = 0; i < args.size(); ++i) {
     const std::string& a = args[i];
     if (a == "-h") {
@@ -234,6 +233,39 @@ absl::StatusOr<Options> ParseFlags(const std::vector<std::string>& args) {
           absl::StrCat("--", name, ": ", s.message()));
     }
   }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::StatusOr<Options> ParseFlags(const std::vector<std::string>& args) {
+  // --config=PATH: the file's flags go first, so the command line wins.
+  std::string config;
+  std::vector<std::string> rest;
+  for (size_t i = 0; i < args.size(); ++i) {
+    if (args[i] == "--config") {
+      if (i + 1 >= args.size()) {
+        return absl::InvalidArgumentError("flag --config needs a value");
+      }
+      config = args[++i];
+    } else if (args[i].rfind("--config=", 0) == 0) {
+      config = args[i].substr(9);
+    } else {
+      rest.push_back(args[i]);
+    }
+  }
+  Options o;
+  if (!config.empty()) {
+    auto file = LoadConfigFile(config);
+    if (!file.ok()) return file.status();
+    for (const ConfigArg& a : *file) {
+      if (absl::Status s = Apply({a.flag}, o); !s.ok()) {
+        return absl::InvalidArgumentError(
+            absl::StrCat(a.origin, ": ", s.message()));
+      }
+    }
+  }
+  if (absl::Status s = Apply(rest, o); !s.ok()) return s;
   if (o.command.empty() && !o.help && !o.version) {
     return absl::InvalidArgumentError(
         "no command given (want run, check, rules or top)");
@@ -260,6 +292,8 @@ std::string UsageText() {
       "          --connect=URL (a running agent; else loads the programs)\n"
       "\n"
       "flags:\n"
+      "  --config=FILE             flags from a YAML file (keys are flag names\n"
+      "                            without dashes); the command line wins\n"
       "  --listen=ADDR             host:port, [ipv6]:port or :port (default ",
       kDefaultListen,
       ")\n"

@@ -18,6 +18,10 @@ HostIdentity::HostIdentity(std::unique_ptr<CgroupPaths> paths,
                            std::unique_ptr<PodCache> pods)
     : paths_(std::move(paths)), pods_(std::move(pods)) {}
 
+void HostIdentity::Start() {
+  if (pods_) pods_->Start();
+}
+
 bool HostIdentity::Cgroup(uint64_t cgroup_id, CgroupIdentity* out) {
   // Without a cgroup v2 mount every process resolves to "no identity".
   if (!paths_ || cgroup_id == 0) {

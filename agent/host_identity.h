@@ -23,6 +23,9 @@ class HostIdentity : public IdentityResolver {
   HostIdentity(std::unique_ptr<CgroupPaths> paths,
                std::unique_ptr<PodCache> pods);
 
+  // Starts the kubelet reader thread, if there is one.
+  void Start();
+
   bool Cgroup(uint64_t cgroup_id, CgroupIdentity* out) override;
   bool Pod(const std::string& pod_uid, const std::string& container_id,
            PodNames* out) override;

@@ -100,8 +100,11 @@ absl::StatusOr<std::map<std::string, PodMeta>> ParsePodList(
   return out;
 }
 
-PodCache::PodCache(KubeletOptions opts) : opts_(std::move(opts)) {
-  thread_ = std::thread([this] { Loop(); });
+PodCache::PodCache(KubeletOptions opts) : opts_(std::move(opts)) {}
+
+void PodCache::Start() {
+  std::lock_guard<std::mutex> l(mu_);
+  if (!thread_.joinable()) thread_ = std::thread([this] { Loop(); });
 }
 
 PodCache::~PodCache() {
@@ -110,7 +113,7 @@ PodCache::~PodCache() {
     stop_ = true;
   }
   cv_.notify_all();
-  thread_.join();
+  if (thread_.joinable()) thread_.join();
 }
 
 bool PodCache::Lookup(const std::string& pod_uid,

@@ -44,6 +44,11 @@ class PodCache {
   explicit PodCache(KubeletOptions opts);
   ~PodCache();
 
+  // Starts the background reader. Separate from the constructor so the
+  // agent can drop its capabilities first: they are per thread, and a
+  // thread started earlier would keep them.
+  void Start();
+
   // Names for pod_uid (and container_id if known). On a miss, asks the
   // background thread for a refresh (rate-limited) and returns false.
   bool Lookup(const std::string& pod_uid, const std::string& container_id,

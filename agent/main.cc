@@ -1,6 +1,7 @@
 // redline: eBPF host observability agent.
 #include <malloc.h>
 #include <signal.h>
+#include <sys/utsname.h>
 
 #include <unistd.h>
 
@@ -31,6 +32,7 @@
 #include "agent/sched_probe.h"
 #include "agent/block_probe.h"
 #include "agent/l7_probe.h"
+#include "agent/privileges.h"
 #include "agent/probe_set.h"
 #include "agent/snapshot_json.h"
 #include "agent/top_main.h"
@@ -147,6 +149,28 @@ AggregatorOptions NamingOptions(const Options& opts, IdentityResolver* r) {
   return a;
 }
 
+// Returns what is left, for the log.
+absl::StatusOr<std::string> DropPrivileges() {
+  utsname u{};
+  uname(&u);
+  int major = 0, minor = 0;
+  ParseKernelRelease(u.release, &major, &minor);
+  const uint64_t before = EffectiveCapabilities();
+  const uint64_t keep =
+      CapabilitiesToKeep(major, minor, PermittedCapabilities());
+  if (absl::Status s = DropCapabilities(keep); !s.ok()) {
+    return absl::InternalError(
+        absl::StrCat("dropping capabilities after attach: ", s.message()));
+  }
+  const uint64_t dropped = before & ~keep;
+  return absl::StrCat(
+      CapabilityList(EffectiveCapabilities()), " (dropped ",
+      __builtin_popcountll(dropped) > 4
+          ? absl::StrCat(__builtin_popcountll(dropped), " capabilities")
+          : CapabilityList(dropped),
+      ")");
+}
+
 int Run(const Options& opts) {
   auto addr = prom::ParseListenAddress(opts.listen);
   if (!addr.ok()) return Fail(addr.status().message());
@@ -176,6 +200,12 @@ int Run(const Options& opts) {
   for (const std::string& e : set->warnings) Log(LogLevel::kWarn, e);
   const Probes& probes = set->view;
   L7Probe* l7 = set->l7;
+  // Everything is loaded and attached: give up what only that needed before
+  // any thread (HTTP server, kubelet reader) starts, since capabilities are
+  // per thread.
+  auto caps_left = DropPrivileges();
+  if (!caps_left.ok()) return Fail(caps_left.status().message());
+  if (identity) identity->Start();
 
   Store store(probes, aopts);
   std::shared_ptr<SloRuntime> slos;
@@ -213,7 +243,8 @@ int Run(const Options& opts) {
       addr->host.find(':') != std::string::npos
           ? absl::StrCat("[", addr->host, "]")
           : addr->host,
-      ":", exposer.port(), "/metrics");
+      ":", exposer.port(), "/metrics; capabilities after attach: ",
+      *caps_left);
 
   const timespec interval{static_cast<time_t>(opts.refresh_interval_s), 0};
   for (;;) {
@@ -294,6 +325,7 @@ int Main(int argc, char** argv) {
   if (opts->command == "top") {
     std::unique_ptr<HostIdentity> identity =
         opts->connect.empty() ? MakeIdentity(*opts) : nullptr;
+    if (identity) identity->Start();
     return Top(*opts, NamingOptions(*opts, identity.get()));
   }
 

@@ -145,8 +145,10 @@ def main():
             "--inh-caps=-all", "--bounding-set=-all"]
     r = subprocess.run(drop + [redline_bin(), "check"], capture_output=True,
                        text=True)
-    check(r.returncode != 0 and "FAIL  privileges" in r.stdout,
-          f"unprivileged check fails on privileges (rc={r.returncode})")
+    check(r.returncode != 0 and "FAIL  capability CAP_BPF" in r.stdout
+          and "FAIL  capability CAP_PERFMON" in r.stdout,
+          f"unprivileged check fails naming CAP_BPF and CAP_PERFMON "
+          f"(rc={r.returncode})")
     r = subprocess.run(drop + [redline_bin(), "run", "--listen=127.0.0.1:0"],
                        capture_output=True, text=True, timeout=20)
     err = r.stderr.strip()
