@@ -11,7 +11,8 @@ PKGS=(
   libyaml-cpp-dev libncurses-dev
   # tests and their oracles
   python3 prometheus libbpf-tools util-linux procps curl iproute2 iptables
-  coreutils nginx-light wrk prometheus-alertmanager tmux
+  coreutils nginx-light wrk prometheus-alertmanager tmux strace systemd
+  adduser dpkg-dev
 )
 
 missing=()
