@@ -23,7 +23,8 @@ from rltest import check, free_port, redline_bin, require_bpf  # noqa
 
 FILES = ["/usr/bin/redline", "/lib/systemd/system/redline.service",
          "/etc/redline/redline.yaml", "/usr/share/doc/redline/README.md",
-         "/usr/share/doc/redline/examples/slo.example.yaml"]
+         "/usr/share/doc/redline/examples/slo.example.yaml",
+         "/usr/share/redline/grafana/redline.json"]
 
 
 def sh(*argv, **kw):
