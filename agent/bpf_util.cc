@@ -4,16 +4,17 @@
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdarg>
 #include <cstdio>
-#include <algorithm>
 #include <cstring>
 #include <vector>
 
 #include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "agent/logging.h"
 #include "agent/privileges.h"
@@ -72,9 +73,64 @@ absl::Status LibbpfError(int err, absl::string_view what) {
   }
 }
 
+namespace {
+
+ProgramPolicy& Policy() {
+  static auto* p = new ProgramPolicy;
+  return *p;
+}
+
+bool Named(const std::vector<std::string>& names, absl::string_view full,
+           absl::string_view prog) {
+  return std::find(names.begin(), names.end(), full) != names.end() ||
+         std::find(names.begin(), names.end(), prog) != names.end();
+}
+
+}  // namespace
+
+absl::Status RequireKernelBtf() {
+  btf* vmlinux = btf__load_vmlinux_btf();
+  if (libbpf_get_error(vmlinux) != 0) {
+    return absl::FailedPreconditionError(
+        "no kernel BTF (not at /sys/kernel/btf/vmlinux nor libbpf's "
+        "fallbacks): redline needs a kernel built with "
+        "CONFIG_DEBUG_INFO_BTF=y, and /sys mounted in a container; "
+        "`redline check` for details");
+  }
+  btf__free(vmlinux);
+  return absl::OkStatus();
+}
+
+void SetProgramPolicy(ProgramPolicy policy) { Policy() = std::move(policy); }
+
+absl::StatusOr<std::vector<std::pair<std::string, std::string>>> ParseRetarget(
+    absl::string_view spec) {
+  std::vector<std::pair<std::string, std::string>> out;
+  for (absl::string_view item : absl::StrSplit(spec, ',', absl::SkipEmpty())) {
+    std::pair<std::string, std::string> kv =
+        absl::StrSplit(item, absl::MaxSplits('=', 1));
+    if (kv.first.empty() || kv.second.empty()) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "REDLINE_FAULT_TRACEPOINT: want program=tracepoint, got '", item,
+          "'"));
+    }
+    out.push_back(std::move(kv));
+  }
+  return out;
+}
+
 std::vector<ProgramStatus> DisableMissingTracepoints(bpf_object* obj,
                                                      absl::string_view prefix) {
   std::vector<ProgramStatus> out;
+  const ProgramPolicy& policy = Policy();
+  bpf_program* p;
+  bpf_object__for_each_program(p, obj) {
+    const std::string full = absl::StrCat(prefix, "/", bpf_program__name(p));
+    if (Named(policy.off, full, bpf_program__name(p))) {
+      bpf_program__set_autoload(p, false);
+      out.push_back({full, false, kDisabledReason});
+    }
+  }
   // Parsed per call and freed: several MiB we need only while loading.
   std::unique_ptr<btf, void (*)(btf*)> vmlinux(btf__load_vmlinux_btf(),
                                                btf__free);
@@ -84,17 +140,22 @@ std::vector<ProgramStatus> DisableMissingTracepoints(bpf_object* obj,
   }
   bpf_program* prog;
   bpf_object__for_each_program(prog, obj) {
+    if (!bpf_program__autoload(prog)) continue;
     absl::string_view sec = bpf_program__section_name(prog);
     if (!absl::ConsumePrefix(&sec, "tp_btf/")) continue;
+    const std::string full = absl::StrCat(prefix, "/", bpf_program__name(prog));
+    for (const auto& [name, tp] : policy.retarget) {
+      if (name == full || name == bpf_program__name(prog)) sec = tp;
+    }
     // A tracepoint exists for BPF iff vmlinux has btf_trace_<name>.
     std::string type = absl::StrCat("btf_trace_", sec);
-    if (btf__find_by_name_kind(vmlinux.get(), type.c_str(),
-                               BTF_KIND_TYPEDEF) >= 0) {
+    if (btf__find_by_name_kind(vmlinux.get(), type.c_str(), BTF_KIND_TYPEDEF) >=
+        0) {
       continue;
     }
     bpf_program__set_autoload(prog, false);
-    out.push_back({absl::StrCat(prefix, "/", bpf_program__name(prog)), false,
-                   absl::StrCat("tracepoint ", sec, " not in this kernel")});
+    out.push_back(
+        {full, false, absl::StrCat("tracepoint ", sec, " not in this kernel")});
   }
   return out;
 }
@@ -106,8 +167,8 @@ bool KernelHasMember(absl::string_view name, absl::string_view member) {
     vmlinux.release();
     return false;
   }
-  const int id = btf__find_by_name_kind(vmlinux.get(), std::string(name).c_str(),
-                                        BTF_KIND_STRUCT);
+  const int id = btf__find_by_name_kind(
+      vmlinux.get(), std::string(name).c_str(), BTF_KIND_STRUCT);
   if (id < 0) return false;
   const btf_type* t = btf__type_by_id(vmlinux.get(), id);
   const btf_member* m = btf_members(t);
@@ -125,7 +186,8 @@ int TracepointArgCount(absl::string_view name) {
     return -1;
   }
   const std::string type = absl::StrCat("btf_trace_", name);
-  int id = btf__find_by_name_kind(vmlinux.get(), type.c_str(), BTF_KIND_TYPEDEF);
+  int id =
+      btf__find_by_name_kind(vmlinux.get(), type.c_str(), BTF_KIND_TYPEDEF);
   if (id < 0) return -1;
   // typedef -> pointer -> function prototype
   const btf_type* t = btf__type_by_id(vmlinux.get(), id);
@@ -141,8 +203,8 @@ void LinkDeleter::operator()(bpf_link* l) const { bpf_link__destroy(l); }
 absl::Status AttachProgram(bpf_program* prog, LinkPtr* out) {
   bpf_link* l = bpf_program__attach(prog);
   if (l == nullptr) {
-    return LibbpfError(-errno, absl::StrCat("attaching ",
-                                            bpf_program__section_name(prog)));
+    return LibbpfError(
+        -errno, absl::StrCat("attaching ", bpf_program__section_name(prog)));
   }
   out->reset(l);
   return absl::OkStatus();
@@ -159,7 +221,7 @@ absl::Status AttachAll(bpf_object* obj, absl::string_view prefix,
   absl::Status first;
   *status = missing;
   for (const ProgramStatus& p : missing) {
-    if (first.ok() && required(p.name)) {
+    if (first.ok() && required(p.name) && p.reason != kDisabledReason) {
       first = absl::UnavailableError(absl::StrCat(p.name, ": ", p.reason));
     }
   }
@@ -204,9 +266,9 @@ absl::StatusOr<uint64_t> ForEachEntry(
   const bool percpu = bpf_map__type(map) == BPF_MAP_TYPE_PERCPU_HASH ||
                       bpf_map__type(map) == BPF_MAP_TYPE_PERCPU_ARRAY ||
                       bpf_map__type(map) == BPF_MAP_TYPE_LRU_PERCPU_HASH;
-  const size_t vsz = percpu ? ((bpf_map__value_size(map) + 7) / 8 * 8) *
-                                  NumPossibleCpus()
-                            : bpf_map__value_size(map);
+  const size_t vsz =
+      percpu ? ((bpf_map__value_size(map) + 7) / 8 * 8) * NumPossibleCpus()
+             : bpf_map__value_size(map);
 
   // Batched: the hash map batch token is a bucket index (u32).
   constexpr uint32_t kBatch = 512;

@@ -48,6 +48,28 @@ using SkelPtr = std::unique_ptr<Skel, SkelDeleter<Skel, Destroy>>;
 std::vector<ProgramStatus> DisableMissingTracepoints(bpf_object* obj,
                                                      absl::string_view prefix);
 
+// Which programs DisableMissingTracepoints also turns off, set once before
+// any probe loads. `off`: names ("sched/sched_wakeup" or "sched_wakeup")
+// the operator disabled (--programs-off); they are listed as not attached,
+// reason "disabled by --programs-off", and never count as failures.
+// `retarget`: program name -> tracepoint looked up instead of its own, so a
+// test can give one program a tracepoint this kernel lacks and see the
+// same path a kernel without it takes (REDLINE_FAULT_TRACEPOINT).
+// OK if libbpf finds the running kernel's BTF (/sys/kernel/btf/vmlinux, or
+// the fallbacks libbpf searches); else one line saying what is needed.
+absl::Status RequireKernelBtf();
+
+struct ProgramPolicy {
+  std::vector<std::string> off;
+  std::vector<std::pair<std::string, std::string>> retarget;
+};
+void SetProgramPolicy(ProgramPolicy policy);
+// "prog=tracepoint,prog2=tp2" (REDLINE_FAULT_TRACEPOINT); malformed items
+// are an error naming them.
+absl::StatusOr<std::vector<std::pair<std::string, std::string>>>
+ParseRetarget(absl::string_view spec);
+inline constexpr char kDisabledReason[] = "disabled by --programs-off";
+
 // True if the running kernel's BTF has `member` in `struct name`.
 bool KernelHasMember(absl::string_view name, absl::string_view member);
 

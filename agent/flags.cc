@@ -153,6 +153,16 @@ const std::map<std::string, FlagDef>& Defs() {
           o.rules_format = v;
           return absl::OkStatus();
         }}},
+      {"strict", {true, Bool(&Options::strict)}},
+      {"programs-off",
+       {false,
+        [](Options& o, const std::string& v) -> absl::Status {
+          o.programs_off = absl::StrSplit(v, ',', absl::SkipEmpty());
+          if (o.programs_off.empty()) {
+            return absl::InvalidArgumentError("want program names");
+          }
+          return absl::OkStatus();
+        }}},
       {"probes",
        {false,
         [](Options& o, const std::string& v) -> absl::Status {
@@ -312,6 +322,11 @@ std::string UsageText() {
       "  --max-http-entries=N      (workload, method, status, peer) for HTTP\n"
       "                            (default 16384)\n"
       "  --probes=LIST             syscalls,sched,block,tcp,l7 (default all)\n"
+      "  --programs-off=LIST       programs not to load, e.g. sched_wakeup or\n"
+      "                            tcp/tcp_probe (names as in\n"
+      "                            redline_bpf_program_attached)\n"
+      "  --strict                  exit non-zero if any program that is not\n"
+      "                            turned off fails to load or attach\n"
       "  --max-series-per-family=N label sets per metric family before the\n"
       "                            smallest fold into [other] (default 2000)\n"
       "  --identity-labels=LIST    container_id,pod_uid,systemd_unit,kubernetes\n"

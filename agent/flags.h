@@ -30,6 +30,8 @@ struct Options {
   uint32_t max_tcp_entries = 16384;
   uint32_t max_http_entries = 16384;
   // Concerns to load: syscalls, sched, block, tcp.
+  bool strict = false;                    // any program not attached: exit
+  std::vector<std::string> programs_off;  // programs not to load
   std::vector<std::string> probes = {"syscalls", "sched", "block", "tcp",
                                        "l7"};
   // Identity labels: any of container_id, pod_uid, systemd_unit, kubernetes

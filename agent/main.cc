@@ -149,6 +149,20 @@ AggregatorOptions NamingOptions(const Options& opts, IdentityResolver* r) {
   return a;
 }
 
+// --programs-off, and the fault injection tests use to make one program's
+// tracepoint missing (REDLINE_FAULT_TRACEPOINT=prog=tracepoint).
+absl::Status SetPolicy(const Options& opts) {
+  ProgramPolicy policy;
+  policy.off = opts.programs_off;
+  if (const char* f = std::getenv("REDLINE_FAULT_TRACEPOINT"); f != nullptr) {
+    auto r = ParseRetarget(f);
+    if (!r.ok()) return r.status();
+    policy.retarget = std::move(*r);
+  }
+  SetProgramPolicy(std::move(policy));
+  return absl::OkStatus();
+}
+
 // Returns what is left, for the log.
 absl::StatusOr<std::string> DropPrivileges() {
   utsname u{};
@@ -192,11 +206,21 @@ int Run(const Options& opts) {
     slo_plan = std::make_unique<std::pair<SloConfig, SloSlots>>(
         std::move(*plan));
   }
+  if (absl::Status s = SetPolicy(opts); !s.ok()) return Fail(s.message());
   std::unique_ptr<HostIdentity> identity = MakeIdentity(opts);
   AggregatorOptions aopts = NamingOptions(opts, identity.get());
   auto loaded = LoadProbes(opts, aopts, slo_plan ? &slo_plan->second : nullptr);
   if (!loaded.ok()) return Fail(loaded.status().message());
   std::unique_ptr<ProbeSet> set = std::move(*loaded);
+  if (opts.strict && !set->warnings.empty()) {
+    set->Detach();
+    return Fail(absl::StrCat("--strict: not attached: ", set->warnings.front(),
+                             set->warnings.size() > 1
+                                 ? absl::StrCat(" (and ",
+                                                set->warnings.size() - 1,
+                                                " more)")
+                                 : ""));
+  }
   for (const std::string& e : set->warnings) Log(LogLevel::kWarn, e);
   const Probes& probes = set->view;
   L7Probe* l7 = set->l7;
@@ -326,6 +350,7 @@ int Main(int argc, char** argv) {
     std::unique_ptr<HostIdentity> identity =
         opts->connect.empty() ? MakeIdentity(*opts) : nullptr;
     if (identity) identity->Start();
+    if (absl::Status s = SetPolicy(*opts); !s.ok()) return Fail(s.message());
     return Top(*opts, NamingOptions(*opts, identity.get()));
   }
 

@@ -6,6 +6,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "agent/block_probe.h"
+#include "agent/bpf_util.h"
 #include "agent/logging.h"
 #include "agent/sched_probe.h"
 #include "agent/slo_runtime.h"
@@ -31,6 +32,8 @@ void ProbeSet::Detach() {
 absl::StatusOr<std::unique_ptr<ProbeSet>> LoadProbes(
     const Options& opts, const AggregatorOptions& naming,
     const SloSlots* slo_slots) {
+  // Without BTF every CO-RE load fails with a cryptic errno: say it once.
+  if (absl::Status s = RequireKernelBtf(); !s.ok()) return s;
   auto set = std::make_unique<ProbeSet>();
   auto want = [&opts](const char* p) {
     return std::find(opts.probes.begin(), opts.probes.end(), p) !=
@@ -40,12 +43,14 @@ absl::StatusOr<std::unique_ptr<ProbeSet>> LoadProbes(
   auto started = [&](const char* name, auto& probe) -> bool {
     if (!probe.ok()) {
       set->warnings.emplace_back(probe.status().message());
+      set->view.failed.push_back(
+          {name, false, std::string(probe.status().message())});
       return false;
     }
     (void)(*probe)->Attach();  // per-program status below
     for (const auto& p : (*probe)->programs()) {
       attached += p.attached;
-      if (!p.attached) {
+      if (!p.attached && p.reason != kDisabledReason) {
         set->warnings.push_back(absl::StrCat(p.name, ": ", p.reason));
       }
     }

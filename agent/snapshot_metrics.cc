@@ -97,11 +97,13 @@ std::vector<MetricFamily> SnapshotToFamilies(const Snapshot& snap,
   }
 
   MetricFamily attached{"redline_bpf_program_attached",
-                        "1 if the BPF program is attached, else 0.",
+                        "1 if the BPF program is attached, else 0 (with the reason).",
                         MetricType::kGauge, {}};
   for (const ProgramStatus& p : snap.programs) {
     ClientMetric m;
     m.label = {{"program", p.name}};
+    // Why not, on the same series: a bounded set (one per program).
+    if (!p.attached && !p.reason.empty()) m.label.push_back({"reason", p.reason});
     m.gauge.value = p.attached ? 1 : 0;
     attached.metric.push_back(std::move(m));
   }

@@ -60,6 +60,7 @@ void Store::RefreshLocked() {
     for (auto& s : p->programs()) snap->programs.push_back(s);
     for (auto& m : p->maps()) snap->maps.push_back(m);
   }
+  for (const ProgramStatus& f : probes_.failed) snap->programs.push_back(f);
   if (!probes_.pressure_dir.empty()) {
     snap->pressure = ReadPressure(probes_.pressure_dir);
   }

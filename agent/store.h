@@ -21,6 +21,8 @@ struct Probes {
   SyscallsProbe* syscalls = nullptr;
   std::vector<Probe*> others;  // sched, block, tcp...
   std::string pressure_dir;    // empty: no PSI
+  // Concerns that failed to load as a whole, exported as not attached.
+  std::vector<ProgramStatus> failed;
 };
 
 class Store {
