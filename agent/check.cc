@@ -79,10 +79,15 @@ std::vector<CheckResult> RunChecks(const std::string& btf_path) {
   // capabilities like anyone else.
   const uint64_t eff = EffectiveCapabilities();
   for (const CapabilityNeed& n : NeededCapabilities()) {
-    const bool has = HasEffective(eff, n.cap);
+    const bool own = HasEffective(eff, n.cap);
+    const bool via_admin =
+        !own && !n.optional && HasEffective(eff, kCapSysAdmin);
+    const bool has = own || via_admin;
     out.push_back(
         {absl::StrCat("capability ", n.name), has,
-         has ? "effective" : absl::StrCat("missing (uid ", geteuid(), ")"),
+         own         ? "effective"
+         : via_admin ? "via CAP_SYS_ADMIN (broader than needed)"
+                     : absl::StrCat("missing (uid ", geteuid(), ")"),
          absl::StrCat(n.optional ? "without it: " : "needed to ", n.why,
                       n.optional ? ""
                                  : "; grant it (systemd "

@@ -9,6 +9,7 @@
 #include <sstream>
 
 #include "absl/strings/str_cat.h"
+#include "agent/logging.h"
 
 namespace redline {
 namespace {
@@ -29,7 +30,7 @@ const std::set<std::string>& Refused() {
 
 }  // namespace
 
-absl::StatusOr<std::vector<ConfigArg>> ParseConfigFile(
+static absl::StatusOr<std::vector<ConfigArg>> ParseConfigFileRaw(
     const std::string& text, const std::string& filename) {
   YAML::Node root;
   try {
@@ -71,6 +72,15 @@ absl::StatusOr<std::vector<ConfigArg>> ParseConfigFile(
     out.push_back({absl::StrCat("--", key, "=", value), origin});
   }
   return out;
+}
+
+absl::StatusOr<std::vector<ConfigArg>> ParseConfigFile(
+    const std::string& text, const std::string& filename) {
+  auto args = ParseConfigFileRaw(text, filename);
+  if (!args.ok()) {
+    return absl::Status(args.status().code(), OneLine(args.status().message()));
+  }
+  return args;
 }
 
 absl::StatusOr<std::vector<ConfigArg>> LoadConfigFile(const std::string& path) {

@@ -7,6 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "agent/config_file.h"
+#include "agent/logging.h"
 
 namespace redline {
 namespace {
@@ -248,7 +249,7 @@ absl::Status Apply(const std::vector<std::string>& args, Options& o) {
 
 }  // namespace
 
-absl::StatusOr<Options> ParseFlags(const std::vector<std::string>& args) {
+static absl::StatusOr<Options> ParseFlagsRaw(const std::vector<std::string>& args) {
   // --config=PATH: the file's flags go first, so the command line wins.
   std::string config;
   std::vector<std::string> rest;
@@ -282,6 +283,14 @@ absl::StatusOr<Options> ParseFlags(const std::vector<std::string>& args) {
   }
   if (o.command == "rules" && o.slo_config.empty()) {
     return absl::InvalidArgumentError("rules needs --slo-config=PATH");
+  }
+  return o;
+}
+
+absl::StatusOr<Options> ParseFlags(const std::vector<std::string>& args) {
+  auto o = ParseFlagsRaw(args);
+  if (!o.ok()) {
+    return absl::Status(o.status().code(), OneLine(o.status().message()));
   }
   return o;
 }

@@ -52,4 +52,21 @@ void LogLine(LogLevel level, absl::string_view msg) {
                static_cast<int>(msg.size()), msg.data());
 }
 
+std::string OneLine(absl::string_view msg) {
+  std::string out;
+  out.reserve(msg.size());
+  for (const char c : msg) {
+    const auto u = static_cast<unsigned char>(c);
+    if (u < 0x20 || u == 0x7f) {
+      static constexpr char kHex[] = "0123456789abcdef";
+      out += "\\x";
+      out += kHex[u >> 4];
+      out += kHex[u & 15];
+    } else {
+      out += c;
+    }
+  }
+  return out;
+}
+
 }  // namespace redline

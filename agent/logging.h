@@ -4,6 +4,7 @@
 #ifndef REDLINE_AGENT_LOGGING_H_
 #define REDLINE_AGENT_LOGGING_H_
 
+#include <string>
 #include "absl/strings/string_view.h"
 
 #include "absl/strings/str_cat.h"
@@ -16,6 +17,10 @@ void SetLogLevel(LogLevel level);
 LogLevel GetLogLevel();
 bool ParseLogLevel(absl::string_view s, LogLevel* out);
 void LogLine(LogLevel level, absl::string_view msg);
+
+// msg with control characters (a newline in an echoed file key or flag
+// value) written as \xNN, so an error stays one line.
+std::string OneLine(absl::string_view msg);
 
 template <typename... Args>
 void Log(LogLevel level, const Args&... args) {

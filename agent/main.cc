@@ -51,8 +51,7 @@ namespace {
 constexpr int kExitUsage = 2;
 
 int Fail(absl::string_view msg) {
-  std::fprintf(stderr, "redline: %.*s\n", static_cast<int>(msg.size()),
-               msg.data());
+  std::fprintf(stderr, "redline: %s\n", OneLine(msg).c_str());
   return kExitUsage;
 }
 
@@ -122,7 +121,10 @@ std::unique_ptr<HostIdentity> MakeIdentity(const Options& opts) {
   const std::string sa = kServiceAccount;
   const char* host_ip = std::getenv("HOST_IP");
   if (k.url.empty() && Exists(sa + "token") && host_ip != nullptr) {
-    k.url = absl::StrCat("https://", host_ip, ":10250");
+    // An IPv6 HOST_IP (IPv6-only clusters) needs brackets in a URL.
+    const bool v6 = std::strchr(host_ip, ':') != nullptr;
+    k.url = absl::StrCat("https://", v6 ? "[" : "", host_ip, v6 ? "]" : "",
+                         ":10250");
   }
   if (k.token_file.empty() && Exists(sa + "token")) k.token_file = sa + "token";
   if (k.ca_file.empty() && Exists(sa + "ca.crt")) k.ca_file = sa + "ca.crt";

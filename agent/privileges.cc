@@ -112,6 +112,8 @@ bool HasEffective(uint64_t effective, int cap) {
 
 std::string MissingRequired(uint64_t effective) {
   std::vector<std::string> missing;
+  // CAP_SYS_ADMIN passes both bpf_capable() and perfmon_capable().
+  if (HasEffective(effective, kCapSysAdmin)) return "";
   for (const CapabilityNeed& n : NeededCapabilities()) {
     if (!n.optional && !HasEffective(effective, n.cap)) {
       missing.push_back(n.name);
@@ -125,7 +127,12 @@ uint64_t CapabilitiesToKeep(int kernel_major, int kernel_minor,
   uint64_t keep = 0;
   const bool fd_ops_need_bpf =
       kernel_major < 5 || (kernel_major == 5 && kernel_minor < 19);
-  if (fd_ops_need_bpf) keep |= uint64_t{1} << kCapBpf;
+  // Granted CAP_SYS_ADMIN instead (old runtimes that do not know CAP_BPF):
+  // that is what bpf_capable() then needs.
+  if (fd_ops_need_bpf) {
+    keep |= (permitted >> kCapBpf & 1) ? uint64_t{1} << kCapBpf
+                                       : uint64_t{1} << kCapSysAdmin;
+  }
   keep |= uint64_t{1} << kCapDacReadSearch;
   return keep & permitted;
 }

@@ -40,13 +40,15 @@ uint64_t EffectiveCapabilities();
 bool HasEffective(uint64_t effective, int cap);
 
 // Required capabilities missing from `effective`, comma-separated names;
-// empty when nothing is missing. Root with a full set misses nothing.
+// empty when nothing is missing. CAP_SYS_ADMIN stands in for both (the
+// kernel's bpf_capable() and perfmon_capable() accept it).
 std::string MissingRequired(uint64_t effective);
 
 // What to keep once everything is attached. Map reads and updates by fd
 // need no capability since Linux 5.19 (commit c8644cd0efe7 limited
 // kernel.unprivileged_bpf_disabled to BPF_MAP_CREATE/BPF_PROG_LOAD);
-// before that every bpf(2) command needs CAP_BPF. CAP_DAC_READ_SEARCH stays
+// before that every bpf(2) command needs CAP_BPF (or CAP_SYS_ADMIN when
+// that was granted instead). CAP_DAC_READ_SEARCH stays
 // if it was granted: new cgroups keep appearing.
 uint64_t CapabilitiesToKeep(int kernel_major, int kernel_minor,
                             uint64_t permitted);

@@ -14,8 +14,8 @@ TEST(Privileges, MissingRequiredNamesEachAbsentCapability) {
   EXPECT_EQ(MissingRequired(Bit(kCapBpf) | Bit(kCapPerfmon)), "");
   // CAP_DAC_READ_SEARCH is optional: never reported as missing.
   EXPECT_EQ(MissingRequired(~uint64_t{0} & ~Bit(kCapDacReadSearch)), "");
-  // CAP_SYS_ADMIN alone does not stand in for them on >= 5.8 kernels here.
-  EXPECT_EQ(MissingRequired(Bit(kCapSysAdmin)), "CAP_BPF, CAP_PERFMON");
+  // CAP_SYS_ADMIN passes bpf_capable() and perfmon_capable().
+  EXPECT_EQ(MissingRequired(Bit(kCapSysAdmin)), "");
 }
 
 TEST(Privileges, KeepsCapBpfOnlyWhereMapAccessNeedsIt) {
@@ -24,8 +24,11 @@ TEST(Privileges, KeepsCapBpfOnlyWhereMapAccessNeedsIt) {
   EXPECT_EQ(CapabilitiesToKeep(5, 19, all), 0u);
   EXPECT_EQ(CapabilitiesToKeep(5, 18, all), Bit(kCapBpf));
   EXPECT_EQ(CapabilitiesToKeep(5, 11, all), Bit(kCapBpf));
-  // Only what was permitted can be kept.
+  // Only what was permitted can be kept; CAP_SYS_ADMIN granted instead of
+  // CAP_BPF is what map reads need before 5.19.
   EXPECT_EQ(CapabilitiesToKeep(5, 15, Bit(kCapPerfmon)), 0u);
+  EXPECT_EQ(CapabilitiesToKeep(5, 15, Bit(kCapSysAdmin)), Bit(kCapSysAdmin));
+  EXPECT_EQ(CapabilitiesToKeep(6, 1, Bit(kCapSysAdmin)), 0u);
   // A granted CAP_DAC_READ_SEARCH stays for cgroups created later.
   EXPECT_EQ(CapabilitiesToKeep(6, 1, all | Bit(kCapDacReadSearch)),
             Bit(kCapDacReadSearch));
