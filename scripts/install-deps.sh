@@ -15,6 +15,12 @@ PKGS=(
   adduser dpkg-dev
 )
 
+# kubectl renders and checks the Kubernetes manifests offline; Debian 12
+# packages it as kubernetes-client (any kubectl already here will do).
+command -v kubectl >/dev/null || PKGS+=(kubernetes-client)
+# libFuzzer and the sanitizer runtimes for clang (scripts/fuzz.sh).
+PKGS+=(libclang-rt-14-dev)
+
 missing=()
 for p in "${PKGS[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" \
