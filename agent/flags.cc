@@ -113,6 +113,7 @@ const std::map<std::string, FlagDef>& Defs() {
       {"max-http-entries",
        {false, U32(&Options::max_http_entries, 64, 1u << 22)}},
       {"slo-config", {false, Str(&Options::slo_config)}},
+      {"web-config-file", {false, Str(&Options::web_config_file)}},
       {"batch", {true, Bool(&Options::batch)}},
       {"json", {true, Bool(&Options::json)}},
       {"connect", {false, Str(&Options::connect)}},
@@ -350,6 +351,9 @@ std::string UsageText() {
       "  --btf=PATH                kernel BTF for check (default "
       "/sys/kernel/btf/vmlinux)\n"
       "  --slo-config=PATH         SLO file (YAML; see README \"SLOs\")\n"
+      "  --web-config-file=PATH    TLS and basic auth for --listen, in the\n"
+      "                            Prometheus web config format (README\n"
+      "                            \"Securing /metrics\"; default plain HTTP)\n"
       "  --format=F                rules: prometheus (a rule file, default) or\n"
       "                            prometheus-operator (a PrometheusRule)\n"
       "  --output=FILE             rules: write here instead of stdout\n"

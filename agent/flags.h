@@ -44,6 +44,7 @@ struct Options {
   std::string kubelet_ca_file;
   bool kubelet_insecure_skip_verify = false;
   std::string slo_config;                  // SLO file (YAML)
+  std::string web_config_file;             // TLS and basic auth (YAML)
   std::string rules_format = "prometheus";  // rules: or prometheus-operator
   std::string output;                      // rules: file; empty: stdout
   // top

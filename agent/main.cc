@@ -43,6 +43,7 @@
 #include "exporters/cardinality_governor.h"
 #include "exporters/exposer.h"
 #include "exporters/registry.h"
+#include "exporters/web_config.h"
 #include "redline_version.h"
 
 namespace redline {
@@ -190,6 +191,14 @@ absl::StatusOr<std::string> DropPrivileges() {
 int Run(const Options& opts) {
   auto addr = prom::ParseListenAddress(opts.listen);
   if (!addr.ok()) return Fail(addr.status().message());
+  // Read before the programs load (a bad file fails fast) and before any
+  // privilege drop (the key may be readable by root only).
+  prom::WebConfig web;
+  if (!opts.web_config_file.empty()) {
+    auto w = prom::LoadWebConfig(opts.web_config_file);
+    if (!w.ok()) return Fail(w.status().message());
+    web = std::move(*w);
+  }
 
   // Signals are taken synchronously by the main thread; block them before
   // any thread starts so none inherits a handler-less mask.
@@ -255,6 +264,7 @@ int Run(const Options& opts) {
   if (slos) registry->Register(slos);
 
   prom::Exposer exposer;
+  if (absl::Status s = exposer.Secure(web); !s.ok()) return Fail(s.message());
   exposer.RegisterCollectable(registry);
   exposer.OnScrape([&](double s) { scrape_hist.Observe(s); });
   // For `redline top --connect`: the cumulative snapshot, read fresh.
@@ -265,12 +275,14 @@ int Run(const Options& opts) {
   if (absl::Status s = exposer.Start(*addr); !s.ok()) {
     return Fail(s.message());
   }
-  Log(LogLevel::kInfo, "serving metrics on http://",
+  Log(LogLevel::kInfo, "serving metrics on ",
+      exposer.tls() ? "https://" : "http://",
       addr->host.find(':') != std::string::npos
           ? absl::StrCat("[", addr->host, "]")
           : addr->host,
-      ":", exposer.port(), "/metrics; capabilities after attach: ",
-      *caps_left);
+      ":", exposer.port(), "/metrics",
+      exposer.basic_auth() ? " (basic auth)" : "",
+      "; capabilities after attach: ", *caps_left);
 
   const timespec interval{static_cast<time_t>(opts.refresh_interval_s), 0};
   for (;;) {

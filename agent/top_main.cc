@@ -8,6 +8,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <memory>
 #include <string>
@@ -48,12 +49,64 @@ class LocalSource : public SnapshotSource {
   Store store_;
 };
 
+int HexDigit(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+std::string PercentDecode(absl::string_view s) {
+  std::string out;
+  for (size_t i = 0; i < s.size(); ++i) {
+    if (s[i] == '%' && i + 2 < s.size() && HexDigit(s[i + 1]) >= 0 &&
+        HexDigit(s[i + 2]) >= 0) {
+      out.push_back(
+          static_cast<char>(HexDigit(s[i + 1]) * 16 + HexDigit(s[i + 2])));
+      i += 2;
+    } else {
+      out.push_back(s[i]);
+    }
+  }
+  return out;
+}
+
+// --connect=https://user:pass@host:port (an agent with basic_auth_users):
+// the URL without the user info, which is percent-decoded as curl does
+// and kept out of every message.
+struct AgentUrl {
+  std::string url;
+  std::string user, password;
+  bool has_auth = false;
+};
+
+AgentUrl SplitUserInfo(const std::string& url) {
+  AgentUrl a{url};
+  const size_t scheme = url.find("://");
+  const size_t start = scheme == std::string::npos ? 0 : scheme + 3;
+  const size_t end = std::min(url.find_first_of("/?#", start), url.size());
+  const size_t at = url.rfind('@', end - 1);
+  if (at == std::string::npos || at < start || end == start) return a;
+  const std::string info = url.substr(start, at - start);
+  a.url = url.substr(0, start) + url.substr(at + 1);
+  const size_t colon = info.find(':');
+  a.user = PercentDecode(info.substr(0, colon));
+  if (colon != std::string::npos) {
+    a.password = PercentDecode(info.substr(colon + 1));
+  }
+  a.has_auth = true;
+  return a;
+}
+
 // A running agent: GET <url>/api/v1/snapshot.
 class RemoteSource : public SnapshotSource {
  public:
-  explicit RemoteSource(std::string url) : url_(std::move(url)), client_(url_) {
+  explicit RemoteSource(const std::string& connect)
+      : RemoteSource(SplitUserInfo(connect)) {}
+  explicit RemoteSource(AgentUrl u) : url_(u.url), client_(url_) {
     client_.set_connection_timeout(3);
     client_.set_read_timeout(10);
+    if (u.has_auth) client_.set_basic_auth(u.user, u.password);
   }
   absl::StatusOr<Snapshot> Next() override {
     auto res = client_.Get(kSnapshotPath);
@@ -64,6 +117,12 @@ class RemoteSource : public SnapshotSource {
                            ? "connection failed"
                            : httplib::to_string(res.error()),
                        ")"));
+    }
+    if (res->status == 401) {
+      return absl::UnavailableError(absl::StrCat(
+          "--connect ", url_, kSnapshotPath,
+          ": HTTP 401, the agent wants credentials (or these are wrong): "
+          "--connect=https://USER:PASSWORD@HOST:PORT"));
     }
     if (res->status != 200) {
       return absl::UnavailableError(

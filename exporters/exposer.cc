@@ -8,7 +8,9 @@
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "exporters/basic_auth.h"
 #include "exporters/text_serializer.h"
+#include "exporters/tls_context.h"
 
 namespace redline::prom {
 
@@ -43,7 +45,9 @@ absl::StatusOr<ListenAddress> ParseListenAddress(const std::string& spec) {
   return a;
 }
 
-Exposer::Exposer() : server_(std::make_unique<httplib::Server>()) {
+Exposer::Exposer() : server_(std::make_unique<httplib::Server>()) { Init(); }
+
+void Exposer::Init() {
   // httplib's default adds SO_REUSEPORT, which would let a second agent
   // bind the same port and split scrapes between the two; refuse instead.
   server_->set_socket_options([](socket_t sock) {
@@ -60,8 +64,52 @@ Exposer::Exposer() : server_(std::make_unique<httplib::Server>()) {
 
 Exposer::~Exposer() { Stop(); }
 
+absl::Status Exposer::Secure(const WebConfig& web) {
+  if (registered_) {
+    return absl::FailedPreconditionError(
+        "Exposer::Secure must come before the handlers");
+  }
+  if (web.tls.enabled) {
+    absl::Status setup;
+    auto ssl = std::make_unique<httplib::SSLServer>([&](SSL_CTX& ctx) {
+      setup = ConfigureServerTls(web.tls, &ctx);
+      return setup.ok();
+    });
+    if (!setup.ok()) return setup;
+    if (!ssl->is_valid()) {
+      return absl::InternalError("cannot create a TLS server context");
+    }
+    server_ = std::move(ssl);
+    tls_ = true;
+    Init();
+  }
+  if (!web.headers.empty()) {
+    httplib::Headers headers;
+    for (const auto& [name, value] : web.headers) headers.emplace(name, value);
+    server_->set_default_headers(std::move(headers));
+  }
+  if (!web.users.empty()) {
+    // Everything but /healthz: liveness and readiness probes carry no
+    // credentials, and "ok" tells nobody anything.
+    auth_ = std::make_shared<BasicAuth>(web.users);
+    server_->set_pre_routing_handler(
+        [auth = auth_](const httplib::Request& req, httplib::Response& res) {
+          if (req.path == "/healthz" ||
+              auth->Authorize(req.get_header_value("Authorization"))) {
+            return httplib::Server::HandlerResponse::Unhandled;
+          }
+          res.status = 401;
+          res.set_header("WWW-Authenticate", kBasicRealm);
+          res.set_content("Unauthorized\n", "text/plain");
+          return httplib::Server::HandlerResponse::Handled;
+        });
+  }
+  return absl::OkStatus();
+}
+
 void Exposer::RegisterCollectable(std::weak_ptr<Collectable> c,
                                   std::string path) {
+  registered_ = true;
   server_->Get(path, [this, c = std::move(c)](const httplib::Request&,
                                               httplib::Response& res) {
     const auto start = std::chrono::steady_clock::now();
@@ -79,6 +127,7 @@ void Exposer::RegisterCollectable(std::weak_ptr<Collectable> c,
 }
 
 void Exposer::RegisterHandler(const std::string& path, Handler h) {
+  registered_ = true;
   server_->Get(path, [h = std::move(h)](const httplib::Request&,
                                         httplib::Response& res) {
     auto [type, body] = h();

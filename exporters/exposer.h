@@ -15,12 +15,15 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "exporters/metric_family.h"
+#include "exporters/web_config.h"
 
 namespace httplib {
 class Server;
 }
 
 namespace redline::prom {
+
+class BasicAuth;
 
 struct ListenAddress {
   std::string host;  // without brackets
@@ -40,6 +43,12 @@ class Exposer {
   Exposer(const Exposer&) = delete;
   Exposer& operator=(const Exposer&) = delete;
 
+  // Applies a web config (--web-config-file): TLS, basic auth on every path
+  // but /healthz, response headers. Call before registering handlers.
+  absl::Status Secure(const WebConfig& web);
+  bool tls() const { return tls_; }
+  bool basic_auth() const { return auth_ != nullptr; }
+
   void RegisterCollectable(std::weak_ptr<Collectable> c, std::string path = "/metrics");
   void RegisterHandler(const std::string& path, Handler h);
   // Called after every /metrics scrape with its duration in seconds.
@@ -52,7 +61,12 @@ class Exposer {
   int port() const { return port_; }
 
  private:
+  void Init();  // settings and /healthz on a new server_
+
   std::unique_ptr<httplib::Server> server_;
+  std::shared_ptr<BasicAuth> auth_;
+  bool tls_ = false;
+  bool registered_ = false;  // a handler beyond /healthz
   std::thread thread_;
   std::function<void(double)> on_scrape_;
   int port_ = 0;

@@ -59,7 +59,10 @@ def redline_bin():
 
 
 class Agent:
-    def __init__(self, *extra):
+    def __init__(self, *extra, ssl_context=None):
+        """ssl_context: the agent serves https (--web-config-file with TLS);
+        readiness is polled on its /healthz with this client context."""
+        self.ssl_context = ssl_context
         self.port = free_port()
         self.proc = subprocess.Popen(
             [redline_bin(), "run", f"--listen=127.0.0.1:{self.port}", *extra],
@@ -77,10 +80,12 @@ class Agent:
         raise AssertionError("agent did not become ready in 10 s")
 
     def url(self, path="/metrics"):
-        return f"http://127.0.0.1:{self.port}{path}"
+        scheme = "https" if self.ssl_context else "http"
+        return f"{scheme}://127.0.0.1:{self.port}{path}"
 
     def get(self, path="/metrics"):
-        with urllib.request.urlopen(self.url(path), timeout=10) as r:
+        with urllib.request.urlopen(self.url(path), timeout=10,
+                                    context=self.ssl_context) as r:
             return r.read().decode()
 
     def scrape(self):

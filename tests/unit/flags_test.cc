@@ -42,6 +42,20 @@ TEST(Flags, ErrorsAreOneLineAndNameTheFlag) {
             std::string::npos);
 }
 
+TEST(Flags, WebConfigFile) {
+  auto o = ParseFlags({"run"});
+  ASSERT_TRUE(o.ok()) << o.status();
+  EXPECT_EQ(o->web_config_file, "");  // plain HTTP, no auth
+  o = ParseFlags({"run", "--web-config-file=/etc/redline/web.yml"});
+  ASSERT_TRUE(o.ok()) << o.status();
+  EXPECT_EQ(o->web_config_file, "/etc/redline/web.yml");
+  o = ParseFlags({"run", "--web-config-file", "web.yml"});
+  ASSERT_TRUE(o.ok()) << o.status();
+  EXPECT_EQ(o->web_config_file, "web.yml");
+  EXPECT_FALSE(ParseFlags({"run", "--web-config-file="}).ok());
+  EXPECT_NE(UsageText().find("--web-config-file=PATH"), std::string::npos);
+}
+
 TEST(ListenAddress, Forms) {
   auto a = prom::ParseListenAddress("127.0.0.1:10433");
   ASSERT_TRUE(a.ok());
