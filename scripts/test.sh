@@ -8,6 +8,10 @@ scripts/install-deps.sh
 if [[ $(id -u) -eq 0 && ! -e /sys/kernel/tracing/events ]]; then
   mount -t tracefs tracefs /sys/kernel/tracing 2>/dev/null || true
 fi
+# The Kubernetes schema validator, from the npm registry (lockfile pinned).
+if command -v npm >/dev/null; then
+  (cd tests/packaging/schema && npm ci --no-audit --no-fund --silent)
+fi
 cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo
 cmake --build build -j"$(nproc)"
 cd build
