@@ -1,5 +1,7 @@
 #include "agent/logging.h"
 
+#include "exporters/one_line.h"
+
 #include <atomic>
 #include <cstdio>
 #include <ctime>
@@ -52,21 +54,6 @@ void LogLine(LogLevel level, absl::string_view msg) {
                static_cast<int>(msg.size()), msg.data());
 }
 
-std::string OneLine(absl::string_view msg) {
-  std::string out;
-  out.reserve(msg.size());
-  for (const char c : msg) {
-    const auto u = static_cast<unsigned char>(c);
-    if (u < 0x20 || u == 0x7f) {
-      static constexpr char kHex[] = "0123456789abcdef";
-      out += "\\x";
-      out += kHex[u >> 4];
-      out += kHex[u & 15];
-    } else {
-      out += c;
-    }
-  }
-  return out;
-}
+std::string OneLine(absl::string_view msg) { return prom::OneLine(msg); }
 
 }  // namespace redline

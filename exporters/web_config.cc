@@ -10,6 +10,7 @@
 #include <set>
 
 #include "absl/strings/str_cat.h"
+#include "exporters/one_line.h"
 #include "absl/strings/str_join.h"
 #include "agent/status_macros.h"
 #include "exporters/basic_auth.h"
@@ -336,13 +337,18 @@ absl::Status Parser::Users(const YAML::Node& n, WebConfig* cfg) const {
 absl::StatusOr<WebConfig> ParseWebConfig(const std::string& text,
                                          const std::string& filename) {
   Parser p(filename);
+  absl::StatusOr<WebConfig> cfg;
   try {
-    return p.Config(YAML::Load(text));
+    cfg = p.Config(YAML::Load(text));
   } catch (const YAML::Exception& e) {
-    return absl::InvalidArgumentError(
+    cfg = absl::InvalidArgumentError(
         absl::StrCat(filename, ":", e.mark.line + 1, ":", e.mark.column + 1,
                      ": invalid YAML: ", e.msg));
   }
+  if (!cfg.ok()) {
+    return absl::Status(cfg.status().code(), OneLine(cfg.status().message()));
+  }
+  return cfg;
 }
 
 absl::StatusOr<WebConfig> LoadWebConfig(const std::string& path) {
