@@ -250,21 +250,22 @@ int Run(const Options& opts) {
         std::move(slo_plan->second), probes.syscalls, l7);
     store.SetObserver([slos](Snapshot* s) { slos->OnSnapshot(s); });
   }
+  prom::Exposer exposer;
+  if (absl::Status s = exposer.Secure(web); !s.ok()) return Fail(s.message());
   auto registry = std::make_shared<prom::Registry>();
   auto& scrape_hist = registry
       ->AddHistogram("redline_scrape_duration_seconds",
                      "Time to build and serialize a /metrics response.")
       .Add({}, std::vector<double>{0.001, 0.0025, 0.005, 0.01, 0.025, 0.05,
                                    0.1, 0.25, 0.5, 1});
-  auto self = std::make_shared<SelfCollector>();
+  auto self = std::make_shared<SelfCollector>(
+      [&exposer] { return exposer.rejected(); });
   auto snap =
       std::make_shared<SnapshotCollector>(&store, opts.max_series_per_family);
   registry->Register(self);
   registry->Register(snap);
   if (slos) registry->Register(slos);
 
-  prom::Exposer exposer;
-  if (absl::Status s = exposer.Secure(web); !s.ok()) return Fail(s.message());
   exposer.RegisterCollectable(registry);
   exposer.OnScrape([&](double s) { scrape_hist.Observe(s); });
   // For `redline top --connect`: the cumulative snapshot, read fresh.

@@ -69,6 +69,13 @@ std::vector<prom::MetricFamily> SelfCollector::Collect() const {
                     "Build of the running agent; the value is always 1.",
                     prom::MetricType::kGauge, 1,
                     {{"version", REDLINE_VERSION}}));
+  if (rejected_) {
+    out.push_back(One("redline_http_requests_rejected_total",
+                      "HTTP requests answered 503 because every worker and "
+                      "queue slot was taken.",
+                      prom::MetricType::kCounter,
+                      static_cast<double>(rejected_()), {}));
+  }
   static const double boot = BootTime();
   ProcSelfStat st;
   if (ParseProcStat(ReadFile("/proc/self/stat"), sysconf(_SC_CLK_TCK),

@@ -2,6 +2,7 @@
 #ifndef REDLINE_AGENT_SELF_METRICS_H_
 #define REDLINE_AGENT_SELF_METRICS_H_
 
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -21,7 +22,13 @@ bool ParseProcStat(const std::string& text, long clk_tck, long page_size,
 
 class SelfCollector : public prom::Collectable {
  public:
+  // `rejected`, when given, reads the HTTP requests refused with 503.
+  explicit SelfCollector(std::function<uint64_t()> rejected = nullptr)
+      : rejected_(std::move(rejected)) {}
   std::vector<prom::MetricFamily> Collect() const override;
+
+ private:
+  std::function<uint64_t()> rejected_;
 };
 
 }  // namespace redline

@@ -1,5 +1,6 @@
 #include "exporters/exposer.h"
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <cstring>
@@ -8,6 +9,7 @@
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "exporters/admission_queue.h"
 #include "exporters/basic_auth.h"
 #include "exporters/text_serializer.h"
 #include "exporters/tls_context.h"
@@ -54,12 +56,37 @@ void Exposer::Init() {
     int yes = 1;
     setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof(yes));
   });
-  // A handful of workers: scrapes are serialized on the snapshot anyway, and
-  // every worker thread would get its own malloc arena.
-  server_->new_task_queue = [] { return new httplib::ThreadPool(4); };
+  // Bounded: kWorkers serve, kMaxPending wait, the rest get a 503 (see
+  // AdmissionQueue). Enough workers that a few clients reading slowly
+  // (each held at most kResponseDeadline) leave room for healthy scrapes.
+  server_->new_task_queue = [this] {
+    return new AdmissionQueue(kWorkers, kMaxPending, &rejected_);
+  };
   server_->Get("/healthz", [](const httplib::Request&, httplib::Response& res) {
     res.set_content("ok\n", "text/plain");
   });
+  server_->set_pre_routing_handler(
+      [this](const httplib::Request& req, httplib::Response& res) {
+        // /healthz stays cheap and open: liveness probes carry no
+        // credentials, and an overloaded agent is still alive.
+        if (req.path == "/healthz") {
+          return httplib::Server::HandlerResponse::Unhandled;
+        }
+        if (AdmissionQueue::Overloaded()) {
+          res.status = 503;
+          res.set_header("Retry-After", "1");
+          res.set_content("too many concurrent requests\n", "text/plain");
+          return httplib::Server::HandlerResponse::Handled;
+        }
+        if (auth_ == nullptr ||
+            auth_->Authorize(req.get_header_value("Authorization"))) {
+          return httplib::Server::HandlerResponse::Unhandled;
+        }
+        res.status = 401;
+        res.set_header("WWW-Authenticate", kBasicRealm);
+        res.set_content("Unauthorized\n", "text/plain");
+        return httplib::Server::HandlerResponse::Handled;
+      });
 }
 
 Exposer::~Exposer() { Stop(); }
@@ -88,23 +115,34 @@ absl::Status Exposer::Secure(const WebConfig& web) {
     for (const auto& [name, value] : web.headers) headers.emplace(name, value);
     server_->set_default_headers(std::move(headers));
   }
-  if (!web.users.empty()) {
-    // Everything but /healthz: liveness and readiness probes carry no
-    // credentials, and "ok" tells nobody anything.
-    auth_ = std::make_shared<BasicAuth>(web.users);
-    server_->set_pre_routing_handler(
-        [auth = auth_](const httplib::Request& req, httplib::Response& res) {
-          if (req.path == "/healthz" ||
-              auth->Authorize(req.get_header_value("Authorization"))) {
-            return httplib::Server::HandlerResponse::Unhandled;
-          }
-          res.status = 401;
-          res.set_header("WWW-Authenticate", kBasicRealm);
-          res.set_content("Unauthorized\n", "text/plain");
-          return httplib::Server::HandlerResponse::Handled;
-        });
-  }
+  // Every path but /healthz (see Init).
+  if (!web.users.empty()) auth_ = std::make_shared<BasicAuth>(web.users);
   return absl::OkStatus();
+}
+
+std::shared_ptr<const std::string> Exposer::Body(
+    const std::weak_ptr<Collectable>& c) {
+  std::unique_lock<std::mutex> l(flight_mu_);
+  if (building_) {
+    // Single flight: a scrape arriving while one is being built shares it
+    // (built after that scrape started, so no older than this one).
+    const uint64_t gen = gen_;
+    flight_cv_.wait(l, [&] { return gen_ != gen; });
+    return body_;
+  }
+  building_ = true;
+  l.unlock();
+  auto body = std::make_shared<std::string>();
+  // About as large as last time: one allocation, not a doubling series.
+  if (body_size_ > 0) body->reserve(body_size_ * 9 / 8);
+  if (auto live = c.lock()) SerializeText(live->Collect(), *body);
+  l.lock();
+  body_size_ = body->size();
+  body_ = std::move(body);
+  building_ = false;
+  ++gen_;
+  flight_cv_.notify_all();
+  return body_;
 }
 
 void Exposer::RegisterCollectable(std::weak_ptr<Collectable> c,
@@ -113,16 +151,20 @@ void Exposer::RegisterCollectable(std::weak_ptr<Collectable> c,
   server_->Get(path, [this, c = std::move(c)](const httplib::Request&,
                                               httplib::Response& res) {
     const auto start = std::chrono::steady_clock::now();
-    std::string body;
-    // The exposition is about as large as last time: one allocation
-    // instead of a doubling series of copies of a multi-MB string.
-    body.reserve(last_size_.load(std::memory_order_relaxed) * 9 / 8);
-    if (auto live = c.lock()) SerializeText(live->Collect(), body);
-    last_size_.store(body.size(), std::memory_order_relaxed);
-    res.set_content(std::move(body), std::string(kTextContentType));
+    std::shared_ptr<const std::string> body = Body(c);
     const std::chrono::duration<double> d =
         std::chrono::steady_clock::now() - start;
     if (on_scrape_) on_scrape_(d.count());
+    // Streamed from the shared body; a client still reading it after the
+    // deadline (one byte a second, say) is cut off and frees its worker.
+    const auto deadline = start + kResponseDeadline;
+    res.set_content_provider(
+        body->size(), std::string(kTextContentType),
+        [body, deadline](size_t offset, size_t length, httplib::DataSink& sink) {
+          if (std::chrono::steady_clock::now() > deadline) return false;
+          const size_t n = std::min<size_t>(length, 256 << 10);
+          return sink.write(body->data() + offset, n);
+        });
   });
 }
 

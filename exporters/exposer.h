@@ -7,6 +7,9 @@
 #define REDLINE_EXPORTERS_EXPOSER_H_
 
 #include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <mutex>
 #include <functional>
 #include <memory>
 #include <string>
@@ -59,9 +62,17 @@ class Exposer {
   absl::Status Start(const ListenAddress& addr);
   void Stop();
   int port() const { return port_; }
+  // Requests answered 503 because kWorkers + kMaxPending were taken.
+  uint64_t rejected() const { return rejected_.load(); }
+
+  static constexpr size_t kWorkers = 16;
+  static constexpr size_t kMaxPending = 32;
+  static constexpr std::chrono::seconds kResponseDeadline{10};
 
  private:
-  void Init();  // settings and /healthz on a new server_
+  void Init();  // settings, /healthz and admission on a new server_
+  // The exposition, shared by the scrapes that arrive while it is built.
+  std::shared_ptr<const std::string> Body(const std::weak_ptr<Collectable>& c);
 
   std::unique_ptr<httplib::Server> server_;
   std::shared_ptr<BasicAuth> auth_;
@@ -70,7 +81,13 @@ class Exposer {
   std::thread thread_;
   std::function<void(double)> on_scrape_;
   int port_ = 0;
-  std::atomic<size_t> last_size_{0};  // bytes of the last /metrics body
+  std::atomic<uint64_t> rejected_{0};
+  std::mutex flight_mu_;
+  std::condition_variable flight_cv_;
+  bool building_ = false;
+  uint64_t gen_ = 0;
+  std::shared_ptr<const std::string> body_;
+  size_t body_size_ = 0;  // bytes of the last /metrics body
 };
 
 }  // namespace redline::prom
