@@ -13,19 +13,12 @@ import threading
 import time
 
 sys.path.insert(0, os.path.dirname(__file__))
-from rltest import Agent, check, require_bpf, series, value  # noqa
+from rltest import Agent, check, require_bpf, rss_kib, series, value  # noqa
 
 N_TRUE = 20000
 N_COMMS = 5000
 BUDGET = 2000
 
-
-def rss_kib(pid):
-    with open(f"/proc/{pid}/status") as f:
-        for line in f:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1])
-    return 0
 
 
 def spawn(*args):

@@ -20,7 +20,8 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(__file__))
-from rltest import Agent, check, free_port, redline_bin, require_bpf, series  # noqa
+from rltest import (Agent, check, free_port, redline_bin, require_bpf,  # noqa
+                    series, storm_counted)
 
 N = 4321
 PROG = "sched/sched_switch"
@@ -57,17 +58,7 @@ def missing_tracepoint():
             check(len(others) >= 10 and all(x[0] == 1 for x in others.values()),
                   f"the other {len(others)} programs attached=1 "
                   f"({[p for p, x in others.items() if x[0] != 1]} not)")
-            subprocess.run([os.environ["RL_SYSSTORM"], str(N), "0"], check=True,
-                           stdout=subprocess.DEVNULL)
-            got, deadline = None, time.time() + 20
-            while time.time() < deadline:
-                got = sum(v for l, v in series(agent.scrape(),
-                                               "redline_syscalls_total",
-                                               comm="rl_sysstorm",
-                                               syscall="getppid").items())
-                if got == N:
-                    break
-                time.sleep(0.3)
+            got = storm_counted(agent.scrape, N)
             check(got == N, f"syscalls still counted exactly: {got} == {N}")
         port = free_port()
         ok, rc, lines = one_line_exit(

@@ -14,18 +14,11 @@ import threading
 import time
 
 sys.path.insert(0, os.path.dirname(__file__))
-from rltest import Agent, check, require_bpf, value  # noqa
+from rltest import Agent, check, require_bpf, rss_kib, value  # noqa
 
 SOAK_S = float(os.environ.get("RL_STORM_SECONDS", "60"))
 BATCH = 2000
 
-
-def rss_kib(pid):
-    with open(f"/proc/{pid}/status") as f:
-        for line in f:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1])
-    return 0
 
 
 COMM = "rl_storm_true"  # /bin/true under a name nothing else on the host has

@@ -142,3 +142,27 @@ def check(cond, msg):
         print(f"FAIL: {msg}")
         sys.exit(1)
     print(f"ok: {msg}")
+
+
+def rss_kib(pid):
+    """Resident set of a process, from /proc/PID/status."""
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    return 0
+
+
+def storm_counted(scrape, n, timeout=20):
+    """Runs rl_sysstorm for n getppid calls; returns the count redline
+    exports for it once it reaches n, or the last count after timeout."""
+    subprocess.run([os.environ["RL_SYSSTORM"], str(n), "0"], check=True,
+                   stdout=subprocess.DEVNULL)
+    got, deadline = None, time.time() + timeout
+    while time.time() < deadline:
+        got = sum(series(scrape(), "redline_syscalls_total", comm="rl_sysstorm",
+                         syscall="getppid").values())
+        if got == n:
+            break
+        time.sleep(0.3)
+    return got

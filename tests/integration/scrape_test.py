@@ -43,6 +43,15 @@ def scrape(url):
         return e.code, e.read(), time.time() - t0
 
 
+def scrape_quick(url):
+    """Status of a scrape that must be answered within 0.5 s."""
+    try:
+        with urllib.request.urlopen(url, timeout=0.5) as r:
+            return r.status
+    except urllib.error.HTTPError as e:
+        return e.code
+
+
 def slow_client(port, out, stop):
     """Sends a scrape, then reads one byte a second."""
     s = socket.create_connection(("127.0.0.1", port))
@@ -136,7 +145,15 @@ def main():
             c = socket.create_connection(("127.0.0.1", agent.port))
             c.sendall(b"GET /metrics HTTP/1.1\r\nHost: x\r\n")
             stalled.append(c)
-        time.sleep(1.0)
+        # Once the server has taken them all in, a request is refused:
+        # wait for that (a slow machine accepts them more slowly).
+        full, deadline = False, time.time() + 10
+        while not full and time.time() < deadline:
+            try:
+                full = scrape_quick(url) == 503
+            except OSError:  # queued behind them: the queue fills up anyway
+                pass
+        check(full, "48 stalled connections fill the workers and the queue")
         with concurrent.futures.ThreadPoolExecutor(20) as ex:
             burst = list(ex.map(lambda _: scrape(url), range(20)))
         n503 = sum(1 for c, _, _ in burst if c == 503)

@@ -24,7 +24,8 @@ import time
 import urllib.request
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "integration"))
-from rltest import check, free_port, parse_metrics, redline_bin, require_bpf  # noqa
+from rltest import (check, free_port, parse_metrics, redline_bin,  # noqa
+                    require_bpf, storm_counted)
 
 ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..")
 UNIT = os.path.join(ROOT, "packaging", "systemd", "redline.service")
@@ -144,18 +145,7 @@ def least_privilege(tmp, caps):
         check(all(v == want for v in status.values()),
               f"all {len(status)} agent threads: uid {NOBODY}, no effective, "
               f"permitted or ambient capability, no_new_privs ({status})")
-        subprocess.run([os.environ["RL_SYSSTORM"], str(N), "0"], check=True,
-                       stdout=subprocess.DEVNULL)
-        got, deadline = None, time.time() + 30
-        while time.time() < deadline:
-            m = scrape(port)
-            got = sum(v for (name, l), v in m.items()
-                      if name == "redline_syscalls_total"
-                      and dict(l).get("comm") == "rl_sysstorm"
-                      and dict(l).get("syscall") == "getppid")
-            if got == N:
-                break
-            time.sleep(0.5)
+        got = storm_counted(lambda: scrape(port), N, timeout=30)
         check(got == N, f"unprivileged agent counts {N} getppid == {got}")
     finally:
         if agent.poll() is None:
