@@ -452,6 +452,12 @@ def main():
             procs.append(subprocess.Popen(
                 [python_as(tmp, "rl_gf_cli"), "-c",
                  CLIENT.format(port=HTTP_PORT, closed=CLOSED_PORT)]))
+            # Two CPU-bound processes sharing CPU 0: run-queue waits and CPU
+            # time for the saturation and USE panels, whatever else runs.
+            for _ in range(2):
+                procs.append(subprocess.Popen(
+                    [python_as(tmp, "rl_gf_burn"), "-c",
+                     "import os\nos.sched_setaffinity(0, {0})\nwhile True: pass"]))
             bg = Background(tmp)
             for rule in (f"--dport {BULK_PORT}", f"--sport {BULK_PORT}"):
                 subprocess.run(["iptables", "-A", "INPUT", "-i", "lo", "-p", "tcp",
