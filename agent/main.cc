@@ -303,7 +303,8 @@ int Run(const Options& opts) {
     malloc_trim(0);
   }
   // Detach first: the host stops paying for tracing immediately.
-  set->Detach();
+  // (ThreadSanitizer: a scrape's refresh may be copying the status.)
+  store.Exclusive([&set] { set->Detach(); });
   exposer.Stop();
   Log(LogLevel::kInfo, "stopped");
   return 0;

@@ -42,6 +42,11 @@ void Store::Refresh() {
   RefreshLocked();
 }
 
+void Store::Exclusive(const std::function<void()>& fn) {
+  std::lock_guard<std::mutex> l(mu_);
+  fn();
+}
+
 void Store::RefreshLocked() {
   taken_started_ = std::chrono::steady_clock::now();
   auto snap = std::make_shared<Snapshot>();

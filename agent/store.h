@@ -38,6 +38,10 @@ class Store {
   std::shared_ptr<const Snapshot> Latest();
   // Reads the kernel now. Safe from any thread.
   void Refresh();
+  // Runs fn with no refresh in progress: for changes to what refreshes read
+  // (detaching rewrites the probes' program status, which a scrape's
+  // refresh may be copying on another thread).
+  void Exclusive(const std::function<void()>& fn);
   // Called with every snapshot read, under the refresh lock: SLOs count
   // from it and annotate it.
   void SetObserver(std::function<void(Snapshot*)> f) {

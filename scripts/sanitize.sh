@@ -10,7 +10,8 @@ jobs=$(nproc)
 # the kernel or latency, and run in the plain build; systemd_test traces the
 # agent's syscalls, which a sanitizer runtime changes).
 ASAN_IT='integration\.(syscalls|lifecycle|prometheus|identity|slo|degrade|scrape|web_config)_test'
-TSAN_IT='integration\.(prometheus|lifecycle|scrape|web_config)_test'
+# (scrape_test's 1 s latency bound does not hold at TSan's slowdown.)
+TSAN_IT='integration\.(prometheus|lifecycle|web_config)_test'
 
 # C++ only: the C test helpers stay plain, because the sanitizer runtimes
 # make syscalls of their own (LeakSanitizer's tracer calls getppid) that
@@ -24,7 +25,7 @@ build() {  # dir, sanitizer flags
 
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:halt_on_error=1
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
-export TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1
+export TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1:suppressions=$PWD/tests/tsan.supp
 
 asan() {
   echo "sanitize: ASan+UBSan build"
