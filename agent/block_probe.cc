@@ -174,8 +174,7 @@ std::vector<MapStatus> BlockProbe::maps() const {
   for (uint32_t i = 0; i < RL_BLOCK_MAP_COUNT; ++i) {
     out[i].name = names[i];
     out[i].capacity = bpf_map__max_entries(by_id[i]);
-    auto d = SumPercpuU64(m->block_drops, i);
-    out[i].drops = d.ok() ? *d : 0;
+    ReadUpdateErrors(m->block_update_errors, i, &out[i]);
   }
   out[0].entries = impl_->disk_entries;
   out[1].entries = impl_->owner_entries;

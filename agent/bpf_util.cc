@@ -18,6 +18,12 @@
 #include "absl/strings/strip.h"
 #include "agent/logging.h"
 #include "agent/privileges.h"
+#include <linux/types.h>
+
+#include "bpf/map_errors.h"
+
+static_assert(RL_UPDATE_KINDS == redline::kUpdateErrorKinds);
+static_assert(RL_UPDATE_OTHER == redline::kUpdateErrorKinds - 1);
 
 namespace redline {
 namespace {
@@ -348,6 +354,20 @@ absl::StatusOr<uint64_t> SumPercpuU64(const bpf_map* map, uint32_t index) {
   uint64_t sum = 0;
   for (uint64_t x : v) sum += x;
   return sum;
+}
+
+void ReadUpdateErrors(const bpf_map* errors, uint32_t map_idx, MapStatus* st) {
+  uint64_t sum = 0;
+  for (uint32_t kind = 0; kind < RL_UPDATE_KINDS; ++kind) {
+    auto n = SumPercpuU64(errors, map_idx * RL_UPDATE_KINDS + kind);
+    if (!n.ok()) {
+      Log(LogLevel::kDebug, n.status().message());
+      return;
+    }
+    st->update_errors[kind] = *n;
+    sum += *n;
+  }
+  st->drops = sum;
 }
 
 }  // namespace redline

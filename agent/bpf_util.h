@@ -113,6 +113,11 @@ absl::StatusOr<uint64_t> SumPercpuU64(const bpf_map* map, uint32_t index);
 
 int NumPossibleCpus();
 
+// Fills st->update_errors and st->drops from a concern's per-CPU
+// update-error array (bpf/map_errors.h) for its map number map_idx. A
+// failed read leaves them unchanged (logged at debug level).
+void ReadUpdateErrors(const bpf_map* errors, uint32_t map_idx, MapStatus* st);
+
 }  // namespace redline
 
 #endif  // REDLINE_AGENT_BPF_UTIL_H_

@@ -98,8 +98,8 @@ void MarkSyscalls(volatile __u8* kind) {
 }
 
 constexpr const char* kCounterNames[RL_L7_COUNTER_COUNT] = {
-    "response_without_request", "pipeline_overflow", "stats_map_full",
-    "connection_map_full", "request_without_response"};
+    "response_without_request", "pipeline_overflow",
+    "request_without_response"};
 
 }  // namespace
 
@@ -175,7 +175,6 @@ absl::Status L7Probe::ReadInto(Snapshot* snap) {
   im.stats_entries = res->entries;
   im.evictions += res->retired;
   for (uint32_t i = 0; i < RL_L7_COUNTER_COUNT; ++i) {
-    if (i == RL_L7_DROP_STATS || i == RL_L7_DROP_CONNS) continue;  // maps()
     auto c = SumPercpuU64(im.skel->maps.l7_counters, i);
     if (c.ok()) snap->http_unparsed[kCounterNames[i]] = *c;
   }
@@ -184,21 +183,17 @@ absl::Status L7Probe::ReadInto(Snapshot* snap) {
 
 std::vector<MapStatus> L7Probe::maps() const {
   auto* m = &impl_->skel->maps;
-  auto drops = [m](uint32_t i) {
-    auto d = SumPercpuU64(m->l7_counters, i);
-    return d.ok() ? *d : 0;
-  };
-  std::vector<MapStatus> out(2);
+  std::vector<MapStatus> out(RL_L7_MAP_COUNT);
   out[0].name = "l7_stats";
   out[0].capacity = bpf_map__max_entries(m->l7_stats);
   out[0].entries = impl_->stats_entries;
   out[0].evictions = impl_->evictions;
-  out[0].drops = drops(RL_L7_DROP_STATS);
+  ReadUpdateErrors(m->l7_update_errors, RL_L7_MAP_STATS, &out[0]);
   // An LRU map: full never fails, the least recently used socket is
   // forgotten. Its entry count is not read (a walk of every bucket).
   out[1].name = "l7_connections";
   out[1].capacity = bpf_map__max_entries(m->conns);
-  out[1].drops = drops(RL_L7_DROP_CONNS);
+  ReadUpdateErrors(m->l7_update_errors, RL_L7_MAP_CONNS, &out[1]);
   return out;
 }
 

@@ -156,12 +156,19 @@ struct ProgramStatus {
   std::string reason;    // why not, when not attached
 };
 
+// The errno label of redline_bpf_map_update_errors_total, in the order of
+// bpf/map_errors.h's enum rl_update_error.
+inline constexpr int kUpdateErrorKinds = 5;
+inline constexpr const char* kUpdateErrorNames[kUpdateErrorKinds] = {
+    "E2BIG", "ENOMEM", "EBUSY", "ENOENT", "other"};
+
 struct MapStatus {
   std::string name;
-  uint64_t drops = 0;    // updates lost because the map was full
+  uint64_t drops = 0;    // updates lost: the sum of update_errors
   uint64_t evictions = 0;  // live entries moved to the agent to make room
   uint64_t entries = 0;
   uint64_t capacity = 0;
+  uint64_t update_errors[kUpdateErrorKinds] = {};  // by kind, counted in BPF
 };
 
 struct Snapshot {

@@ -142,8 +142,7 @@ std::vector<MapStatus> SchedProbe::maps() const {
   out[0].evictions = impl_->evictions;
   out[1].name = "sched_tasks";
   for (uint32_t i = 0; i < RL_SCHED_MAP_COUNT; ++i) {
-    auto d = SumPercpuU64(m->sched_drops, i);
-    out[i].drops = d.ok() ? *d : 0;
+    ReadUpdateErrors(m->sched_update_errors, i, &out[i]);
   }
   return out;
 }

@@ -180,8 +180,13 @@ std::string SnapshotToJson(const Snapshot& snap) {
   j["programs"] = std::move(progs);
   json maps = json::array();
   for (const auto& m : snap.maps) {
+    json errors = json::object();  // the kinds seen, by errno name
+    for (int k = 0; k < kUpdateErrorKinds; ++k) {
+      if (m.update_errors[k]) errors[kUpdateErrorNames[k]] = m.update_errors[k];
+    }
     maps.push_back({{"name", m.name},
                     {"drops", m.drops},
+                    {"update_errors", std::move(errors)},
                     {"evictions", m.evictions},
                     {"entries", m.entries},
                     {"capacity", m.capacity}});
@@ -223,6 +228,10 @@ absl::StatusOr<Snapshot> SnapshotFromJson(const std::string& text) {
       MapStatus s;
       s.name = m.at("name").get<std::string>();
       s.drops = m.value("drops", 0ull);
+      const json errors = m.value("update_errors", json::object());
+      for (int k = 0; k < kUpdateErrorKinds; ++k) {
+        s.update_errors[k] = errors.value(kUpdateErrorNames[k], 0ull);
+      }
       s.evictions = m.value("evictions", 0ull);
       s.entries = m.value("entries", 0ull);
       s.capacity = m.value("capacity", 0ull);

@@ -108,8 +108,15 @@ std::vector<MetricFamily> SnapshotToFamilies(const Snapshot& snap,
     attached.metric.push_back(std::move(m));
   }
   MetricFamily drops{"redline_bpf_map_drops_total",
-                     "Kernel map updates lost because the map was full.",
+                     "Kernel map updates lost: the sum over errno of "
+                     "redline_bpf_map_update_errors_total.",
                      MetricType::kCounter, {}};
+  MetricFamily update_errors{
+      "redline_bpf_map_update_errors_total",
+      "Failed kernel map updates, counted in BPF by error: E2BIG the map "
+      "is full, ENOMEM no kernel memory, EBUSY re-entered, ENOENT removed "
+      "while in use, other (no code). Each is an event not counted.",
+      MetricType::kCounter, {}};
   MetricFamily evictions{
       "redline_bpf_map_evictions_total",
       "Entries of live processes moved from a nearly full kernel map into "
@@ -126,6 +133,12 @@ std::vector<MetricFamily> SnapshotToFamilies(const Snapshot& snap,
     d.label = {{"map", m.name}};
     d.counter.value = static_cast<double>(m.drops);
     drops.metric.push_back(d);
+    for (int k = 0; k < kUpdateErrorKinds; ++k) {
+      ClientMetric e;
+      e.label = {{"map", m.name}, {"errno", kUpdateErrorNames[k]}};
+      e.counter.value = static_cast<double>(m.update_errors[k]);
+      update_errors.metric.push_back(std::move(e));
+    }
     if (m.capacity == 0) continue;  // task storage: not enumerable
     d.counter.value = static_cast<double>(m.evictions);
     evictions.metric.push_back(d);
@@ -146,6 +159,7 @@ std::vector<MetricFamily> SnapshotToFamilies(const Snapshot& snap,
   out.push_back(std::move(dur));
   out.push_back(std::move(attached));
   out.push_back(std::move(drops));
+  out.push_back(std::move(update_errors));
   out.push_back(std::move(evictions));
   out.push_back(std::move(entries));
   out.push_back(std::move(capacity));

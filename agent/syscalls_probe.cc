@@ -226,8 +226,7 @@ std::vector<MapStatus> SyscallsProbe::maps() const {
   for (uint32_t i = 0; i < RL_MAP_COUNT; ++i) {
     MapStatus st;
     st.name = kMapNames[i];
-    auto drops = SumPercpuU64(m->drops, i);
-    st.drops = drops.ok() ? *drops : 0;
+    ReadUpdateErrors(m->sys_update_errors, i, &st);
     st.capacity = bpf_map__max_entries(by_id[i]);
     out.push_back(std::move(st));
   }

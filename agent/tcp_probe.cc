@@ -181,8 +181,7 @@ std::vector<MapStatus> TcpProbe::maps() const {
     out[i].name = names[i];
     out[i].capacity = bpf_map__max_entries(by_id[i]);
     out[i].entries = entries[i];
-    auto d = SumPercpuU64(m->tcp_drops, i);
-    out[i].drops = d.ok() ? *d : 0;
+    ReadUpdateErrors(m->tcp_update_errors, i, &out[i]);
   }
   out[0].evictions = impl_->evictions;
   return out;

@@ -50,10 +50,10 @@ struct {
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, RL_BLOCK_MAP_COUNT);
+	__uint(max_entries, RL_BLOCK_MAP_COUNT * RL_UPDATE_KINDS);
 	__type(key, __u32);
 	__type(value, __u64);
-} block_drops SEC(".maps");
+} block_update_errors SEC(".maps");
 
 /* request::rq_disk moved to request_queue::disk in 5.17. */
 struct request___pre517 {
@@ -73,22 +73,6 @@ static __always_inline __u32 disk_dev(struct request *rq)
 	return (BPF_CORE_READ(d, major) << 20) | BPF_CORE_READ(d, first_minor);
 }
 
-static __always_inline void *lookup_or_init(void *map, const void *key,
-					     const void *zero, __u32 drop_idx)
-{
-	void *v = bpf_map_lookup_elem(map, key);
-	long err;
-
-	if (v)
-		return v;
-	err = bpf_map_update_elem(map, key, zero, BPF_NOEXIST);
-	if (err && err != -EEXIST) {
-		RL_COUNT_DROP(block_drops, drop_idx);
-		return NULL;
-	}
-	return bpf_map_lookup_elem(map, key);
-}
-
 /* First sight of a request: remember its owner and when it was queued. */
 static __always_inline struct inflight *track(struct request *rq, __u64 now,
 					      bool insert)
@@ -96,6 +80,7 @@ static __always_inline struct inflight *track(struct request *rq, __u64 now,
 	__u64 id = (__u64)rq;
 	struct inflight *f = bpf_map_lookup_elem(&inflight, &id);
 	struct inflight n = {};
+	long err;
 
 	if (f)
 		return f;
@@ -105,11 +90,17 @@ static __always_inline struct inflight *track(struct request *rq, __u64 now,
 	n.owner.op = BPF_CORE_READ(rq, cmd_flags) & REQ_OP_MASK;
 	n.owner.cgroup_id = bpf_get_current_cgroup_id();
 	bpf_get_current_comm(n.owner.comm, sizeof(n.owner.comm));
-	if (bpf_map_update_elem(&inflight, &id, &n, BPF_ANY)) {
-		RL_COUNT_DROP(block_drops, RL_BLOCK_MAP_INFLIGHT);
+	err = bpf_map_update_elem(&inflight, &id, &n, BPF_ANY);
+	if (err) {
+		rl_update_error(&block_update_errors, RL_BLOCK_MAP_INFLIGHT,
+				err);
 		return NULL;
 	}
-	return bpf_map_lookup_elem(&inflight, &id);
+	f = bpf_map_lookup_elem(&inflight, &id);
+	if (!f) /* LRU: evicted by another CPU's insert */
+		rl_update_error(&block_update_errors, RL_BLOCK_MAP_INFLIGHT,
+				-RL_ENOENT);
+	return f;
 }
 
 SEC("tp_btf/block_rq_insert")
@@ -140,7 +131,8 @@ static __always_inline void count_done(struct rl_disk_owner_key *owner,
 	struct rl_disk_owner_val *ov;
 	struct rl_disk_val *dv;
 
-	dv = lookup_or_init(&disk_stats, &dk, &zero_disk, RL_BLOCK_MAP_STATS);
+	dv = rl_lookup_or_init(&disk_stats, &dk, &zero_disk,
+			       &block_update_errors, RL_BLOCK_MAP_STATS);
 	if (dv) {
 		__sync_fetch_and_add(&dv->ios, 1);
 		__sync_fetch_and_add(&dv->bytes, nr_bytes);
@@ -152,8 +144,8 @@ static __always_inline void count_done(struct rl_disk_owner_key *owner,
 				1);
 		}
 	}
-	ov = lookup_or_init(&disk_owners, owner, &zero_owner,
-			    RL_BLOCK_MAP_OWNERS);
+	ov = rl_lookup_or_init(&disk_owners, owner, &zero_owner,
+			       &block_update_errors, RL_BLOCK_MAP_OWNERS);
 	if (ov) {
 		__sync_fetch_and_add(&ov->bytes, nr_bytes);
 		__sync_fetch_and_add(&ov->ios, 1);

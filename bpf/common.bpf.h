@@ -8,6 +8,8 @@
 #include <bpf/bpf_tracing.h>
 #include <bpf/bpf_core_read.h>
 
+#include "map_errors.h"
+
 #ifndef EEXIST
 #define EEXIST 17
 #endif
@@ -55,13 +57,70 @@ static __always_inline __u32 rl_hist2_slot(__u64 ns, __u32 slots)
 	return s < slots ? s : slots - 1;
 }
 
-/* Count a lost update in a per-CPU drop array, indexed by map id. */
-#define RL_COUNT_DROP(drops_map, idx)                                  \
+/* One more in a per-CPU event counter array. */
+#define RL_COUNT_EVENT(counters_map, idx)                              \
 	do {                                                           \
 		__u32 __k = (idx);                                     \
-		__u64 *__d = bpf_map_lookup_elem(&(drops_map), &__k);  \
+		__u64 *__d = bpf_map_lookup_elem(&(counters_map), &__k); \
 		if (__d)                                               \
 			(*__d)++;                                      \
 	} while (0)
+
+/* Not in vmlinux.h (macros): the codes map updates return. */
+#define RL_ENOENT 2
+#define RL_E2BIG 7
+#define RL_ENOMEM 12
+#define RL_EBUSY 16
+
+static __always_inline __u32 rl_update_kind(long err)
+{
+	switch (err) {
+	case -RL_E2BIG:
+		return RL_UPDATE_E2BIG;
+	case -RL_ENOMEM:
+		return RL_UPDATE_ENOMEM;
+	case -RL_EBUSY:
+		return RL_UPDATE_EBUSY;
+	case -RL_ENOENT:
+		return RL_UPDATE_ENOENT;
+	default:
+		return RL_UPDATE_OTHER;
+	}
+}
+
+/* Counts a failed update of map number map_idx (the concern's enum) with
+ * the code err (0: the helper gave none) in the concern's per-CPU
+ * update-error array. The update is lost; nothing waits. */
+static __always_inline void rl_update_error(void *errors, __u32 map_idx,
+					    long err)
+{
+	__u32 k = map_idx * RL_UPDATE_KINDS + rl_update_kind(err);
+	__u64 *d = bpf_map_lookup_elem(errors, &k);
+
+	if (d)
+		(*d)++;
+}
+
+/* The value at key, inserted as *zero if absent; NULL, counted, when the
+ * map has no room. A racing insert by another CPU (-EEXIST) is fine. */
+static __always_inline void *rl_lookup_or_init(void *map, const void *key,
+					       const void *zero, void *errors,
+					       __u32 map_idx)
+{
+	void *v = bpf_map_lookup_elem(map, key);
+	long err;
+
+	if (v)
+		return v;
+	err = bpf_map_update_elem(map, key, zero, BPF_NOEXIST);
+	if (err && err != -EEXIST) {
+		rl_update_error(errors, map_idx, err);
+		return NULL;
+	}
+	v = bpf_map_lookup_elem(map, key);
+	if (!v) /* deleted by the agent between the two */
+		rl_update_error(errors, map_idx, -RL_ENOENT);
+	return v;
+}
 
 #endif /* REDLINE_BPF_COMMON_BPF_H */

@@ -78,6 +78,13 @@ struct {
 	__type(value, __u64);
 } l7_counters SEC(".maps");
 
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, RL_L7_MAP_COUNT * RL_UPDATE_KINDS);
+	__type(key, __u32);
+	__type(value, __u64);
+} l7_update_errors SEC(".maps");
+
 /* Twice the window, so a length masked with 2 * RL_L7_PEEK - 1 is a size
  * the verifier can prove fits (it loses the bound of a clamped length). */
 struct peek_buf {
@@ -121,6 +128,7 @@ static void track(int fd, __u8 role)
 	struct sock *sk = fd_sock(fd);
 	struct conn c = {};
 	__u64 key;
+	long err;
 
 	if (!sk || BPF_CORE_READ(sk, sk_protocol) != IPPROTO_TCP)
 		return;
@@ -146,8 +154,9 @@ static void track(int fd, __u8 role)
 				      &sk->__sk_common.skc_v6_daddr);
 	}
 	key = conn_key(bpf_get_current_pid_tgid() >> 32, fd);
-	if (bpf_map_update_elem(&conns, &key, &c, BPF_ANY))
-		RL_COUNT_DROP(l7_counters, RL_L7_DROP_CONNS);
+	err = bpf_map_update_elem(&conns, &key, &c, BPF_ANY);
+	if (err)
+		rl_update_error(&l7_update_errors, RL_L7_MAP_CONNS, err);
 }
 
 static void record(const struct conn *c, __u8 method, __u32 status,
@@ -156,7 +165,6 @@ static void record(const struct conn *c, __u8 method, __u32 status,
 	struct rl_l7_key k = {};
 	struct rl_l7_val *v;
 	__u64 d;
-	long err;
 
 	k.cgroup_id = c->cgroup_id;
 	__builtin_memcpy(k.comm, c->comm, sizeof(k.comm));
@@ -169,18 +177,10 @@ static void record(const struct conn *c, __u8 method, __u32 status,
 		k.family = c->family;
 		__builtin_memcpy(k.addr, c->addr, sizeof(k.addr));
 	}
-	v = bpf_map_lookup_elem(&l7_stats, &k);
-	if (!v) {
-		err =
-		    bpf_map_update_elem(&l7_stats, &k, &zero_val, BPF_NOEXIST);
-		if (err && err != -EEXIST) {
-			RL_COUNT_DROP(l7_counters, RL_L7_DROP_STATS);
-			return;
-		}
-		v = bpf_map_lookup_elem(&l7_stats, &k);
-		if (!v)
-			return;
-	}
+	v = rl_lookup_or_init(&l7_stats, &k, &zero_val, &l7_update_errors,
+			      RL_L7_MAP_STATS);
+	if (!v)
+		return;
 	__sync_fetch_and_add(&v->requests, 1);
 	if (!start_ns)
 		return;
@@ -201,7 +201,7 @@ static __always_inline void push(struct conn *c, __u8 method, __u64 now)
 	__u32 i = (c->head + c->count) & (FIFO - 1);
 
 	if (c->count >= FIFO) {
-		RL_COUNT_DROP(l7_counters, RL_L7_PIPELINE_OVERFLOW);
+		RL_COUNT_EVENT(l7_counters, RL_L7_PIPELINE_OVERFLOW);
 		return;
 	}
 	c->method[i] = method;
@@ -315,7 +315,7 @@ static void on_response(struct conn *c, __u32 status)
 		c->head = (c->head + 1) & (FIFO - 1);
 		c->count--;
 	} else {
-		RL_COUNT_DROP(l7_counters, RL_L7_RESPONSE_WITHOUT_REQUEST);
+		RL_COUNT_EVENT(l7_counters, RL_L7_RESPONSE_WITHOUT_REQUEST);
 		start = c->idle_read_ns; /* server: when its input arrived */
 	}
 	c->idle_read_ns = 0;

@@ -78,12 +78,17 @@ enum rl_l7_counter {
 					     * across reads, beyond the peek
 					     * window, or sent before start */
 	RL_L7_PIPELINE_OVERFLOW = 1, /* more pending requests than tracked */
-	RL_L7_DROP_STATS = 2,	     /* l7_stats full: request not counted */
-	RL_L7_DROP_CONNS = 3,	     /* connection table full */
-	RL_L7_REQUEST_WITHOUT_RESPONSE = 4, /* pending at close: no answer,
+	RL_L7_REQUEST_WITHOUT_RESPONSE = 2, /* pending at close: no answer,
 					     * or answers that arrived in one
 					     * read (pipelined, client side) */
-	RL_L7_COUNTER_COUNT = 5,
+	RL_L7_COUNTER_COUNT = 3,
+};
+
+/* Maps whose failed updates are counted (bpf/map_errors.h). */
+enum rl_l7_map {
+	RL_L7_MAP_STATS = 0, /* l7_stats full: request not counted */
+	RL_L7_MAP_CONNS = 1, /* connection table: LRU, fails only on ENOMEM */
+	RL_L7_MAP_COUNT = 2,
 };
 
 #endif /* REDLINE_BPF_L7_H */

@@ -41,10 +41,10 @@ struct {
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, RL_SCHED_MAP_COUNT);
+	__uint(max_entries, RL_SCHED_MAP_COUNT * RL_UPDATE_KINDS);
 	__type(key, __u32);
 	__type(value, __u64);
-} sched_drops SEC(".maps");
+} sched_update_errors SEC(".maps");
 
 static const struct rl_sched_val zero_val;
 
@@ -81,19 +81,14 @@ static struct rl_sched_val *entry_of(struct task_struct *t)
 {
 	struct rl_sched_key k;
 	struct rl_sched_val *v;
-	long err;
 
 	__builtin_memset(&k, 0, sizeof(k));
 	make_key(t, &k);
 	v = bpf_map_lookup_elem(&sched_stats, &k);
 	if (v || (t->flags & PF_EXITING))
 		return v;
-	err = bpf_map_update_elem(&sched_stats, &k, &zero_val, BPF_NOEXIST);
-	if (err && err != -EEXIST) {
-		RL_COUNT_DROP(sched_drops, RL_SCHED_MAP_STATS);
-		return NULL;
-	}
-	return bpf_map_lookup_elem(&sched_stats, &k);
+	return rl_lookup_or_init(&sched_stats, &k, &zero_val,
+				 &sched_update_errors, RL_SCHED_MAP_STATS);
 }
 
 static __always_inline struct sched_task *task_of(struct task_struct *t)
@@ -102,8 +97,8 @@ static __always_inline struct sched_task *task_of(struct task_struct *t)
 
 	st = bpf_task_storage_get(&sched_tasks, t, 0,
 				  BPF_LOCAL_STORAGE_GET_F_CREATE);
-	if (!st)
-		RL_COUNT_DROP(sched_drops, RL_SCHED_MAP_TASKS);
+	if (!st) /* the helper gives no code */
+		rl_update_error(&sched_update_errors, RL_SCHED_MAP_TASKS, 0);
 	return st;
 }
 

@@ -65,10 +65,10 @@ struct {
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, RL_MAP_COUNT);
+	__uint(max_entries, RL_MAP_COUNT * RL_UPDATE_KINDS);
 	__type(key, __u32);
 	__type(value, __u64);
-} drops SEC(".maps");
+} sys_update_errors SEC(".maps");
 
 static const struct rl_sys_val zero_val;
 
@@ -88,14 +88,16 @@ static __u64 new_gen(struct task_struct *task, __u32 tgid)
 {
 	struct rl_proc_key pk = { .tgid = tgid, .gen = bpf_ktime_get_ns() };
 	struct rl_proc_info info = {};
+	long err;
 
 	/* The process name is the group leader's: a thread may be named
 	 * "worker-3" (pthread_setname_np). */
 	bpf_probe_read_kernel_str(info.comm, sizeof(info.comm),
 				  task->group_leader->comm);
 	info.cgroup_id = bpf_get_current_cgroup_id();
-	if (bpf_map_update_elem(&procs, &pk, &info, BPF_NOEXIST)) {
-		RL_COUNT_DROP(drops, RL_MAP_PROCS);
+	err = bpf_map_update_elem(&procs, &pk, &info, BPF_NOEXIST);
+	if (err) {
+		rl_update_error(&sys_update_errors, RL_MAP_PROCS, err);
 		return 0;
 	}
 	return pk.gen;
@@ -122,7 +124,8 @@ static __u64 current_gen(struct task_struct *task)
 	g = bpf_map_lookup_elem(&tgid_gen, &tgid);
 	if (g)
 		return *g;
-	RL_COUNT_DROP(drops, RL_MAP_PROCS);
+	rl_update_error(&sys_update_errors, RL_MAP_PROCS,
+			err == -EEXIST ? -RL_ENOENT : err);
 	return 0;
 }
 
@@ -135,25 +138,32 @@ static void mark_exited(__u32 tgid, __u64 gen)
 		info->exited = 1;
 }
 
-static void count_errno(struct rl_sys_key *key, __u32 err)
+static void count_errno(struct rl_sys_key *key, __u32 errnum)
 {
 	struct rl_err_key ek = { .tgid = key->tgid, .nr = key->nr,
-				 .gen = key->gen, .err = err };
+				 .gen = key->gen, .err = errnum };
 	__u64 one = 1, *cnt;
+	long uerr;
 
 	cnt = bpf_map_lookup_elem(&sys_errors, &ek);
 	if (cnt) {
 		__sync_fetch_and_add(cnt, 1);
 		return;
 	}
-	if (!bpf_map_update_elem(&sys_errors, &ek, &one, BPF_NOEXIST))
+	uerr = bpf_map_update_elem(&sys_errors, &ek, &one, BPF_NOEXIST);
+	if (!uerr)
 		return;
+	if (uerr != -EEXIST) {
+		rl_update_error(&sys_update_errors, RL_MAP_SYS_ERRORS, uerr);
+		return;
+	}
 	/* Another thread of the process inserted it first. */
 	cnt = bpf_map_lookup_elem(&sys_errors, &ek);
 	if (cnt)
 		__sync_fetch_and_add(cnt, 1);
 	else
-		RL_COUNT_DROP(drops, RL_MAP_SYS_ERRORS);
+		rl_update_error(&sys_update_errors, RL_MAP_SYS_ERRORS,
+				-RL_ENOENT);
 }
 
 /* One more event in each SLO slot of mask whose threshold it met. */
@@ -182,18 +192,10 @@ static __always_inline void account(struct task_struct *task,
 	key.tgid = task->tgid;
 	key.nr = nr;
 	key.gen = ts->gen;
-	v = bpf_map_lookup_elem(&sys_stats, &key);
-	if (!v) {
-		long err = bpf_map_update_elem(&sys_stats, &key, &zero_val,
-					       BPF_NOEXIST);
-		if (err && err != -EEXIST) {
-			RL_COUNT_DROP(drops, RL_MAP_SYS_STATS);
-			return;
-		}
-		v = bpf_map_lookup_elem(&sys_stats, &key);
-		if (!v)
-			return;
-	}
+	v = rl_lookup_or_init(&sys_stats, &key, &zero_val, &sys_update_errors,
+			      RL_MAP_SYS_STATS);
+	if (!v)
+		return;
 	__sync_fetch_and_add(&v->sum_ns, delta);
 	__sync_fetch_and_add(&v->hist[rl_hist_slot(delta, RL_HIST_SLOTS)], 1);
 	if (nr < RL_SLO_MAX_NR && slo_sys_mask[nr])
@@ -213,7 +215,7 @@ int BPF_PROG(sys_enter, struct pt_regs *regs, long id)
 	ts = bpf_task_storage_get(&task_states, task, 0,
 				  BPF_LOCAL_STORAGE_GET_F_CREATE);
 	if (!ts) {
-		RL_COUNT_DROP(drops, RL_MAP_INFLIGHT);
+		rl_update_error(&sys_update_errors, RL_MAP_INFLIGHT, 0);
 		return 0;
 	}
 	/* exit and exit_group never reach sys_exit: count them here, with
@@ -255,15 +257,17 @@ int BPF_PROG(sched_process_exec, struct task_struct *p, pid_t old_pid,
 	__u64 *old = bpf_map_lookup_elem(&tgid_gen, &tgid);
 	struct task_state *ts;
 	__u64 gen;
+	long err;
 
 	if (old)
 		mark_exited(tgid, *old);
 	gen = new_gen(p, tgid);
 	if (!gen) {
 		bpf_map_delete_elem(&tgid_gen, &tgid);
-		gen = 0;
-	} else if (bpf_map_update_elem(&tgid_gen, &tgid, &gen, BPF_ANY)) {
-		RL_COUNT_DROP(drops, RL_MAP_PROCS);
+	} else {
+		err = bpf_map_update_elem(&tgid_gen, &tgid, &gen, BPF_ANY);
+		if (err)
+			rl_update_error(&sys_update_errors, RL_MAP_PROCS, err);
 	}
 	ts = bpf_task_storage_get(&task_states, p, 0, 0);
 	if (ts)

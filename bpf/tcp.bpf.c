@@ -60,10 +60,10 @@ struct {
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, RL_TCP_MAP_COUNT);
+	__uint(max_entries, RL_TCP_MAP_COUNT * RL_UPDATE_KINDS);
 	__type(key, __u32);
 	__type(value, __u64);
-} tcp_drops SEC(".maps");
+} tcp_update_errors SEC(".maps");
 
 static const struct rl_tcp_val zero_val;
 
@@ -96,8 +96,6 @@ static struct rl_tcp_val *stats_for(const struct sock *sk,
 				    const struct rl_tcp_owner *o)
 {
 	struct rl_tcp_key k;
-	struct rl_tcp_val *v;
-	long err;
 
 	__builtin_memset(&k, 0, sizeof(k));
 	k.family = sk->__sk_common.skc_family;
@@ -119,15 +117,8 @@ static struct rl_tcp_val *stats_for(const struct sock *sk,
 			__builtin_memcpy(k.addr,
 					 &sk->__sk_common.skc_v6_daddr, 16);
 	}
-	v = bpf_map_lookup_elem(&tcp_stats, &k);
-	if (v)
-		return v;
-	err = bpf_map_update_elem(&tcp_stats, &k, &zero_val, BPF_NOEXIST);
-	if (err && err != -EEXIST) {
-		RL_COUNT_DROP(tcp_drops, RL_TCP_MAP_STATS);
-		return NULL;
-	}
-	return bpf_map_lookup_elem(&tcp_stats, &k);
+	return rl_lookup_or_init(&tcp_stats, &k, &zero_val, &tcp_update_errors,
+				 RL_TCP_MAP_STATS);
 }
 
 static __always_inline void set_owner(const struct sock *sk,
@@ -135,8 +126,10 @@ static __always_inline void set_owner(const struct sock *sk,
 {
 	__u64 id = (__u64)sk;
 
-	if (bpf_map_update_elem(&sk_owners, &id, o, BPF_ANY))
-		RL_COUNT_DROP(tcp_drops, RL_TCP_MAP_OWNERS);
+	long err = bpf_map_update_elem(&sk_owners, &id, o, BPF_ANY);
+
+	if (err)
+		rl_update_error(&tcp_update_errors, RL_TCP_MAP_OWNERS, err);
 }
 
 static __always_inline struct rl_tcp_owner *owner_of(const struct sock *sk)
@@ -205,6 +198,7 @@ int BPF_PROG(inet_sock_set_state, const struct sock *sk, int oldstate,
 	struct rl_tcp_owner o;
 	struct listen_key lk;
 	__u64 id = (__u64)sk;
+	long err;
 
 	if (!is_tcp(sk))
 		return 0;
@@ -217,8 +211,10 @@ int BPF_PROG(inet_sock_set_state, const struct sock *sk, int oldstate,
 	case TCP_LISTEN: /* listen(): process context */
 		current_owner(&o, RL_TCP_SERVER);
 		listen_key_of(sk, &lk);
-		if (bpf_map_update_elem(&listeners, &lk, &o, BPF_ANY))
-			RL_COUNT_DROP(tcp_drops, RL_TCP_MAP_LISTENERS);
+		err = bpf_map_update_elem(&listeners, &lk, &o, BPF_ANY);
+		if (err)
+			rl_update_error(&tcp_update_errors,
+					RL_TCP_MAP_LISTENERS, err);
 		return 0;
 	case TCP_ESTABLISHED:
 		if (oldstate == TCP_SYN_SENT)

@@ -192,5 +192,30 @@ TEST(HttpFamilies, ServerAndClientSeriesWithStatusClass) {
       << "untimed requests have no histogram";
 }
 
+TEST(MapFamilies, UpdateErrorsByErrnoForEveryMap) {
+  Snapshot snap;
+  snap.maps = {{"l7_stats", 7, 0, 64, 64, {5, 1, 0, 1, 0}},
+               {"sched_tasks", 0, 0, 0, 0, {}}};
+  std::string text;
+  prom::SerializeText(SnapshotToFamilies(snap, nullptr), text);
+  for (const char* want : {
+           "redline_bpf_map_update_errors_total{map=\"l7_stats\","
+           "errno=\"E2BIG\"} 5\n",
+           "redline_bpf_map_update_errors_total{map=\"l7_stats\","
+           "errno=\"ENOMEM\"} 1\n",
+           "redline_bpf_map_update_errors_total{map=\"l7_stats\","
+           "errno=\"ENOENT\"} 1\n",
+           // Every kind from the start, so rate() has a first sample.
+           "redline_bpf_map_update_errors_total{map=\"sched_tasks\","
+           "errno=\"other\"} 0\n",
+           "redline_bpf_map_drops_total{map=\"l7_stats\"} 7\n",
+           "# TYPE redline_bpf_map_update_errors_total counter\n"}) {
+    EXPECT_NE(text.find(want), std::string::npos) << want << "\n" << text;
+  }
+  // Task storage has no capacity: no entries/capacity series for it.
+  EXPECT_EQ(text.find("redline_bpf_map_capacity{map=\"sched_tasks\"}"),
+            std::string::npos);
+}
+
 }  // namespace
 }  // namespace redline

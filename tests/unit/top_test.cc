@@ -15,7 +15,7 @@ Snapshot Snap(int64_t t_s, uint64_t calls, uint64_t cpu_ms, uint64_t http,
   Snapshot s;
   s.taken_unix_ns = t_s * 1'000'000'000;
   s.programs = {{"syscalls/sys_enter", true, ""}, {"l7/l7_exit", false, "x"}};
-  s.maps = {{"sys_stats", 3, 0, 10, 100}};
+  s.maps = {{"sys_stats", 3, 0, 10, 100, {2, 0, 0, 1, 0}}};
   WorkloadStats& a = s.workloads[WorkloadId{
       .comm = "api", .namespace_name = "shop", .pod = "api-1"}];
   SyscallStats& g = a.syscalls[SYS_getppid];
@@ -68,6 +68,9 @@ TEST(SnapshotJson, RoundTrips) {
   EXPECT_EQ(back->programs.size(), 2u);
   EXPECT_EQ(back->programs[1].reason, "x");
   EXPECT_EQ(back->maps[0].drops, 3u);
+  EXPECT_EQ(back->maps[0].update_errors[0], 2u);  // E2BIG
+  EXPECT_EQ(back->maps[0].update_errors[3], 1u);  // ENOENT
+  EXPECT_EQ(back->maps[0].capacity, 100u);
 }
 
 TEST(SnapshotJson, RejectsOtherInput) {
