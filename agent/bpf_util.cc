@@ -14,7 +14,9 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
+#include "absl/strings/match.h"
 #include "absl/strings/strip.h"
 #include "agent/logging.h"
 #include "agent/privileges.h"
@@ -86,6 +88,13 @@ ProgramPolicy& Policy() {
   return *p;
 }
 
+// Every program name DisableMissingTracepoints saw, both spellings: probes
+// open one after another on the main thread.
+std::vector<std::string>& SeenPrograms() {
+  static auto* v = new std::vector<std::string>;
+  return *v;
+}
+
 bool Named(const std::vector<std::string>& names, absl::string_view full,
            absl::string_view prog) {
   return std::find(names.begin(), names.end(), full) != names.end() ||
@@ -107,7 +116,25 @@ absl::Status RequireKernelBtf() {
   return absl::OkStatus();
 }
 
-void SetProgramPolicy(ProgramPolicy policy) { Policy() = std::move(policy); }
+void SetProgramPolicy(ProgramPolicy policy) {
+  Policy() = std::move(policy);
+  SeenPrograms().clear();
+}
+
+absl::Status CheckProgramsOffKnown() {
+  const std::vector<std::string>& seen = SeenPrograms();
+  for (const std::string& name : Policy().off) {
+    if (std::find(seen.begin(), seen.end(), name) != seen.end()) continue;
+    std::vector<std::string> known;
+    for (const std::string& s : seen) {
+      if (absl::StrContains(s, '/')) known.push_back(s);
+    }
+    return absl::InvalidArgumentError(absl::StrCat(
+        "--programs-off: no program '", name, "' in the enabled probes (",
+        absl::StrJoin(known, ", "), ")"));
+  }
+  return absl::OkStatus();
+}
 
 absl::StatusOr<std::vector<std::pair<std::string, std::string>>> ParseRetarget(
     absl::string_view spec) {
@@ -132,6 +159,8 @@ std::vector<ProgramStatus> DisableMissingTracepoints(bpf_object* obj,
   bpf_program* p;
   bpf_object__for_each_program(p, obj) {
     const std::string full = absl::StrCat(prefix, "/", bpf_program__name(p));
+    SeenPrograms().push_back(full);
+    SeenPrograms().push_back(bpf_program__name(p));
     if (Named(policy.off, full, bpf_program__name(p))) {
       bpf_program__set_autoload(p, false);
       out.push_back({full, false, kDisabledReason});

@@ -64,6 +64,9 @@ struct ProgramPolicy {
   std::vector<std::pair<std::string, std::string>> retarget;
 };
 void SetProgramPolicy(ProgramPolicy policy);
+// After every enabled probe opened: an error naming the first --programs-off
+// entry that matched no program (a typo would silently disable nothing).
+absl::Status CheckProgramsOffKnown();
 // "prog=tracepoint,prog2=tp2" (REDLINE_FAULT_TRACEPOINT); malformed items
 // are an error naming them.
 absl::StatusOr<std::vector<std::pair<std::string, std::string>>>

@@ -108,6 +108,9 @@ absl::StatusOr<std::unique_ptr<ProbeSet>> LoadProbes(
     set->view.others.push_back(p->get());
     set->others.push_back(std::move(*p));
   }
+  // Checked after loading: only opening a probe lists its programs. The
+  // caller exits; the set's destructor detaches what attached.
+  if (absl::Status s = CheckProgramsOffKnown(); !s.ok()) return s;
   if (attached == 0) {
     return absl::FailedPreconditionError(
         set->warnings.empty() ? "no probe enabled" : set->warnings.front());

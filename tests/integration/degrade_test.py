@@ -9,7 +9,7 @@
 - the same with --strict: exit non-zero, one line naming the program;
 - --programs-off: the program is listed attached=0 "disabled by
   --programs-off" and --strict accepts it (an operator's choice is not a
-  failure);
+  failure); a name that matches no program is one line and exit 2;
 - no kernel BTF (an empty file bind-mounted over /sys/kernel/btf/vmlinux in
   a private mount namespace): one line naming CONFIG_DEBUG_INFO_BTF, exit 2;
 - a malformed fault spec: one line, exit 2.
@@ -75,6 +75,14 @@ def programs_off():
         check(v == 0 and reason == "disabled by --programs-off",
               f"--programs-off: tcp/tcp_send_reset attached=0, reason {reason!r}, "
               "and --strict accepts it")
+    # A typo would silently disable nothing: one line naming it, exit 2,
+    # and nothing left attached (lifecycle_test counts objects).
+    ok, rc, lines = one_line_exit(
+        [redline_bin(), "run", f"--listen=127.0.0.1:{free_port()}",
+         "--programs-off=tcp_send_rest"], want_rc=2)
+    check(ok and "no program 'tcp_send_rest'" in lines[0]
+          and "tcp/tcp_send_reset" in lines[0],
+          f"--programs-off typo: exit {rc}, one line: {lines[:1]}")
 
 
 def no_btf():
