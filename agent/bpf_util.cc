@@ -31,8 +31,15 @@ namespace redline {
 namespace {
 
 int LibbpfPrint(enum libbpf_print_level level, const char* fmt, va_list ap) {
-  char buf[1024];
-  vsnprintf(buf, sizeof(buf), fmt, ap);
+  // Whole: a verifier log comes as one message, and its end says why.
+  va_list again;
+  va_copy(again, ap);
+  const int n = vsnprintf(nullptr, 0, fmt, again);
+  va_end(again);
+  if (n <= 0) return 0;
+  std::string buf(static_cast<size_t>(n) + 1, '\0');
+  vsnprintf(buf.data(), buf.size(), fmt, ap);
+  buf.resize(static_cast<size_t>(n));
   absl::string_view msg = absl::StripTrailingAsciiWhitespace(buf);
   if (msg.empty()) return 0;
   // libbpf "warnings" are mostly the verifier log of a program that failed;

@@ -37,18 +37,22 @@ static __always_inline __u32 rl_log2(__u64 v)
 	return r;
 }
 
-static __always_inline __u32 rl_hist_slot(__u64 ns, __u32 slots)
+/* Slots are __u64 and clamped in 64 bits: with a __u32, clang compares a
+ * zero-extended copy and indexes with the original, and verifiers before
+ * 6.3 or so (seen on 6.1) do not carry the bound across: "unbounded
+ * memory access". */
+static __always_inline __u64 rl_hist_slot(__u64 ns, __u64 slots)
 {
-	__u32 s = ns ? rl_log2(ns) : 0;
+	__u64 s = ns ? rl_log2(ns) : 0;
 
 	return s < slots ? s : slots - 1;
 }
 
 /* Two slots per power of two: slot 2k holds [2^k, 1.5 * 2^k), slot 2k+1
  * holds [1.5 * 2^k, 2^(k+1)); 0 and 1 ns go to slot 0. */
-static __always_inline __u32 rl_hist2_slot(__u64 ns, __u32 slots)
+static __always_inline __u64 rl_hist2_slot(__u64 ns, __u64 slots)
 {
-	__u32 k, s;
+	__u64 k, s;
 
 	if (ns < 2)
 		return 0;

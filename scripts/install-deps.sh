@@ -20,6 +20,10 @@ PKGS=(
 command -v kubectl >/dev/null || PKGS+=(kubernetes-client)
 # libFuzzer and the sanitizer runtimes for clang (scripts/fuzz.sh).
 PKGS+=(libclang-rt-14-dev)
+# A second kernel under emulation (tests/vm): qemu, a static busybox for
+# the initramfs, cpio to pack it. The kernel itself is downloaded, not
+# installed, by the test (Debian's linux-image-*-cloud-amd64).
+PKGS+=(qemu-system-x86 busybox-static cpio)
 
 missing=()
 for p in "${PKGS[@]}"; do
