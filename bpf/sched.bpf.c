@@ -75,20 +75,28 @@ static __always_inline void make_key(struct task_struct *t,
 	__builtin_memcpy(k->comm, leader->comm, sizeof(k->comm));
 }
 
-/* The entry of t's process; created unless t is exiting (an exiting task's
- * last switch-out must not resurrect an entry the agent already freed). */
+/* The entry of t's process, created if missing. For the last thread of an
+ * exiting process it is created final (exited = 1): its entry was freed
+ * after sched_process_exit, or never made because the process never
+ * switched out before exit (a short one, under a tick; seen on 6.1 under
+ * emulation). The agent frees it at its next read, with that last slice
+ * of CPU time counted. */
 static struct rl_sched_val *entry_of(struct task_struct *t)
 {
+	static const struct rl_sched_val final_val = { .exited = 1 };
 	struct rl_sched_key k;
 	struct rl_sched_val *v;
+	const void *init = &zero_val;
 
 	__builtin_memset(&k, 0, sizeof(k));
 	make_key(t, &k);
 	v = bpf_map_lookup_elem(&sched_stats, &k);
-	if (v || (t->flags & PF_EXITING))
+	if (v)
 		return v;
-	return rl_lookup_or_init(&sched_stats, &k, &zero_val,
-				 &sched_update_errors, RL_SCHED_MAP_STATS);
+	if ((t->flags & PF_EXITING) && t->signal->live.counter == 0)
+		init = &final_val;
+	return rl_lookup_or_init(&sched_stats, &k, init, &sched_update_errors,
+				 RL_SCHED_MAP_STATS);
 }
 
 static __always_inline struct sched_task *task_of(struct task_struct *t)
@@ -179,12 +187,19 @@ static __always_inline void switch_out(struct task_struct *prev, bool preempt)
 	struct sched_task *st = 0;
 	__u64 ran = 0;
 
-	if (is_fair(prev)) {
-		ran = prev->se.sum_exec_runtime - prev->se.prev_sum_exec_runtime;
+	/* Read up front: clang would otherwise share one load between a
+	 * task and a map value pointer, which the verifier refuses. */
+	__u64 sum = prev->se.sum_exec_runtime;
+	__u64 picked = prev->se.prev_sum_exec_runtime;
+
+	if (is_fair(prev) && !(prev->flags & PF_EXITING)) {
+		ran = sum - picked;
 	} else {
 		st = task_of(prev);
 		if (st && st->running)
-			ran = prev->se.sum_exec_runtime - st->runtime_in;
+			ran = sum - st->runtime_in;
+		else if (is_fair(prev))
+			ran = sum - picked;
 	}
 	if (v) {
 		__sync_fetch_and_add(&v->oncpu_ns, ran);
@@ -213,7 +228,7 @@ static __always_inline void switch_in(struct task_struct *next)
 	struct rl_sched_val *v;
 	__u64 wait = 0, q;
 
-	if (!is_fair(next)) {
+	if (!is_fair(next) || (next->flags & PF_EXITING)) {
 		st = task_of(next);
 		if (st) {
 			st->runtime_in = next->se.sum_exec_runtime;
@@ -274,13 +289,28 @@ int BPF_PROG(task_rename, struct task_struct *task, const char *comm)
 
 /* The last thread of a process is gone once signal->live reached 0, which
  * do_exit() decrements before this event: the agent may free the entry
- * after exporting it once. */
+ * after exporting it once.
+ *
+ * Later in do_exit(), sched_autogroup_exit_task() moves the running task
+ * (sched_move_task: put_prev + set_next_entity), which resets
+ * prev_sum_exec_runtime without a context switch: the slice in progress,
+ * for a short process its whole life, would be lost. Here, in the exiting
+ * task itself, prev_sum_exec_runtime is still the sum at its last
+ * switch-in: from now on this task is accounted from task storage. */
 SEC("tp_btf/sched_process_exit")
 int BPF_PROG(sched_process_exit, struct task_struct *p)
 {
 	struct rl_sched_key k;
 	struct rl_sched_val *v;
+	struct sched_task *st;
 
+	if (is_fair(p)) {
+		st = task_of(p);
+		if (st) {
+			st->runtime_in = p->se.prev_sum_exec_runtime;
+			st->running = 1;
+		}
+	}
 	if (p->signal->live.counter != 0)
 		return 0;
 	__builtin_memset(&k, 0, sizeof(k));

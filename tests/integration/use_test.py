@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """USE signals against oracles nobody here wrote:
 - CPU: a pinned busy loop's redline_cpu_seconds_total delta within 2% of its
-  utime+stime delta in /proc/<pid>/stat;
+  utime+stime delta in /proc/<pid>/stat; 20 processes of ~50 ms each
+  within 2% of their rusage (wait4);
 - run queue: two spinners sharing one CPU wait on the order of a scheduler
   slice; their number of waits agrees within 10% with libbpf-tools runqlat
   -p, their total wait within 10% with run_delay in /proc/<pid>/schedstat;
@@ -271,6 +272,31 @@ def disk(agent, tmp):
         subprocess.run(["losetup", "-d", loop], capture_output=True)
 
 
+def short_lived_cpu(agent, tmp):
+    """Processes that live ~50 ms and may never be switched out before
+    exit: the kernel resets the slice start on the way out (autogroup),
+    which once lost nearly all their CPU time. Oracle: the kernel's own
+    rusage of each child (wait4), summed."""
+    exe = os.path.join(tmp, "rl_use_short")
+    shutil.copy(os.environ["RL_SYSSTORM"], exe)
+    c0 = value(agent.scrape(), "redline_cpu_seconds_total", comm="rl_use_short")
+    want = 0.0
+    for _ in range(20):
+        p = subprocess.Popen([exe, "100000", "0"], stdout=subprocess.DEVNULL)
+        _, _, ru = os.wait4(p.pid, 0)
+        want += ru.ru_utime + ru.ru_stime
+    got, deadline = 0.0, time.time() + 5
+    while time.time() < deadline:  # exits are exported at the next read
+        got = value(agent.scrape(), "redline_cpu_seconds_total",
+                    comm="rl_use_short") - c0
+        if abs(got - want) <= 0.02 * want:
+            break
+        time.sleep(0.5)
+    check(want > 0.2 and abs(got - want) <= 0.02 * want,
+          f"CPU of 20 short-lived processes: {got:.4f} s vs rusage "
+          f"{want:.4f} s")
+
+
 def main():
     require_bpf()
     for tool in ("taskset", "runqlat", "biolatency", "losetup"):
@@ -279,6 +305,7 @@ def main():
     with tempfile.TemporaryDirectory() as tmp, \
             Agent("--refresh-interval=1") as agent:
         cpu_and_switches(agent, tmp, cpu)
+        short_lived_cpu(agent, tmp)
         runqueue(agent, tmp, cpu)
         disk(agent, tmp)
 
