@@ -17,9 +17,8 @@ cmake --build build -j"$(nproc)"
 (cd build && ctest --output-on-failure -j1 "$@")
 # With ctest arguments (a subset), stop here. Otherwise also the bounded
 # fuzzing (FUZZ_SECONDS per target, default 60) and the suites again under
-# ASan+UBSan. (`scripts/sanitize.sh tsan` is not in this list yet: see
-# README "Hardening".)
+# ASan+UBSan and under ThreadSanitizer.
 if (($# == 0)); then
   scripts/fuzz.sh
-  scripts/sanitize.sh asan
+  scripts/sanitize.sh asan tsan
 fi
