@@ -88,8 +88,9 @@ def main():
     if not shutil.which("promtool"):
         check(False, "promtool is installed")
     with Agent("--max-series-per-family=20000") as agent:
-        # Many label sets: 200 short-lived processes with distinct names.
-        subprocess.run([os.environ["RL_SPAWN"], "names", "200", "4", "3",
+        # Many label sets: 140 short-lived processes with distinct names (each
+        # ~160 series: syscalls, CPU, switches, run-queue histogram).
+        subprocess.run([os.environ["RL_SPAWN"], "names", "140", "4", "3",
                         "rlscr"], check=True, stdout=subprocess.DEVNULL)
         time.sleep(1.5)
         text = agent.get()
