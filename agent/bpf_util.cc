@@ -102,6 +102,35 @@ std::vector<std::string>& SeenPrograms() {
   return *v;
 }
 
+btf* g_cached_btf = nullptr;  // while a KernelBtfCache lives
+
+// The running kernel's BTF: the cached parse, or one of its own (null if
+// the kernel has none).
+class VmlinuxBtf {
+ public:
+  VmlinuxBtf() {
+    if (g_cached_btf != nullptr) {
+      btf_ = g_cached_btf;
+      return;
+    }
+    btf* b = btf__load_vmlinux_btf();
+    if (libbpf_get_error(b) == 0) {
+      btf_ = b;
+      owned_ = true;
+    }
+  }
+  ~VmlinuxBtf() {
+    if (owned_) btf__free(btf_);
+  }
+  VmlinuxBtf(const VmlinuxBtf&) = delete;
+  VmlinuxBtf& operator=(const VmlinuxBtf&) = delete;
+  const btf* get() const { return btf_; }
+
+ private:
+  btf* btf_ = nullptr;
+  bool owned_ = false;
+};
+
 bool Named(const std::vector<std::string>& names, absl::string_view full,
            absl::string_view prog) {
   return std::find(names.begin(), names.end(), full) != names.end() ||
@@ -110,16 +139,29 @@ bool Named(const std::vector<std::string>& names, absl::string_view full,
 
 }  // namespace
 
+KernelBtfCache::KernelBtfCache() {
+  if (g_cached_btf != nullptr) return;
+  btf* b = btf__load_vmlinux_btf();
+  if (libbpf_get_error(b) != 0) return;
+  g_cached_btf = b;
+  owner_ = true;
+}
+
+KernelBtfCache::~KernelBtfCache() {
+  if (!owner_) return;
+  btf__free(g_cached_btf);
+  g_cached_btf = nullptr;
+}
+
 absl::Status RequireKernelBtf() {
-  btf* vmlinux = btf__load_vmlinux_btf();
-  if (libbpf_get_error(vmlinux) != 0) {
+  VmlinuxBtf vmlinux;
+  if (vmlinux.get() == nullptr) {
     return absl::FailedPreconditionError(
         "no kernel BTF (not at /sys/kernel/btf/vmlinux nor libbpf's "
         "fallbacks): redline needs a kernel built with "
         "CONFIG_DEBUG_INFO_BTF=y, and /sys mounted in a container; "
         "`redline check` for details");
   }
-  btf__free(vmlinux);
   return absl::OkStatus();
 }
 
@@ -173,13 +215,8 @@ std::vector<ProgramStatus> DisableMissingTracepoints(bpf_object* obj,
       out.push_back({full, false, kDisabledReason});
     }
   }
-  // Parsed per call and freed: several MiB we need only while loading.
-  std::unique_ptr<btf, void (*)(btf*)> vmlinux(btf__load_vmlinux_btf(),
-                                               btf__free);
-  if (libbpf_get_error(vmlinux.get()) != 0) {
-    vmlinux.release();
-    return out;  // the load reports the missing BTF
-  }
+  VmlinuxBtf vmlinux;
+  if (vmlinux.get() == nullptr) return out;  // the load reports it
   bpf_program* prog;
   bpf_object__for_each_program(prog, obj) {
     if (!bpf_program__autoload(prog)) continue;
@@ -203,12 +240,8 @@ std::vector<ProgramStatus> DisableMissingTracepoints(bpf_object* obj,
 }
 
 bool KernelHasMember(absl::string_view name, absl::string_view member) {
-  std::unique_ptr<btf, void (*)(btf*)> vmlinux(btf__load_vmlinux_btf(),
-                                               btf__free);
-  if (libbpf_get_error(vmlinux.get()) != 0) {
-    vmlinux.release();
-    return false;
-  }
+  VmlinuxBtf vmlinux;
+  if (vmlinux.get() == nullptr) return false;
   const int id = btf__find_by_name_kind(
       vmlinux.get(), std::string(name).c_str(), BTF_KIND_STRUCT);
   if (id < 0) return false;
@@ -221,12 +254,8 @@ bool KernelHasMember(absl::string_view name, absl::string_view member) {
 }
 
 int TracepointArgCount(absl::string_view name) {
-  std::unique_ptr<btf, void (*)(btf*)> vmlinux(btf__load_vmlinux_btf(),
-                                               btf__free);
-  if (libbpf_get_error(vmlinux.get()) != 0) {
-    vmlinux.release();
-    return -1;
-  }
+  VmlinuxBtf vmlinux;
+  if (vmlinux.get() == nullptr) return -1;
   const std::string type = absl::StrCat("btf_trace_", name);
   int id =
       btf__find_by_name_kind(vmlinux.get(), type.c_str(), BTF_KIND_TYPEDEF);

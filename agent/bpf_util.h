@@ -59,6 +59,21 @@ std::vector<ProgramStatus> DisableMissingTracepoints(bpf_object* obj,
 // the fallbacks libbpf searches); else one line saying what is needed.
 absl::Status RequireKernelBtf();
 
+// While one lives, the kernel BTF queries here (RequireKernelBtf,
+// DisableMissingTracepoints, KernelHasMember, TracepointArgCount) share one
+// parse of /sys/kernel/btf/vmlinux instead of one each (ten at start-up,
+// ~40 ms each). Scope it to loading: the parse holds several MiB.
+class KernelBtfCache {
+ public:
+  KernelBtfCache();
+  ~KernelBtfCache();
+  KernelBtfCache(const KernelBtfCache&) = delete;
+  KernelBtfCache& operator=(const KernelBtfCache&) = delete;
+
+ private:
+  bool owner_ = false;
+};
+
 struct ProgramPolicy {
   std::vector<std::string> off;
   std::vector<std::pair<std::string, std::string>> retarget;

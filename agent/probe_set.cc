@@ -32,6 +32,7 @@ void ProbeSet::Detach() {
 absl::StatusOr<std::unique_ptr<ProbeSet>> LoadProbes(
     const Options& opts, const AggregatorOptions& naming,
     const SloSlots* slo_slots) {
+  const KernelBtfCache btf_cache;
   // Without BTF every CO-RE load fails with a cryptic errno: say it once.
   if (absl::Status s = RequireKernelBtf(); !s.ok()) return s;
   auto set = std::make_unique<ProbeSet>();
