@@ -82,8 +82,8 @@ def config_file(tmp, port, extra=""):
     return path
 
 
-def wait_ready(proc, port):
-    deadline = time.time() + 10
+def wait_ready(proc, port, timeout=10):
+    deadline = time.time() + timeout
     while time.time() < deadline:
         if proc.poll() is not None:
             return False
@@ -211,7 +211,8 @@ def syscall_filter(tmp):
                              stdout=subprocess.DEVNULL,
                              stderr=subprocess.DEVNULL)
     try:
-        check(wait_ready(agent, port), "agent under strace is ready")
+        # strace stops the agent at each of its ~5000 start-up syscalls.
+        check(wait_ready(agent, port, 30), "agent under strace is ready")
         for path in ("/metrics", "/api/v1/snapshot", "/metrics"):
             urllib.request.urlopen(f"http://127.0.0.1:{port}{path}",
                                    timeout=10).read()
@@ -226,7 +227,11 @@ def syscall_filter(tmp):
         agent.wait(timeout=20)
     finally:
         if agent.poll() is None:
+            # The agent is strace's child: killing strace alone would leave
+            # it running, attached, to skew every later test.
+            subprocess.run(["pkill", "-KILL", "-P", str(agent.pid)])
             agent.kill()
+            agent.wait()
     used, families = set(), set()
     with open(trace) as f:
         for line in f:
