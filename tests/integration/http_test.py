@@ -207,12 +207,14 @@ def latency_phase(agent, log, log_offset):
     proxied = delta(m1, m0, CLI, comm="nginx",
                     remote=f"127.0.0.1:{BACKEND}")
     served = delta(m1, m0, SRV, comm="rl_backend", local_port=str(BACKEND))
-    check(proxied == logged.get("2xx"),
-          f"nginx -> backend: client side {proxied} == access log "
-          f"{logged.get('2xx')}")
     # When wrk stops, nginx drops the requests in flight (logged 499) and
-    # closes their upstream connections; the backend may have answered
-    # some of them already.
+    # closes their upstream connections; nginx may already have read the
+    # backend's answer to some (CI: 2 of them), and the backend may have
+    # answered some more.
+    ok2xx = logged.get("2xx", 0)
+    check(ok2xx <= proxied <= ok2xx + n499,
+          f"nginx -> backend: client side {proxied} == access log 2xx "
+          f"{ok2xx} plus at most the {n499} requests wrk abandoned")
     check(proxied <= served <= proxied + n499,
           f"backend server side {served} == nginx client side {proxied} "
           f"plus at most the {n499} requests wrk abandoned")
