@@ -61,13 +61,15 @@ static __always_inline __u64 rl_hist2_slot(__u64 ns, __u64 slots)
 	return s < slots ? s : slots - 1;
 }
 
-/* One more in a per-CPU event counter array. */
+/* One more in a per-CPU event counter array. Atomic although per-CPU:
+ * syscall-exit programs run with migration, not preemption, disabled, so
+ * two of them may interleave on one CPU (rare; off the hot path). */
 #define RL_COUNT_EVENT(counters_map, idx)                              \
 	do {                                                           \
 		__u32 __k = (idx);                                     \
 		__u64 *__d = bpf_map_lookup_elem(&(counters_map), &__k); \
 		if (__d)                                               \
-			(*__d)++;                                      \
+			__sync_fetch_and_add(__d, 1);                  \
 	} while (0)
 
 /* Not in vmlinux.h (macros): the codes map updates return. */
@@ -101,8 +103,8 @@ static __always_inline void rl_update_error(void *errors, __u32 map_idx,
 	__u32 k = map_idx * RL_UPDATE_KINDS + rl_update_kind(err);
 	__u64 *d = bpf_map_lookup_elem(errors, &k);
 
-	if (d)
-		(*d)++;
+	if (d) /* atomic: see RL_COUNT_EVENT */
+		__sync_fetch_and_add(d, 1);
 }
 
 /* The value at key, inserted as *zero if absent; NULL, counted, when the

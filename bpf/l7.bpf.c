@@ -415,7 +415,7 @@ static void forget(__u32 tgid, int fd)
 		__u64 *cnt = bpf_map_lookup_elem(&l7_counters, &k);
 
 		if (cnt)
-			*cnt += c->count;
+			__sync_fetch_and_add(cnt, c->count);
 	}
 	bpf_map_delete_elem(&conns, &key);
 }
