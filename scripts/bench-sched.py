@@ -5,7 +5,8 @@ without `redline run --probes=sched` attached, interleaved over R rounds in
 one run; the ratio of medians is reported. Target: at most 1.10.
 
 Also reports the same with every probe attached (--probes=all), since an
-SRE runs them all. Needs root, perf (linux-perf) and a build.
+SRE runs them all, and the floor: an empty tp_btf/sched_switch program
+(tests/bench/floor.bpf.c), below which no scheduler tool can go. Needs root, perf (linux-perf) and a build.
 
 usage: scripts/bench-sched.py [--build DIR] [--rounds R] [--pipe-loops N]
                               [--messaging-loops N]
@@ -46,24 +47,35 @@ def main():
                           os.path.join(args.build, "agent", "redline"))
     benches = {"pipe": ["pipe", "-l", str(args.pipe_loops)],
                "messaging": ["messaging", "-l", str(args.messaging_loops)]}
-    modes = {"none": None, "sched": "--probes=sched",
+    modes = {"none": None, "floor": "floor", "sched": "--probes=sched",
              "all": "--probes=syscalls,sched,block"}
+    floor_exe = os.path.join(args.build, "tests", "redline_floor_bench")
     times = {(b, m): [] for b in benches for m in modes}
     for r in range(args.rounds):
         for m, flag in modes.items():
-            agent = rltest.Agent(flag) if flag else None
+            agent = floor = None
+            if flag == "floor":  # an empty sched_switch program
+                floor = subprocess.Popen([floor_exe, "sched"],
+                                         stdout=subprocess.PIPE, text=True)
+                if floor.stdout.readline().strip() != "attached":
+                    sys.exit("bench-sched: the floor program did not attach")
+            elif flag:
+                agent = rltest.Agent(flag)
             try:
                 for b, a in benches.items():
                     times[(b, m)].append(perf_seconds(a, args.cpus))
             finally:
                 if agent:
                     agent.stop()
+                if floor:
+                    floor.terminate()
+                    floor.wait()
         print(f"round {r + 1}/{args.rounds} done", file=sys.stderr)
     ok = True
     for b in benches:
         base = statistics.median(times[(b, "none")])
         print(f"perf bench sched {b}: none {base:.3f} s")
-        for m in ("sched", "all"):
+        for m in ("floor", "sched", "all"):
             t = statistics.median(times[(b, m)])
             verdict = ""
             if m == "sched":

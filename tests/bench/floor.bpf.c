@@ -3,6 +3,8 @@
  * The cost floor of any syscall-latency tool on this host, for
  * scripts/bench-syscalls.py: the same tp_btf pair redline uses, empty
  * (mode 0) or doing only the two clock reads latency needs (mode 1).
+ * And of any scheduler tool, for scripts/bench-sched.py: an empty
+ * tp_btf/sched_switch (the loader attaches only it in "sched" mode).
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
@@ -41,5 +43,12 @@ int BPF_PROG(floor_exit, struct pt_regs *regs, long ret)
 {
 	if (mode == 1)
 		keep(bpf_ktime_get_ns());
+	return 0;
+}
+
+SEC("tp_btf/sched_switch")
+int BPF_PROG(floor_switch, bool preempt, struct task_struct *prev,
+	     struct task_struct *next)
+{
 	return 0;
 }

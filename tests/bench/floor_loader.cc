@@ -1,6 +1,7 @@
 // Loads tests/bench/floor.bpf.c (empty, or clock reads only) until SIGTERM,
 // so the benchmark can measure the floor under redline's own cost.
-// usage: redline_floor_bench empty|clock
+// usage: redline_floor_bench empty|clock|sched
+//   empty, clock: the sys_enter/sys_exit pair; sched: sched_switch only.
 #include <signal.h>
 #include <unistd.h>
 
@@ -10,14 +11,18 @@
 #include "floor.skel.h"
 
 int main(int argc, char** argv) {
+  const bool sched = argc == 2 && std::strcmp(argv[1], "sched") == 0;
   if (argc != 2 || (std::strcmp(argv[1], "empty") != 0 &&
-                    std::strcmp(argv[1], "clock") != 0)) {
-    std::fprintf(stderr, "usage: %s empty|clock\n", argv[0]);
+                    std::strcmp(argv[1], "clock") != 0 && !sched)) {
+    std::fprintf(stderr, "usage: %s empty|clock|sched\n", argv[0]);
     return 2;
   }
   floor_bpf* skel = floor_bpf__open();
   if (skel == nullptr) return 1;
   skel->rodata->mode = std::strcmp(argv[1], "clock") == 0 ? 1 : 0;
+  bpf_program__set_autoload(skel->progs.floor_enter, !sched);
+  bpf_program__set_autoload(skel->progs.floor_exit, !sched);
+  bpf_program__set_autoload(skel->progs.floor_switch, sched);
   if (floor_bpf__load(skel) != 0 || floor_bpf__attach(skel) != 0) {
     std::fprintf(stderr, "floor: load/attach failed (root?)\n");
     floor_bpf__destroy(skel);
