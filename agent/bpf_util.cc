@@ -305,6 +305,7 @@ absl::Status AttachAll(bpf_object* obj, absl::string_view prefix,
     absl::Status s = AttachProgram(prog, &link);
     st.attached = s.ok();
     if (s.ok()) {
+      st.fd = bpf_program__fd(prog);
       links->push_back(std::move(link));
     } else {
       st.reason = std::string(s.message());
@@ -321,6 +322,18 @@ void DetachAll(std::vector<LinkPtr>* links,
   for (ProgramStatus& p : *programs) {
     p.attached = false;
     p.reason = "detached";
+    p.fd = -1;
+  }
+}
+
+void ReadProgramStats(std::vector<ProgramStatus>* programs) {
+  for (ProgramStatus& p : *programs) {
+    if (p.fd < 0) continue;
+    bpf_prog_info info{};
+    __u32 len = sizeof(info);
+    if (bpf_obj_get_info_by_fd(p.fd, &info, &len) == 0) {
+      p.recursion_misses = info.recursion_misses;
+    }
   }
 }
 

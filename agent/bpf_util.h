@@ -129,6 +129,9 @@ size_t DeleteKeys(const bpf_map* map, const void* keys, size_t count);
 // Sum of a per-CPU u64 array slot over all CPUs.
 absl::StatusOr<uint64_t> SumPercpuU64(const bpf_map* map, uint32_t index);
 
+// Fills recursion_misses of the attached programs from the kernel.
+void ReadProgramStats(std::vector<ProgramStatus>* programs);
+
 int NumPossibleCpus();
 
 // Fills st->update_errors and st->drops from a concern's per-CPU

@@ -29,8 +29,10 @@ void TcpStats::Add(const TcpStats& o) {
   unreachable += o.unreachable;
   accepts += o.accepts;
   connect_sum_ns += o.connect_sum_ns;
+  srtt_sum_ns += o.srtt_sum_ns;
   for (size_t i = 0; i < connect_hist.size(); ++i) {
     connect_hist[i] += o.connect_hist[i];
+    srtt_hist[i] += o.srtt_hist[i];
   }
 }
 

@@ -102,6 +102,8 @@ struct TcpStats {
   uint64_t accepts = 0;
   uint64_t connect_sum_ns = 0;
   Log2Hist connect_hist{};  // SYN_SENT -> ESTABLISHED
+  uint64_t srtt_sum_ns = 0;
+  Log2Hist srtt_hist{};  // one smoothed-RTT sample per socket-second
 
   void Add(const TcpStats& o);
 };
@@ -154,6 +156,10 @@ struct ProgramStatus {
   std::string name;      // e.g. "syscalls/sys_enter"
   bool attached = false;
   std::string reason;    // why not, when not attached
+  int fd = -1;           // while attached: to read its kernel stats
+  // Runs the kernel skipped because the program was already running on
+  // that CPU (bpf_prog_info.recursion_misses, since 5.12).
+  uint64_t recursion_misses = 0;
 };
 
 // The errno label of redline_bpf_map_update_errors_total, in the order of

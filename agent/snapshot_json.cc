@@ -174,8 +174,10 @@ std::string SnapshotToJson(const Snapshot& snap) {
   j["slos"] = std::move(slos);
   json progs = json::array();
   for (const auto& p : snap.programs) {
-    progs.push_back(
-        {{"name", p.name}, {"attached", p.attached}, {"reason", p.reason}});
+    progs.push_back({{"name", p.name},
+                     {"attached", p.attached},
+                     {"reason", p.reason},
+                     {"recursion_misses", p.recursion_misses}});
   }
   j["programs"] = std::move(progs);
   json maps = json::array();
@@ -220,9 +222,10 @@ absl::StatusOr<Snapshot> SnapshotFromJson(const std::string& text) {
                            s.value("burn_1m", 0.0), s.value("burn_5m", 0.0)});
     }
     for (const json& p : j.at("programs")) {
-      snap.programs.push_back({p.at("name").get<std::string>(),
-                               p.at("attached").get<bool>(),
-                               p.value("reason", "")});
+      ProgramStatus st{p.at("name").get<std::string>(),
+                       p.at("attached").get<bool>(), p.value("reason", "")};
+      st.recursion_misses = p.value("recursion_misses", uint64_t{0});
+      snap.programs.push_back(std::move(st));
     }
     for (const json& m : j.at("maps")) {
       MapStatus s;

@@ -99,6 +99,11 @@ std::vector<MetricFamily> SnapshotToFamilies(const Snapshot& snap,
   MetricFamily attached{"redline_bpf_program_attached",
                         "1 if the BPF program is attached, else 0 (with the reason).",
                         MetricType::kGauge, {}};
+  MetricFamily misses{
+      "redline_bpf_program_recursion_misses_total",
+      "Runs the kernel skipped because the program was already running on "
+      "that CPU (an interrupt's event nested in it): events not counted.",
+      MetricType::kCounter, {}};
   for (const ProgramStatus& p : snap.programs) {
     ClientMetric m;
     m.label = {{"program", p.name}};
@@ -106,6 +111,12 @@ std::vector<MetricFamily> SnapshotToFamilies(const Snapshot& snap,
     if (!p.attached && !p.reason.empty()) m.label.push_back({"reason", p.reason});
     m.gauge.value = p.attached ? 1 : 0;
     attached.metric.push_back(std::move(m));
+    if (p.attached) {
+      ClientMetric r;
+      r.label = {{"program", p.name}};
+      r.counter.value = static_cast<double>(p.recursion_misses);
+      misses.metric.push_back(std::move(r));
+    }
   }
   MetricFamily drops{"redline_bpf_map_drops_total",
                      "Kernel map updates lost: the sum over errno of "
@@ -158,6 +169,7 @@ std::vector<MetricFamily> SnapshotToFamilies(const Snapshot& snap,
   out.push_back(std::move(errors));
   out.push_back(std::move(dur));
   out.push_back(std::move(attached));
+  out.push_back(std::move(misses));
   out.push_back(std::move(drops));
   out.push_back(std::move(update_errors));
   out.push_back(std::move(evictions));

@@ -5,6 +5,7 @@
 
 #include <ctime>
 
+#include "agent/bpf_util.h"
 #include "agent/logging.h"
 #include "agent/pressure.h"
 
@@ -66,6 +67,7 @@ void Store::RefreshLocked() {
     for (auto& m : p->maps()) snap->maps.push_back(m);
   }
   for (const ProgramStatus& f : probes_.failed) snap->programs.push_back(f);
+  ReadProgramStats(&snap->programs);
   if (!probes_.pressure_dir.empty()) {
     snap->pressure = ReadPressure(probes_.pressure_dir);
   }

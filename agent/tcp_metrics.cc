@@ -47,6 +47,10 @@ void AppendTcpFamilies(const Snapshot& snap, std::vector<MetricFamily>* out) {
   MetricFamily latency{"redline_tcp_connect_duration_seconds",
                        "Time from SYN sent to ESTABLISHED; log2 ns buckets.",
                        MetricType::kHistogram, {}};
+  MetricFamily srtt{"redline_tcp_rtt_seconds",
+                    "Smoothed round-trip time, one sample per socket per "
+                    "second of receiving; log2 ns buckets.",
+                    MetricType::kHistogram, {}};
   for (const auto& [id, ws] : snap.workloads) {
     for (const auto& [peer, s] : ws.tcp) {
       std::vector<Label> l = PeerLabels(id, peer);
@@ -68,12 +72,14 @@ void AppendTcpFamilies(const Snapshot& snap, std::vector<MetricFamily>* out) {
       kind(&failures, "reason", "aborted",
            s.connects_failed - s.refused - s.timed_out - s.unreachable);
       if (s.accepts) Add(&accepts, l, s.accepts);
-      if (s.connects_ok) {
-        ClientMetric h;
-        h.label = l;
-        h.histogram = ToPromHistogram(s.connect_hist, s.connect_sum_ns);
-        latency.metric.push_back(std::move(h));
-      }
+      auto hist = [&l](MetricFamily* f, const Log2Hist& h, uint64_t sum) {
+        ClientMetric m;
+        m.label = l;
+        m.histogram = ToPromHistogram(h, sum);
+        if (m.histogram.sample_count > 0) f->metric.push_back(std::move(m));
+      };
+      hist(&latency, s.connect_hist, s.connect_sum_ns);
+      hist(&srtt, s.srtt_hist, s.srtt_sum_ns);
     }
   }
   out->push_back(std::move(retrans));
@@ -82,6 +88,7 @@ void AppendTcpFamilies(const Snapshot& snap, std::vector<MetricFamily>* out) {
   out->push_back(std::move(failures));
   out->push_back(std::move(accepts));
   out->push_back(std::move(latency));
+  out->push_back(std::move(srtt));
 }
 
 }  // namespace redline

@@ -81,6 +81,7 @@ static __always_inline void current_owner(struct rl_tcp_owner *o, __u32 dir)
 	o->cgroup_id = bpf_get_current_cgroup_id();
 	bpf_get_current_comm(o->comm, sizeof(o->comm));
 	o->syn_sent_ns = 0;
+	o->rtt_sampled_ns = 0;
 }
 
 static __always_inline void listen_key_of(const struct sock *sk,
@@ -184,6 +185,7 @@ static __always_inline void accepted(const struct sock *sk)
 		o = *lo;
 		o.dir = RL_TCP_SERVER;
 		o.syn_sent_ns = 0;
+		o.rtt_sampled_ns = 0;
 		set_owner(sk, &o);
 	}
 	v = stats_for(sk, lo ? &o : NULL);
@@ -334,6 +336,40 @@ int BPF_PROG(tcp_receive_reset, const struct sock *sk)
 	v = stats_for(sk, owner_of(sk));
 	if (v)
 		__sync_fetch_and_add(&v->resets_received, 1);
+	return 0;
+}
+
+/* Smoothed RTT, sampled once per second per socket: tcp_probe fires for
+ * every segment received on an established connection, and srtt moves
+ * slowly anyway. One owner lookup per segment; the sample itself is rare.
+ * Sockets without a known owner are not sampled. */
+SEC("tp_btf/tcp_probe")
+int BPF_PROG(tcp_probe, struct sock *sk)
+{
+	struct rl_tcp_owner *o;
+	struct rl_tcp_val *v;
+	struct tcp_sock *tp;
+	__u64 now, srtt_ns;
+
+	if (!is_tcp(sk))
+		return 0;
+	o = owner_of(sk);
+	if (!o)
+		return 0;
+	now = bpf_ktime_get_ns();
+	if (o->rtt_sampled_ns && now - o->rtt_sampled_ns < 1000000000ULL)
+		return 0;
+	tp = bpf_skc_to_tcp_sock(sk);
+	if (!tp || !tp->srtt_us)
+		return 0;
+	o->rtt_sampled_ns = now;
+	srtt_ns = (__u64)(tp->srtt_us >> 3) * 1000; /* srtt_us is << 3 */
+	v = stats_for(sk, o);
+	if (!v)
+		return 0;
+	__sync_fetch_and_add(&v->srtt_sum_ns, srtt_ns);
+	__sync_fetch_and_add(&v->srtt_hist[rl_hist_slot(srtt_ns, RL_TCP_HIST_SLOTS)],
+			     1);
 	return 0;
 }
 

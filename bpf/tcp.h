@@ -21,6 +21,7 @@ struct rl_tcp_owner {
 	__u64 cgroup_id;
 	char comm[16];
 	__u64 syn_sent_ns; /* connect latency start, 0 once done */
+	__u64 rtt_sampled_ns; /* last srtt sample (one per second) */
 };
 
 /* Per workload and peer. A socket with no known owner is counted under
@@ -48,6 +49,8 @@ struct rl_tcp_val {
 	__u64 accepts;         /* passive opens that reached ESTABLISHED */
 	__u64 connect_sum_ns;
 	__u64 connect_hist[RL_TCP_HIST_SLOTS]; /* SYN_SENT -> ESTABLISHED */
+	__u64 srtt_sum_ns;
+	__u64 srtt_hist[RL_TCP_HIST_SLOTS]; /* one sample per socket-second */
 };
 
 enum rl_tcp_map {

@@ -8,15 +8,23 @@
 //                                       must exist)
 //        rl_tcp connect ADDR PORT       one connect; prints ok or the error
 //        rl_tcp sink ADDR PORT          accept and close connections forever
+//        rl_tcp echo ADDR PORT          accept one connection, echo until EOF
+//        rl_tcp ping ADDR PORT N        connect, N rounds of 100 bytes out
+//                                       and back 100 ms apart; prints the
+//                                       kernel's smoothed RTT (TCP_INFO
+//                                       tcpi_rtt, microseconds) after the
+//                                       connect and after every round
 // ADDR is an IPv4 or IPv6 literal. "serve" prints "listening" once ready.
 #define _GNU_SOURCE
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 static socklen_t make_addr(const char* host, int port,
@@ -51,6 +59,26 @@ static void pump(int fd, long long bytes, int writing) {
   }
 }
 
+static void pump_buf(int fd, const char* buf, ssize_t len) {
+  while (len > 0) {
+    ssize_t w = write(fd, buf, (size_t)len);
+    if (w <= 0) {
+      perror("write");
+      exit(1);
+    }
+    buf += w;
+    len -= w;
+  }
+}
+
+static void print_rtt(int fd) {
+  struct tcp_info ti;
+  socklen_t len = sizeof(ti);
+  if (getsockopt(fd, IPPROTO_TCP, TCP_INFO, &ti, &len) == 0) {
+    printf("RTT_US %u\n", ti.tcpi_rtt);
+  }
+}
+
 static int dial(const char* host, int port) {
   struct sockaddr_storage ss;
   socklen_t len = make_addr(host, port, &ss);
@@ -71,7 +99,8 @@ int main(int argc, char** argv) {
   const char* host = argv[2];
   const int port = atoi(argv[3]);
   const long long n = argc > 4 ? atoll(argv[4]) : 0;
-  if (strcmp(mode, "serve") == 0 || strcmp(mode, "sink") == 0) {
+  if (strcmp(mode, "serve") == 0 || strcmp(mode, "sink") == 0 ||
+      strcmp(mode, "echo") == 0) {
     struct sockaddr_storage ss;
     socklen_t len = make_addr(host, port, &ss);
     int ls = socket(ss.ss_family, SOCK_STREAM, 0), one = 1;
@@ -90,6 +119,13 @@ int main(int argc, char** argv) {
     }
     int c = accept(ls, NULL, NULL);
     if (c < 0) return 1;
+    if (strcmp(mode, "echo") == 0) {
+      char buf[4096];
+      ssize_t r;
+      while ((r = read(c, buf, sizeof(buf))) > 0) pump_buf(c, buf, r);
+      close(c);
+      return 0;
+    }
     pump(c, n, 0);
     pump(c, n, 1);
     shutdown(c, SHUT_WR);
@@ -120,6 +156,24 @@ int main(int argc, char** argv) {
       }
       close(fd);
     }
+    return 0;
+  }
+  if (strcmp(mode, "ping") == 0) {
+    int fd = dial(host, port);
+    if (fd < 0) {
+      perror("connect");
+      return 1;
+    }
+    print_rtt(fd);
+    char buf[100] = {0};
+    const struct timespec gap = {0, 100 * 1000 * 1000};
+    for (long long i = 0; i < n; i++) {
+      pump_buf(fd, buf, sizeof(buf));
+      pump(fd, sizeof(buf), 0);
+      print_rtt(fd);
+      nanosleep(&gap, NULL);
+    }
+    close(fd);
     return 0;
   }
   if (strcmp(mode, "connect") == 0) {

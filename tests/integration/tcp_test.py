@@ -8,6 +8,8 @@ the test creates (loopback only; nothing leaves the host):
   IPv4 and IPv6;
 - a connect to a closed port: connects{result="failed"} +1 and one reset
   received; to an open port: result="ok" and a latency observation;
+- smoothed RTT sampled once a second per socket, its values those of the
+  kernel's TCP_INFO tcpi_rtt for the same connection;
 - 10000 connect/close cycles: the socket-owner map returns to baseline."""
 import os
 import subprocess
@@ -43,6 +45,13 @@ def retrans_total(m, comm):
                                     comm=comm).items())
 
 
+def misses(m0, m1):
+    """Runs of the tcp programs the kernel skipped (nested on one CPU)."""
+    return {dict(l)["program"]: v - value(m0, "redline_bpf_program_recursion_misses_total", **dict(l))
+            for l, v in series(m1, "redline_bpf_program_recursion_misses_total").items()
+            if dict(l)["program"].startswith("tcp/") and v - value(m0, "redline_bpf_program_recursion_misses_total", **dict(l))}
+
+
 def retransmits(agent, tmp, addr, label):
     srv, cli = tool(tmp, "rl_tcp_srv"), tool(tmp, "rl_tcp_cli")
     ipt = "ip6tables" if ":" in addr else "iptables"
@@ -70,9 +79,14 @@ nstat -az TcpRetransSegs | awk '/TcpRetransSegs/ {{print "RETRANS", $2}}'
     got = {c: retrans_total(m1, c) - retrans_total(m0, c)
            for c in ("rl_tcp_srv", "rl_tcp_cli", "[unknown]")}
     check(kernel > 0, f"{label}: the kernel retransmitted ({kernel} segments)")
+    every = {l: v - value(m0, "redline_tcp_retransmits_total", **dict(l))
+             for l, v in series(m1, "redline_tcp_retransmits_total").items()}
     check(got["rl_tcp_srv"] + got["rl_tcp_cli"] == kernel,
           f"{label}: redline {got['rl_tcp_cli']:.0f} (client) + "
-          f"{got['rl_tcp_srv']:.0f} (server) == nstat TcpRetransSegs {kernel}")
+          f"{got['rl_tcp_srv']:.0f} (server) == nstat TcpRetransSegs {kernel}"
+          f" (all moved: { {tuple(sorted(l)): v for l, v in every.items() if v} },"
+          f" map drops: { {dict(l)['map']: v for l, v in series(m1, 'redline_bpf_map_drops_total').items() if v} },"
+          f" recursion misses: {misses(m0, m1)})")
     check(got["rl_tcp_srv"] > 0 and got["rl_tcp_cli"] > 0,
           f"{label}: both senders have their own retransmits")
     check(got["[unknown]"] == 0, f"{label}: none attributed to [unknown]")
@@ -85,6 +99,21 @@ nstat -az TcpRetransSegs | awk '/TcpRetransSegs/ {{print "RETRANS", $2}}'
            for l, v in series(m1, "redline_tcp_retransmits_total",
                               comm="rl_tcp_cli").items()}
     moved = {r: v for r, v in cli.items() if v}
+    # Smoothed RTT: sampled at least once for the client's connection (the
+    # transfer takes seconds). With 10% loss a SYN may be retransmitted, and
+    # with timestamps the kernel seeds srtt from the first SYN's echo (~1 s
+    # RTO), so only a loose bound holds.
+    n = (value(m1, "redline_tcp_rtt_seconds_count", comm="rl_tcp_cli",
+               remote=want_remote) -
+         value(m0, "redline_tcp_rtt_seconds_count", comm="rl_tcp_cli",
+               remote=want_remote))
+    total = (value(m1, "redline_tcp_rtt_seconds_sum", comm="rl_tcp_cli",
+                   remote=want_remote) -
+             value(m0, "redline_tcp_rtt_seconds_sum", comm="rl_tcp_cli",
+                   remote=want_remote))
+    check(n >= 1 and 0 < total / n < 5,
+          f"{label}: client srtt sampled ({n:.0f} samples, mean "
+          f"{total / n * 1e3 if n else 0:.3f} ms)")
     check(list(moved) == [want_remote],
           f"{label}: client side labelled by remote {want_remote} ({moved})")
 
@@ -119,6 +148,43 @@ wait
           "open port: one ok connect")
     check(d("redline_tcp_connect_duration_seconds_count", remote=opened) == 1,
           "open port: one connect latency observation")
+
+
+def rtt(agent, tmp, addr, label):
+    """Smoothed RTT against the kernel's own TCP_INFO: a connection held
+    open for 3 s of 100 ms ping-pongs. Every sample redline takes is a value
+    the socket's srtt had, and the client reads tcpi_rtt after the connect
+    and after each round (srtt moves once per round, on the ACK of its
+    request), so the samples' mean lies within what the client saw."""
+    echo, ping = tool(tmp, "rl_tcp_echo"), tool(tmp, "rl_tcp_ping")
+    m0 = agent.scrape()
+    out = in_netns(f"""
+rm -f echo.ready
+{echo} echo {addr} {PORT} > echo.ready &
+while ! grep -q listening echo.ready 2>/dev/null; do sleep 0.05; done
+{ping} ping {addr} {PORT} 30
+wait
+""", tmp)
+    seen = [int(line.split()[1]) for line in out.splitlines()
+            if line.startswith("RTT_US")]
+    check(len(seen) == 31, f"{label}: the client read tcpi_rtt 31 times")
+    time.sleep(1.2)
+    m1 = agent.scrape()
+    remote = f"[{addr}]:{PORT}" if ":" in addr else f"{addr}:{PORT}"
+
+    def d(name, comm, **l):
+        return value(m1, name, comm=comm, **l) - value(m0, name, comm=comm, **l)
+    n = d("redline_tcp_rtt_seconds_count", "rl_tcp_ping", remote=remote)
+    total = d("redline_tcp_rtt_seconds_sum", "rl_tcp_ping", remote=remote)
+    # One sample per socket per second over ~3.1 s of receiving.
+    check(3 <= n <= 5, f"{label}: client srtt sampled once a second ({n:.0f})")
+    mean_us = total / n * 1e6 if n else 0
+    check(min(seen) - 1 <= mean_us <= max(seen) + 1,
+          f"{label}: redline's mean srtt {mean_us:.1f} us within the kernel's "
+          f"tcpi_rtt {min(seen)}..{max(seen)} us")
+    srv = d("redline_tcp_rtt_seconds_count", "rl_tcp_echo", local_port=str(PORT))
+    check(3 <= srv <= 5, f"{label}: server side sampled under its listening "
+          f"port ({srv:.0f})")
 
 
 def socket_churn(agent, tmp):
@@ -156,6 +222,8 @@ def main():
         retransmits(agent, tmp, "127.0.0.1", "IPv4")
         retransmits(agent, tmp, "::1", "IPv6")
         connects(agent, tmp)
+        rtt(agent, tmp, "127.0.0.1", "IPv4")
+        rtt(agent, tmp, "::1", "IPv6")
         socket_churn(agent, tmp)
 
 

@@ -132,6 +132,8 @@ TEST(TcpFamilies, PeersAndNonZeroSeriesOnly) {
   out.resets_received = 1;
   out.connect_hist[17] = 2;
   out.connect_sum_ns = 300000;
+  out.srtt_hist[16] = 4;
+  out.srtt_sum_ns = 400000;
   ws.tcp[{.remote = "10.0.0.5:5432"}] = out;
   TcpStats in;
   in.accepts = 7;
@@ -148,10 +150,14 @@ TEST(TcpFamilies, PeersAndNonZeroSeriesOnly) {
            "redline_tcp_accepts_total{comm=\"api\",local_port=\"8080\"} 7\n",
            "redline_tcp_connect_duration_seconds_count{comm=\"api\",remote="
            "\"10.0.0.5:5432\"} 2\n",
+           "redline_tcp_rtt_seconds_count{comm=\"api\",remote="
+           "\"10.0.0.5:5432\"} 4\n",
        }) {
     EXPECT_NE(text.find(want), std::string::npos) << want << "\n" << text;
   }
   EXPECT_EQ(text.find("kind=\"sent\""), std::string::npos) << "zero series";
+  EXPECT_EQ(text.find("redline_tcp_rtt_seconds_count{comm=\"api\",local_port"),
+            std::string::npos);
   EXPECT_EQ(text.find("redline_tcp_retransmits_total{comm=\"api\",local_port"),
             std::string::npos);
 }
@@ -215,6 +221,26 @@ TEST(MapFamilies, UpdateErrorsByErrnoForEveryMap) {
   // Task storage has no capacity: no entries/capacity series for it.
   EXPECT_EQ(text.find("redline_bpf_map_capacity{map=\"sched_tasks\"}"),
             std::string::npos);
+}
+
+TEST(ProgramFamilies, RecursionMissesForAttachedPrograms) {
+  Snapshot snap;
+  ProgramStatus retrans{"tcp/tcp_retransmit_skb", true, ""};
+  retrans.recursion_misses = 3;
+  snap.programs = {retrans, {"tcp/tcp_sendmsg_locked", false, "no such tp"}};
+  std::string text;
+  prom::SerializeText(SnapshotToFamilies(snap, nullptr), text);
+  EXPECT_NE(text.find("redline_bpf_program_recursion_misses_total{program="
+                      "\"tcp/tcp_retransmit_skb\"} 3\n"),
+            std::string::npos)
+      << text;
+  EXPECT_NE(text.find("redline_bpf_program_attached{program=\"tcp/"
+                      "tcp_sendmsg_locked\",reason=\"no such tp\"} 0\n"),
+            std::string::npos)
+      << text;
+  EXPECT_EQ(text.find("recursion_misses_total{program=\"tcp/tcp_sendmsg"),
+            std::string::npos)
+      << "no misses series for a program that is not attached";
 }
 
 }  // namespace
