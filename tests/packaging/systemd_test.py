@@ -25,7 +25,7 @@ import urllib.request
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "integration"))
 from rltest import (check, free_port, parse_metrics, redline_bin,  # noqa
-                    require_bpf, storm_counted)
+                    require_bpf, series, storm_counted)
 
 ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..")
 UNIT = os.path.join(ROOT, "packaging", "systemd", "redline.service")
@@ -147,6 +147,19 @@ def least_privilege(tmp, caps):
               f"permitted or ambient capability, no_new_privs ({status})")
         got = storm_counted(lambda: scrape(port), N, timeout=30)
         check(got == N, f"unprivileged agent counts {N} getppid == {got}")
+        # Every concern, not only syscalls: a program that failed to load
+        # for want of a capability would be a warning and attached=0.
+        att = {dict(l)["program"]: (v, dict(l).get("reason", ""))
+               for l, v in series(scrape(port),
+                                  "redline_bpf_program_attached").items()}
+        down = {p: r for p, (v, r) in att.items()
+                if v != 1 and "not in this kernel" not in r}
+        concerns = {p.split("/")[0] for p, (v, _) in att.items() if v == 1}
+        check(not down and concerns >= {"syscalls", "sched", "block", "tcp",
+                                        "l7"},
+              f"with only {caps}: every concern attached "
+              f"({sorted(concerns)}; {len(att)} programs; not attached: "
+              f"{down})")
     finally:
         if agent.poll() is None:
             agent.terminate()

@@ -10,7 +10,7 @@ TEST(Flags, Defaults) {
   auto o = ParseFlags({"run"});
   ASSERT_TRUE(o.ok()) << o.status();
   EXPECT_EQ(o->command, "run");
-  EXPECT_EQ(o->listen, kDefaultListen);
+  EXPECT_EQ(o->listen, "127.0.0.1:10433") << "the default is loopback only";
   EXPECT_FALSE(o->pid_labels);
 }
 
