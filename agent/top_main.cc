@@ -200,6 +200,13 @@ int Top(const Options& opts, const AggregatorOptions& naming) {
     source = std::move(*local);
   }
   if (!opts.batch && !opts.json) {
+    // A wrong --connect URL is one line and exit 2 before the screen takes
+    // the terminal, as in batch mode; later failures are shown on screen.
+    if (!opts.connect.empty()) {
+      if (auto first = source->Next(); !first.ok()) {
+        return Fail(first.status().message());
+      }
+    }
     return RunTopScreen(source.get(), opts, sort, group);
   }
   signal(SIGINT, OnSignal);

@@ -194,15 +194,16 @@ std::vector<TopSyscallRow> BuildSyscallTable(const Snapshot& prev,
     if (calls == 0) continue;
     r.per_s = static_cast<double>(calls) / dt;
     r.errors_per_s = static_cast<double>(Sub(c.errors, p.errors)) / dt;
-    uint64_t best = 0;
     for (const auto& [err, n] : c.errnos) {
       auto pe = p.errnos.find(err);
       const uint64_t d = Sub(n, pe == p.errnos.end() ? 0 : pe->second);
-      if (d > best) {
-        best = d;
-        r.top_errno = ErrnoName(err);
-      }
+      if (d > 0) r.errnos.emplace_back(ErrnoName(err), d / dt);
     }
+    std::stable_sort(r.errnos.begin(), r.errnos.end(),
+                     [](const auto& a, const auto& b) {
+                       return a.second > b.second;
+                     });
+    if (!r.errnos.empty()) r.top_errno = r.errnos.front().first;
     r.hist = SubHist(c.hist, p.hist);
     r.p50_s = HistQuantileUpperBound(r.hist, 0.5);
     r.p99_s = HistQuantileUpperBound(r.hist, 0.99);
@@ -258,7 +259,11 @@ std::string Rate(double v) {
   return absl::StrFormat("%.1f", v);
 }
 
-std::string Pct(double v) { return v < 0 ? "-" : absl::StrFormat("%.1f", v); }
+// At most 5 characters, so that every column fits 80: 1600% (16 busy CPUs).
+std::string Pct(double v) {
+  if (v < 0) return "-";
+  return absl::StrFormat(v >= 100 ? "%.0f" : "%.1f", v);
+}
 
 }  // namespace
 
@@ -280,7 +285,9 @@ std::string FormatSeconds(double s) {
   return absl::StrFormat("%.2fs", s);
 }
 
-int TopNameWidth(int width) { return std::max(8, std::min(24, width - 79)); }
+// The ten value columns take 70 characters: at 80 columns BURN (the
+// rightmost) still shows, with 8 of the name.
+int TopNameWidth(int width) { return std::max(8, std::min(24, width - 72)); }
 
 std::string FormatUptime(double s) {
   const auto t = static_cast<int64_t>(s);
@@ -292,9 +299,9 @@ std::string FormatUptime(double s) {
 
 std::string FormatTopSummary(const TopView& v, TopGrouping g) {
   std::string out = absl::StrFormat(
-      "redline top  %s  kernel %s  agent up %s\n"
-      "interval %.1fs  %s: %d  syscalls/s %s  cpu %s%%  drops %d  "
-      "programs %d/%d",
+      // Two lines of at most 80 columns (without the SLO part).
+      "redline top  %s  kernel %s  agent up %s  interval %.1fs\n"
+      "%s: %d  syscalls/s %s  cpu %s%%  drops %d  programs %d/%d",
       v.host.empty() ? "?" : v.host, v.kernel.empty() ? "?" : v.kernel,
       FormatUptime(v.agent_uptime_s), v.interval_s, TopGroupingName(g),
       static_cast<int>(v.rows.size()), Rate(v.syscalls_per_s), Pct(v.cpu_pct),
@@ -307,19 +314,21 @@ std::string FormatTopSummary(const TopView& v, TopGrouping g) {
 }
 
 std::string FormatTopColumns(int name_w) {
-  return absl::StrFormat("%-*s %6s %7s %7s %6s %8s %7s %5s %8s %6s %6s", name_w,
+  return absl::StrFormat("%-*s %5s %7s %6s %5s %7s %6s %5s %8s %6s %5s", name_w,
                          "NAME", "CPU%", "RQ_P99", "SYS/S", "ERR/S", "SYS_P99",
                          "HTTP/S", "5XX%", "HTTP_P99", "RETR/S", "BURN");
 }
 
 std::string FormatTopRow(const TopRow& r, int name_w) {
   return absl::StrFormat(
-      "%-*s %6s %7s %7s %6s %8s %7s %5s %8s %6s %6s", name_w,
+      "%-*s %5s %7s %6s %5s %7s %6s %5s %8s %6s %5s", name_w,
       r.name.substr(0, name_w), Pct(r.cpu_pct), FormatSeconds(r.rq_p99_s),
       Rate(r.syscalls_per_s), Rate(r.errors_per_s),
       FormatSeconds(r.syscall_p99_s), Rate(r.http_per_s), Pct(r.http_5xx_pct),
       FormatSeconds(r.http_p99_s), Rate(r.retrans_per_s),
-      r.slo_burn < 0 ? std::string("-") : absl::StrFormat("%.1fx", r.slo_burn));
+      r.slo_burn < 0 ? std::string("-")
+                     : absl::StrFormat(r.slo_burn >= 100 ? "%.0fx" : "%.1fx",
+                                       r.slo_burn));
 }
 
 std::string FormatTopText(const TopView& v, TopGrouping g, int width) {

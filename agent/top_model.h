@@ -38,6 +38,8 @@ struct TopSyscallRow {
   double per_s = 0;
   double errors_per_s = 0;
   std::string top_errno;  // the most frequent errno in the interval
+  // Errors per second by errno in the interval, the most frequent first.
+  std::vector<std::pair<std::string, double>> errnos;
   double p50_s = -1, p99_s = -1, max_s = -1;
   Log2Hist hist{};  // the interval's distribution
 };

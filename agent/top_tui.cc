@@ -207,6 +207,13 @@ class Ui {
     }
     if (rows.empty()) Put(y++, "(no syscalls in the interval)");
     y = 3 + table_h;
+    if (!rows.empty() && !rows[dsel_].errnos.empty()) {
+      std::string line = absl::StrCat("errors of ", rows[dsel_].name, ":");
+      for (const auto& [name, per_s] : rows[dsel_].errnos) {
+        absl::StrAppend(&line, " ", name, " ", FormatRate(per_s), "/s");
+      }
+      Put(y++, line);
+    }
     if (!rows.empty()) y = DrawHistogram(rows[dsel_], y);
     for (const std::string& l : PeerLines()) Put(y++, l);
   }

@@ -86,7 +86,8 @@ def main():
             lines = reports[0].splitlines()
             check(lines[0].startswith("redline top  ")
                   and " kernel " in lines[0] and " agent up " in lines[0]
-                  and lines[1].startswith("interval 1.0s  process: 2")
+                  and lines[0].endswith("  interval 1.0s")
+                  and lines[1].startswith("process: 2  syscalls/s ")
                   and lines[2].split()[:4] == ["NAME", "CPU%", "RQ_P99",
                                                "SYS/S"]
                   and {l.split()[0] for l in lines[3:]} ==
@@ -100,11 +101,19 @@ def main():
         check(names == {"rl_topbusy", "rl_topslow"},
               f"standalone sees the helpers: {sorted(names)}")
 
-        r = top("--connect=http://127.0.0.1:1", "-b", "-n", "1")
-        err = r.stderr.strip()
-        check(r.returncode == 2 and len(err.splitlines()) == 1 and
-              "cannot reach the agent" in err,
-              f"wrong URL: exit {r.returncode}, one line: {err}")
+        # Batch, and the interactive screen (on a terminal: `script`
+        # gives top a pty, so it would take the screen if it got that far).
+        for mode, r in (
+                ("batch", top("--connect=http://127.0.0.1:1", "-b", "-n", "1")),
+                ("interactive", subprocess.run(
+                    ["script", "-qec", f"{redline_bin()} top "
+                     "--connect=http://127.0.0.1:1", "/dev/null"],
+                    capture_output=True, text=True, timeout=30,
+                    env=dict(os.environ, TERM="xterm")))):
+            err = r.stderr.strip() or r.stdout.strip()
+            check(r.returncode == 2 and len(err.splitlines()) == 1 and
+                  "cannot reach the agent" in err and "\x1b" not in err,
+                  f"wrong URL ({mode}): exit {r.returncode}, one line: {err!r}")
     finally:
         for h in helpers:
             h.kill()

@@ -125,6 +125,24 @@ TEST(TopModel, SyscallTableForOneWorkload) {
   EXPECT_DOUBLE_EQ(rows[1].p99_s, std::ldexp(1.0, 25) * 1e-9);
   EXPECT_EQ(rows[1].hist[24], 80u);
   EXPECT_EQ(rows[1].top_errno, "") << "no new EINTR in the interval";
+  EXPECT_TRUE(rows[1].errnos.empty());
+}
+
+TEST(TopModel, SyscallErrorsByErrnoOverTheInterval) {
+  Snapshot before = Snap(10, 4000, 0, 0, 0), after = Snap(12, 8000, 0, 0, 0);
+  SyscallStats& n = after.workloads.begin()->second.syscalls[SYS_nanosleep];
+  n.errors += 10;
+  n.errnos[4] += 4;    // EINTR
+  n.errnos[22] += 6;   // EINVAL
+  auto rows = BuildSyscallTable(before, after, TopGrouping::kProcess, "api");
+  ASSERT_EQ(rows.size(), 2u);
+  EXPECT_DOUBLE_EQ(rows[1].errors_per_s, 5);
+  ASSERT_EQ(rows[1].errnos.size(), 2u);
+  EXPECT_EQ(rows[1].errnos[0].first, "EINVAL");
+  EXPECT_DOUBLE_EQ(rows[1].errnos[0].second, 3);
+  EXPECT_EQ(rows[1].errnos[1].first, "EINTR");
+  EXPECT_DOUBLE_EQ(rows[1].errnos[1].second, 2);
+  EXPECT_EQ(rows[1].top_errno, "EINVAL");
 }
 
 TEST(TopModel, TextHasHeaderAndRows) {
@@ -139,8 +157,8 @@ TEST(TopModel, TextHasHeaderAndRows) {
   SortTopRows(&v.rows, TopColumn::kCpu);
   const std::string text = FormatTopText(v, TopGrouping::kProcess, 80);
   EXPECT_EQ(text.substr(0, text.find('\n')),
-            "redline top  web-1  kernel 6.1.0  agent up 1h01m");
-  EXPECT_NE(text.find("\ninterval 2.0s  process: 2  syscalls/s 2040  cpu "
+            "redline top  web-1  kernel 6.1.0  agent up 1h01m  interval 2.0s");
+  EXPECT_NE(text.find("\nprocess: 2  syscalls/s 2040  cpu "
                       "50.0%  drops 3  programs 1/2  slo api burn 2.5x\n"),
             std::string::npos)
       << text;
@@ -150,6 +168,26 @@ TEST(TopModel, TextHasHeaderAndRows) {
   EXPECT_EQ(FormatSeconds(0.0042), "4.2ms");
   EXPECT_EQ(FormatSeconds(64e-6), "64us");
   EXPECT_EQ(FormatSeconds(-1), "-");
+}
+
+// Every column, BURN included, fits an 80-column terminal with realistic
+// worst-case values (16 busy CPUs, 999.9 ms percentiles, 123.4k/s rates).
+TEST(TopModel, WidestRowFitsEightyColumns) {
+  TopRow r;
+  r.name = "a-very-long-process-name";
+  r.cpu_pct = 1600;
+  r.rq_p99_s = r.syscall_p99_s = r.http_p99_s = 0.9999;
+  r.syscalls_per_s = r.http_per_s = r.retrans_per_s = 123456;
+  r.errors_per_s = 12345;
+  r.http_5xx_pct = 100;
+  r.slo_burn = 144;
+  const int w = TopNameWidth(80);
+  const std::string row = FormatTopRow(r, w);
+  EXPECT_LE(row.size(), 79u) << row;
+  EXPECT_EQ(row.substr(row.size() - 5), " 144x") << row;
+  const std::string cols = FormatTopColumns(w);
+  EXPECT_EQ(cols.size(), row.size()) << cols << "\n" << row;
+  EXPECT_EQ(cols.substr(cols.size() - 4), "BURN");
 }
 
 }  // namespace
