@@ -30,6 +30,8 @@ void TcpStats::Add(const TcpStats& o) {
   accepts += o.accepts;
   connect_sum_ns += o.connect_sum_ns;
   srtt_sum_ns += o.srtt_sum_ns;
+  data_segs_out += o.data_segs_out;
+  data_segs_retrans += o.data_segs_retrans;
   for (size_t i = 0; i < connect_hist.size(); ++i) {
     connect_hist[i] += o.connect_hist[i];
     srtt_hist[i] += o.srtt_hist[i];

@@ -104,6 +104,8 @@ struct TcpStats {
   Log2Hist connect_hist{};  // SYN_SENT -> ESTABLISHED
   uint64_t srtt_sum_ns = 0;
   Log2Hist srtt_hist{};  // one smoothed-RTT sample per socket-second
+  uint64_t data_segs_out = 0;      // data segments sent, retransmits included
+  uint64_t data_segs_retrans = 0;  // of those, retransmitted (the SLI's bad)
 
   void Add(const TcpStats& o);
 };

@@ -150,11 +150,6 @@ void SloEngine::Configure(const SloConfig& cfg, const SloSlots& slots,
       st.baseline_pending = old->baseline_pending;
     } else {
       st.baseline_pending = !from_zero;
-      if (slo.kind == SliKind::kTcpRetransmits) {
-        Log(LogLevel::kWarn, "SLO ", slo.name,
-            ": tcp_retransmits is not counted yet (redline does not see "
-            "segments sent per workload); no events will be exported");
-      }
     }
     next.push_back(std::move(st));
   }
@@ -206,6 +201,11 @@ std::pair<uint64_t, uint64_t> SloEngine::Measure(const State& st,
       }
       break;
     case SliKind::kTcpRetransmits:
+      // good = data segments sent that were not retransmissions.
+      for (const auto& [peer, t] : ws.tcp) {
+        total += t.data_segs_out;
+        good += t.data_segs_out - std::min(t.data_segs_retrans, t.data_segs_out);
+      }
       break;
   }
   return {std::min(good, total), total};
@@ -260,7 +260,6 @@ double SloEngine::BurnRateLocked(const State& st, double window_s) const {
 void SloEngine::Annotate(Snapshot* snap) const {
   std::lock_guard<std::mutex> l(mu_);
   for (const State& st : states_) {
-    if (st.slo.kind == SliKind::kTcpRetransmits) continue;
     const double b5 = BurnRateLocked(st, 300);
     snap->slos.push_back({st.slo.name, BurnRateLocked(st, 60), b5});
     for (auto& [id, ws] : snap->workloads) {
@@ -317,7 +316,6 @@ std::vector<prom::MetricFamily> SloEngine::Families() const {
     return m;
   };
   for (const State& st : states_) {
-    if (st.slo.kind == SliKind::kTcpRetransmits) continue;
     const std::string& n = st.slo.name;
     events.metric.push_back(CounterSample({{"slo", n}, {"outcome", "good"}},
                                           static_cast<double>(st.totals.good)));

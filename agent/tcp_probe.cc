@@ -23,13 +23,13 @@
 
 namespace redline {
 
-static_assert(sizeof(rl_tcp_owner) == 48);
+static_assert(sizeof(rl_tcp_owner) == 56);
 static_assert(offsetof(rl_tcp_owner, comm) == 16);
 static_assert(sizeof(rl_tcp_key) == 48);
 static_assert(offsetof(rl_tcp_key, addr) == 24);
 static_assert(offsetof(rl_tcp_key, port) == 40);
 static_assert(offsetof(rl_tcp_key, family) == 42);
-static_assert(sizeof(rl_tcp_val) == 8 * (11 + 2 * RL_TCP_HIST_SLOTS));
+static_assert(sizeof(rl_tcp_val) == 8 * (13 + 2 * RL_TCP_HIST_SLOTS));
 static_assert(offsetof(rl_tcp_val, connect_hist) == 80);
 static_assert(RL_TCP_HIST_SLOTS == RL_HIST_SLOTS, "shares Log2Hist");
 
@@ -58,6 +58,8 @@ TcpStats ToStats(const rl_tcp_val& v) {
             s.connect_hist.begin());
   s.srtt_sum_ns = v.srtt_sum_ns;
   std::copy(v.srtt_hist, v.srtt_hist + RL_TCP_HIST_SLOTS, s.srtt_hist.begin());
+  s.data_segs_out = v.data_segs_out;
+  s.data_segs_retrans = v.data_segs_retrans;
   return s;
 }
 
@@ -65,7 +67,7 @@ uint64_t Fingerprint(const rl_tcp_val& v) {
   uint64_t rtt_samples = 0;
   for (uint64_t n : v.srtt_hist) rtt_samples += n;
   return v.retrans_segs + v.resets_sent + v.resets_received + v.connects_ok +
-         v.connects_failed + v.accepts + rtt_samples;
+         v.connects_failed + v.accepts + rtt_samples + v.data_segs_out;
 }
 
 TcpPeer PeerOf(const rl_tcp_key& k) {

@@ -82,6 +82,8 @@ static __always_inline void current_owner(struct rl_tcp_owner *o, __u32 dir)
 	bpf_get_current_comm(o->comm, sizeof(o->comm));
 	o->syn_sent_ns = 0;
 	o->rtt_sampled_ns = 0;
+	o->data_segs_seen = 0;
+	o->retrans_seen = 0;
 }
 
 static __always_inline void listen_key_of(const struct sock *sk,
@@ -140,6 +142,47 @@ static __always_inline struct rl_tcp_owner *owner_of(const struct sock *sk)
 	return bpf_map_lookup_elem(&sk_owners, &id);
 }
 
+/* Moves the socket's data segments sent and retransmitted since the last
+ * flush into its stats (the tcp_retransmits SLI). Called with the socket
+ * locked (receive path, close), so no retransmit is half counted: the
+ * kernel adds to data_segs_out when it sends and to total_retrans just
+ * after. total_retrans also counts bare FINs, never in data_segs_out: a
+ * flush's retransmits are capped at its data segments. */
+static __always_inline void flush_segs(const struct sock *sk,
+				       struct rl_tcp_owner *o,
+				       struct rl_tcp_val *v)
+{
+	struct tcp_sock *tp = bpf_skc_to_tcp_sock((void *)sk);
+	__u32 out, re, d_out, d_re;
+
+	if (!tp)
+		return;
+	out = tp->data_segs_out;
+	re = tp->total_retrans;
+	d_out = out - o->data_segs_seen;
+	d_re = re - o->retrans_seen;
+	o->data_segs_seen = out;
+	o->retrans_seen = re;
+	if (d_re > d_out)
+		d_re = d_out;
+	if (d_out)
+		__sync_fetch_and_add(&v->data_segs_out, d_out);
+	if (d_re)
+		__sync_fetch_and_add(&v->data_segs_retrans, d_re);
+}
+
+/* From ESTABLISHED on: handshake retransmits are the connect SLI's. */
+static __always_inline void start_segs(const struct sock *sk,
+				       struct rl_tcp_owner *o)
+{
+	struct tcp_sock *tp = bpf_skc_to_tcp_sock((void *)sk);
+
+	if (!tp)
+		return;
+	o->data_segs_seen = tp->data_segs_out;
+	o->retrans_seen = tp->total_retrans;
+}
+
 static __always_inline void handshake_done(const struct sock *sk, bool ok)
 {
 	struct rl_tcp_owner *o = owner_of(sk);
@@ -164,6 +207,8 @@ static __always_inline void handshake_done(const struct sock *sk, bool ok)
 		return;
 	}
 	__sync_fetch_and_add(&v->connects_ok, 1);
+	if (o)
+		start_segs(sk, o);
 	if (!o || !o->syn_sent_ns)
 		return;
 	lat = bpf_ktime_get_ns() - o->syn_sent_ns;
@@ -186,11 +231,24 @@ static __always_inline void accepted(const struct sock *sk)
 		o.dir = RL_TCP_SERVER;
 		o.syn_sent_ns = 0;
 		o.rtt_sampled_ns = 0;
+		start_segs(sk, &o);
 		set_owner(sk, &o);
 	}
 	v = stats_for(sk, lo ? &o : NULL);
 	if (v)
 		__sync_fetch_and_add(&v->accepts, 1);
+}
+
+static __always_inline void close_segs(const struct sock *sk)
+{
+	struct rl_tcp_owner *o = owner_of(sk);
+	struct rl_tcp_val *v;
+
+	if (!o)
+		return;
+	v = stats_for(sk, o);
+	if (v)
+		flush_segs(sk, o, v);
 }
 
 SEC("tp_btf/inet_sock_set_state")
@@ -227,6 +285,8 @@ int BPF_PROG(inet_sock_set_state, const struct sock *sk, int oldstate,
 	case TCP_CLOSE:
 		if (oldstate == TCP_SYN_SENT)
 			handshake_done(sk, false);
+		else
+			close_segs(sk);
 		if (oldstate == TCP_LISTEN) {
 			listen_key_of(sk, &lk);
 			bpf_map_delete_elem(&listeners, &lk);
@@ -248,8 +308,11 @@ int BPF_PROG(tcp_sendmsg_locked, const struct sock *sk)
 	if (cur && cur->tgid == tgid)
 		return 0;
 	current_owner(&o, cur ? cur->dir : RL_TCP_CLIENT);
-	if (cur)
+	if (cur) {
 		o.syn_sent_ns = cur->syn_sent_ns;
+		o.data_segs_seen = cur->data_segs_seen;
+		o.retrans_seen = cur->retrans_seen;
+	}
 	set_owner(sk, &o);
 	return 0;
 }
@@ -370,6 +433,7 @@ int BPF_PROG(tcp_probe, struct sock *sk)
 	__sync_fetch_and_add(&v->srtt_sum_ns, srtt_ns);
 	__sync_fetch_and_add(&v->srtt_hist[rl_hist_slot(srtt_ns, RL_TCP_HIST_SLOTS)],
 			     1);
+	flush_segs(sk, o, v);
 	return 0;
 }
 

@@ -22,6 +22,8 @@ struct rl_tcp_owner {
 	char comm[16];
 	__u64 syn_sent_ns; /* connect latency start, 0 once done */
 	__u64 rtt_sampled_ns; /* last srtt sample (one per second) */
+	__u32 data_segs_seen; /* tcp_sock data_segs_out at the last flush */
+	__u32 retrans_seen;   /* tcp_sock total_retrans at the last flush */
 };
 
 /* Per workload and peer. A socket with no known owner is counted under
@@ -51,6 +53,12 @@ struct rl_tcp_val {
 	__u64 connect_hist[RL_TCP_HIST_SLOTS]; /* SYN_SENT -> ESTABLISHED */
 	__u64 srtt_sum_ns;
 	__u64 srtt_hist[RL_TCP_HIST_SLOTS]; /* one sample per socket-second */
+	/* Data segments sent (retransmits included) and, of those,
+	 * retransmitted since the handshake: the tcp_retransmits SLI. Read
+	 * from the socket's own counters at most once a second and at
+	 * close. */
+	__u64 data_segs_out;
+	__u64 data_segs_retrans;
 };
 
 enum rl_tcp_map {

@@ -19,7 +19,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
-#include <netinet/tcp.h>
+#include <linux/tcp.h> /* tcp_info with tcpi_data_segs_out (glibc lacks it) */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -79,6 +79,19 @@ static void print_rtt(int fd) {
   }
 }
 
+// With RL_TCP_INFO set, prints the socket's data segments sent and
+// retransmitted segments (TCP_INFO) to stdout: the SLI test's oracle.
+static void print_segs(int fd, const char* when) {
+  struct tcp_info ti;
+  socklen_t len = sizeof(ti);
+  if (!getenv("RL_TCP_INFO")) return;
+  if (getsockopt(fd, IPPROTO_TCP, TCP_INFO, &ti, &len) == 0) {
+    printf("SEGS %s %u %u\n", when, ti.tcpi_data_segs_out,
+           ti.tcpi_total_retrans);
+    fflush(stdout);
+  }
+}
+
 static int dial(const char* host, int port) {
   struct sockaddr_storage ss;
   socklen_t len = make_addr(host, port, &ss);
@@ -126,12 +139,14 @@ int main(int argc, char** argv) {
       close(c);
       return 0;
     }
+    print_segs(c, "start");
     pump(c, n, 0);
     pump(c, n, 1);
     shutdown(c, SHUT_WR);
     char b;
     while (read(c, &b, 1) > 0) {
     }
+    print_segs(c, "end");
     close(c);
     close(ls);
     return 0;
@@ -142,8 +157,10 @@ int main(int argc, char** argv) {
       perror("connect");
       return 1;
     }
+    print_segs(fd, "start");
     pump(fd, n, 1);
     pump(fd, n, 0);
+    print_segs(fd, "end");
     close(fd);
     return 0;
   }

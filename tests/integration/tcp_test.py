@@ -8,6 +8,8 @@ the test creates (loopback only; nothing leaves the host):
   IPv4 and IPv6;
 - a connect to a closed port: connects{result="failed"} +1 and one reset
   received; to an open port: result="ok" and a latency observation;
+- the tcp_retransmits SLI of each helper: its data segments sent and
+  retransmitted, against its own TCP_INFO;
 - smoothed RTT sampled once a second per socket, its values those of the
   kernel's TCP_INFO tcpi_rtt for the same connection;
 - 10000 connect/close cycles: the socket-owner map returns to baseline."""
@@ -20,6 +22,16 @@ import time
 sys.path.insert(0, os.path.dirname(__file__))
 from rltest import Agent, check, require_bpf, series, value  # noqa
 
+SLOS = """slos:
+  - name: cli-retrans
+    selector: {comm: rl_tcp_cli}
+    sli: {kind: tcp_retransmits}
+    objective: 99
+  - name: srv-retrans
+    selector: {comm: rl_tcp_srv}
+    sli: {kind: tcp_retransmits}
+    objective: 99
+"""
 PORT = 18080
 MB = 1 << 20
 
@@ -52,6 +64,31 @@ def misses(m0, m1):
             if dict(l)["program"].startswith("tcp/") and v - value(m0, "redline_bpf_program_recursion_misses_total", **dict(l))}
 
 
+def slo_segments(m0, m1, out, label):
+    """The tcp_retransmits SLI against each helper's TCP_INFO: total = data
+    segments sent (tcpi_data_segs_out) exactly; bad = segments
+    retransmitted after the handshake (tcpi_total_retrans, end - start),
+    plus at most the helper's own FIN retransmitted after its last read."""
+    segs = {}
+    for line in out.splitlines():
+        f = line.split()
+        if f and f[0] in ("SEGS", "SRVSEGS"):
+            segs[(f[0], f[1])] = (int(f[2]), int(f[3]))
+    for who, tag, slo in (("client", "SEGS", "cli-retrans"),
+                          ("server", "SRVSEGS", "srv-retrans")):
+        (_, r0), (sent, r1) = segs[(tag, "start")], segs[(tag, "end")]
+        good = (value(m1, "redline_slo_events_total", slo=slo, outcome="good")
+                - value(m0, "redline_slo_events_total", slo=slo, outcome="good"))
+        bad = (value(m1, "redline_slo_events_total", slo=slo, outcome="bad")
+               - value(m0, "redline_slo_events_total", slo=slo, outcome="bad"))
+        check(good + bad == sent,
+              f"{label}: tcp_retransmits SLI, {who}: total {good + bad:.0f} "
+              f"== data segments sent {sent} (TCP_INFO)")
+        check(r1 - r0 <= bad <= r1 - r0 + 1 and bad > 0,
+              f"{label}: tcp_retransmits SLI, {who}: bad {bad:.0f} == "
+              f"retransmitted {r1 - r0} (TCP_INFO; +1 for a late FIN)")
+
+
 def retransmits(agent, tmp, addr, label):
     srv, cli = tool(tmp, "rl_tcp_srv"), tool(tmp, "rl_tcp_cli")
     ipt = "ip6tables" if ":" in addr else "iptables"
@@ -60,6 +97,7 @@ def retransmits(agent, tmp, addr, label):
 {ipt} -A INPUT -i lo -p tcp --dport {PORT} -m statistic --mode random --probability 0.1 -j DROP
 {ipt} -A INPUT -i lo -p tcp --sport {PORT} -m statistic --mode random --probability 0.1 -j DROP
 rm -f srv.ready
+export RL_TCP_INFO=1
 {srv} serve {addr} {PORT} {4 * MB} > srv.ready &
 while ! grep -q listening srv.ready 2>/dev/null; do sleep 0.05; done
 {cli} send {addr} {PORT} {4 * MB}
@@ -72,9 +110,11 @@ for i in $(seq 100); do
   sleep 0.1
 done
 nstat -az TcpRetransSegs | awk '/TcpRetransSegs/ {{print "RETRANS", $2}}'
+sed 's/^SEGS /SRVSEGS /' srv.ready
 """, tmp)
     time.sleep(1.2)
     m1 = agent.scrape()
+    slo_segments(m0, m1, out, label)
     kernel = int(out.split("RETRANS")[1].split()[0])
     got = {c: retrans_total(m1, c) - retrans_total(m0, c)
            for c in ("rl_tcp_srv", "rl_tcp_cli", "[unknown]")}
@@ -215,16 +255,25 @@ wait
     check(drops == 0, f"no socket-owner drops ({drops:.0f})")
 
 
+def run_all(agent, tmp):
+    retransmits(agent, tmp, "127.0.0.1", "IPv4")
+    retransmits(agent, tmp, "::1", "IPv6")
+    connects(agent, tmp)
+    rtt(agent, tmp, "127.0.0.1", "IPv4")
+    rtt(agent, tmp, "::1", "IPv6")
+    socket_churn(agent, tmp)
+
+
+
 def main():
     require_bpf()
-    with tempfile.TemporaryDirectory() as tmp, \
-            Agent("--refresh-interval=1", "--probes=tcp") as agent:
-        retransmits(agent, tmp, "127.0.0.1", "IPv4")
-        retransmits(agent, tmp, "::1", "IPv6")
-        connects(agent, tmp)
-        rtt(agent, tmp, "127.0.0.1", "IPv4")
-        rtt(agent, tmp, "::1", "IPv6")
-        socket_churn(agent, tmp)
+    with tempfile.TemporaryDirectory() as tmp:
+        slo = os.path.join(tmp, "slo.yaml")
+        with open(slo, "w") as f:
+            f.write(SLOS)
+        with Agent("--refresh-interval=1", "--probes=tcp",
+                   f"--slo-config={slo}") as agent:
+            run_all(agent, tmp)
 
 
 if __name__ == "__main__":

@@ -2,6 +2,8 @@
 
 #include <sys/syscall.h>
 
+#include <map>
+
 #include "agent/names.h"
 #include "gtest/gtest.h"
 
@@ -185,16 +187,28 @@ TEST(SloEngine, BurnRateAndBudget) {
   EXPECT_NEAR(e.BurnRate("avail", 60), 2.0, 1e-9);
   // Last 5 minutes (from t=60): 120 errors in 30000: 0.4% -> 0.4.
   EXPECT_NEAR(e.BurnRate("avail", 300), 0.4, 1e-9);
-  std::string text;
+  // Every family and label the issue names, with the values above.
+  std::map<std::string, double> got;
   for (const auto& f : e.Families()) {
     for (const auto& m : f.metric) {
-      if (f.name == "redline_slo_error_budget_remaining_ratio" &&
-          m.label[0].value == "avail") {
-        // 120 bad of 37000: 0.324% of a 1% budget spent.
-        EXPECT_NEAR(m.gauge.value, 1 - 120.0 / 37000 / 0.01, 1e-9);
-      }
+      std::string key = f.name;
+      for (const auto& l : m.label) key += "," + l.name + "=" + l.value;
+      got[key] = f.type == prom::MetricType::kCounter ? m.counter.value
+                                                      : m.gauge.value;
     }
   }
+  auto at = [&](const std::string& key) {
+    EXPECT_TRUE(got.count(key)) << key;
+    return got.count(key) ? got[key] : -1;
+  };
+  // 120 bad of 37000: 0.324% of a 1% budget spent.
+  EXPECT_NEAR(at("redline_slo_error_budget_remaining_ratio,slo=avail"),
+              1 - 120.0 / 37000 / 0.01, 1e-9);
+  EXPECT_EQ(at("redline_slo_events_total,slo=avail,outcome=good"), 36880);
+  EXPECT_EQ(at("redline_slo_events_total,slo=avail,outcome=bad"), 120);
+  EXPECT_NEAR(at("redline_slo_objective_ratio,slo=avail"), 0.99, 1e-12);
+  EXPECT_NEAR(at("redline_slo_burn_rate,slo=avail,window=1m"), 2.0, 1e-9);
+  EXPECT_NEAR(at("redline_slo_burn_rate,slo=avail,window=5m"), 0.4, 1e-9);
   EXPECT_EQ(e.BurnRate("missing", 60), 0);
   Snapshot snap = Http(ok, err, ok);
   snap.workloads[WorkloadId{.comm = "b"}];
@@ -238,6 +252,37 @@ TEST(SloEngine, SyscallErrorsByErrno) {
   EXPECT_EQ(t["dial"].bad, 4u);
   EXPECT_EQ(t["any"].good, 14u);
   EXPECT_EQ(t["any"].bad, 6u);
+}
+
+TEST(SloEngine, TcpRetransmitsFromDataSegments) {
+  SloConfig cfg = Parse(R"(slos:
+  - name: retrans
+    selector: {comm: a}
+    sli: {kind: tcp_retransmits}
+    objective: 99
+)");
+  auto slots = PlanSloSlots(cfg, {});
+  SloEngine e;
+  e.Configure(cfg, *slots, true);
+  Snapshot snap;
+  WorkloadStats& w = snap.workloads[WorkloadId{.comm = "a"}];
+  w.tcp[{.remote = "10.0.0.1:5432"}].data_segs_out = 100;
+  w.tcp[{.remote = "10.0.0.1:5432"}].data_segs_retrans = 3;
+  w.tcp[{.local_port = "8080"}].data_segs_out = 50;
+  w.tcp[{.local_port = "8080"}].data_segs_retrans = 1;
+  snap.workloads[WorkloadId{.comm = "b"}].tcp[{.local_port = "80"}]
+      .data_segs_out = 1000;
+  e.Update(snap, 0);
+  auto t = e.totals();
+  EXPECT_EQ(t["retrans"].good, 146u) << "150 sent, 4 of them retransmits";
+  EXPECT_EQ(t["retrans"].bad, 4u);
+  w.tcp[{.remote = "10.0.0.1:5432"}].data_segs_out = 300;
+  w.tcp[{.remote = "10.0.0.1:5432"}].data_segs_retrans = 23;
+  e.Update(snap, 10);
+  t = e.totals();
+  EXPECT_EQ(t["retrans"].good, 326u);
+  EXPECT_EQ(t["retrans"].bad, 24u);
+  EXPECT_NEAR(e.BurnRate("retrans", 60), 20.0 / 200 / 0.01, 1e-9);
 }
 
 }  // namespace
