@@ -4,6 +4,8 @@
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>
 
+#include <sched.h>
+
 #include <algorithm>
 #include <cerrno>
 #include <cstdarg>
@@ -281,6 +283,43 @@ absl::Status AttachProgram(bpf_program* prog, LinkPtr* out) {
   return absl::OkStatus();
 }
 
+// Hash maps without preallocation take their entries from per-CPU caches
+// (bpf_mem_alloc, 6.1+), prefilled with a single element for entries over
+// 256 bytes and refilled from irq_work. A program that creates entries
+// with interrupts off (sched_switch) right after attach finds the cache
+// empty after one insert: ENOMEM, one lost event on each start. One
+// insert and delete from user space on each CPU, before attaching, drops
+// that CPU's cache under its low watermark and so refills it.
+void WarmMapAllocators(bpf_object* obj) {
+  cpu_set_t saved;
+  if (sched_getaffinity(0, sizeof(saved), &saved) != 0) return;
+  const int cpus = libbpf_num_possible_cpus();
+  bpf_map* map;
+  bpf_object__for_each_map(map, obj) {
+    if (bpf_map__type(map) != BPF_MAP_TYPE_HASH ||
+        !(bpf_map__map_flags(map) & BPF_F_NO_PREALLOC) ||
+        bpf_map__fd(map) < 0) {
+      continue;
+    }
+    std::vector<unsigned char> key(bpf_map__key_size(map), 0xff);
+    std::vector<unsigned char> value(bpf_map__value_size(map), 0);
+    for (int cpu = 0; cpu < cpus; ++cpu) {
+      cpu_set_t one;
+      CPU_ZERO(&one);
+      CPU_SET(cpu, &one);
+      if (!CPU_ISSET(cpu, &saved) ||
+          sched_setaffinity(0, sizeof(one), &one) != 0) {
+        continue;
+      }
+      if (bpf_map_update_elem(bpf_map__fd(map), key.data(), value.data(),
+                              BPF_NOEXIST) == 0) {
+        bpf_map_delete_elem(bpf_map__fd(map), key.data());
+      }
+    }
+  }
+  sched_setaffinity(0, sizeof(saved), &saved);
+}
+
 absl::Status AttachAll(bpf_object* obj, absl::string_view prefix,
                        const std::vector<ProgramStatus>& missing,
                        const std::vector<std::string>& optional,
@@ -289,6 +328,7 @@ absl::Status AttachAll(bpf_object* obj, absl::string_view prefix,
   auto required = [&](const std::string& name) {
     return std::find(optional.begin(), optional.end(), name) == optional.end();
   };
+  WarmMapAllocators(obj);
   absl::Status first;
   *status = missing;
   for (const ProgramStatus& p : missing) {

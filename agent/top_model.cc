@@ -6,6 +6,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
 #include "agent/histogram.h"
 #include "agent/names.h"
 
@@ -313,22 +314,76 @@ std::string FormatTopSummary(const TopView& v, TopGrouping g) {
   return out;
 }
 
+namespace {
+
+// Widths of the value columns after NAME, in TopColumn order.
+constexpr int kCellWidths[kTopColumns - 1] = {5, 7, 6, 5, 7, 6, 5, 8, 6, 5};
+
+std::string Pad(const std::string& s, int w, bool left) {
+  if (static_cast<int>(s.size()) >= w) return s;
+  const std::string fill(w - s.size(), ' ');
+  return left ? s + fill : fill + s;
+}
+
+std::string JoinCells(const std::vector<std::string>& cells) {
+  return absl::StrJoin(cells, " ");
+}
+
+}  // namespace
+
+std::vector<std::string> FormatTopCells(const TopRow& r, int name_w) {
+  const std::string values[kTopColumns - 1] = {
+      Pct(r.cpu_pct),
+      FormatSeconds(r.rq_p99_s),
+      Rate(r.syscalls_per_s),
+      Rate(r.errors_per_s),
+      FormatSeconds(r.syscall_p99_s),
+      Rate(r.http_per_s),
+      Pct(r.http_5xx_pct),
+      FormatSeconds(r.http_p99_s),
+      Rate(r.retrans_per_s),
+      // From 99.95 the one-decimal form would need 6 characters.
+      r.slo_burn < 0 ? std::string("-")
+                     : absl::StrFormat(r.slo_burn >= 99.95 ? "%.0fx" : "%.1fx",
+                                       r.slo_burn)};
+  std::vector<std::string> cells = {Pad(r.name.substr(0, name_w), name_w, true)};
+  for (int i = 0; i < kTopColumns - 1; ++i) {
+    cells.push_back(Pad(values[i], kCellWidths[i], false));
+  }
+  return cells;
+}
+
+int TopCellSeverity(const TopRow& r, TopColumn c) {
+  switch (c) {
+    case TopColumn::kCpu:  // one thread's worth of CPU, or more
+      return r.cpu_pct >= 90 ? 1 : 0;
+    case TopColumn::kRqP99:  // waiting for a CPU: saturation
+      return r.rq_p99_s >= 0.05 ? 2 : r.rq_p99_s >= 0.01 ? 1 : 0;
+    case TopColumn::kHttp5xx:
+      return r.http_5xx_pct >= 5 ? 2 : r.http_5xx_pct >= 1 ? 1 : 0;
+    case TopColumn::kRetrans:
+      return r.retrans_per_s > 0 ? 2 : 0;
+    case TopColumn::kSloBurn:  // the slow-burn and fast-burn alert factors
+      return r.slo_burn >= 6 ? 2 : r.slo_burn >= 1 ? 1 : 0;
+    default:
+      // Syscall rates, errors and p99s have no threshold that holds for
+      // every workload: blocking calls (epoll_wait, futex) are slow by
+      // design and EAGAIN is routine.
+      return 0;
+  }
+}
+
 std::string FormatTopColumns(int name_w) {
-  return absl::StrFormat("%-*s %5s %7s %6s %5s %7s %6s %5s %8s %6s %5s", name_w,
-                         "NAME", "CPU%", "RQ_P99", "SYS/S", "ERR/S", "SYS_P99",
-                         "HTTP/S", "5XX%", "HTTP_P99", "RETR/S", "BURN");
+  std::vector<std::string> cells = {Pad("NAME", name_w, true)};
+  for (int i = 1; i < kTopColumns; ++i) {
+    cells.push_back(Pad(TopColumnTitle(static_cast<TopColumn>(i)),
+                        kCellWidths[i - 1], false));
+  }
+  return JoinCells(cells);
 }
 
 std::string FormatTopRow(const TopRow& r, int name_w) {
-  return absl::StrFormat(
-      "%-*s %5s %7s %6s %5s %7s %6s %5s %8s %6s %5s", name_w,
-      r.name.substr(0, name_w), Pct(r.cpu_pct), FormatSeconds(r.rq_p99_s),
-      Rate(r.syscalls_per_s), Rate(r.errors_per_s),
-      FormatSeconds(r.syscall_p99_s), Rate(r.http_per_s), Pct(r.http_5xx_pct),
-      FormatSeconds(r.http_p99_s), Rate(r.retrans_per_s),
-      r.slo_burn < 0 ? std::string("-")
-                     : absl::StrFormat(r.slo_burn >= 100 ? "%.0fx" : "%.1fx",
-                                       r.slo_burn));
+  return JoinCells(FormatTopCells(r, name_w));
 }
 
 std::string FormatTopText(const TopView& v, TopGrouping g, int width) {

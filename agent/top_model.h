@@ -96,6 +96,12 @@ int TopNameWidth(int width);  // NAME column width for a terminal width
 std::string FormatTopSummary(const TopView& v, TopGrouping g);
 std::string FormatTopColumns(int name_w);
 std::string FormatTopRow(const TopRow& r, int name_w);
+// The row's cells, NAME first, each padded to its column (joined by one
+// space they are FormatTopRow).
+std::vector<std::string> FormatTopCells(const TopRow& r, int name_w);
+// 0 fine, 1 worth a look (yellow), 2 bad (red): CPU% >= 90, run-queue
+// p99 >= 10 / 50 ms, 5xx >= 1 / 5 %, any retransmit, SLO burn >= 1 / 6x.
+int TopCellSeverity(const TopRow& r, TopColumn c);
 std::string FormatRate(double per_s);  // "518.0k"
 // top -b style text: the header, then one line per row (already sorted).
 std::string FormatTopText(const TopView& v, TopGrouping g, int width);

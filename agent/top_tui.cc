@@ -127,6 +127,24 @@ class Ui {
 
   attr_t Color(Pair p) const { return color_ ? COLOR_PAIR(p) : A_BOLD; }
 
+  // One workload's row, each value past its threshold in colour (bold
+  // under NO_COLOR), the selected row reversed.
+  void PutRow(int y, const TopRow& r, int name_w, bool selected) {
+    if (y >= LINES) return;
+    const std::vector<std::string> cells = FormatTopCells(r, name_w);
+    int x = 0;
+    for (size_t c = 0; c < cells.size() && x < COLS; ++c) {
+      const int sev = TopCellSeverity(r, static_cast<TopColumn>(c));
+      attr_t a = selected ? A_REVERSE : A_NORMAL;
+      if (sev > 0) a |= Color(sev > 1 ? kRed : kYellow);
+      const std::string cell = c == 0 ? cells[c] : " " + cells[c];
+      attron(a);
+      mvaddnstr(y, x, cell.c_str(), COLS - x);
+      attroff(a);
+      x += static_cast<int>(cell.size());
+    }
+  }
+
   void Draw() {
     erase();
     if (screen_ == Screen::kHelp) {
@@ -171,15 +189,7 @@ class Ui {
     if (sel_ < top_) top_ = sel_;
     if (sel_ >= top_ + height) top_ = sel_ - height + 1;
     for (int i = top_; i < int(view_.rows.size()) && i < top_ + height; ++i) {
-      const TopRow& r = view_.rows[i];
-      attr_t a = A_NORMAL;
-      if (r.http_5xx_pct >= 1 || r.retrans_per_s > 0 || r.slo_burn >= 1) {
-        a = Color(kRed);
-      } else if (r.rq_p99_s >= 0.01) {
-        a = Color(kYellow);
-      }
-      if (i == sel_) a |= A_REVERSE;
-      Put(4 + i - top_, FormatTopRow(r, name_w), a);
+      PutRow(4 + i - top_, view_.rows[i], name_w, i == sel_);
     }
   }
 
@@ -406,7 +416,9 @@ int RunTopScreen(SnapshotSource* source, const Options& opts, TopColumn sort,
   set_escdelay(25);
   timeout(100);
   Ui ui(source, opts, sort, group);
-  if (has_colors() && std::getenv("NO_COLOR") == nullptr) {
+  // no-color.org: NO_COLOR set to a non-empty value turns colour off.
+  const char* no_color = std::getenv("NO_COLOR");
+  if (has_colors() && (no_color == nullptr || *no_color == '\0')) {
     start_color();
     use_default_colors();
     init_pair(kRed, COLOR_RED, -1);

@@ -9,6 +9,9 @@
   after the timer fires, tens of ms on a loaded 2-core CI machine);
 - syscall_errors (connect, ECONNREFUSED): blocking connects to a listening
   and to a closed port;
+- exact at the threshold, not interpolated: with 500 ms, requests of
+  300 ms and 520 ms (one log2 bucket) split 4 good / 3 bad, and so do
+  sleeps of the same lengths;
 - SIGHUP with a changed threshold (100 ms -> 500 ms): unchanged SLOs keep
   their counts, the changed one restarts and counts the new way; a broken
   file on SIGHUP is refused with one log line and counting goes on;
@@ -43,6 +46,11 @@ CONFIG = """slos:
     selector: {{comm: rl_sleeper}}
     sli: {{kind: syscall_latency, syscalls: [clock_nanosleep, nanosleep],
            threshold: 50ms}}
+    objective: 99
+  - name: sleeper-exact
+    selector: {{comm: rl_sleeper2}}
+    sli: {{kind: syscall_latency, syscalls: [clock_nanosleep, nanosleep],
+           threshold: 500ms}}
     objective: 99
   - name: dial
     selector: {{comm: rl_dialer}}
@@ -148,6 +156,28 @@ def main():
             check(events(m3, "sleeper") == (10, 7),
                   f"sleeper went on counting {events(m3, 'sleeper')}")
 
+            # Exact, not read off a histogram: 300 ms and 520 ms are both in
+            # the log2 bucket [268 ms, 537 ms) that holds the 500 ms
+            # threshold; interpolating in it would call 86% of them good.
+            # (Waiting for a CPU only makes a good one slower: 200 ms of
+            # margin; a bad one cannot get faster.)
+            curl("/sleep/300", 4)
+            curl("/sleep/520", 3)
+            subprocess.run([python_as(tmp, "rl_sleeper2"), "-c",
+                            "import time\n"
+                            "for d in [0.3] * 4 + [0.52] * 3:\n"
+                            "    time.sleep(d)\n"], check=True)
+            time.sleep(1.2)
+            m3b = agent.scrape()
+            lat = tuple(a - b for a, b in zip(events(m3b, "api-latency"),
+                                              events(m3, "api-latency")))
+            check(lat == (4, 3), f"http_latency 500ms: 300 ms good, 520 ms "
+                  f"bad, within one log2 bucket: {lat} == (4, 3)")
+            check(events(m3b, "sleeper-exact") == (4, 3),
+                  f"syscall_latency 500ms: 300 ms sleeps good, 520 ms bad, "
+                  f"within one log2 bucket: {events(m3b, 'sleeper-exact')} "
+                  f"== (4, 3)")
+
             # A broken file on SIGHUP: refused, the loaded SLOs go on.
             with open(cfg, "w") as f:
                 f.write("slos:\n  - name: x\n    objective: 99\n")
@@ -155,7 +185,7 @@ def main():
             time.sleep(0.5)
             workload(tmp, fast=1, slow=0, errors=0)
             m4 = agent.scrape()
-            check(events(m4, "api-latency") == (7, 0),
+            check(events(m4, "api-latency") == (11, 3),
                   f"a broken reload keeps the SLOs {events(m4, 'api-latency')}")
             check(agent.proc.poll() is None, "agent still running")
             rc, _ = agent.stop()

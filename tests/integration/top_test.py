@@ -4,7 +4,8 @@
   agrees within 10% with the /metrics counters scraped around the same
   interval; sorted by SYS_P99 (filtered to the helpers) the slow one, in a
   17 ms sleep loop, is first with a p99 in the 16.8-33.6 ms bucket;
-- the text form has the header and one row per helper;
+- the text form (-n 2) has the header and one row per helper, and its two
+  reports' rates agree with /metrics within 10% too;
 - standalone (loads its own programs) sees the same helpers;
 - a wrong --connect URL: one line on stderr, exit 2."""
 import json
@@ -25,6 +26,12 @@ LOAD = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..",
 def calls(m, comm):
     return sum(v for l, v in series(m, "redline_syscalls_total",
                                     comm=comm).items())
+
+
+def unit(text):
+    """A rate as top prints it: 950, 12.5k, 1.2M."""
+    scale = {"k": 1e3, "M": 1e6}.get(text[-1])
+    return float(text[:-1]) * scale if scale else float(text)
 
 
 def top(*args, timeout=60):
@@ -78,8 +85,10 @@ def main():
             check(rows["rl_topbusy"]["cpu_pct"] > 5,
                   f"busy helper uses CPU ({rows['rl_topbusy']['cpu_pct']:.0f}%)")
 
+            m0, t0 = agent.scrape(), time.monotonic()
             r = top(f"--connect={agent.url('')}", "-b", "-n", "2", "-d", "1",
                     "--filter=rl_top")
+            m1, t1 = agent.scrape(), time.monotonic()
             check(r.returncode == 0, "text batch ran")
             reports = [x for x in r.stdout.split("\n\n") if x.strip()]
             check(len(reports) == 2, f"-n 2: two reports ({len(reports)})")
@@ -93,6 +102,17 @@ def main():
                   and {l.split()[0] for l in lines[3:]} ==
                   {"rl_topbusy", "rl_topslow"},
                   f"text report: header, columns, a row each:\n{reports[0]}")
+            # Both reports' busy-helper rates (text: 471.2k) against the
+            # /metrics scrapes taken around the two intervals.
+            got = [unit(next(l for l in rep.splitlines()
+                             if l.startswith("rl_topbusy")).split()[3])
+                   for rep in reports]
+            want = (calls(m1, "rl_topbusy") - calls(m0, "rl_topbusy")) / (t1 - t0)
+            mean = sum(got) / len(got)
+            check(abs(mean - want) <= 0.1 * want,
+                  f"-n 2: busy helper {[f'{g:.0f}' for g in got]}/s in the "
+                  f"two reports, mean {mean:.0f} vs /metrics {want:.0f}/s "
+                  f"(within 10%)")
 
         r = top("-b", "-n", "1", "-d", "1", "--filter=rl_top", "--json",
                 "--probes=syscalls")

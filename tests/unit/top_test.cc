@@ -190,5 +190,38 @@ TEST(TopModel, WidestRowFitsEightyColumns) {
   EXPECT_EQ(cols.substr(cols.size() - 4), "BURN");
 }
 
+TEST(TopModel, CellSeverityPerValue) {
+  TopRow r;
+  r.name = "api";
+  EXPECT_EQ(TopCellSeverity(r, TopColumn::kSloBurn), 0) << "no SLO";
+  r.slo_burn = 2;
+  EXPECT_EQ(TopCellSeverity(r, TopColumn::kSloBurn), 1);
+  r.slo_burn = 14.4;
+  EXPECT_EQ(TopCellSeverity(r, TopColumn::kSloBurn), 2);
+  r.rq_p99_s = 0.0168;
+  EXPECT_EQ(TopCellSeverity(r, TopColumn::kRqP99), 1);
+  r.rq_p99_s = 0.067;
+  EXPECT_EQ(TopCellSeverity(r, TopColumn::kRqP99), 2);
+  r.http_5xx_pct = 0.5;
+  EXPECT_EQ(TopCellSeverity(r, TopColumn::kHttp5xx), 0);
+  r.http_5xx_pct = 2;
+  EXPECT_EQ(TopCellSeverity(r, TopColumn::kHttp5xx), 1);
+  r.retrans_per_s = 0.5;
+  EXPECT_EQ(TopCellSeverity(r, TopColumn::kRetrans), 2);
+  r.cpu_pct = 99;
+  EXPECT_EQ(TopCellSeverity(r, TopColumn::kCpu), 1);
+  r.syscall_p99_s = 5;  // a blocking epoll_wait: not a finding by itself
+  EXPECT_EQ(TopCellSeverity(r, TopColumn::kSyscallP99), 0);
+  EXPECT_EQ(TopCellSeverity(r, TopColumn::kName), 0);
+  // The cells are the row, column for column.
+  const auto cells = FormatTopCells(r, 8);
+  ASSERT_EQ(cells.size(), static_cast<size_t>(kTopColumns));
+  std::string joined = cells[0];
+  for (size_t i = 1; i < cells.size(); ++i) joined += " " + cells[i];
+  EXPECT_EQ(joined, FormatTopRow(r, 8));
+  EXPECT_EQ(cells[0], "api     ");
+  EXPECT_EQ(cells[10], "14.4x");
+}
+
 }  // namespace
 }  // namespace redline
