@@ -162,6 +162,10 @@ absl::StatusOr<Slo> Parser::OneSlo(const YAML::Node& n,
                  "use letters, digits, '-', '_' and '.' only");
     }
   }
+  if (n["description"]) {
+    ASSIGN_OR_RETURN(slo.description,
+                     Str(n["description"], f + ".description"));
+  }
   RETURN_IF_ERROR(Selector(n["selector"], f + ".selector", &slo));
   RETURN_IF_ERROR(Sli(n["sli"], f + ".sli", &slo));
   ASSIGN_OR_RETURN(double pct, Num(n["objective"], f + ".objective"));

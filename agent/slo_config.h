@@ -69,6 +69,7 @@ struct Slo {
   double objective = 0;               // fraction, e.g. 0.999
   int64_t window_s = 28 * 86400;
   std::vector<BurnWindow> page, ticket;
+  std::string description;  // what the SLO promises, in the alerts' text
   std::string runbook_url;
   std::map<std::string, std::string> labels;  // added to every alert
   int line = 0;                               // in the file, 1-based

@@ -101,6 +101,7 @@ void Alert(YAML::Emitter& e, const Slo& slo, const char* name,
                                                       "budget");
   e << YAML::Key << "description" << YAML::Value
     << absl::StrCat(
+           slo.description.empty() ? "" : slo.description + ". ",
            "Error ratio {{ $value | humanizePercentage }} over the long "
            "window; the budget is ",
            Num((1 - slo.objective) * 100),

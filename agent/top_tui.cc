@@ -61,11 +61,11 @@ constexpr const char* kHelp[] = {
     "  ?                           this help",
     "  q                           quit",
     "",
-    "Red: 5xx >= 1%, TCP retransmits or an SLO burning >= 1x (BURN: worst",
-    "5-minute burn rate of the SLOs matching the row). Yellow: run-queue",
-    "p99 >= 10 ms.",
+    "Yellow/red values: CPU% >= 90; RQ_P99 >= 10/50 ms; 5XX% >= 1/5;",
+    "any TCP retransmit; BURN >= 1x/6x (worst 5-minute burn rate of the",
+    "SLOs matching the row).",
     "Columns: - means not measured (probe off) or no events.",
-    "NO_COLOR in the environment turns colour off.",
+    "NO_COLOR (non-empty) turns colour off: flagged values are bold.",
 };
 
 class Ui {

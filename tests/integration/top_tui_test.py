@@ -130,6 +130,30 @@ def main():
                         {"rl_topbusy", "rl_topslow"}, "/ filters to the helpers")
         check(True, "/ filter hides the other workloads")
 
+        # g cycles the grouping; four presses come back to process.
+        tmux("send-keys", "-t", SESSION, "g")
+        wait_for(lambda t: "group: container" in t, "g: group by container")
+        for _ in range(3):
+            tmux("send-keys", "-t", SESSION, "g")
+        wait_for(lambda t: "group: process" in t, "g x4: back to process")
+        check(True, "g cycles process -> container -> pod -> unit -> process")
+        tmux("send-keys", "-t", SESSION, "?")
+        wait_for(lambda t: "this help" in t and "pause / resume" in t,
+                 "? shows the help")
+        tmux("send-keys", "-t", SESSION, "Escape")
+        wait_for(lambda t: "sort: CPU%" in t, "Esc leaves the help")
+        tmux("send-keys", "-t", SESSION, "Space")
+        wait_for(lambda t: "[paused]" in t, "space pauses")
+        tmux("send-keys", "-t", SESSION, "Space")
+        wait_for(lambda t: "[paused]" not in t and rows(t), "space resumes")
+        check(True, "? help, Esc back, space pause and resume")
+        # F6 and < step the sort column both ways.
+        tmux("send-keys", "-t", SESSION, "F6")
+        wait_for(lambda t: "sort: RQ_P99" in t, "F6: next sort column")
+        tmux("send-keys", "-t", SESSION, "<")
+        wait_for(lambda t: "sort: CPU%" in t, "<: previous sort column")
+        check(True, "F6 and < move the sort column")
+
         for _ in range(4):  # CPU% -> RQ_P99 -> SYS/S -> ERR/S -> SYS_P99
             tmux("send-keys", "-t", SESSION, ">")
         text = wait_for(lambda t: "sort: SYS_P99" in t and rows(t) and
@@ -187,8 +211,13 @@ def main():
             line = colour_row(SLOW_ROW)
             check("\x1b[3" not in line and "\x1b[1m" in line,
                   f"NO_COLOR: no colour, the flagged value bold: {line!r}")
-            tmux("send-keys", "-t", SESSION, "q")
-            wait_for(finished, "q exits")
+            # SIGINT exits 0 and restores too (sent to top alone: a Ctrl-C
+            # in the pane would also end the shell that reports the status).
+            subprocess.run(["pkill", "-INT", "-f",
+                            f"^{re.escape(redline_bin())} top -d 1"])
+            wait_for(finished, "SIGINT exits")
+            check("EXIT=0" in screen(), "SIGINT: exit status 0")
+            check(restored() == "0", "SIGINT: terminal restored")
     finally:
         tmux("kill-session", "-t", SESSION)
         for h in helpers:

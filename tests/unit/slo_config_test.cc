@@ -10,6 +10,7 @@ namespace {
 
 constexpr char kValid[] = R"(slos:
   - name: web
+    description: Shop pages answer without 5xx
     selector: {comm: nginx, namespace: shop}
     sli: {kind: http_availability}
     objective: 99.9
@@ -245,6 +246,18 @@ TEST(Rules, BurnThresholdsAreFactorTimesBudget) {
             std::string::npos);
   EXPECT_NE(rules.find("runbook_url: file:///usr/share/doc/redline/"
                        "README.md#redlineslofastburn"),
+            std::string::npos);
+  // Each alert says what burns, and the SLO's own description leads.
+  EXPECT_NE(rules.find("summary: SLO web (http_availability, 99.9% over 28d) "
+                       "is burning its error budget fast"),
+            std::string::npos)
+      << rules;
+  EXPECT_NE(rules.find("summary: SLO web (http_availability, 99.9% over 28d) "
+                       "is eroding its error budget"),
+            std::string::npos);
+  EXPECT_NE(rules.find("description: Shop pages answer without 5xx. Error "
+                       "ratio {{ $value | humanizePercentage }} over the long "
+                       "window; the budget is 0.1%."),
             std::string::npos);
   // Both operator and plain forms hold the same groups.
   YAML::Node plain = YAML::Load(rules);

@@ -3,6 +3,8 @@
 #include <sys/syscall.h>
 
 #include <map>
+#include <tuple>
+#include <vector>
 
 #include "agent/names.h"
 #include "gtest/gtest.h"
@@ -73,6 +75,42 @@ TEST(SloSelector, EveryKeyMustMatch) {
   id.pod = "web-1";
   id.namespace_name = "";  // absent label: no match for an exact value
   EXPECT_FALSE(SelectorMatches(s, id));
+}
+
+// Every selector key reads its own identity label, exact or by regex
+// (anchored: a regex must match the whole value).
+TEST(SloSelector, EachKeyReadsItsLabel) {
+  const WorkloadId id{.comm = "postgres",
+                      .container_id = "c0ffee",
+                      .pod_uid = "1234-abcd",
+                      .systemd_unit = "postgresql.service",
+                      .namespace_name = "db",
+                      .pod = "pg-0",
+                      .container = "postgres",
+                      .workload = "pg"};
+  for (const auto& [key, value, other] :
+       std::vector<std::tuple<std::string, std::string, std::string>>{
+           {"comm", "postgres", "nginx"},
+           {"container_id", "c0ffee", "deadbeef"},
+           {"pod_uid", "1234-abcd", "5678"},
+           {"systemd_unit", "postgresql.service", "nginx.service"},
+           {"namespace", "db", "shop"},
+           {"pod", "pg-0", "pg-1"},
+           {"container", "postgres", "sidecar"},
+           {"workload", "pg", "web"}}) {
+    auto one = [&](const std::string& sel) {
+      SloConfig cfg = Parse("slos:\n  - name: x\n    selector: {" + key +
+                            ": " + sel +
+                            "}\n    sli: {kind: http_availability}\n"
+                            "    objective: 99\n");
+      return !cfg.slos.empty() && SelectorMatches(cfg.slos[0], id);
+    };
+    EXPECT_TRUE(one("\"" + value + "\"")) << key;
+    EXPECT_FALSE(one("\"" + other + "\"")) << key;
+    EXPECT_TRUE(one("{regex: \"" + value.substr(0, 2) + ".*\"}")) << key;
+    EXPECT_FALSE(one("{regex: \"" + value.substr(1, 2) + "\"}"))
+        << key << ": a regex matches the whole value";
+  }
 }
 
 // A workload with `ok` 2xx and `err` 5xx server requests, and `within` of
