@@ -263,7 +263,7 @@ std::string Rate(double v) {
 // At most 5 characters, so that every column fits 80: 1600% (16 busy CPUs).
 std::string Pct(double v) {
   if (v < 0) return "-";
-  return absl::StrFormat(v >= 100 ? "%.0f" : "%.1f", v);
+  return v >= 100 ? absl::StrFormat("%.0f", v) : absl::StrFormat("%.1f", v);
 }
 
 }  // namespace
@@ -344,8 +344,8 @@ std::vector<std::string> FormatTopCells(const TopRow& r, int name_w) {
       Rate(r.retrans_per_s),
       // From 99.95 the one-decimal form would need 6 characters.
       r.slo_burn < 0 ? std::string("-")
-                     : absl::StrFormat(r.slo_burn >= 99.95 ? "%.0fx" : "%.1fx",
-                                       r.slo_burn)};
+      : r.slo_burn >= 99.95 ? absl::StrFormat("%.0fx", r.slo_burn)
+                            : absl::StrFormat("%.1fx", r.slo_burn)};
   std::vector<std::string> cells = {Pad(r.name.substr(0, name_w), name_w, true)};
   for (int i = 0; i < kTopColumns - 1; ++i) {
     cells.push_back(Pad(values[i], kCellWidths[i], false));
