@@ -120,7 +120,11 @@ def main():
         check(set(codes) <= {200, 503} and len(ok) >= 25,
               f"50 concurrent scrapes beside 10 slow readers: codes {codes}, "
               f"{len(ok)} x 200")
-        check(slowest <= 1.0, f"every healthy scrape within 1 s "
+        # The 1 s bound is the release build's; under ASan (scripts/
+        # sanitize.sh) the same work runs about 2x slower (CI: 1.098 s),
+        # and that stage is there for memory errors, not speed.
+        bound = 2.0 if os.environ.get("REDLINE_SANITIZED") else 1.0
+        check(slowest <= bound, f"every healthy scrape within {bound:.0f} s "
               f"(slowest {slowest:.3f} s)")
         uniq = {hashlib.sha1(b).hexdigest(): b for b, _ in ok}
         bad = promtool_clean(uniq.values())
