@@ -61,6 +61,11 @@ function(bpf_object NAME SOURCE)
     COMMENT "Skeleton ${NAME}.skel.h"
     VERBATIM)
   add_custom_target(${NAME}_skel_gen DEPENDS "${_skel}")
+  # vmlinux.h is the output of a custom command in the top directory: with
+  # the Makefiles generator a file dependency across directories has no
+  # rule ("No rule to make target 'bpf/vmlinux.h'"); the target dependency
+  # builds it first, after which it is a plain existing file.
+  add_dependencies(${NAME}_skel_gen vmlinux_h)
   add_library(${NAME}_skel INTERFACE)
   add_dependencies(${NAME}_skel ${NAME}_skel_gen)
   # Not the source dir: bpf/sched.h would shadow libc's <sched.h>. C++ includes
