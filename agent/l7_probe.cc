@@ -27,7 +27,7 @@ namespace redline {
 static_assert(sizeof(rl_l7_key) == 48);
 static_assert(offsetof(rl_l7_key, addr) == 24);
 static_assert(offsetof(rl_l7_key, port) == 40);
-static_assert(offsetof(rl_l7_key, status_class) == 46);
+static_assert(offsetof(rl_l7_key, outcome) == 46);
 static_assert(sizeof(rl_l7_val) == 8 * (3 + RL_L7_HIST_SLOTS + RL_SLO_SLOTS));
 static_assert(RL_SLO_SLOTS == kSloSlots, "shares SloWithin");
 static_assert(RL_L7_HIST_SLOTS == kFineSlots, "shares FineHist");
@@ -44,8 +44,8 @@ struct ByKind {
 HttpKey KeyOf(const rl_l7_key& k) {
   HttpKey h;
   h.server = k.role == RL_L7_SERVER;
-  h.method = HttpMethodName(k.method);
-  h.status_class = HttpStatusClass(k.status_class);
+  h.method = HttpMethodName(k.op);
+  h.status_class = HttpStatusClass(k.outcome);
   if (h.server) {
     h.local_port = absl::StrCat(k.port);
   } else {

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /*
- * Request RED (HTTP/1.x) from plaintext socket I/O at the raw syscall
- * exit tracepoint: no kprobes, no uprobes, no change to the service.
+ * Request RED from plaintext socket I/O at the raw syscall exit
+ * tracepoint: no kprobes, no uprobes, no change to the service.
  *
  * One program, at sys_exit only: the syscall's arguments are still in its
  * pt_regs there (the kernel leaves them as the caller passed them; arm64
@@ -11,20 +11,23 @@
  *
  * accept/connect register (tgid, fd) as a server or client TCP connection;
  * close forgets it. On such fds only, the first bytes each read or write
- * moved are peeked with bpf_probe_read_user. A request start (method
- * line) queues (method, time) on the connection; a response start (status
- * line) completes the oldest queued request. Requests are counted by their
- * responses, so a request whose line was not seen (split across reads,
- * sent before we started) is still counted, with method unknown, and
- * reported in a counter. Only the method and the status class leave the
- * kernel.
+ * moved are peeked with bpf_probe_read_user. This file is the state
+ * machine and knows no protocol: it asks the connection's protocol,
+ * through bpf/l7_proto.bpf.h's table, whether the bytes start a request
+ * (queue its operation and time, and those pipelined behind it) or a
+ * response (complete the oldest queued request with its outcome). The
+ * first request start a protocol recognises fixes the connection's.
+ * Requests are counted by their responses, so a request whose start was
+ * not seen (split across reads, sent before we started) is still counted,
+ * with operation unknown, and reported in a counter. Only the protocol,
+ * operation and outcome leave the kernel (HTTP: method and status class).
  */
 #include "common.bpf.h"
 /* common.bpf.h first: it brings vmlinux.h's __u64 that l7.h uses. */
 #include <bpf/bpf_endian.h>
 
 #include "l7.h"
-#include "l7_http.bpf.h"
+#include "l7_proto.bpf.h"
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
@@ -32,7 +35,7 @@ char LICENSE[] SEC("license") = "Dual BSD/GPL";
 #define AF_INET6 10
 #define IPPROTO_TCP 6
 #define EINPROGRESS 115 /* a non-blocking connect under way */
-#define FIFO 4		/* pending requests per connection (pipelining) */
+#define FIFO RL_L7_FIFO /* pending requests per connection (pipelining) */
 
 /* SLO latency thresholds (bpf/slo.h), written by the agent at any time. */
 __u64 slo_threshold_ns[RL_SLO_SLOTS];
@@ -46,8 +49,9 @@ struct conn {
 	__u16 port;
 	__u8 head;  /* oldest pending request */
 	__u8 count; /* pending requests */
-	__u8 method[FIFO];
-	__u16 pad;
+	__u8 op[FIFO];
+	__u8 proto; /* RL_L7_PROTO_*, 0 until a row of the table knows */
+	__u8 pad;
 	__u8 addr[16];
 	char comm[16];	    /* the process, when the connection was made */
 	__u64 cgroup_id;    /* ditto: saves two lookups per response */
@@ -159,8 +163,7 @@ static void track(int fd, __u8 role)
 		rl_update_error(&l7_update_errors, RL_L7_MAP_CONNS, err);
 }
 
-static void record(const struct conn *c, __u8 method, __u32 status,
-		   __u64 start_ns)
+static void record(const struct conn *c, __u8 op, __u8 outcome, __u64 start_ns)
 {
 	struct rl_l7_key k = {};
 	struct rl_l7_val *v;
@@ -169,9 +172,9 @@ static void record(const struct conn *c, __u8 method, __u32 status,
 	k.cgroup_id = c->cgroup_id;
 	__builtin_memcpy(k.comm, c->comm, sizeof(k.comm));
 	k.role = c->role;
-	k.proto = RL_L7_PROTO_HTTP;
-	k.method = method;
-	k.status_class = status / 100;
+	k.proto = c->proto;
+	k.op = op;
+	k.outcome = outcome;
 	k.port = c->port;
 	if (c->role == RL_L7_CLIENT) {
 		k.family = c->family;
@@ -196,7 +199,7 @@ static void record(const struct conn *c, __u8 method, __u32 status,
 	}
 }
 
-static __always_inline void push(struct conn *c, __u8 method, __u64 now)
+static __always_inline void push(struct conn *c, __u8 op, __u64 now)
 {
 	__u32 i = (c->head + c->count) & (FIFO - 1);
 
@@ -204,7 +207,7 @@ static __always_inline void push(struct conn *c, __u8 method, __u64 now)
 		RL_COUNT_EVENT(l7_counters, RL_L7_PIPELINE_OVERFLOW);
 		return;
 	}
-	c->method[i] = method;
+	c->op[i] = op;
 	c->start_ns[i] = now;
 	c->count++;
 }
@@ -227,90 +230,41 @@ static __always_inline struct peek_buf *peek(const char *ubuf, __u32 len,
 	return pb;
 }
 
-struct scan_ctx {
-	struct peek_buf *pb;
-	__u32 n;
-	__u32 found;
-	__u32 at[FIFO]; /* offsets just past each header block's end */
-};
-
-/* A header block's end at p, with bytes after it (where a pipelined
- * request would start). */
-static __always_inline bool end_at(struct scan_ctx *ctx, __u32 p)
-{
-	if (p == 0 || p + 4 >= ctx->n || !http_is_header_end(ctx->pb->b, p))
-		return false;
-	ctx->at[ctx->found & (FIFO - 1)] = p + 4;
-	return ++ctx->found >= FIFO - 1;
-}
-
-/* Word i of the window: most words hold no '\r' and cost one test (the
- * "has a zero byte" trick on w ^ "\r\r\r\r\r\r\r\r"; its false
- * positives are checked byte by byte, it has no false negatives). */
-static long scan_word(__u32 i, void *data)
-{
-	const __u64 ones = 0x0101010101010101ULL, cr = 0x0d * ones;
-	struct scan_ctx *ctx = data;
-	__u32 base = (i * 8) & (2 * RL_L7_PEEK - 8);
-	__u64 w, v;
-
-	if (base + 4 >= ctx->n)
-		return 1;
-	w = *(__u64 *)&ctx->pb->b[base];
-	v = w ^ cr;
-	if (!((v - ones) & ~v & (ones << 7)))
-		return 0;
-	for (__u32 j = 0; j < 8; j++)
-		if (end_at(ctx, base + j))
-			return 1;
-	return 0;
-}
-
 /* Data that starts a request (n bytes of it peeked in pb): queue it, and
  * the pipelined requests that follow it inside the peek window (a client
  * may send several before reading any response; the server reads them in
  * one go). */
-static void on_request(struct conn *c, struct peek_buf *pb, __u32 n,
-		       __u8 method)
+static void on_request(struct conn *c, struct peek_buf *pb, __u32 n, __u8 op)
 {
 	__u64 now = bpf_ktime_get_ns();
-	struct scan_ctx ctx = {};
+	struct rl_l7_scan ctx = {};
+	__u8 proto = c->proto;
 	__u32 found;
 
-	push(c, method, now);
-	if (n <= RL_L7_SMALL_PEEK)
-		return;
-	/* bpf_loop (5.17): the callback is verified once, where an open
-	 * loop over the window is verified per iteration and blows the
-	 * verifier's budget. */
-	ctx.pb = pb;
+	push(c, op, now);
+	ctx.b = pb->b;
 	ctx.n = n;
-	bpf_loop(RL_L7_PEEK / 8, scan_word, &ctx, 0);
+	rl_l7_next_requests(proto, &ctx);
 	found = ctx.found;
-	pb = ctx.pb;
 	for (__u32 j = 0; j < FIFO - 1; j++) {
-		__u8 m;
-
 		if (j >= found)
 			break;
-		m = http_method_at(pb->b, ctx.at[j & (FIFO - 1)], n);
-		if (m)
-			push(c, m, now);
+		op = rl_l7_request_at(proto, ctx.b, ctx.at[j & (FIFO - 1)], n);
+		if (op)
+			push(c, op, now);
 	}
 }
 
 /* Data that starts a response: complete the oldest pending request. */
-static void on_response(struct conn *c, __u32 status)
+static void on_response(struct conn *c, __u8 outcome)
 {
 	__u64 start = 0;
-	__u8 method = RL_HTTP_UNKNOWN;
+	__u8 op = 0; /* unknown */
 
-	if (status >= 100 && status < 200 && status != 101)
-		return; /* interim (100 Continue): the final one follows */
 	if (c->count) {
 		__u32 i = c->head & (FIFO - 1);
 
-		method = c->method[i];
+		op = c->op[i];
 		start = c->start_ns[i];
 		c->head = (c->head + 1) & (FIFO - 1);
 		c->count--;
@@ -319,7 +273,7 @@ static void on_response(struct conn *c, __u32 status)
 		start = c->idle_read_ns; /* server: when its input arrived */
 	}
 	c->idle_read_ns = 0;
-	record(c, method, status, start);
+	record(c, op, outcome, start);
 }
 
 /* Classifies one message of len bytes at ubuf on connection c, moving in
@@ -327,29 +281,37 @@ static void on_response(struct conn *c, __u32 status)
 static void on_message(struct conn *c, const char *ubuf, __u32 len, __u32 dir)
 {
 	bool requests_in = c->role == RL_L7_SERVER;
+	__u8 proto = c->proto, op, outcome;
 	struct peek_buf *pb;
-	__u32 n, status;
-	__u8 m;
+	__u32 n;
 
 	if ((dir == RL_L7_IN) == requests_in) {
-		/* The whole window at once: one copy serves the method and
-		 * the search for pipelined requests. */
-		pb = peek(ubuf, len, RL_L7_PEEK, &n);
+		/* HTTP wants the whole window at once: one copy serves the
+		 * method and the search for pipelined requests. */
+		pb = peek(ubuf, len, rl_l7_request_peek(proto), &n);
 		if (!pb)
 			return;
-		m = http_method_at(pb->b, 0, n);
-		if (m)
-			on_request(c, pb, n, m);
-		else if (requests_in && !c->count && !c->idle_read_ns)
+		op = rl_l7_request(&proto, pb->b, n);
+		if (op) {
+			c->proto = proto;
+			on_request(c, pb, n, op);
+		} else if (requests_in && !c->count && !c->idle_read_ns) {
 			c->idle_read_ns = bpf_ktime_get_ns();
+		}
 		return;
 	}
-	pb = peek(ubuf, len, RL_L7_SMALL_PEEK, &n);
+	pb = peek(ubuf, len, rl_l7_response_peek(proto), &n);
 	if (!pb)
 		return;
-	status = http_status(pb->b, n);
-	if (status)
-		on_response(c, status);
+	outcome = rl_l7_response(&proto, pb->b, n);
+	if (!outcome)
+		return;
+	/* Also on a connection whose requests were never recognised: the
+	 * answer to junk, or to a request line split across reads, still
+	 * names the protocol and is counted. */
+	c->proto = proto;
+	if (outcome != RL_L7_INTERIM) /* 100 Continue: the final follows */
+		on_response(c, outcome);
 }
 
 /* First buffer of an iovec array (readv/writev, and msghdr's msg_iov). */

@@ -27,8 +27,9 @@
 #define RL_L7_CLOSE 6	/* close: forget the fd */
 #define RL_L7_DUP2 7	/* dup2, dup3: the target fd is closed first */
 
-/* Protocols a connection can be classified as. Each has a classifier in
- * l7.bpf.c (request start, response start) and a label set in the agent. */
+/* Protocols a connection can be classified as (0: not yet known). Each has
+ * a classifier header bpf/l7_<proto>.bpf.h, a row in bpf/l7_proto.bpf.h's
+ * table, and a label set in the agent. */
 #define RL_L7_PROTO_HTTP 1
 
 #define RL_L7_SERVER 1 /* accepted: requests are read, responses written */
@@ -49,8 +50,8 @@ enum rl_http_method {
 	RL_HTTP_METHOD_COUNT,
 };
 
-/* Per workload, role, method, status class and peer: the peer is the
- * remote address and port for clients, the local port for servers. */
+/* Per workload, role, protocol, operation, outcome and peer: the peer is
+ * the remote address and port for clients, the local port for servers. */
 struct rl_l7_key {
 	__u64 cgroup_id;
 	char comm[16];
@@ -58,9 +59,11 @@ struct rl_l7_key {
 	__u16 port;    /* host order: remote (client) or local (server) */
 	__u8 family;   /* client: 2 or 10; server: 0 */
 	__u8 role;
-	__u8 proto;
-	__u8 method;
-	__u8 status_class; /* 1..5 for 1xx..5xx */
+	__u8 proto;   /* RL_L7_PROTO_* */
+	__u8 op;      /* the protocol's operation, 0 if its start was not
+		       * seen (HTTP: enum rl_http_method) */
+	__u8 outcome; /* the protocol's outcome (HTTP: status class, 1..5
+		       * for 1xx..5xx) */
 	__u8 pad;
 };
 

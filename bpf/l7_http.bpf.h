@@ -1,21 +1,16 @@
 /* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
 /*
- * HTTP/1.x classifier for l7.bpf.c: where a request starts (method line)
- * and where a response starts (status line). A protocol is one such pair
- * of functions over the peeked bytes; adding Redis (RESP: "*N\r\n" request,
- * "+", "-", ":", "$", "*" reply, "-" an error) or PostgreSQL is a new
- * header like this one plus its tests, not a change to the state machine.
- *
- * Every access is masked to the 128-byte peek window so the verifier can
- * bound it; callers pass n, the number of valid bytes in the window.
+ * HTTP/1.x classifier (the contract is bpf/l7_classifier.bpf.h, the row in
+ * bpf/l7_proto.bpf.h):
+ *	request start	a request line ("GET /x HTTP/1.1"): the method
+ *	next requests	after each header block's end ("\r\n\r\n")
+ *	response start	a status line ("HTTP/1.1 404 ..."): the status
+ *			class, or interim for 1xx but 101
  */
 #ifndef REDLINE_BPF_L7_HTTP_BPF_H
 #define REDLINE_BPF_L7_HTTP_BPF_H
 
-#define RL_L7_PEEK 128	    /* bytes read to find pipelined requests */
-#define RL_L7_SMALL_PEEK 16 /* bytes read to classify any message */
-
-#define RL_AT(b, i) ((b)[(i) & (RL_L7_PEEK - 1)])
+#include "l7_classifier.bpf.h"
 
 /* The blank line ending a header block at offset i. */
 static __always_inline bool http_is_header_end(const char *b, __u32 i)
@@ -109,6 +104,65 @@ static __always_inline __u32 http_status(const char *b, __u32 n)
 		return 0;
 	code = (b[9] - '0') * 100 + (b[10] - '0') * 10 + (b[11] - '0');
 	return code >= 100 && code <= 599 ? code : 0;
+}
+
+/* The outcome of a response starting at b[0]: its status class (1..5),
+ * RL_L7_INTERIM for an interim one (1xx; not 101 Switching Protocols, the
+ * last HTTP answer on the connection), or 0 if b starts no status line. */
+static __always_inline __u8 http_response(const char *b, __u32 n)
+{
+	__u32 status = http_status(b, n);
+
+	if (!status)
+		return 0;
+	if (status < 200 && status != 101)
+		return RL_L7_INTERIM;
+	return status / 100;
+}
+
+/* A header block's end at p, with bytes after it (where a pipelined
+ * request would start). */
+static __always_inline bool http_end_at(struct rl_l7_scan *s, __u32 p)
+{
+	if (p == 0 || p + 4 >= s->n || !http_is_header_end(s->b, p))
+		return false;
+	s->at[s->found & (RL_L7_FIFO - 1)] = p + 4;
+	return ++s->found >= RL_L7_FIFO - 1;
+}
+
+/* Word i of the window: most words hold no '\r' and cost one test (the
+ * "has a zero byte" trick on w ^ "\r\r\r\r\r\r\r\r"; its false
+ * positives are checked byte by byte, it has no false negatives). */
+static long http_scan_word(__u32 i, void *data)
+{
+	const __u64 ones = 0x0101010101010101ULL, cr = 0x0d * ones;
+	struct rl_l7_scan *s = (struct rl_l7_scan *)data; /* C++: fuzz */
+	__u32 base = (i * 8) & (2 * RL_L7_PEEK - 8);
+	__u64 w, v;
+
+	if (base + 4 >= s->n)
+		return 1;
+	w = *(const __u64 *)&s->b[base];
+	v = w ^ cr;
+	if (!((v - ones) & ~v & (ones << 7)))
+		return 0;
+	for (__u32 j = 0; j < 8; j++)
+		if (http_end_at(s, base + j))
+			return 1;
+	return 0;
+}
+
+/* Pipelined requests start after a header block. One that carries a body
+ * is followed by the body, not a request line: the request behind it is
+ * then counted by its response, with method unknown. */
+static __always_inline void http_next_requests(struct rl_l7_scan *s)
+{
+	if (s->n <= RL_L7_SMALL_PEEK)
+		return; /* too short for two requests: spare the scan */
+	/* bpf_loop (5.17): the callback is verified once, where an open
+	 * loop over the window is verified per iteration and blows the
+	 * verifier's budget. */
+	bpf_loop(RL_L7_PEEK / 8, http_scan_word, s, 0);
 }
 
 #endif /* REDLINE_BPF_L7_HTTP_BPF_H */

@@ -1,17 +1,30 @@
-// The HTTP/1.x classifier the kernel runs (bpf/l7_http.bpf.h), compiled
-// here unchanged and checked against a plain reference on any bytes: the
-// method found at each offset and the status code of a status line.
+// The HTTP/1.x classifier the kernel runs (bpf/l7_http.bpf.h), reached
+// through the protocol table (bpf/l7_proto.bpf.h) as bpf/l7.bpf.c does,
+// compiled here unchanged and checked against a plain reference on any
+// bytes: the method found at each offset, the status code of a status line
+// and the outcome it records, and where pipelined requests may start. Bytes
+// past the n valid ones are input too: in the kernel they are stale.
 #include <linux/types.h>
 
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
 #include <string_view>
+#include <vector>
 
 #define __always_inline inline __attribute__((always_inline))
 extern "C" {
+// The one helper a classifier may call, as the kernel runs it: callbacks
+// return 0 to go on, 1 to stop.
+static long bpf_loop(__u32 nr_loops, long (*callback)(__u32, void*),
+                     void* ctx, __u64 /*flags*/) {
+  for (__u32 i = 0; i < nr_loops; ++i) {
+    if (callback(i, ctx)) return i + 1;
+  }
+  return nr_loops;
+}
 #include "bpf/l7.h"
-#include "bpf/l7_http.bpf.h"
+#include "bpf/l7_proto.bpf.h"
 }
 
 namespace {
@@ -50,16 +63,56 @@ __u32 RefStatus(std::string_view w) {
   return code >= 100 && code <= 599 ? code : 0;
 }
 
+__u8 RefOutcome(__u32 status) {
+  if (status == 0) return 0;
+  if (status < 200 && status != 101) return RL_L7_INTERIM;
+  return status / 100;
+}
+
+// Offsets just past each "\r\n\r\n" with bytes after it, the first
+// RL_L7_FIFO - 1; none in a message too short to hold two requests.
+std::vector<__u32> RefNext(std::string_view w) {
+  std::vector<__u32> at;
+  if (w.size() <= RL_L7_SMALL_PEEK) return at;
+  for (size_t p = 1; p + 4 < w.size() && at.size() < RL_L7_FIFO - 1; ++p) {
+    if (w.substr(p, 4) == "\r\n\r\n") at.push_back(p + 4);
+  }
+  return at;
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
-  char b[RL_L7_PEEK] = {};
+  alignas(8) char b[2 * RL_L7_PEEK] = {};  // the kernel's peek_buf
   const __u32 n = size < RL_L7_PEEK ? size : RL_L7_PEEK;
-  std::memcpy(b, data, n);
+  std::memcpy(b, data, size < sizeof(b) ? size : sizeof(b));
   const std::string_view w(b, n);
   for (__u32 off = 0; off < n; ++off) {
-    if (http_method_at(b, off, n) != RefMethod(w.substr(off))) __builtin_trap();
+    const __u8 m = RefMethod(w.substr(off));
+    if (http_method_at(b, off, n) != m) __builtin_trap();
+    if (rl_l7_request_at(RL_L7_PROTO_HTTP, b, off, n) != m) __builtin_trap();
   }
   if (http_status(b, n) != RefStatus(w)) __builtin_trap();
+
+  // A connection not yet classified takes HTTP from a request or response
+  // start, and keeps 0 otherwise.
+  __u8 proto = 0;
+  const __u8 m = RefMethod(w);
+  if (rl_l7_request(&proto, b, n) != m) __builtin_trap();
+  if (proto != (m ? RL_L7_PROTO_HTTP : 0)) __builtin_trap();
+  proto = 0;
+  const __u8 outcome = RefOutcome(RefStatus(w));
+  if (rl_l7_response(&proto, b, n) != outcome) __builtin_trap();
+  if (proto != (outcome ? RL_L7_PROTO_HTTP : 0)) __builtin_trap();
+
+  rl_l7_scan s = {};
+  s.b = b;
+  s.n = n;
+  rl_l7_next_requests(RL_L7_PROTO_HTTP, &s);
+  const std::vector<__u32> at = RefNext(w);
+  if (s.found != at.size()) __builtin_trap();
+  for (__u32 j = 0; j < s.found; ++j) {
+    if (s.at[j] != at[j]) __builtin_trap();
+  }
   return 0;
 }
