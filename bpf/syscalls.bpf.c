@@ -72,14 +72,14 @@ struct {
 
 static const struct rl_sys_val zero_val;
 
-/* This architecture's numbers of exit and exit_group, set by the agent
- * before load (from <sys/syscall.h>): BPF has no arch headers. */
 /* SLO latency thresholds and, per syscall number, the slots that apply
  * (bit i: slot i). Written by the agent at any time (SIGHUP): .bss, not
  * .rodata. A syscall no SLO names costs one byte load. */
 __u64 slo_threshold_ns[RL_SLO_SLOTS];
 __u8 slo_sys_mask[RL_SLO_MAX_NR];
 
+/* This architecture's numbers of exit and exit_group, set by the agent
+ * before load (from <sys/syscall.h>): BPF has no arch headers. */
 const volatile long nr_exit = -1;
 const volatile long nr_exit_group = -1;
 

@@ -10,10 +10,10 @@
 #include <set>
 
 #include "absl/strings/str_cat.h"
-#include "exporters/one_line.h"
 #include "absl/strings/str_join.h"
-#include "agent/status_macros.h"
 #include "exporters/basic_auth.h"
+#include "exporters/one_line.h"
+#include "exporters/status_macros.h"
 #include "exporters/tls_context.h"
 
 namespace redline::prom {

@@ -9,9 +9,9 @@
 #include <cstdlib>
 #include <string>
 
-#include "agent/snapshot_metrics.h"
-#include "agent/syscall_aggregator.h"
-#include "agent/workload_governor.h"
+#include "agent/metrics/snapshot_metrics.h"
+#include "agent/metrics/workload_governor.h"
+#include "agent/model/syscall_aggregator.h"
 #include "exporters/text_serializer.h"
 
 namespace redline {

@@ -5,8 +5,8 @@
 #include <string>
 #include <vector>
 
-#include "agent/config_file.h"
-#include "agent/flags.h"
+#include "agent/app/config_file.h"
+#include "agent/app/flags.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const std::string text(reinterpret_cast<const char*>(data), size);

@@ -4,7 +4,7 @@
 #include <cstdint>
 #include <string>
 
-#include "agent/kubelet.h"
+#include "agent/identity/kubelet.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const std::string json(reinterpret_cast<const char*>(data), size);

@@ -6,10 +6,10 @@
 #include <cstdint>
 #include <string>
 
-#include "agent/cgroup_paths.h"
-#include "agent/identity.h"
-#include "agent/pressure.h"
-#include "agent/self_metrics.h"
+#include "agent/identity/cgroup_paths.h"
+#include "agent/identity/identity.h"
+#include "agent/metrics/self_metrics.h"
+#include "agent/model/pressure.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (size == 0) return 0;

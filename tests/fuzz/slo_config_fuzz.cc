@@ -4,8 +4,8 @@
 #include <cstdint>
 #include <string>
 
-#include "agent/slo_config.h"
-#include "agent/slo_rules.h"
+#include "agent/slo/slo_config.h"
+#include "agent/slo/slo_rules.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const std::string text(reinterpret_cast<const char*>(data), size);

@@ -1,0 +1,94 @@
+#include "agent/metrics/request_metrics.h"
+
+#include <string>
+
+#include "absl/strings/str_cat.h"
+#include "agent/metrics/snapshot_metrics.h"
+#include "agent/model/histogram.h"
+#include "agent/model/request_protocols.h"
+
+namespace redline {
+namespace {
+
+using prom::ClientMetric;
+using prom::Label;
+using prom::MetricFamily;
+using prom::MetricType;
+
+// One protocol's four families. Series appear once a request completed: a
+// quiet operation costs nothing.
+void AppendProtocol(const Snapshot& snap, const RequestProtocol& p,
+                    std::vector<MetricFamily>* out) {
+  const std::string prefix = absl::StrCat("redline_", p.name, "_");
+  MetricFamily sreq{
+      prefix + "server_requests_total",
+      absl::StrCat(p.title, " requests served, counted by their response."),
+      MetricType::kCounter,
+      {}};
+  MetricFamily sdur{prefix + "server_request_duration_seconds",
+                    "First byte of the request read to first byte of the "
+                    "response written; two buckets per power of two.",
+                    MetricType::kHistogram,
+                    {}};
+  MetricFamily creq{
+      prefix + "client_requests_total",
+      absl::StrCat(p.title, " requests made, counted by their response."),
+      MetricType::kCounter,
+      {}};
+  MetricFamily cdur{prefix + "client_request_duration_seconds",
+                    "First byte of the request written to first byte of the "
+                    "response read; two buckets per power of two.",
+                    MetricType::kHistogram,
+                    {}};
+  for (const auto& [id, ws] : snap.workloads) {
+    for (const auto& [k, s] : ws.requests) {
+      if (k.protocol != p.name) continue;
+      std::vector<Label> l = WorkloadLabels(id);
+      if (k.server) {
+        l.push_back({"local_port", k.local_port});
+      } else {
+        l.push_back({"remote", k.remote});
+      }
+      l.push_back({p.operation_label, k.operation});
+      l.push_back({p.outcome_label, k.outcome});
+      (k.server ? sreq : creq)
+          .metric.push_back(CounterSample(l, static_cast<double>(s.requests)));
+      if (s.timed == 0) continue;
+      ClientMetric h;
+      h.label = std::move(l);
+      h.histogram = ToPromHistogram(s.hist, s.sum_ns);
+      (k.server ? sdur : cdur).metric.push_back(std::move(h));
+    }
+  }
+  out->push_back(std::move(sreq));
+  out->push_back(std::move(sdur));
+  out->push_back(std::move(creq));
+  out->push_back(std::move(cdur));
+}
+
+}  // namespace
+
+void AppendRequestFamilies(const Snapshot& snap,
+                           std::vector<MetricFamily>* out) {
+  for (const RequestProtocol& p : RequestProtocols()) {
+    AppendProtocol(snap, p, out);
+  }
+  // The engine's, whatever the protocol; named when HTTP was the only one.
+  MetricFamily unparsed{"redline_http_unparsed_total",
+                        "Parsing events: responses whose request line was "
+                        "not seen (split, beyond the peek window, or sent "
+                        "before redline started; counted with method "
+                        "\"unknown\"), requests pending when their "
+                        "connection closed (no answer, or pipelined answers "
+                        "that arrived in one read), pipelined requests "
+                        "beyond the per-connection queue.",
+                        MetricType::kCounter,
+                        {}};
+  for (const auto& [kind, n] : snap.request_unparsed) {
+    unparsed.metric.push_back(
+        CounterSample({{"kind", kind}}, static_cast<double>(n)));
+  }
+  out->push_back(std::move(unparsed));
+}
+
+}  // namespace redline

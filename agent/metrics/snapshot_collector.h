@@ -1,0 +1,41 @@
+// The snapshot's families at every scrape, bounded: per-workload syscall
+// series on model keys (WorkloadGovernor), every other family by label set
+// (prom::CardinalityGovernor), and what both folded, as one family.
+#ifndef REDLINE_AGENT_METRICS_SNAPSHOT_COLLECTOR_H_
+#define REDLINE_AGENT_METRICS_SNAPSHOT_COLLECTOR_H_
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "agent/metrics/workload_governor.h"
+#include "agent/model/model.h"
+#include "exporters/cardinality_governor.h"
+#include "exporters/metric_family.h"
+
+namespace redline {
+
+class SnapshotCollector : public prom::Collectable {
+ public:
+  // `fresh` returns a snapshot read after the scrape began.
+  SnapshotCollector(std::function<std::shared_ptr<const Snapshot>()> fresh,
+                    size_t max_series)
+      : fresh_(std::move(fresh)),
+        workloads_(max_series),
+        governor_(max_series) {}
+  std::vector<prom::MetricFamily> Collect() const override;
+
+ private:
+  std::function<std::shared_ptr<const Snapshot>()> fresh_;
+  mutable std::mutex mu_;
+  mutable WorkloadGovernor workloads_;
+  mutable prom::CardinalityGovernor governor_;
+};
+
+}  // namespace redline
+
+#endif  // REDLINE_AGENT_METRICS_SNAPSHOT_COLLECTOR_H_

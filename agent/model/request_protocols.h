@@ -1,0 +1,42 @@
+// The request protocols redline classifies in the kernel (bpf/l7.h), one
+// row each: how its kernel codes become label values, the label names its
+// operation and outcome are exported under, and which outcomes are errors.
+// Metrics, JSON, SLOs and top read requests through this table only, so a
+// protocol is one row here (plus its classifier header in bpf/).
+#ifndef REDLINE_AGENT_MODEL_REQUEST_PROTOCOLS_H_
+#define REDLINE_AGENT_MODEL_REQUEST_PROTOCOLS_H_
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "absl/strings/string_view.h"
+
+namespace redline {
+
+struct RequestProtocol {
+  const char* name;   // "http": families redline_<name>_{server,client}_*
+  const char* title;  // "HTTP/1.x": in the families' HELP
+  uint8_t kernel_id;  // RL_L7_PROTO_* in bpf/l7.h
+  const char* operation_label;  // "method"
+  const char* outcome_label;    // "status_class"
+  // rl_l7_key's op and outcome codes to label values (bounded sets).
+  const char* (*operation_name)(uint32_t op);
+  const char* (*outcome_name)(uint32_t outcome);
+  // The outcomes an availability SLI and top's error column count as bad.
+  bool (*is_error)(absl::string_view outcome);
+};
+
+const std::vector<RequestProtocol>& RequestProtocols();
+// nullptr when unknown.
+const RequestProtocol* FindRequestProtocol(absl::string_view name);
+const RequestProtocol* RequestProtocolByKernelId(uint32_t kernel_id);
+
+// bpf/l7.h's HTTP method index; "unknown" out of range.
+const char* HttpMethodName(uint32_t method);
+// bpf/l7.h's HTTP status class (1..5 for 1xx..5xx); "unknown" otherwise.
+const char* HttpStatusClass(uint32_t status_class);
+
+}  // namespace redline
+
+#endif  // REDLINE_AGENT_MODEL_REQUEST_PROTOCOLS_H_

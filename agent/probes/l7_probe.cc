@@ -1,0 +1,206 @@
+#include "agent/probes/l7_probe.h"
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <linux/types.h>
+#include <signal.h>
+#include <sys/syscall.h>
+
+#include <cerrno>
+#include <cstring>
+#include <map>
+#include <string>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "agent/model/endpoint.h"
+#include "agent/model/ledger.h"
+#include "agent/model/request_protocols.h"
+#include "agent/model/workload_namer.h"
+#include "agent/probes/bpf_util.h"
+#include "agent/probes/ledger_map.h"
+#include "bpf/l7.h"
+#include "l7.skel.h"
+
+namespace redline {
+
+static_assert(sizeof(rl_l7_key) == 48);
+static_assert(offsetof(rl_l7_key, addr) == 24);
+static_assert(offsetof(rl_l7_key, port) == 40);
+static_assert(offsetof(rl_l7_key, outcome) == 46);
+static_assert(sizeof(rl_l7_val) == 8 * (3 + RL_L7_HIST_SLOTS + RL_SLO_SLOTS));
+static_assert(RL_SLO_SLOTS == kSloSlots, "shares SloWithin");
+static_assert(RL_L7_HIST_SLOTS == kFineSlots, "shares FineHist");
+
+namespace {
+
+struct ByKind {
+  std::map<RequestKey, RequestStats> by;
+  void Add(const ByKind& o) {
+    for (const auto& [k, s] : o.by) by[k].Add(s);
+  }
+};
+
+RequestKey KeyOf(const rl_l7_key& k) {
+  RequestKey h;
+  h.server = k.role == RL_L7_SERVER;
+  // The kernel records only protocols of the table; HTTP was the only one
+  // before the key had a protocol.
+  const RequestProtocol* p = RequestProtocolByKernelId(k.proto);
+  if (p == nullptr) p = &RequestProtocols().front();
+  h.protocol = p->name;
+  h.operation = p->operation_name(k.op);
+  h.outcome = p->outcome_name(k.outcome);
+  if (h.server) {
+    h.local_port = absl::StrCat(k.port);
+  } else {
+    h.remote = FormatEndpoint(k.family, k.addr, k.port);
+  }
+  return h;
+}
+
+RequestStats ToStats(const rl_l7_val& v) {
+  RequestStats s;
+  s.requests = v.requests;
+  s.timed = v.timed;
+  s.sum_ns = v.sum_ns;
+  std::copy(v.hist, v.hist + RL_L7_HIST_SLOTS, s.hist.begin());
+  std::copy(v.within, v.within + RL_SLO_SLOTS, s.within.begin());
+  return s;
+}
+
+bool PidAlive(uint32_t pid) {
+  return kill(static_cast<pid_t>(pid), 0) == 0 || errno == EPERM;
+}
+
+// Which syscalls carry socket I/O, and the shape of their buffer argument.
+void MarkSyscalls(volatile __u8* kind) {
+  auto mark = [kind](long nr, __u8 k) {
+    if (nr >= 0 && nr < RL_L7_MAX_NR) kind[nr] = k;
+  };
+#ifdef SYS_read
+  mark(SYS_read, RL_L7_IN | RL_L7_BUF);
+#endif
+#ifdef SYS_write
+  mark(SYS_write, RL_L7_OUT | RL_L7_BUF);
+#endif
+  mark(SYS_readv, RL_L7_IN | RL_L7_IOV);
+  mark(SYS_writev, RL_L7_OUT | RL_L7_IOV);
+  mark(SYS_recvfrom, RL_L7_IN | RL_L7_BUF);
+  mark(SYS_sendto, RL_L7_OUT | RL_L7_BUF);
+  mark(SYS_recvmsg, RL_L7_IN | RL_L7_MSG);
+  mark(SYS_sendmsg, RL_L7_OUT | RL_L7_MSG);
+#ifdef SYS_accept
+  mark(SYS_accept, RL_L7_ACCEPT);
+#endif
+  mark(SYS_accept4, RL_L7_ACCEPT);
+  mark(SYS_connect, RL_L7_CONNECT);
+  mark(SYS_close, RL_L7_CLOSE);
+#ifdef SYS_dup2
+  mark(SYS_dup2, RL_L7_DUP2);
+#endif
+  mark(SYS_dup3, RL_L7_DUP2);
+}
+
+constexpr const char* kCounterNames[RL_L7_COUNTER_COUNT] = {
+    "response_without_request", "pipeline_overflow",
+    "request_without_response"};
+
+}  // namespace
+
+struct L7Probe::Impl {
+  explicit Impl(const L7ProbeOptions& o)
+      : opts(o), namer(o.naming), ledger({6, PidAlive}) {}
+  L7ProbeOptions opts;
+  SkelPtr<l7_bpf, l7_bpf__destroy> skel;
+  std::vector<LinkPtr> links;
+  std::vector<ProgramStatus> missing;
+  WorkloadNamer namer;
+  Ledger<std::string, ByKind> ledger;
+  uint64_t stats_entries = 0, evictions = 0;
+};
+
+L7Probe::L7Probe(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+L7Probe::~L7Probe() { Detach(); }
+
+absl::StatusOr<std::unique_ptr<L7Probe>> L7Probe::Load(
+    const L7ProbeOptions& opts) {
+  auto impl = std::make_unique<Impl>(opts);
+  impl->skel.reset(l7_bpf__open());
+  if (!impl->skel) return LibbpfError(-errno, "opening l7 BPF object");
+  auto* s = impl->skel.get();
+  bpf_map__set_max_entries(s->maps.l7_stats, opts.max_entries);
+  bpf_map__set_max_entries(s->maps.conns, opts.max_connections);
+  MarkSyscalls(s->rodata->sys_kind);
+  impl->missing = DisableMissingTracepoints(s->obj, "l7");
+  if (int err = l7_bpf__load(s); err != 0) {
+    return LibbpfError(err, "loading l7 BPF programs");
+  }
+  return std::unique_ptr<L7Probe>(new L7Probe(std::move(impl)));
+}
+
+void L7Probe::SetSloThresholds(const SloSlots& slots) {
+  const SloWithin& threshold_ns = slots.http_ns;
+  // The .bss is mmapped: each 8-byte store is seen by the next request.
+  for (int i = 0; i < RL_SLO_SLOTS; ++i) {
+    __atomic_store_n(&impl_->skel->bss->slo_threshold_ns[i], threshold_ns[i],
+                     __ATOMIC_RELAXED);
+  }
+}
+
+absl::Status L7Probe::Attach() {
+  return AttachAll(impl_->skel->obj, "l7", impl_->missing, {}, &impl_->links,
+                   &programs_);
+}
+
+void L7Probe::Detach() {
+  if (impl_) DetachAll(&impl_->links, &programs_);
+}
+
+absl::Status L7Probe::ReadInto(Snapshot* snap) {
+  auto* out = &snap->workloads;
+  Impl& im = *impl_;
+  im.namer.Begin();
+  auto res = ReadLedgerMap<rl_l7_key, rl_l7_val, ByKind>(
+      im.skel->maps.l7_stats, &im.ledger,
+      [&im](const rl_l7_key& k, const rl_l7_val& v) {
+        LedgerEntry<ByKind> e;
+        e.stats.by[KeyOf(k)] = ToStats(v);
+        e.id =
+            im.namer.Name(std::string(k.comm, strnlen(k.comm, sizeof(k.comm))),
+                          0, k.cgroup_id);
+        e.fingerprint = v.requests;
+        return e;
+      },
+      [out](const WorkloadId& id, const ByKind& b) {
+        WorkloadStats& w = (*out)[id];
+        for (const auto& [k, s] : b.by) w.requests[k].Add(s);
+      });
+  im.namer.End();
+  if (!res.ok()) return res.status();
+  im.stats_entries = res->entries;
+  im.evictions += res->retired;
+  for (uint32_t i = 0; i < RL_L7_COUNTER_COUNT; ++i) {
+    auto c = SumPercpuU64(im.skel->maps.l7_counters, i);
+    if (c.ok()) snap->request_unparsed[kCounterNames[i]] = *c;
+  }
+  return absl::OkStatus();
+}
+
+std::vector<MapStatus> L7Probe::maps() const {
+  auto* m = &impl_->skel->maps;
+  std::vector<MapStatus> out(RL_L7_MAP_COUNT);
+  out[0].name = "l7_stats";
+  out[0].capacity = bpf_map__max_entries(m->l7_stats);
+  out[0].entries = impl_->stats_entries;
+  out[0].evictions = impl_->evictions;
+  ReadUpdateErrors(m->l7_update_errors, RL_L7_MAP_STATS, &out[0]);
+  // An LRU map: full never fails, the least recently used socket is
+  // forgotten. Its entry count is not read (a walk of every bucket).
+  out[1].name = "l7_connections";
+  out[1].capacity = bpf_map__max_entries(m->conns);
+  ReadUpdateErrors(m->l7_update_errors, RL_L7_MAP_CONNS, &out[1]);
+  return out;
+}
+
+}  // namespace redline

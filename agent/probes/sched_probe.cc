@@ -1,0 +1,149 @@
+#include "agent/probes/sched_probe.h"
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <linux/types.h>
+#include <signal.h>
+
+#include <cerrno>
+#include <cstring>
+#include <string>
+#include <utility>
+
+#include "agent/model/ledger.h"
+#include "agent/model/workload_namer.h"
+#include "agent/probes/bpf_util.h"
+#include "agent/probes/ledger_map.h"
+#include "bpf/sched.h"
+#include "sched.skel.h"
+
+namespace redline {
+
+static_assert(sizeof(rl_sched_key) == 32);
+static_assert(offsetof(rl_sched_key, cgroup_id) == 8);
+static_assert(offsetof(rl_sched_key, comm) == 16);
+static_assert(sizeof(rl_sched_val) == 8 * (5 + RL_SCHED_HIST_SLOTS));
+static_assert(offsetof(rl_sched_val, exited) == 32);
+static_assert(offsetof(rl_sched_val, rq_hist) == 40);
+static_assert(RL_SCHED_HIST_SLOTS == RL_HIST_SLOTS, "shares Log2Hist");
+
+namespace {
+
+// The kernel key as bytes: hashable, and what the delete needs back.
+std::string KeyBytes(const rl_sched_key& k) {
+  return std::string(reinterpret_cast<const char*>(&k), sizeof(k));
+}
+
+SchedStats ToStats(const rl_sched_val& v) {
+  SchedStats s;
+  s.cpu_ns = v.oncpu_ns;
+  s.voluntary = v.voluntary;
+  s.involuntary = v.involuntary;
+  s.rq_sum_ns = v.rq_sum_ns;
+  std::copy(v.rq_hist, v.rq_hist + RL_SCHED_HIST_SLOTS, s.rq_hist.begin());
+  return s;
+}
+
+bool PidAlive(uint32_t pid) {
+  return kill(static_cast<pid_t>(pid), 0) == 0 || errno == EPERM;
+}
+
+}  // namespace
+
+struct SchedProbe::Impl {
+  explicit Impl(const SchedProbeOptions& o)
+      : opts(o), namer(o.naming), ledger({6, PidAlive}) {}
+  SchedProbeOptions opts;
+  SkelPtr<sched_bpf, sched_bpf__destroy> skel;
+  std::vector<LinkPtr> links;
+  std::vector<ProgramStatus> missing;
+  WorkloadNamer namer;
+  Ledger<std::string, SchedStats> ledger;
+  uint64_t entries = 0;
+  uint64_t evictions = 0;
+};
+
+SchedProbe::SchedProbe(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+SchedProbe::~SchedProbe() { Detach(); }
+
+absl::StatusOr<std::unique_ptr<SchedProbe>> SchedProbe::Load(
+    const SchedProbeOptions& opts) {
+  auto impl = std::make_unique<Impl>(opts);
+  impl->skel.reset(sched_bpf__open());
+  if (!impl->skel) return LibbpfError(-errno, "opening sched BPF object");
+  auto* s = impl->skel.get();
+  bpf_map__set_max_entries(s->maps.sched_stats, opts.max_entries);
+  impl->missing = DisableMissingTracepoints(s->obj, "sched");
+  // With sched_info (CONFIG_SCHED_INFO) the kernel stamps queueing itself
+  // and run-queue waits need no wakeup hooks: not loaded, not listed.
+  if (KernelHasMember("sched_info", "last_queued") &&
+      KernelHasMember("sched_entity", "cfs_rq") &&
+      KernelHasMember("cfs_rq", "rq")) {
+    bpf_program__set_autoload(s->progs.sched_wakeup, false);
+    bpf_program__set_autoload(s->progs.sched_wakeup_new, false);
+    std::erase_if(impl->missing, [](const ProgramStatus& p) {
+      return p.name == "sched/sched_wakeup" || p.name == "sched/sched_wakeup_new";
+    });
+  }
+  if (int err = sched_bpf__load(s); err != 0) {
+    return LibbpfError(err, "loading sched BPF programs");
+  }
+  return std::unique_ptr<SchedProbe>(new SchedProbe(std::move(impl)));
+}
+
+absl::Status SchedProbe::Attach() {
+  // Without wakeup_new, a new task's first wait is not seen; without
+  // task_rename, entries of renamed processes are freed once idle.
+  return AttachAll(impl_->skel->obj, "sched", impl_->missing,
+                   {"sched/sched_wakeup_new", "sched/task_rename"},
+                   &impl_->links, &programs_);
+}
+
+void SchedProbe::Detach() {
+  if (impl_) DetachAll(&impl_->links, &programs_);
+}
+
+absl::Status SchedProbe::ReadInto(Snapshot* snap) {
+  auto* out = &snap->workloads;
+  Impl& im = *impl_;
+  im.namer.Begin();
+  auto res = ReadLedgerMap<rl_sched_key, rl_sched_val, SchedStats>(
+      im.skel->maps.sched_stats, &im.ledger,
+      [&im](const rl_sched_key& k, const rl_sched_val& v) {
+        LedgerEntry<SchedStats> e;
+        e.id = im.namer.Name(
+            std::string(k.comm, strnlen(k.comm, sizeof(k.comm))), k.tgid,
+            k.cgroup_id);
+        e.stats = ToStats(v);
+        e.exited = v.exited != 0;
+        // Every field only grows: their sum changes iff the entry changed.
+        e.fingerprint = v.oncpu_ns + v.voluntary + v.involuntary + v.rq_sum_ns;
+        return e;
+      },
+      [out](const WorkloadId& id, const SchedStats& s) {
+        WorkloadStats& w = (*out)[id];
+        w.has_sched = true;
+        w.sched.Add(s);
+      });
+  im.namer.End();
+  if (!res.ok()) return res.status();
+  im.entries = res->entries;
+  im.evictions += res->retired;
+  return absl::OkStatus();
+}
+
+std::vector<MapStatus> SchedProbe::maps() const {
+  auto* m = &impl_->skel->maps;
+  std::vector<MapStatus> out(2);
+  out[0].name = "sched_stats";
+  out[0].capacity = bpf_map__max_entries(m->sched_stats);
+  out[0].entries = impl_->entries;
+  out[0].evictions = impl_->evictions;
+  out[1].name = "sched_tasks";
+  for (uint32_t i = 0; i < RL_SCHED_MAP_COUNT; ++i) {
+    ReadUpdateErrors(m->sched_update_errors, i, &out[i]);
+  }
+  return out;
+}
+
+}  // namespace redline

@@ -1,0 +1,33 @@
+// `redline top`'s interactive screen (ncurses), over any snapshot source.
+#ifndef REDLINE_AGENT_TOP_TOP_TUI_H_
+#define REDLINE_AGENT_TOP_TOP_TUI_H_
+
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "agent/model/model.h"
+#include "agent/top/top_model.h"
+
+namespace redline {
+
+// Where snapshots come from: programs loaded here, or a running agent.
+class SnapshotSource {
+ public:
+  virtual ~SnapshotSource() = default;
+  virtual absl::StatusOr<Snapshot> Next() = 0;
+};
+
+// What the screen starts with (the flags -d and --filter).
+struct TopScreenOptions {
+  double delay_s = 2;
+  std::string filter;
+};
+
+// Runs until q, SIGINT or SIGTERM; the terminal is restored on every way
+// out. Returns the exit status (2 with one line on stderr on error).
+int RunTopScreen(SnapshotSource* source, const TopScreenOptions& opts,
+                 TopColumn sort, TopGrouping group);
+
+}  // namespace redline
+
+#endif  // REDLINE_AGENT_TOP_TOP_TUI_H_

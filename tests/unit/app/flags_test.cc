@@ -1,0 +1,76 @@
+#include "agent/app/flags.h"
+
+#include "exporters/exposer.h"
+#include "gtest/gtest.h"
+
+namespace redline {
+namespace {
+
+TEST(Flags, Defaults) {
+  auto o = ParseFlags({"run"});
+  ASSERT_TRUE(o.ok()) << o.status();
+  EXPECT_EQ(o->command, "run");
+  EXPECT_EQ(o->listen, "127.0.0.1:10433") << "the default is loopback only";
+  EXPECT_FALSE(o->pid_labels);
+}
+
+TEST(Flags, BothValueForms) {
+  auto o = ParseFlags({"run", "--listen", "[::1]:9", "--max-processes=100",
+                       "--pid-labels", "--log-level=debug"});
+  ASSERT_TRUE(o.ok()) << o.status();
+  EXPECT_EQ(o->listen, "[::1]:9");
+  EXPECT_EQ(o->max_processes, 100u);
+  EXPECT_TRUE(o->pid_labels);
+  EXPECT_EQ(o->log_level, "debug");
+}
+
+TEST(Flags, ErrorsAreOneLineAndNameTheFlag) {
+  for (const auto& args : std::vector<std::vector<std::string>>{
+           {"run", "--bogus"},
+           {"run", "--max-processes=abc"},
+           {"run", "--max-processes=1"},
+           {"run", "--log-level=loud"},
+           {"run", "--listen"},
+           {"fly"},
+           {}}) {
+    auto o = ParseFlags(args);
+    ASSERT_FALSE(o.ok());
+    EXPECT_EQ(std::string(o.status().message()).find('\n'), std::string::npos);
+  }
+  EXPECT_NE(std::string(ParseFlags({"run", "--bogus"}).status().message())
+                .find("--bogus"),
+            std::string::npos);
+}
+
+TEST(Flags, WebConfigFile) {
+  auto o = ParseFlags({"run"});
+  ASSERT_TRUE(o.ok()) << o.status();
+  EXPECT_EQ(o->web_config_file, "");  // plain HTTP, no auth
+  o = ParseFlags({"run", "--web-config-file=/etc/redline/web.yml"});
+  ASSERT_TRUE(o.ok()) << o.status();
+  EXPECT_EQ(o->web_config_file, "/etc/redline/web.yml");
+  o = ParseFlags({"run", "--web-config-file", "web.yml"});
+  ASSERT_TRUE(o.ok()) << o.status();
+  EXPECT_EQ(o->web_config_file, "web.yml");
+  EXPECT_FALSE(ParseFlags({"run", "--web-config-file="}).ok());
+  EXPECT_NE(UsageText().find("--web-config-file=PATH"), std::string::npos);
+}
+
+TEST(ListenAddress, Forms) {
+  auto a = prom::ParseListenAddress("127.0.0.1:10433");
+  ASSERT_TRUE(a.ok());
+  EXPECT_EQ(a->host, "127.0.0.1");
+  EXPECT_EQ(a->port, 10433);
+  a = prom::ParseListenAddress("[::1]:80");
+  ASSERT_TRUE(a.ok());
+  EXPECT_EQ(a->host, "::1");
+  a = prom::ParseListenAddress(":9");
+  ASSERT_TRUE(a.ok());
+  EXPECT_EQ(a->host, "::");
+  EXPECT_FALSE(prom::ParseListenAddress("nope").ok());
+  EXPECT_FALSE(prom::ParseListenAddress("1.2.3.4:99999").ok());
+  EXPECT_FALSE(prom::ParseListenAddress("::1:80").ok());
+}
+
+}  // namespace
+}  // namespace redline

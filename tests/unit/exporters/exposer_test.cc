@@ -1,0 +1,153 @@
+// The Exposer behind a web config, on a loopback port: basic auth, headers
+// and TLS as a client sees them. No privileges needed.
+#include "exporters/exposer.h"
+
+#include <httplib.h>
+#include <openssl/pem.h>
+#include <openssl/ssl.h>
+
+#include <memory>
+#include <string>
+
+#include "exporters/basic_auth.h"
+#include "exporters/registry.h"
+#include "gtest/gtest.h"
+#include "tests/unit/exporters/web_fixtures.h"
+
+namespace redline::prom {
+namespace {
+
+using web_fixtures::kAliceHash2y;
+using web_fixtures::kCertPem;
+using web_fixtures::kKeyPem;
+
+WebConfig Tls(int min_version = kTls12) {
+  WebConfig w;
+  w.tls.enabled = true;
+  w.tls.cert = {"server.crt", "test: cert_file", kCertPem};
+  w.tls.key = {"server.key", "test: key_file", kKeyPem};
+  w.tls.min_version = min_version;
+  return w;
+}
+
+class ExposerTest : public ::testing::Test {
+ protected:
+  void Start(const WebConfig& web) {
+    ASSERT_TRUE(exposer_.Secure(web).ok());
+    auto registry = std::make_shared<Registry>();
+    registry->AddCounter("test_total", "A counter.").Add({}).Increment();
+    registry_ = registry;
+    exposer_.RegisterCollectable(registry_);
+    exposer_.RegisterHandler("/api/v1/snapshot", [] {
+      return std::make_pair(std::string("application/json"), std::string("{}"));
+    });
+    ASSERT_TRUE(exposer_.Start({"127.0.0.1", 0}).ok());
+  }
+
+  std::shared_ptr<Registry> registry_;
+  Exposer exposer_;
+};
+
+TEST_F(ExposerTest, NoWebConfigIsPlainOpenHttp) {
+  Start(WebConfig{});
+  EXPECT_FALSE(exposer_.tls());
+  EXPECT_FALSE(exposer_.basic_auth());
+  httplib::Client cli("127.0.0.1", exposer_.port());
+  auto res = cli.Get("/metrics");
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 200);
+  EXPECT_NE(res->body.find("test_total 1"), std::string::npos);
+}
+
+TEST_F(ExposerTest, BasicAuthOnEveryPathButHealthz) {
+  WebConfig web;
+  web.users = {{"alice", kAliceHash2y}};
+  web.headers = {{"X-Frame-Options", "deny"}};
+  Start(web);
+  EXPECT_TRUE(exposer_.basic_auth());
+  httplib::Client cli("127.0.0.1", exposer_.port());
+  for (const char* path : {"/metrics", "/api/v1/snapshot", "/nothing"}) {
+    auto res = cli.Get(path);
+    ASSERT_TRUE(res) << path;
+    EXPECT_EQ(res->status, 401) << path;
+    EXPECT_EQ(res->get_header_value("WWW-Authenticate"), kBasicRealm);
+    EXPECT_EQ(res->get_header_value("X-Frame-Options"), "deny");
+    EXPECT_EQ(res->body.find("test_total"), std::string::npos);
+  }
+  auto health = cli.Get("/healthz");
+  ASSERT_TRUE(health);
+  EXPECT_EQ(health->status, 200);
+  EXPECT_EQ(health->body, "ok\n");
+
+  cli.set_basic_auth("alice", "wrong");
+  auto res = cli.Get("/metrics");
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 401);
+
+  cli.set_basic_auth("alice", "secret");
+  res = cli.Get("/metrics");
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 200);
+  EXPECT_NE(res->body.find("test_total 1"), std::string::npos);
+  EXPECT_EQ(res->get_header_value("X-Frame-Options"), "deny");
+  res = cli.Get("/api/v1/snapshot");
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 200);
+  res = cli.Get("/nothing");
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 404);
+}
+
+TEST_F(ExposerTest, SecureAfterHandlersIsRefused) {
+  exposer_.RegisterHandler("/x", [] {
+    return std::make_pair(std::string("text/plain"), std::string("x"));
+  });
+  EXPECT_FALSE(exposer_.Secure(WebConfig{}).ok());
+}
+
+// A client trusting the fixture certificate, which names 127.0.0.1.
+std::unique_ptr<httplib::SSLClient> TlsClient(int port) {
+  auto cli = std::make_unique<httplib::SSLClient>("127.0.0.1", port);
+  X509_STORE* store = X509_STORE_new();
+  BIO* bio = BIO_new_mem_buf(kCertPem, -1);
+  X509* ca = PEM_read_bio_X509(bio, nullptr, nullptr, nullptr);
+  X509_STORE_add_cert(store, ca);
+  X509_free(ca);
+  BIO_free(bio);
+  cli->set_ca_cert_store(store);  // takes ownership
+  cli->enable_server_certificate_verification(true);
+  return cli;
+}
+
+TEST_F(ExposerTest, Tls) {
+  WebConfig web = Tls();
+  web.users = {{"alice", kAliceHash2y}};
+  Start(web);
+  EXPECT_TRUE(exposer_.tls());
+  auto cli = TlsClient(exposer_.port());
+  cli->set_basic_auth("alice", "secret");
+  auto res = cli->Get("/metrics");
+  ASSERT_TRUE(res) << httplib::to_string(res.error());
+  EXPECT_EQ(res->status, 200);
+  EXPECT_NE(res->body.find("test_total 1"), std::string::npos);
+
+  // Plain HTTP to the TLS port gets no HTTP answer.
+  httplib::Client plain("127.0.0.1", exposer_.port());
+  plain.set_read_timeout(2);
+  auto p = plain.Get("/healthz");
+  EXPECT_FALSE(p && p->status == 200);
+}
+
+TEST_F(ExposerTest, TlsMinVersion) {
+  Start(Tls(kTls13));
+  auto old = TlsClient(exposer_.port());
+  SSL_CTX_set_max_proto_version(old->ssl_context(), TLS1_2_VERSION);
+  EXPECT_FALSE(old->Get("/healthz"));
+  auto cli = TlsClient(exposer_.port());
+  auto res = cli->Get("/healthz");
+  ASSERT_TRUE(res) << httplib::to_string(res.error());
+  EXPECT_EQ(res->status, 200);
+}
+
+}  // namespace
+}  // namespace redline::prom
