@@ -22,16 +22,14 @@
 #define RL_L7_BUF 1	/* (fd, buf, len): read, write, recvfrom, sendto */
 #define RL_L7_IOV 2	/* (fd, iov, cnt): readv, writev */
 #define RL_L7_MSG 3	/* (fd, msghdr): recvmsg, sendmsg */
-#define RL_L7_ACCEPT 4	/* accept, accept4: the result is a server socket */
-#define RL_L7_CONNECT 5 /* connect: the fd becomes a client socket */
-#define RL_L7_CLOSE 6	/* close: forget the fd */
-#define RL_L7_DUP2 7	/* dup2, dup3: the target fd is closed first */
 
 /* Protocols a connection can be classified as (0: not yet known). Each has
  * a classifier header bpf/l7_<proto>.bpf.h, a row in bpf/l7_proto.bpf.h's
  * table, and a label set in the agent. */
 #define RL_L7_PROTO_HTTP 1
 
+/* From the handshake: SYN_RECV -> ESTABLISHED (the socket accept returns)
+ * or SYN_SENT -> ESTABLISHED (connect). */
 #define RL_L7_SERVER 1 /* accepted: requests are read, responses written */
 #define RL_L7_CLIENT 2 /* connected: requests are written, responses read */
 
@@ -84,13 +82,15 @@ enum rl_l7_counter {
 	RL_L7_REQUEST_WITHOUT_RESPONSE = 2, /* pending at close: no answer,
 					     * or answers that arrived in one
 					     * read (pipelined, client side) */
-	RL_L7_COUNTER_COUNT = 3,
+	RL_L7_UNCLASSIFIED = 3, /* connections no protocol recognised in
+				 * their first messages: given up */
+	RL_L7_COUNTER_COUNT = 4,
 };
 
 /* Maps whose failed updates are counted (bpf/map_errors.h). */
 enum rl_l7_map {
 	RL_L7_MAP_STATS = 0, /* l7_stats full: request not counted */
-	RL_L7_MAP_CONNS = 1, /* connection table: LRU, fails only on ENOMEM */
+	RL_L7_MAP_CONNS = 1, /* connection table full: connection not seen */
 	RL_L7_MAP_COUNT = 2,
 };
 

@@ -28,6 +28,11 @@ namespace {
 constexpr std::pair<const char*, const char*> kTracepoints[] = {
     {"raw_syscalls:sys_enter", ""},
     {"raw_syscalls:sys_exit", ""},
+    {"sock:sock_send_length",
+     "request tracking off the syscall path (6.3+; else from sys_exit)"},
+    {"sock:sock_recv_length",
+     "request tracking off the syscall path (6.3+; else from sys_exit)"},
+    {"sock:inet_sock_set_state", "request tracking, TCP connects"},
     {"sched:sched_process_exec", ""},
     {"sched:sched_process_exit", ""},
     {"task:task_rename", "names of processes that rename themselves"},

@@ -6,11 +6,13 @@
 #include <signal.h>
 #include <sys/syscall.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <map>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "agent/model/endpoint.h"
@@ -74,6 +76,8 @@ bool PidAlive(uint32_t pid) {
 }
 
 // Which syscalls carry socket I/O, and the shape of their buffer argument.
+// sendmmsg/recvmmsg are left out: the tracepoints fire once per message of
+// the vector, and pt_regs only point at the first.
 void MarkSyscalls(volatile __u8* kind) {
   auto mark = [kind](long nr, __u8 k) {
     if (nr >= 0 && nr < RL_L7_MAX_NR) kind[nr] = k;
@@ -90,21 +94,41 @@ void MarkSyscalls(volatile __u8* kind) {
   mark(SYS_sendto, RL_L7_OUT | RL_L7_BUF);
   mark(SYS_recvmsg, RL_L7_IN | RL_L7_MSG);
   mark(SYS_sendmsg, RL_L7_OUT | RL_L7_MSG);
-#ifdef SYS_accept
-  mark(SYS_accept, RL_L7_ACCEPT);
-#endif
-  mark(SYS_accept4, RL_L7_ACCEPT);
-  mark(SYS_connect, RL_L7_CONNECT);
-  mark(SYS_close, RL_L7_CLOSE);
-#ifdef SYS_dup2
-  mark(SYS_dup2, RL_L7_DUP2);
-#endif
-  mark(SYS_dup3, RL_L7_DUP2);
+}
+
+// Socket I/O from sock:sock_{send,recv}_length (6.3+) when the kernel has
+// both, else from raw_syscalls:sys_exit: the programs of the path not taken
+// are not loaded, and not listed (an alternative this kernel does not need
+// is no failure, nor a --strict warning); `redline check` says which
+// tracepoints are there. Returns `missing` without them.
+std::vector<ProgramStatus> ChooseIoPath(l7_bpf* s,
+                                        std::vector<ProgramStatus> missing) {
+  bpf_program* sock_io[] = {s->progs.l7_send, s->progs.l7_recv};
+  const bool have =
+      bpf_program__autoload(sock_io[0]) && bpf_program__autoload(sock_io[1]);
+  std::vector<std::string> unused;
+  if (have) {
+    unused.push_back("l7/l7_exit");
+    bpf_program__set_autoload(s->progs.l7_exit, false);
+  } else {
+    for (bpf_program* p : sock_io) {
+      unused.push_back(absl::StrCat("l7/", bpf_program__name(p)));
+      bpf_program__set_autoload(p, false);
+    }
+  }
+  std::vector<ProgramStatus> out;
+  for (ProgramStatus& st : missing) {
+    const bool drop =
+        st.reason != kDisabledReason &&
+        std::find(unused.begin(), unused.end(), st.name) != unused.end();
+    if (!drop) out.push_back(std::move(st));
+  }
+  return out;
 }
 
 constexpr const char* kCounterNames[RL_L7_COUNTER_COUNT] = {
-    "response_without_request", "pipeline_overflow",
-    "request_without_response"};
+    "response_without_request", "pipeline_overflow", "request_without_response",
+    "unclassified"};
 
 }  // namespace
 
@@ -132,7 +156,7 @@ absl::StatusOr<std::unique_ptr<L7Probe>> L7Probe::Load(
   bpf_map__set_max_entries(s->maps.l7_stats, opts.max_entries);
   bpf_map__set_max_entries(s->maps.conns, opts.max_connections);
   MarkSyscalls(s->rodata->sys_kind);
-  impl->missing = DisableMissingTracepoints(s->obj, "l7");
+  impl->missing = ChooseIoPath(s, DisableMissingTracepoints(s->obj, "l7"));
   if (int err = l7_bpf__load(s); err != 0) {
     return LibbpfError(err, "loading l7 BPF programs");
   }
@@ -195,10 +219,14 @@ std::vector<MapStatus> L7Probe::maps() const {
   out[0].entries = impl_->stats_entries;
   out[0].evictions = impl_->evictions;
   ReadUpdateErrors(m->l7_update_errors, RL_L7_MAP_STATS, &out[0]);
-  // An LRU map: full never fails, the least recently used socket is
-  // forgotten. Its entry count is not read (a walk of every bucket).
+  // Counted in BPF at insert and delete: no walk of every bucket.
   out[1].name = "l7_connections";
   out[1].capacity = bpf_map__max_entries(m->conns);
+  // +1 and -1 land on different CPUs: a delete may be summed before its
+  // insert for a moment (negative, as unsigned).
+  if (auto n = SumPercpuU64(m->conn_count, 0); n.ok()) {
+    out[1].entries = static_cast<int64_t>(*n) < 0 ? 0 : *n;
+  }
   ReadUpdateErrors(m->l7_update_errors, RL_L7_MAP_CONNS, &out[1]);
   return out;
 }

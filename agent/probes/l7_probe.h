@@ -1,5 +1,5 @@
 // Owns bpf/l7.bpf.c: HTTP/1.x request RED per workload, from plaintext
-// socket I/O at the raw syscall tracepoints.
+// socket I/O at the sock tracepoints (sys_exit before 6.3).
 #ifndef REDLINE_AGENT_PROBES_L7_PROBE_H_
 #define REDLINE_AGENT_PROBES_L7_PROBE_H_
 
@@ -17,7 +17,7 @@ namespace redline {
 
 struct L7ProbeOptions {
   uint32_t max_entries = 16384;      // (workload, role, method, status, peer)
-  uint32_t max_connections = 65536;  // tracked sockets (LRU)
+  uint32_t max_connections = 65536;  // tracked sockets
   NamingOptions naming;
 };
 

@@ -1,0 +1,332 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * The l7 connection state machine: per TCP socket, the requests pending a
+ * response; what a message that starts a request or a response does to
+ * them. Knows no protocol (bpf/l7_proto.bpf.h's table does) and no hook
+ * (bpf/l7.bpf.c says where sockets, reads and writes come from). Included
+ * once, by l7.bpf.c: it holds the maps.
+ */
+#ifndef REDLINE_BPF_L7_CONN_BPF_H
+#define REDLINE_BPF_L7_CONN_BPF_H
+
+#include "l7.h"
+#include "l7_proto.bpf.h"
+
+#define FIFO RL_L7_FIFO /* pending requests per connection (pipelining) */
+
+/* Messages a connection may carry before a row of the table recognises
+ * one; then it is forgotten (TLS, databases, anything else: no peek per
+ * message for the rest of its life), counted as unclassified. A junk line
+ * or a request line split across two reads costs HTTP one try each. */
+#define RL_L7_CLASSIFY_TRIES 8
+
+/* SLO latency thresholds (bpf/slo.h), written by the agent at any time. */
+__u64 slo_threshold_ns[RL_SLO_SLOTS];
+
+struct conn {
+	__u8 role;
+	__u8 family;
+	__u16 port;
+	__u8 head;  /* oldest pending request */
+	__u8 count; /* pending requests */
+	__u8 op[FIFO];
+	__u8 proto; /* RL_L7_PROTO_*, 0 until a row of the table knows */
+	__u8 tries; /* messages seen while proto is 0 */
+	__u8 addr[16];
+	__u64 gen;	    /* the socket's cookie: a recycled address is
+			     * another socket with another cookie */
+	__u64 idle_read_ns; /* server: first read since the last response */
+	__u64 start_ns[FIFO];
+};
+
+/* Keyed by the struct sock pointer: whoever does the I/O (the process
+ * that accepted, a child forked after accept, one that got the fd over a
+ * unix socket) finds the same state. Created at ESTABLISHED, freed at
+ * CLOSE (l7.bpf.c); a plain hash, so a full table is counted, never a
+ * live connection silently evicted. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 65536);
+	__type(key, __u64);
+	__type(value, struct conn);
+} conns SEC(".maps");
+
+/* Entries of conns, as +1 at insert and -1 at delete on whichever CPU:
+ * the sum is exact without walking the map's buckets. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u64);
+} conn_count SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__uint(max_entries, 16384);
+	__type(key, struct rl_l7_key);
+	__type(value, struct rl_l7_val);
+} l7_stats SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, RL_L7_COUNTER_COUNT);
+	__type(key, __u32);
+	__type(value, __u64);
+} l7_counters SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, RL_L7_MAP_COUNT * RL_UPDATE_KINDS);
+	__type(key, __u32);
+	__type(value, __u64);
+} l7_update_errors SEC(".maps");
+
+/* Twice the window, so a length masked with 2 * RL_L7_PEEK - 1 is a size
+ * the verifier can prove fits (it loses the bound of a clamped length). */
+struct peek_buf {
+	char b[2 * RL_L7_PEEK];
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct peek_buf);
+} scratch SEC(".maps");
+
+static const struct rl_l7_val zero_val;
+
+static __always_inline void conn_count_add(__u64 d)
+{
+	__u32 zero = 0;
+	__u64 *n = bpf_map_lookup_elem(&conn_count, &zero);
+
+	if (n) /* atomic: see RL_COUNT_EVENT */
+		__sync_fetch_and_add(n, d);
+}
+
+/* Forgets the connection at key; its pending requests never got an
+ * answer we saw. */
+static void conn_delete(__u64 key, const struct conn *c)
+{
+	if (c->count) {
+		__u32 k = RL_L7_REQUEST_WITHOUT_RESPONSE;
+		__u64 *cnt = bpf_map_lookup_elem(&l7_counters, &k);
+
+		if (cnt)
+			__sync_fetch_and_add(cnt, c->count);
+	}
+	if (!bpf_map_delete_elem(&conns, &key))
+		conn_count_add((__u64)-1);
+}
+
+/* Labels are the process doing the I/O now, as every other concern names
+ * it: the group leader's name (a worker thread may be "worker-3") and the
+ * cgroup of the current task. */
+static void record(const struct conn *c, __u8 op, __u8 outcome, __u64 start_ns)
+{
+	struct rl_l7_key k = {};
+	struct rl_l7_val *v;
+	__u64 d;
+
+	k.cgroup_id = bpf_get_current_cgroup_id();
+	bpf_probe_read_kernel_str(
+	    k.comm, sizeof(k.comm),
+	    bpf_get_current_task_btf()->group_leader->comm);
+	k.role = c->role;
+	k.proto = c->proto;
+	k.op = op;
+	k.outcome = outcome;
+	k.port = c->port;
+	if (c->role == RL_L7_CLIENT) {
+		k.family = c->family;
+		__builtin_memcpy(k.addr, c->addr, sizeof(k.addr));
+	}
+	v = rl_lookup_or_init(&l7_stats, &k, &zero_val, &l7_update_errors,
+			      RL_L7_MAP_STATS);
+	if (!v)
+		return;
+	__sync_fetch_and_add(&v->requests, 1);
+	if (!start_ns)
+		return;
+	d = bpf_ktime_get_ns() - start_ns;
+	__sync_fetch_and_add(&v->timed, 1);
+	__sync_fetch_and_add(&v->sum_ns, d);
+	__sync_fetch_and_add(&v->hist[rl_hist2_slot(d, RL_L7_HIST_SLOTS)], 1);
+	for (int i = 0; i < RL_SLO_SLOTS; i++) {
+		__u64 t = slo_threshold_ns[i];
+
+		if (t && d <= t)
+			__sync_fetch_and_add(&v->within[i], 1);
+	}
+}
+
+static __always_inline void push(struct conn *c, __u8 op, __u64 now)
+{
+	__u32 i = (c->head + c->count) & (FIFO - 1);
+
+	if (c->count >= FIFO) {
+		RL_COUNT_EVENT(l7_counters, RL_L7_PIPELINE_OVERFLOW);
+		return;
+	}
+	c->op[i] = op;
+	c->start_ns[i] = now;
+	c->count++;
+}
+
+static __always_inline struct peek_buf *peek(const char *ubuf, __u32 len,
+					     __u32 max, __u32 *n)
+{
+	__u32 zero = 0;
+	struct peek_buf *pb = bpf_map_lookup_elem(&scratch, &zero);
+
+	__u32 size = len < max ? len : max;
+
+	if (!pb || !size)
+		return NULL;
+	barrier_var(size); /* or clang drops the mask as redundant */
+	size &= 2 * RL_L7_PEEK - 1;
+	if (bpf_probe_read_user(pb->b, size, ubuf))
+		return NULL;
+	*n = size;
+	return pb;
+}
+
+/* Data that starts a request (n bytes of it peeked in pb): queue it, and
+ * the pipelined requests that follow it inside the peek window (a client
+ * may send several before reading any response; the server reads them in
+ * one go). */
+static void on_request(struct conn *c, struct peek_buf *pb, __u32 n, __u8 op)
+{
+	__u64 now = bpf_ktime_get_ns();
+	struct rl_l7_scan ctx = {};
+	__u8 proto = c->proto;
+	__u32 found;
+
+	push(c, op, now);
+	ctx.b = pb->b;
+	ctx.n = n;
+	rl_l7_next_requests(proto, &ctx);
+	found = ctx.found;
+	for (__u32 j = 0; j < FIFO - 1; j++) {
+		if (j >= found)
+			break;
+		op = rl_l7_request_at(proto, ctx.b, ctx.at[j & (FIFO - 1)], n);
+		if (op)
+			push(c, op, now);
+	}
+}
+
+/* Data that starts a response: complete the oldest pending request. */
+static void on_response(struct conn *c, __u8 outcome)
+{
+	__u64 start = 0;
+	__u8 op = 0; /* unknown */
+
+	if (c->count) {
+		__u32 i = c->head & (FIFO - 1);
+
+		op = c->op[i];
+		start = c->start_ns[i];
+		c->head = (c->head + 1) & (FIFO - 1);
+		c->count--;
+	} else {
+		RL_COUNT_EVENT(l7_counters, RL_L7_RESPONSE_WITHOUT_REQUEST);
+		start = c->idle_read_ns; /* server: when its input arrived */
+	}
+	c->idle_read_ns = 0;
+	record(c, op, outcome, start);
+}
+
+/* One more message no row recognised on a connection of unknown protocol:
+ * true when it is time to give up on it. */
+static __always_inline bool unrecognised(struct conn *c)
+{
+	if (c->proto)
+		return false;
+	if (++c->tries < RL_L7_CLASSIFY_TRIES)
+		return false;
+	RL_COUNT_EVENT(l7_counters, RL_L7_UNCLASSIFIED);
+	return true;
+}
+
+/* Classifies one message of len bytes at ubuf on connection c, moving in
+ * direction dir (RL_L7_IN: read by this process, RL_L7_OUT: written).
+ * Returns true if the connection is to be forgotten (no protocol). */
+static bool on_message(struct conn *c, const char *ubuf, __u32 len, __u32 dir)
+{
+	bool requests_in = c->role == RL_L7_SERVER;
+	__u8 proto = c->proto, op, outcome;
+	struct peek_buf *pb;
+	__u32 n;
+
+	if ((dir == RL_L7_IN) == requests_in) {
+		/* HTTP wants the whole window at once: one copy serves the
+		 * method and the search for pipelined requests. */
+		pb = peek(ubuf, len, rl_l7_request_peek(proto), &n);
+		if (!pb)
+			return false;
+		op = rl_l7_request(&proto, pb->b, n);
+		if (op) {
+			c->proto = proto;
+			on_request(c, pb, n, op);
+			return false;
+		}
+		if (requests_in && !c->count && !c->idle_read_ns)
+			c->idle_read_ns = bpf_ktime_get_ns();
+		return unrecognised(c);
+	}
+	pb = peek(ubuf, len, rl_l7_response_peek(proto), &n);
+	if (!pb)
+		return false;
+	outcome = rl_l7_response(&proto, pb->b, n);
+	if (!outcome)
+		return unrecognised(c);
+	/* Also on a connection whose requests were never recognised: the
+	 * answer to junk, or to a request line split across reads, still
+	 * names the protocol and is counted. */
+	c->proto = proto;
+	if (outcome != RL_L7_INTERIM) /* 100 Continue: the final follows */
+		on_response(c, outcome);
+	return false;
+}
+
+/* First buffer of an iovec array (readv/writev, and msghdr's msg_iov). */
+static __always_inline const char *first_iov(const struct iovec *iov,
+					     __u64 *len)
+{
+	struct iovec v;
+
+	if (bpf_probe_read_user(&v, sizeof(v), iov))
+		return NULL;
+	*len = v.iov_len;
+	return v.iov_base;
+}
+
+/* len bytes moved by a syscall of kind (bpf/l7.h) whose buffer argument
+ * is arg, on the connection at key. */
+static void on_data(__u64 key, struct conn *c, __u32 kind, __u64 arg,
+		    __u64 len)
+{
+	const char *buf = (const char *)arg;
+	__u64 avail = len;
+
+	if ((kind & 0xf) == RL_L7_MSG) {
+		struct user_msghdr mh;
+
+		if (bpf_probe_read_user(&mh, sizeof(mh), buf))
+			return;
+		buf = (const char *)mh.msg_iov;
+		kind = (kind & ~0xf) | RL_L7_IOV;
+	}
+	if ((kind & 0xf) == RL_L7_IOV) {
+		buf = first_iov((const struct iovec *)buf, &avail);
+		if (avail > len)
+			avail = len;
+	}
+	if (buf && avail && on_message(c, buf, avail, kind & 0xf0))
+		conn_delete(key, c);
+}
+
+#endif /* REDLINE_BPF_L7_CONN_BPF_H */
