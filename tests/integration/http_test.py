@@ -18,7 +18,11 @@ network namespace the test creates (loopback only):
 - Python's http.server with pipelined keep-alive requests: exact counts by
   method; beyond the 128-byte peek window, still counted, method unknown;
 - a TCP echo protocol carrying bytes that look like HTTP mid-message: no
-  request counted, and pipelined HTTP on other connections stays exact."""
+  request counted, the connection given up as unclassified after its
+  first messages, and pipelined HTTP on other connections stays exact.
+With REDLINE_FAULT_TRACEPOINT making sock:sock_{send,recv}_length look
+missing, every assertion holds on the sys_exit path too (ctest
+integration.http_test_fallback)."""
 import math
 import os
 import re
@@ -29,8 +33,8 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(__file__))
-from rltest import (Agent, check, enter_netns, python_as, require_bpf,  # noqa
-                    series, value)
+from rltest import (Agent, check, check_l7_path, enter_netns,  # noqa
+                    python_as, require_bpf, series, value)
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 LOAD = os.path.join(HERE, "..", "helpers", "http_load.py")
@@ -283,6 +287,9 @@ def non_http_phase(agent, tmp):
                 or ("remote", f"127.0.0.1:{ECHO}") in l)
     check(noise == 0, "no requests counted on the echo protocol's "
           "connections (HTTP-looking bytes mid-message)")
+    gave_up = delta(m1, m0, UNPARSED, kind="unclassified")
+    check(gave_up >= 1, f"the echo connection given up as unclassified "
+          f"after its first messages ({gave_up:.0f} on the host)")
     got = {m: delta(m1, m0, SRV, comm="rl_pysrv", method=m)
            for m in ("GET", "HEAD", "unknown")}
     check(got == {"GET": 50, "HEAD": 50, "unknown": 0},
@@ -305,6 +312,7 @@ def main():
             f.write(NGINX_CONF.format(tmp=tmp, port=PORT, backend=BACKEND))
         log = os.path.join(tmp, "access.log")
         with Agent("--probes=l7") as agent:
+            check_l7_path(agent.scrape())
             procs.append(start([python_as(tmp, "rl_backend"), LOAD, "serve",
                                 str(BACKEND), "3"]))
             procs.append(start([python_as(tmp, "rl_pysrv"), LOAD, "serve",

@@ -166,3 +166,22 @@ def storm_counted(scrape, n, timeout=20):
             break
         time.sleep(0.3)
     return got
+
+
+def l7_fallback():
+    """True when REDLINE_FAULT_TRACEPOINT makes sock:sock_{send,recv}_length
+    look missing: the agent takes socket I/O from sys_exit, as it does on
+    kernels before 6.3."""
+    return "l7_send=" in os.environ.get("REDLINE_FAULT_TRACEPOINT", "")
+
+
+def check_l7_path(metrics):
+    """The l7 programs attached are those of the path this run expects."""
+    got = {dict(l)["program"]
+           for l, v in series(metrics, "redline_bpf_program_attached").items()
+           if dict(l)["program"].startswith("l7/") and v == 1}
+    want = {"l7/l7_state"} | ({"l7/l7_exit"} if l7_fallback()
+                              else {"l7/l7_send", "l7/l7_recv"})
+    check(got == want, f"l7 socket I/O from "
+          f"{'sys_exit (fallback)' if l7_fallback() else 'sock tracepoints'}"
+          f": attached {sorted(got)}")
