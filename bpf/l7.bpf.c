@@ -6,10 +6,10 @@
  * Connections are the kernel's sockets (struct sock *, with its cookie as
  * a generation), learnt from inet_sock_set_state: SYN_SENT -> ESTABLISHED
  * makes a client, SYN_RECV -> ESTABLISHED a server (the accepted child
- * socket), CLOSE forgets it. Whoever then does I/O on the socket -- the
- * process that accepted, a child forked after accept, a process that got
- * the fd over a unix socket, through dup2 -- finds the same state, and
- * requests are labelled with the process doing that I/O.
+ * socket); tcp_destroy_sock forgets it. Whoever then does I/O on the
+ * socket -- the process that accepted, a child forked after accept, a
+ * process that got the fd over a unix socket, through dup2 -- finds the
+ * same state, and requests are labelled with the process doing that I/O.
  *
  * Reads and writes come from sock:sock_recv_length / sock_send_length
  * (6.3+, fired in sock_recvmsg_nosec/sock_sendmsg_nosec with the socket
@@ -82,25 +82,28 @@ static void track(struct sock *sk, __u8 role)
 SEC("tp_btf/inet_sock_set_state")
 int BPF_PROG(l7_state, struct sock *sk, int oldstate, int newstate)
 {
-	struct conn *c;
-	__u64 key;
+	if (newstate != TCP_ESTABLISHED || sk->sk_protocol != IPPROTO_TCP)
+		return 0;
+	if (oldstate == TCP_SYN_SENT)
+		track(sk, RL_L7_CLIENT);
+	else if (oldstate == TCP_SYN_RECV)
+		track(sk, RL_L7_SERVER);
+	return 0;
+}
 
-	if (sk->sk_protocol != IPPROTO_TCP)
-		return 0;
-	if (newstate == TCP_ESTABLISHED) {
-		if (oldstate == TCP_SYN_SENT)
-			track(sk, RL_L7_CLIENT);
-		else if (oldstate == TCP_SYN_RECV)
-			track(sk, RL_L7_SERVER);
-		return 0;
-	}
-	if (newstate != TCP_CLOSE)
-		return 0;
-	/* Every established TCP socket ends here before it is freed:
-	 * tcp_done (also on entering TIME_WAIT, whose mini socket is
-	 * another object), tcp_close, tcp_disconnect, a reset. */
-	key = (__u64)sk;
-	c = bpf_map_lookup_elem(&conns, &key);
+/* The socket is destroyed: it reached CLOSE and no fd refers to it any
+ * more (tcp_v4_destroy_sock, for every full TCP socket, TIME_WAIT
+ * included: its mini socket is another object). Not at CLOSE itself: a
+ * peer's reset moves the socket to CLOSE in softirq while the process may
+ * be returning from the write that carried the response (sys_exit path,
+ * or the backlog processed in release_sock before sock_send_length), and
+ * that response must still find its connection. */
+SEC("tp_btf/tcp_destroy_sock")
+int BPF_PROG(l7_destroy, struct sock *sk)
+{
+	__u64 key = (__u64)sk;
+	struct conn *c = bpf_map_lookup_elem(&conns, &key);
+
 	if (c)
 		conn_delete(key, c);
 	return 0;

@@ -33,6 +33,7 @@ constexpr std::pair<const char*, const char*> kTracepoints[] = {
     {"sock:sock_recv_length",
      "request tracking off the syscall path (6.3+; else from sys_exit)"},
     {"sock:inet_sock_set_state", "request tracking, TCP connects"},
+    {"tcp:tcp_destroy_sock", "request tracking"},
     {"sched:sched_process_exec", ""},
     {"sched:sched_process_exit", ""},
     {"task:task_rename", "names of processes that rename themselves"},

@@ -180,7 +180,7 @@ def check_l7_path(metrics):
     got = {dict(l)["program"]
            for l, v in series(metrics, "redline_bpf_program_attached").items()
            if dict(l)["program"].startswith("l7/") and v == 1}
-    want = {"l7/l7_state"} | ({"l7/l7_exit"} if l7_fallback()
+    want = {"l7/l7_state", "l7/l7_destroy"} | ({"l7/l7_exit"} if l7_fallback()
                               else {"l7/l7_send", "l7/l7_recv"})
     check(got == want, f"l7 socket I/O from "
           f"{'sys_exit (fallback)' if l7_fallback() else 'sock tracepoints'}"

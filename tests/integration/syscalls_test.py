@@ -112,7 +112,8 @@ def main():
                        "tcp/tcp_retransmit_skb_err", "tcp/tcp_retransmit_synack",
                        "tcp/tcp_send_reset", "tcp/tcp_receive_reset",
                        "tcp/tcp_destroy_sock", "tcp/tcp_probe",
-                       "l7/l7_state", "l7/l7_send", "l7/l7_recv"])
+                       "l7/l7_state", "l7/l7_destroy", "l7/l7_send",
+                       "l7/l7_recv"])
         check(names == want and all(v == 1 for v in attached.values()),
               f"all {len(want)} programs attached: {attached}")
 

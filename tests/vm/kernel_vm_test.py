@@ -180,7 +180,7 @@ def main():
           f"sched: rl_sysstorm's CPU {cpu:.3f} s vs rusage {ru:.2f} s")
     # 6.1 has no sock:sock_{send,recv}_length: socket I/O from sys_exit.
     l7 = sorted(p for p, (v, _) in att.items() if p.startswith("l7/") and v)
-    check(l7 == ["l7/l7_exit", "l7/l7_state"],
+    check(l7 == ["l7/l7_destroy", "l7/l7_exit", "l7/l7_state"],
           f"l7: the sys_exit path on 6.1 (attached {l7})")
     cli = value(m, "redline_http_client_requests_total", comm="wget",
                 remote="127.0.0.1:8080", status_class="2xx")
