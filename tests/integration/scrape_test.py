@@ -4,7 +4,7 @@
 - 10 clients that read their response one byte a second (a response
   still being written after 10 s is cut off, so a worker is held at most
   that long);
-- meanwhile 50 concurrent healthy scrapes each finish within 1 s with 200
+- meanwhile 50 concurrent healthy scrapes each finish within 1.5 s with 200
   (or a quick 503), never 500, and every 200 body passes
   `promtool check metrics`;
 - 48 clients that never finish a request fill the 16 workers and 32 queue
@@ -120,11 +120,15 @@ def main():
         check(set(codes) <= {200, 503} and len(ok) >= 25,
               f"50 concurrent scrapes beside 10 slow readers: codes {codes}, "
               f"{len(ok)} x 200")
-        # The 1 s bound is the release build's; under ASan (scripts/
-        # sanitize.sh) the same work runs about 2x slower (CI: 1.098 s),
-        # and that stage is there for memory errors, not speed.
-        bound = 2.0 if os.environ.get("REDLINE_SANITIZED") else 1.0
-        check(slowest <= bound, f"every healthy scrape within {bound:.0f} s "
+        # What this guards: a healthy scrape never waits behind a slow
+        # reader (which holds a worker up to 10 s) or an unbounded queue.
+        # What it measures is 50 Python clients reading ~3 MB each on a
+        # 2-core machine beside a getppid storm: 1.038 s once on CI with
+        # the request engine on the sock tracepoints (every recv of those
+        # clients is traced), so 1.5 s. Under ASan (scripts/sanitize.sh)
+        # the same work runs about 2x slower (CI: 1.098 s at 1 s before).
+        bound = 2.5 if os.environ.get("REDLINE_SANITIZED") else 1.5
+        check(slowest <= bound, f"every healthy scrape within {bound:.1f} s "
               f"(slowest {slowest:.3f} s)")
         uniq = {hashlib.sha1(b).hexdigest(): b for b, _ in ok}
         bad = promtool_clean(uniq.values())
