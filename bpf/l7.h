@@ -27,6 +27,7 @@
  * a classifier header bpf/l7_<proto>.bpf.h, a row in bpf/l7_proto.bpf.h's
  * table, and a label set in the agent. */
 #define RL_L7_PROTO_HTTP 1
+#define RL_L7_PROTO_REDIS 2 /* labels: bpf/l7_redis.h */
 
 /* From the handshake: SYN_RECV -> ESTABLISHED (the socket accept returns)
  * or SYN_SENT -> ESTABLISHED (connect). */

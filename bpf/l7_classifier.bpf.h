@@ -6,7 +6,8 @@
  * window and asks the connection's protocol, through the table in
  * bpf/l7_proto.bpf.h, whether they start a request or a response.
  * Classifiers are pure functions of the window (no maps, no helper but
- * bpf_loop), so tests/fuzz compiles them for user space unchanged.
+ * bpf_loop, and bpf_probe_read_user for a walk that goes past the
+ * window), so tests/fuzz compiles them for user space unchanged.
  *
  * Every access is masked to the window (RL_AT) so the verifier can bound
  * it; n is the number of valid bytes, the rest is stale.
@@ -14,30 +15,104 @@
 #ifndef REDLINE_BPF_L7_CLASSIFIER_BPF_H
 #define REDLINE_BPF_L7_CLASSIFIER_BPF_H
 
-#define RL_L7_PEEK 128	    /* the window: room for pipelined requests */
+#ifndef barrier_var /* bpf_helpers.h's, for the user-space build */
+#define barrier_var(var) __asm__ __volatile__("" : "+r"(var))
+#endif
+
+#define RL_L7_PEEK 128	    /* HTTP's window: room for pipelined requests */
 #define RL_L7_SMALL_PEEK 16 /* enough for a start line's first words */
+/* The largest window, for protocols whose pipelined messages are walked
+ * value by value (Redis: 16 pipelined SETs are 720 bytes). The copy is
+ * only as long as the message. */
+#define RL_L7_WINDOW 1024
 
 #define RL_AT(b, i) ((b)[(i) & (RL_L7_PEEK - 1)])
+/* Any offset in the scratch buffer (2 * RL_L7_WINDOW bytes). */
+#define RL_WAT(b, i) ((b)[(i) & (2 * RL_L7_WINDOW - 1)])
 
-/* Pending requests per connection; a power of two: indexes are masked. */
+/* Pending requests per connection, as runs of one operation started by
+ * one message; a power of two: indexes are masked. */
 #define RL_L7_FIFO 4
+
+/* Runs of further messages one scan reports (a power of two). */
+#define RL_L7_SCAN_RUNS 8
 
 /* Returned by a response start that completes no request (HTTP's 100
  * Continue: the final response follows). Outcomes proper are 1..254. */
 #define RL_L7_INTERIM 0xff
 
-/* The requests pipelined behind the first one in the window (a client may
- * send several before reading a response; the server reads them in one
- * go): a protocol's next-requests operation fills at[] with the offsets
- * where each may start, and l7.bpf.c checks each with its request start. */
-struct rl_l7_scan {
-	const char *b; /* the window: 2 * RL_L7_PEEK bytes, 8-aligned, so a
-			* word load at an offset masked with
-			* 2 * RL_L7_PEEK - 8 needs no other bound */
-	__u32 n;       /* valid bytes in it, at most RL_L7_PEEK */
-	__u32 found;   /* entries of at[]: at most RL_L7_FIFO - 1, the first
-			* request takes a slot of the FIFO */
-	__u32 at[RL_L7_FIFO];
+/* The window a message's first bytes are copied into: twice the largest
+ * peek, so a length masked with 2 * RL_L7_WINDOW - 1 is a size the
+ * verifier can prove fits (it loses the bound of a clamped length). */
+struct rl_l7_window {
+	char b[2 * RL_L7_WINDOW];
 };
+
+/* The messages that follow the first one in the window: a client may send
+ * several requests before reading a response (the server reads them in
+ * one go), a server may answer several in one write. A protocol's next
+ * requests / next responses operation reports them as runs of one
+ * operation (outcome), in order, and may say where the last one ends if
+ * that is past the data (the rest of a large value: the next message in
+ * that direction starts inside it). No pointers: a global BPF function
+ * (verified once, on its own) may fill it. */
+struct rl_l7_runs {
+	__u32 found; /* runs in op[] and cnt[] */
+	__u32 end;   /* past the last message, if it ends beyond the data */
+	__u8 op[RL_L7_SCAN_RUNS];
+	__u16 cnt[RL_L7_SCAN_RUNS]; /* not capped: a branch on a growing
+				     * count keeps the verifier from
+				     * converging on a walk's callback */
+	/* A walker's position (Redis). Here, not on its stack: in a global
+	 * function's argument the verifier tracks no values, so the walk's
+	 * callback converges at once instead of being verified for every
+	 * combination of them. */
+	__u32 off;	 /* next value */
+	__u32 need;	 /* values the current message still needs */
+	__u8 cur;	 /* operation (outcome) of the message being walked */
+	__u8 name;	 /* the next string is the request's operation */
+	__u8 past_first; /* the first message (its start reported it) is
+			  * behind */
+	__u8 pad;
+	__u64 scratch[3]; /* a walker's parser state, untracked likewise */
+};
+
+struct rl_l7_scan {
+	struct rl_l7_window *w; /* 8-aligned, so a word load at an offset
+				 * masked with 2 * RL_L7_PEEK - 8 needs no
+				 * other bound */
+	__u64 ubuf;		/* the data's user address */
+	__u32 len;		/* bytes of data */
+	__u32 n;		/* of which in w */
+	__u32 pad;
+	struct rl_l7_runs r;
+};
+
+/* Appends one message of operation (outcome) op to r; false when the runs
+ * are full (the message is not reported). */
+static __always_inline bool rl_l7_scan_add(struct rl_l7_runs *r, __u8 op)
+{
+	__u32 last = (r->found - 1) & (RL_L7_SCAN_RUNS - 1);
+
+	/* r is often on the stack, 8-aligned: clang would then form
+	 * &r->op[last] as (r + 8) | last, which the verifier refuses on a
+	 * pointer. Opaque, r gets an add. */
+	barrier_var(r);
+	if (r->found && r->op[last] == op) {
+		r->cnt[last]++;
+		return true;
+	}
+	if (r->found >= RL_L7_SCAN_RUNS)
+		return false;
+	r->op[r->found & (RL_L7_SCAN_RUNS - 1)] = op;
+	r->cnt[r->found & (RL_L7_SCAN_RUNS - 1)] = 1;
+	r->found++;
+	return true;
+}
+
+/* For protocols with nothing to report after the first message. */
+static __always_inline void rl_l7_scan_none(struct rl_l7_scan *s)
+{
+}
 
 #endif /* REDLINE_BPF_L7_CLASSIFIER_BPF_H */

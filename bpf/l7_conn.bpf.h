@@ -12,7 +12,7 @@
 #include "l7.h"
 #include "l7_proto.bpf.h"
 
-#define FIFO RL_L7_FIFO /* pending requests per connection (pipelining) */
+#define FIFO RL_L7_FIFO /* runs of pending requests per connection */
 
 /* Messages a connection may carry before a row of the table recognises
  * one; then it is forgotten (TLS, databases, anything else: no peek per
@@ -23,15 +23,23 @@
 /* SLO latency thresholds (bpf/slo.h), written by the agent at any time. */
 __u64 slo_threshold_ns[RL_SLO_SLOTS];
 
+/* Pending requests are runs: n[i] requests of operation op[i] that one
+ * message started at start_ns[i] (a pipelining client sends 16 GETs in
+ * one write; they take one entry, not 16). */
 struct conn {
 	__u8 role;
 	__u8 family;
 	__u16 port;
-	__u8 head;  /* oldest pending request */
-	__u8 count; /* pending requests */
+	__u8 head;  /* oldest run of pending requests */
+	__u8 count; /* runs */
 	__u8 op[FIFO];
+	__u8 n[FIFO];
 	__u8 proto; /* RL_L7_PROTO_*, 0 until a row of the table knows */
 	__u8 tries; /* messages seen while proto is 0 */
+	__u8 pad[2];
+	/* Bytes of a message's last value still to come, per direction
+	 * (0: read, 1: written): the data that follows starts inside it. */
+	__u32 skip[2];
 	__u8 addr[16];
 	__u64 gen;	    /* the socket's cookie: a recycled address is
 			     * another socket with another cookie */
@@ -77,22 +85,16 @@ struct {
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, RL_L7_MAP_COUNT * RL_UPDATE_KINDS);
+	__uint(max_entries, RL_L7_MAP_COUNT *RL_UPDATE_KINDS);
 	__type(key, __u32);
 	__type(value, __u64);
 } l7_update_errors SEC(".maps");
-
-/* Twice the window, so a length masked with 2 * RL_L7_PEEK - 1 is a size
- * the verifier can prove fits (it loses the bound of a clamped length). */
-struct peek_buf {
-	char b[2 * RL_L7_PEEK];
-};
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, 1);
 	__type(key, __u32);
-	__type(value, struct peek_buf);
+	__type(value, struct rl_l7_window);
 } scratch SEC(".maps");
 
 static const struct rl_l7_val zero_val;
@@ -110,12 +112,17 @@ static __always_inline void conn_count_add(__u64 d)
  * answer we saw. */
 static void conn_delete(__u64 key, const struct conn *c)
 {
-	if (c->count) {
+	__u64 pending = 0;
+
+	for (__u32 i = 0; i < FIFO; i++)
+		if (i < c->count)
+			pending += c->n[(c->head + i) & (FIFO - 1)];
+	if (pending) {
 		__u32 k = RL_L7_REQUEST_WITHOUT_RESPONSE;
 		__u64 *cnt = bpf_map_lookup_elem(&l7_counters, &k);
 
 		if (cnt)
-			__sync_fetch_and_add(cnt, c->count);
+			__sync_fetch_and_add(cnt, pending);
 	}
 	if (!bpf_map_delete_elem(&conns, &key))
 		conn_count_add((__u64)-1);
@@ -124,7 +131,8 @@ static void conn_delete(__u64 key, const struct conn *c)
 /* Labels are the process doing the I/O now, as every other concern names
  * it: the group leader's name (a worker thread may be "worker-3") and the
  * cgroup of the current task. */
-static void record(const struct conn *c, __u8 op, __u8 outcome, __u64 start_ns)
+static void record(const struct conn *c, __u8 op, __u8 outcome, __u64 start_ns,
+		   __u64 cnt)
 {
 	struct rl_l7_key k = {};
 	struct rl_l7_val *v;
@@ -147,96 +155,141 @@ static void record(const struct conn *c, __u8 op, __u8 outcome, __u64 start_ns)
 			      RL_L7_MAP_STATS);
 	if (!v)
 		return;
-	__sync_fetch_and_add(&v->requests, 1);
+	__sync_fetch_and_add(&v->requests, cnt);
 	if (!start_ns)
 		return;
 	d = bpf_ktime_get_ns() - start_ns;
-	__sync_fetch_and_add(&v->timed, 1);
-	__sync_fetch_and_add(&v->sum_ns, d);
-	__sync_fetch_and_add(&v->hist[rl_hist2_slot(d, RL_L7_HIST_SLOTS)], 1);
+	__sync_fetch_and_add(&v->timed, cnt);
+	__sync_fetch_and_add(&v->sum_ns, d * cnt);
+	__sync_fetch_and_add(&v->hist[rl_hist2_slot(d, RL_L7_HIST_SLOTS)], cnt);
 	for (int i = 0; i < RL_SLO_SLOTS; i++) {
 		__u64 t = slo_threshold_ns[i];
 
 		if (t && d <= t)
-			__sync_fetch_and_add(&v->within[i], 1);
+			__sync_fetch_and_add(&v->within[i], cnt);
 	}
 }
 
-static __always_inline void push(struct conn *c, __u8 op, __u64 now)
+/* cnt requests of operation op, started now by one message. */
+static __always_inline void push(struct conn *c, __u8 op, __u32 cnt, __u64 now)
 {
-	__u32 i = (c->head + c->count) & (FIFO - 1);
+	__u32 i = (c->head + c->count - 1) & (FIFO - 1);
 
-	if (c->count >= FIFO) {
-		RL_COUNT_EVENT(l7_counters, RL_L7_PIPELINE_OVERFLOW);
+	if (cnt > 255) /* 256 pipelined in one read, of 4 bytes each */
+		cnt = 255;
+	if (c->count && c->op[i] == op && c->start_ns[i] == now &&
+	    c->n[i] + cnt <= 255) {
+		c->n[i] += cnt;
 		return;
 	}
+	if (c->count >= FIFO) {
+		__u32 k = RL_L7_PIPELINE_OVERFLOW;
+		__u64 *v = bpf_map_lookup_elem(&l7_counters, &k);
+
+		if (v)
+			__sync_fetch_and_add(v, cnt);
+		return;
+	}
+	i = (c->head + c->count) & (FIFO - 1);
 	c->op[i] = op;
+	c->n[i] = cnt;
 	c->start_ns[i] = now;
 	c->count++;
 }
 
-static __always_inline struct peek_buf *peek(const char *ubuf, __u32 len,
-					     __u32 max, __u32 *n)
+static __always_inline struct rl_l7_window *peek(const char *ubuf, __u32 len,
+						 __u32 max, __u32 *n)
 {
 	__u32 zero = 0;
-	struct peek_buf *pb = bpf_map_lookup_elem(&scratch, &zero);
+	struct rl_l7_window *pb = bpf_map_lookup_elem(&scratch, &zero);
 
 	__u32 size = len < max ? len : max;
 
 	if (!pb || !size)
 		return NULL;
 	barrier_var(size); /* or clang drops the mask as redundant */
-	size &= 2 * RL_L7_PEEK - 1;
+	size &= 2 * RL_L7_WINDOW - 1;
 	if (bpf_probe_read_user(pb->b, size, ubuf))
 		return NULL;
 	*n = size;
 	return pb;
 }
 
+/* The bytes past the data (len of them moved) that its last message
+ * still has, to be skipped in the next data in direction d. */
+static __always_inline void carry(struct conn *c, const struct rl_l7_scan *s,
+				  __u32 len, __u32 d)
+{
+	if (s->r.end > len)
+		c->skip[d & 1] = s->r.end - len;
+}
+
 /* Data that starts a request (n bytes of it peeked in pb): queue it, and
- * the pipelined requests that follow it inside the peek window (a client
- * may send several before reading any response; the server reads them in
- * one go). */
-static void on_request(struct conn *c, struct peek_buf *pb, __u32 n, __u8 op)
+ * the pipelined requests that follow it inside the window (a client may
+ * send several before reading any response; the server reads them in one
+ * go). */
+static void on_request(struct conn *c, struct rl_l7_scan *ctx, __u32 d, __u8 op)
 {
 	__u64 now = bpf_ktime_get_ns();
-	struct rl_l7_scan ctx = {};
-	__u8 proto = c->proto;
 	__u32 found;
 
-	push(c, op, now);
-	ctx.b = pb->b;
-	ctx.n = n;
-	rl_l7_next_requests(proto, &ctx);
-	found = ctx.found;
-	for (__u32 j = 0; j < FIFO - 1; j++) {
+	push(c, op, 1, now);
+	rl_l7_next_requests(c->proto, ctx);
+	carry(c, ctx, ctx->len, d);
+	found = ctx->r.found;
+	for (__u32 j = 0; j < RL_L7_SCAN_RUNS; j++) {
 		if (j >= found)
 			break;
-		op = rl_l7_request_at(proto, ctx.b, ctx.at[j & (FIFO - 1)], n);
-		if (op)
-			push(c, op, now);
+		push(c, ctx->r.op[j], ctx->r.cnt[j], now);
 	}
 }
 
-/* Data that starts a response: complete the oldest pending request. */
-static void on_response(struct conn *c, __u8 outcome)
+/* cnt responses of one outcome: complete the oldest pending requests. */
+static void complete(struct conn *c, __u8 outcome, __u32 cnt)
 {
-	__u64 start = 0;
-	__u8 op = 0; /* unknown */
+	for (__u32 j = 0; j < FIFO + 1 && cnt; j++) {
+		__u32 i = c->head & (FIFO - 1), k;
 
-	if (c->count) {
-		__u32 i = c->head & (FIFO - 1);
+		if (!c->count) {
+			/* Requests not seen (split, beyond the window, or
+			 * sent before start): a server times its answer from
+			 * when its input arrived. */
+			__u32 e = RL_L7_RESPONSE_WITHOUT_REQUEST;
+			__u64 *v = bpf_map_lookup_elem(&l7_counters, &e);
 
-		op = c->op[i];
-		start = c->start_ns[i];
-		c->head = (c->head + 1) & (FIFO - 1);
-		c->count--;
-	} else {
-		RL_COUNT_EVENT(l7_counters, RL_L7_RESPONSE_WITHOUT_REQUEST);
-		start = c->idle_read_ns; /* server: when its input arrived */
+			if (v)
+				__sync_fetch_and_add(v, cnt);
+			record(c, 0, outcome, c->idle_read_ns, cnt);
+			break;
+		}
+		k = c->n[i] < cnt ? c->n[i] : cnt;
+		record(c, c->op[i], outcome, c->start_ns[i], k);
+		cnt -= k;
+		c->n[i] -= k;
+		if (!c->n[i]) {
+			c->head = (c->head + 1) & (FIFO - 1);
+			c->count--;
+		}
 	}
 	c->idle_read_ns = 0;
-	record(c, op, outcome, start);
+}
+
+/* Data that starts a response (n bytes of it peeked in pb): complete its
+ * request, and those of the responses that follow it in the same data. */
+static void on_response(struct conn *c, struct rl_l7_scan *ctx, __u32 d,
+			__u8 outcome)
+{
+	__u32 found;
+
+	complete(c, outcome, 1);
+	rl_l7_next_responses(c->proto, ctx);
+	carry(c, ctx, ctx->len, d);
+	found = ctx->r.found;
+	for (__u32 j = 0; j < RL_L7_SCAN_RUNS; j++) {
+		if (j >= found)
+			break;
+		complete(c, ctx->r.op[j], ctx->r.cnt[j]);
+	}
 }
 
 /* One more message no row recognised on a connection of unknown protocol:
@@ -257,20 +310,35 @@ static __always_inline bool unrecognised(struct conn *c)
 static bool on_message(struct conn *c, const char *ubuf, __u32 len, __u32 dir)
 {
 	bool requests_in = c->role == RL_L7_SERVER;
+	__u32 d = dir == RL_L7_IN ? 0 : 1, skip = c->skip[d];
 	__u8 proto = c->proto, op, outcome;
-	struct peek_buf *pb;
+	struct rl_l7_scan ctx = {};
+	struct rl_l7_window *pb;
 	__u32 n;
 
+	if (skip) { /* the rest of a large value: no message starts here */
+		if (len <= skip) {
+			c->skip[d] = skip - len;
+			return false;
+		}
+		c->skip[d] = 0;
+		ubuf += skip;
+		len -= skip;
+	}
+	ctx.ubuf = (__u64)ubuf;
+	ctx.len = len;
 	if ((dir == RL_L7_IN) == requests_in) {
-		/* HTTP wants the whole window at once: one copy serves the
-		 * method and the search for pipelined requests. */
+		/* One copy serves the operation and the search for pipelined
+		 * requests. */
 		pb = peek(ubuf, len, rl_l7_request_peek(proto), &n);
 		if (!pb)
 			return false;
+		ctx.w = pb;
+		ctx.n = n;
 		op = rl_l7_request(&proto, pb->b, n);
 		if (op) {
 			c->proto = proto;
-			on_request(c, pb, n, op);
+			on_request(c, &ctx, d, op);
 			return false;
 		}
 		if (requests_in && !c->count && !c->idle_read_ns)
@@ -280,15 +348,17 @@ static bool on_message(struct conn *c, const char *ubuf, __u32 len, __u32 dir)
 	pb = peek(ubuf, len, rl_l7_response_peek(proto), &n);
 	if (!pb)
 		return false;
+	ctx.w = pb;
+	ctx.n = n;
 	outcome = rl_l7_response(&proto, pb->b, n);
 	if (!outcome)
 		return unrecognised(c);
 	/* Also on a connection whose requests were never recognised: the
 	 * answer to junk, or to a request line split across reads, still
-	 * names the protocol and is counted. */
+	 * names the protocol (HTTP) and is counted. */
 	c->proto = proto;
 	if (outcome != RL_L7_INTERIM) /* 100 Continue: the final follows */
-		on_response(c, outcome);
+		on_response(c, &ctx, d, outcome);
 	return false;
 }
 
@@ -306,8 +376,7 @@ static __always_inline const char *first_iov(const struct iovec *iov,
 
 /* len bytes moved by a syscall of kind (bpf/l7.h) whose buffer argument
  * is arg, on the connection at key. */
-static void on_data(__u64 key, struct conn *c, __u32 kind, __u64 arg,
-		    __u64 len)
+static void on_data(__u64 key, struct conn *c, __u32 kind, __u64 arg, __u64 len)
 {
 	const char *buf = (const char *)arg;
 	__u64 avail = len;

@@ -3,9 +3,14 @@
  * HTTP/1.x classifier (the contract is bpf/l7_classifier.bpf.h, the row in
  * bpf/l7_proto.bpf.h):
  *	request start	a request line ("GET /x HTTP/1.1"): the method
- *	next requests	after each header block's end ("\r\n\r\n")
+ *	next requests	after each header block's end ("\r\n\r\n"), at
+ *			most RL_L7_FIFO - 1 of them in the first
+ *			RL_L7_PEEK bytes
  *	response start	a status line ("HTTP/1.1 404 ..."): the status
  *			class, or interim for 1xx but 101
+ *	next responses	none: a client reading several answers at once
+ *			sees the first (the others' requests are pending
+ *			at close)
  */
 #ifndef REDLINE_BPF_L7_HTTP_BPF_H
 #define REDLINE_BPF_L7_HTTP_BPF_H
@@ -120,11 +125,19 @@ static __always_inline __u8 http_response(const char *b, __u32 n)
 	return status / 100;
 }
 
+/* HTTP's own scan state: where header blocks end in the window. */
+struct http_scan {
+	const struct rl_l7_window *w;
+	__u32 n;	      /* valid bytes, at most RL_L7_PEEK */
+	__u32 found;	      /* entries of at[] */
+	__u32 at[RL_L7_FIFO]; /* offsets just past each block's end */
+};
+
 /* A header block's end at p, with bytes after it (where a pipelined
  * request would start). */
-static __always_inline bool http_end_at(struct rl_l7_scan *s, __u32 p)
+static __always_inline bool http_end_at(struct http_scan *s, __u32 p)
 {
-	if (p == 0 || p + 4 >= s->n || !http_is_header_end(s->b, p))
+	if (p == 0 || p + 4 >= s->n || !http_is_header_end(s->w->b, p))
 		return false;
 	s->at[s->found & (RL_L7_FIFO - 1)] = p + 4;
 	return ++s->found >= RL_L7_FIFO - 1;
@@ -136,13 +149,13 @@ static __always_inline bool http_end_at(struct rl_l7_scan *s, __u32 p)
 static long http_scan_word(__u32 i, void *data)
 {
 	const __u64 ones = 0x0101010101010101ULL, cr = 0x0d * ones;
-	struct rl_l7_scan *s = (struct rl_l7_scan *)data; /* C++: fuzz */
+	struct http_scan *s = (struct http_scan *)data; /* C++: fuzz */
 	__u32 base = (i * 8) & (2 * RL_L7_PEEK - 8);
 	__u64 w, v;
 
 	if (base + 4 >= s->n)
 		return 1;
-	w = *(const __u64 *)&s->b[base];
+	w = *(const __u64 *)&s->w->b[base];
 	v = w ^ cr;
 	if (!((v - ones) & ~v & (ones << 7)))
 		return 0;
@@ -152,17 +165,53 @@ static long http_scan_word(__u32 i, void *data)
 	return 0;
 }
 
-/* Pipelined requests start after a header block. One that carries a body
- * is followed by the body, not a request line: the request behind it is
- * then counted by its response, with method unknown. */
-static __always_inline void http_next_requests(struct rl_l7_scan *s)
+/* Where requests pipelined behind the first may start: after each header
+ * block's end, the first RL_L7_FIFO - 1 in the first RL_L7_PEEK bytes. */
+static __always_inline void http_block_ends(struct http_scan *s)
 {
 	if (s->n <= RL_L7_SMALL_PEEK)
 		return; /* too short for two requests: spare the scan */
+	/* A connection not yet classified peeks the largest window; HTTP
+	 * reads its own (RL_AT wraps at RL_L7_PEEK). */
+	if (s->n > RL_L7_PEEK)
+		s->n = RL_L7_PEEK;
 	/* bpf_loop (5.17): the callback is verified once, where an open
 	 * loop over the window is verified per iteration and blows the
 	 * verifier's budget. */
 	bpf_loop(RL_L7_PEEK / 8, http_scan_word, s, 0);
+}
+
+/* Pipelined requests start after a header block. One that carries a body
+ * is followed by the body, not a request line: the request behind it is
+ * then counted by its response, with method unknown. A global function:
+ * verified once, on its own. */
+__attribute__((noinline)) int
+rl_http_next_requests(const struct rl_l7_window *w, __u32 n,
+		      struct rl_l7_runs *r)
+{
+	struct http_scan s = {};
+	__u32 found;
+	__u8 op;
+
+	if (!w || !r)
+		return 0;
+	s.w = w;
+	s.n = n;
+	http_block_ends(&s);
+	found = s.found;
+	for (__u32 j = 0; j < RL_L7_FIFO - 1; j++) {
+		if (j >= found)
+			break;
+		op = http_method_at(w->b, s.at[j & (RL_L7_FIFO - 1)], s.n);
+		if (op)
+			rl_l7_scan_add(r, op);
+	}
+	return 0;
+}
+
+static __always_inline void http_next_requests(struct rl_l7_scan *s)
+{
+	rl_http_next_requests(s->w, s->n, &s->r);
 }
 
 #endif /* REDLINE_BPF_L7_HTTP_BPF_H */

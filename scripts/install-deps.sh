@@ -24,6 +24,9 @@ PKGS+=(libclang-rt-14-dev)
 # the initramfs, cpio to pack it. The kernel itself is downloaded, not
 # installed, by the test (Debian's linux-image-*-cloud-amd64).
 PKGS+=(qemu-system-x86 busybox-static cpio)
+# Dependency protocols' servers and clients, started by their tests in a
+# network namespace (never the system service the package may enable).
+PKGS+=(redis-server redis-tools)
 
 missing=()
 for p in "${PKGS[@]}"; do

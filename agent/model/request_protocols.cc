@@ -3,6 +3,7 @@
 #include <linux/types.h>
 
 #include "bpf/l7.h"
+#include "bpf/l7_redis.h"
 
 namespace redline {
 
@@ -19,11 +20,37 @@ const char* HttpStatusClass(uint32_t status_class) {
   return status_class <= 5 ? kClasses[status_class] : "unknown";
 }
 
+const char* RedisCommandName(uint32_t op) {
+  static constexpr const char* kNames[RL_REDIS_CMD_COUNT] = {
+      "unknown", "other",
+#define RL_REDIS_NAME(name) #name,
+      RL_REDIS_COMMANDS(RL_REDIS_NAME)
+#undef RL_REDIS_NAME
+  };
+  return op < RL_REDIS_CMD_COUNT ? kNames[op] : "unknown";
+}
+
+const char* RedisOutcomeName(uint32_t outcome) {
+  static constexpr const char* kNames[RL_REDIS_OUT_COUNT] = {
+      "unknown", "ok", "error",
+#define RL_REDIS_NAME(name) #name,
+      RL_REDIS_ERRORS(RL_REDIS_NAME)
+#undef RL_REDIS_NAME
+  };
+  return outcome < RL_REDIS_OUT_COUNT ? kNames[outcome] : "unknown";
+}
+
 const std::vector<RequestProtocol>& RequestProtocols() {
   static const std::vector<RequestProtocol> kProtocols = {
       {"http", "HTTP/1.x", RL_L7_PROTO_HTTP, "method", "status_class",
        HttpMethodName, HttpStatusClass,
        [](absl::string_view outcome) { return outcome == "5xx"; }},
+      // Any error reply: ERR, WRONGTYPE, MOVED... ("error": another prefix).
+      {"redis", "Redis", RL_L7_PROTO_REDIS, "command", "outcome",
+       RedisCommandName, RedisOutcomeName,
+       [](absl::string_view outcome) {
+         return outcome != "ok" && outcome != "unknown";
+       }},
   };
   return kProtocols;
 }

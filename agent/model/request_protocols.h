@@ -36,6 +36,10 @@ const RequestProtocol* RequestProtocolByKernelId(uint32_t kernel_id);
 const char* HttpMethodName(uint32_t method);
 // bpf/l7.h's HTTP status class (1..5 for 1xx..5xx); "unknown" otherwise.
 const char* HttpStatusClass(uint32_t status_class);
+// bpf/l7_redis.h's command ("get", "other"; "unknown": start not seen) and
+// outcome ("ok", "ERR", "WRONGTYPE"..., "error": another prefix).
+const char* RedisCommandName(uint32_t op);
+const char* RedisOutcomeName(uint32_t outcome);
 
 }  // namespace redline
 

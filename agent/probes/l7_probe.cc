@@ -10,6 +10,7 @@
 #include <cerrno>
 #include <cstring>
 #include <map>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -43,13 +44,14 @@ struct ByKind {
   }
 };
 
-RequestKey KeyOf(const rl_l7_key& k) {
+// nullopt for a protocol the agent's table does not know: the kernel and
+// the agent are built from one bpf/l7.h, so only a mismatched build gets
+// here; its requests are counted as skipped, never under another name.
+std::optional<RequestKey> KeyOf(const rl_l7_key& k) {
   RequestKey h;
   h.server = k.role == RL_L7_SERVER;
-  // The kernel records only protocols of the table; HTTP was the only one
-  // before the key had a protocol.
   const RequestProtocol* p = RequestProtocolByKernelId(k.proto);
-  if (p == nullptr) p = &RequestProtocols().front();
+  if (p == nullptr) return std::nullopt;
   h.protocol = p->name;
   h.operation = p->operation_name(k.op);
   h.outcome = p->outcome_name(k.outcome);
@@ -142,6 +144,7 @@ struct L7Probe::Impl {
   WorkloadNamer namer;
   Ledger<std::string, ByKind> ledger;
   uint64_t stats_entries = 0, evictions = 0;
+  uint64_t unknown_protocol = 0;  // requests of this read, see KeyOf
 };
 
 L7Probe::L7Probe(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
@@ -185,11 +188,16 @@ absl::Status L7Probe::ReadInto(Snapshot* snap) {
   auto* out = &snap->workloads;
   Impl& im = *impl_;
   im.namer.Begin();
+  im.unknown_protocol = 0;
   auto res = ReadLedgerMap<rl_l7_key, rl_l7_val, ByKind>(
       im.skel->maps.l7_stats, &im.ledger,
       [&im](const rl_l7_key& k, const rl_l7_val& v) {
         LedgerEntry<ByKind> e;
-        e.stats.by[KeyOf(k)] = ToStats(v);
+        if (auto key = KeyOf(k)) {
+          e.stats.by[*key] = ToStats(v);
+        } else {
+          im.unknown_protocol += v.requests;
+        }
         e.id =
             im.namer.Name(std::string(k.comm, strnlen(k.comm, sizeof(k.comm))),
                           0, k.cgroup_id);
@@ -207,6 +215,9 @@ absl::Status L7Probe::ReadInto(Snapshot* snap) {
   for (uint32_t i = 0; i < RL_L7_COUNTER_COUNT; ++i) {
     auto c = SumPercpuU64(im.skel->maps.l7_counters, i);
     if (c.ok()) snap->request_unparsed[kCounterNames[i]] = *c;
+  }
+  if (im.unknown_protocol != 0) {
+    snap->request_unparsed["unknown_protocol"] = im.unknown_protocol;
   }
   return absl::OkStatus();
 }

@@ -1,0 +1,236 @@
+#!/usr/bin/env python3
+"""Redis request RED, client and server side, against Redis's own
+statistics. In a network namespace the test creates (loopback only), a
+redis-server from Debian with a temporary data dir and no persistence:
+
+- redis-benchmark, a fixed request count over several commands, without
+  and with pipelining (-P 16: 16 commands per write, 16 replies per read);
+- a raw-socket client (rl_redis_cli) that makes WRONGTYPE and ERR errors,
+  one by one and pipelined in one write, and commands outside redline's
+  list ("other");
+- junk sent to the port (a line that is not RESP): never a request.
+
+Oracle: INFO commandstats (calls per command) and INFO errorstats
+(errors per prefix), read with redis-cli before and after each phase.
+Server-side counts (labelled redis-server, local_port) equal Redis's
+deltas exactly, per command; client-side counts (labelled with each
+client, remote 127.0.0.1:port) equal them per client.
+
+With REDLINE_FAULT_TRACEPOINT making sock:sock_{send,recv}_length look
+missing, the same holds on the sys_exit path (redis_test_fallback)."""
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+
+sys.path.insert(0, os.path.dirname(__file__))
+from rltest import (Agent, check, check_l7_path, enter_netns,  # noqa: E402
+                    python_as, require_bpf, series)
+
+PORT = 16379
+SRV = "redline_redis_server_requests_total"
+CLI = "redline_redis_client_requests_total"
+UNPARSED = "redline_http_unparsed_total"
+BENCH = ["redis-benchmark", "-h", "127.0.0.1", "-p", str(PORT)]
+
+RAW_CLIENT = r"""
+import socket, sys
+def cmd(*a):
+    out = b"*%d\r\n" % len(a)
+    for x in a:
+        x = x.encode()
+        out += b"$%d\r\n%s\r\n" % (len(x), x)
+    return out
+def replies(f, n):
+    got = []
+    for _ in range(n):
+        line = f.readline()
+        got.append(line[:1])
+        if line[:1] == b"$" and int(line[1:]) >= 0:
+            f.read(int(line[1:]) + 2)
+    return got
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
+f = s.makefile("rb")
+n = int(sys.argv[2])
+s.sendall(cmd("SET", "str", "v")); replies(f, 1)
+errs = 0
+for i in range(n):                      # one by one: WRONGTYPE, ERR, other
+    s.sendall(cmd("LPUSH", "str", "x")); errs += replies(f, 1) == [b"-"]
+    s.sendall(cmd("INCR", "str")); errs += replies(f, 1) == [b"-"]
+    s.sendall(cmd("STRLEN", "str")); replies(f, 1)
+    s.sendall(cmd("GETRANGE", "str", "0", "0")); replies(f, 1)
+    s.sendall(cmd("ECHO", "hi")); replies(f, 1)
+    s.sendall(cmd("OBJECT", "ENCODING", "str")); replies(f, 1)
+    s.sendall(cmd("LASTSAVE")); replies(f, 1)
+# Pipelined in one write: 8 WRONGTYPE, then 8 GETs (a run of each).
+s.sendall(cmd("LPUSH", "str", "y") * 8 + cmd("GET", "str") * 8)
+got = replies(f, 16)
+errs += got.count(b"-")
+print(errs, flush=True)
+"""
+
+
+def cli(*args):
+    r = subprocess.run(["redis-cli", "-h", "127.0.0.1", "-p", str(PORT),
+                        *args], capture_output=True, text=True, timeout=30)
+    check(r.returncode == 0, f"redis-cli {' '.join(args)}: {r.stderr}")
+    return r.stdout
+
+
+def info(section, prefix):
+    """INFO commandstats/errorstats: {name: calls or count}."""
+    out = {}
+    for line in cli("INFO", section).splitlines():
+        if not line.startswith(prefix):
+            continue
+        name, fields = line[len(prefix):].split(":", 1)
+        kv = dict(f.split("=") for f in fields.split(","))
+        # Redis 7 counts subcommands apart ("config|get"); redline by the
+        # command's first word.
+        name = name.split("|")[0]
+        out[name] = out.get(name, 0) + int(kv.get("calls", kv.get("count", 0)))
+    return out
+
+
+def diff(a, b):
+    return {k: b.get(k, 0) - a.get(k, 0) for k in set(a) | set(b)
+            if b.get(k, 0) != a.get(k, 0)}
+
+
+def counts(m1, m0, name, key, **labels):
+    """Deltas by one label over the series matching labels."""
+    out = {}
+    for l, v in series(m1, name, **labels).items():
+        k = dict(l)[key]
+        out[k] = out.get(k, 0) + v - m0.get((name, l), 0)
+    return {k: int(v) for k, v in out.items() if v}
+
+
+def server(**labels):
+    return dict(comm="redis-server", local_port=str(PORT), **labels)
+
+
+def client(comm):
+    return dict(comm=comm, remote=f"127.0.0.1:{PORT}")
+
+
+def phase(agent, what, cmd, comm):
+    """Runs cmd (a client named comm); redline's per-command counts on both
+    sides equal INFO commandstats' delta. The INFO that reads the second
+    snapshot is counted by redline, not in that snapshot."""
+    m0 = agent.scrape()
+    s0 = info("commandstats", "cmdstat_")
+    out = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
+    check(out.returncode == 0, f"{what}: {cmd[0]} ran ({out.stderr[-200:]})")
+    s1 = info("commandstats", "cmdstat_")
+    time.sleep(1.2)
+    m1 = agent.scrape()
+    want = diff(s0, s1)
+    got_srv = counts(m1, m0, SRV, "command", **server())
+    exp_srv = dict(want)
+    exp_srv["info"] = exp_srv.get("info", 0) + 1
+    check(got_srv == exp_srv, f"{what}: server side by command {got_srv} "
+          f"== INFO commandstats delta (+1 info) {exp_srv}")
+    exp_cli = {k: v for k, v in want.items() if k != "info"}
+    got_cli = counts(m1, m0, CLI, "command", **client(comm))
+    check(got_cli == exp_cli, f"{what}: {comm} client side by command "
+          f"{got_cli} == {exp_cli}")
+    return m0, m1, out.stdout
+
+
+def errors_phase(agent, tmp):
+    m0 = agent.scrape()
+    e0 = info("errorstats", "errorstat_")
+    c0 = info("commandstats", "cmdstat_")
+    n = 25
+    out = subprocess.run([python_as(tmp, "rl_redis_cli"), "-c", RAW_CLIENT,
+                          str(PORT), str(n)], capture_output=True, text=True,
+                         timeout=60)
+    check(out.returncode == 0, f"raw client ran ({out.stderr[-300:]})")
+    e1 = info("errorstats", "errorstat_")
+    c1 = info("commandstats", "cmdstat_")
+    time.sleep(1.2)
+    m1 = agent.scrape()
+    errs = diff(e0, e1)
+    check(errs == {"WRONGTYPE": n + 8, "ERR": n},
+          f"Redis counted {errs} errors (client saw {out.stdout.strip()})")
+    for labels, who in ((server(), "server"), (client("rl_redis_cli"),
+                                                "client")):
+        name = SRV if who == "server" else CLI
+        got = counts(m1, m0, name, "outcome", **labels)
+        got.pop("ok", None)
+        check(got == errs, f"{who} side by error prefix {got} == INFO "
+              f"errorstats delta {errs}")
+    calls = diff(c0, c1)
+    listed = {"lpush", "incr", "strlen", "getrange", "echo", "object", "set",
+              "get"}
+    exp = {k: v for k, v in calls.items() if k in listed}
+    exp["other"] = sum(v for k, v in calls.items() if k not in listed
+                       and k != "info")
+    got = counts(m1, m0, CLI, "command", **client("rl_redis_cli"))
+    check(got == exp, f"client side by command, lastsave as other: {got} "
+          f"== {exp}")
+    check(calls.get("lastsave") == n, "LASTSAVE (not in the list) was run")
+
+
+def junk_phase(agent):
+    m0 = agent.scrape()
+    for payload in (b"HELLO THERE\r\n", b"*x\r\n", b"*1\r\n$999\r\nGE",
+                    b"\x00\x01\x02\x03" * 10):
+        with socket.create_connection(("127.0.0.1", PORT)) as s:
+            s.sendall(payload)
+            s.settimeout(0.5)
+            try:
+                s.recv(4096)
+            except OSError:
+                pass
+    time.sleep(1.2)
+    m1 = agent.scrape()
+    got = counts(m1, m0, SRV, "command", **server())
+    check(got == {}, f"junk and a truncated request are no requests: {got}")
+
+
+def main():
+    require_bpf()
+    enter_netns("RL_REDIS_NETNS")
+    for exe in ("redis-server", "redis-benchmark", "redis-cli"):
+        check(shutil.which(exe) is not None, f"{exe} installed")
+    tmp = tempfile.mkdtemp(prefix="rl-redis-")
+    srv = None
+    try:
+        srv = subprocess.Popen(
+            ["redis-server", "--port", str(PORT), "--bind", "127.0.0.1",
+             "--dir", tmp, "--save", "", "--appendonly", "no",
+             "--daemonize", "no", "--logfile", os.path.join(tmp, "log")])
+        for _ in range(100):
+            try:
+                socket.create_connection(("127.0.0.1", PORT)).close()
+                break
+            except OSError:
+                time.sleep(0.05)
+        with Agent("--probes=l7") as agent:
+            check_l7_path(agent.scrape())
+            tests = "set,get,incr,lpush,rpush,lpop,rpop,sadd,hset,mset"
+            phase(agent, "one at a time",
+                  BENCH + ["-n", "2000", "-c", "10", "-t", tests, "-q"],
+                  "redis-benchmark")
+            # MSET of 10 keys is ~250 bytes: 16 of them overflow the 1 KiB
+            # window (README: what request metrics cannot see).
+            phase(agent, "pipelined -P 16",
+                  BENCH + ["-n", "4000", "-c", "10", "-P", "16", "-t",
+                           tests.replace(",mset", ""), "-q"],
+                  "redis-benchmark")
+            errors_phase(agent, tmp)
+            junk_phase(agent)
+    finally:
+        if srv:
+            srv.terminate()
+            srv.wait(timeout=10)
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,79 @@
+#include "agent/model/request_protocols.h"
+
+#include <linux/types.h>
+
+#include <string>
+#include <vector>
+
+#include "bpf/l7.h"
+#include "bpf/l7_redis.h"
+#include "gtest/gtest.h"
+
+namespace redline {
+namespace {
+
+std::vector<std::string> RedisCommands() {
+  return {
+#define NAME(name) #name,
+      RL_REDIS_COMMANDS(NAME)
+#undef NAME
+  };
+}
+
+std::vector<std::string> RedisErrors() {
+  return {
+#define NAME(name) #name,
+      RL_REDIS_ERRORS(NAME)
+#undef NAME
+  };
+}
+
+// The classifier finds names by binary search over the lists' order.
+TEST(RequestProtocolsTest, RedisListsAreStrictlySortedAndFitTheirCodes) {
+  for (const auto& list : {RedisCommands(), RedisErrors()}) {
+    for (size_t i = 1; i < list.size(); ++i) {
+      EXPECT_LT(list[i - 1], list[i]) << "out of order at " << list[i];
+    }
+    for (const std::string& name : list) {
+      EXPECT_LE(name.size(), 16u) << name << ": longer than two words";
+    }
+  }
+  static_assert(RL_REDIS_CMD_COUNT <= 256, "op is a __u8");
+  static_assert(RL_REDIS_OUT_COUNT < 0xff, "below RL_L7_INTERIM");
+}
+
+TEST(RequestProtocolsTest, RedisCodesNameTheListEntries) {
+  const std::vector<std::string> cmds = RedisCommands();
+  EXPECT_STREQ(RedisCommandName(RL_REDIS_CMD_UNKNOWN), "unknown");
+  EXPECT_STREQ(RedisCommandName(RL_REDIS_CMD_OTHER), "other");
+  EXPECT_STREQ(RedisCommandName(RL_REDIS_CMD_get), "get");
+  EXPECT_STREQ(RedisCommandName(RL_REDIS_CMD_zscore), "zscore");
+  for (size_t i = 0; i < cmds.size(); ++i) {
+    EXPECT_EQ(RedisCommandName(RL_REDIS_CMD_OTHER + 1 + i), cmds[i]);
+  }
+  EXPECT_STREQ(RedisCommandName(RL_REDIS_CMD_COUNT), "unknown");
+  EXPECT_STREQ(RedisOutcomeName(RL_REDIS_OUT_OK), "ok");
+  EXPECT_STREQ(RedisOutcomeName(RL_REDIS_OUT_ERROR), "error");
+  EXPECT_STREQ(RedisOutcomeName(RL_REDIS_OUT_WRONGTYPE), "WRONGTYPE");
+  EXPECT_STREQ(RedisOutcomeName(RL_REDIS_OUT_COUNT), "unknown");
+}
+
+TEST(RequestProtocolsTest, TableRowsAndErrors) {
+  const RequestProtocol* redis = FindRequestProtocol("redis");
+  ASSERT_NE(redis, nullptr);
+  EXPECT_EQ(redis, RequestProtocolByKernelId(RL_L7_PROTO_REDIS));
+  EXPECT_STREQ(redis->operation_label, "command");
+  EXPECT_STREQ(redis->outcome_label, "outcome");
+  EXPECT_FALSE(redis->is_error("ok"));
+  EXPECT_TRUE(redis->is_error("ERR"));
+  EXPECT_TRUE(redis->is_error("error"));
+  const RequestProtocol* http = FindRequestProtocol("http");
+  ASSERT_NE(http, nullptr);
+  EXPECT_TRUE(http->is_error("5xx"));
+  EXPECT_FALSE(http->is_error("4xx"));
+  EXPECT_EQ(RequestProtocolByKernelId(0), nullptr);
+  EXPECT_EQ(RequestProtocolByKernelId(200), nullptr);
+}
+
+}  // namespace
+}  // namespace redline
