@@ -141,6 +141,48 @@ def phase(agent, what, cmd, comm):
     return m0, m1, out.stdout
 
 
+DUR = "redline_redis_client_request_duration_seconds_bucket"
+
+
+def bucket_of(edges, seconds):
+    """Index of the histogram bucket (sorted le edges) holding seconds."""
+    for i, le in enumerate(edges):
+        if seconds <= le:
+            return i
+    return len(edges) - 1
+
+
+def latency_phase(agent):
+    """redis-benchmark's own p50/p99 (HdrHistogram, send to reply parsed)
+    fall in the bucket of redline's client-side quantile, or the next."""
+    m0 = agent.scrape()
+    out = subprocess.run(BENCH + ["-t", "get", "-n", "5000", "-c", "4",
+                                  "--csv", "--precision", "3"],
+                         capture_output=True, text=True, timeout=120)
+    check(out.returncode == 0, f"latency run ({out.stderr[-200:]})")
+    time.sleep(1.2)
+    m1 = agent.scrape()
+    head, row = [l.replace('"', "").split(",")
+                 for l in out.stdout.strip().splitlines()[-2:]]
+    tool = dict(zip(head, row))
+    buckets = {}
+    for l, v in series(m1, DUR, command="get", **client("redis-benchmark")
+                       ).items():
+        le = float(dict(l)["le"])
+        buckets[le] = buckets.get(le, 0) + v - m0.get((DUR, l), 0)
+    edges = sorted(buckets)
+    total = buckets[edges[-1]]
+    check(total == 5000, f"5000 GETs timed ({total})")
+    for q in ("50", "99"):
+        got = next(i for i, le in enumerate(edges)
+                   if buckets[le] >= int(q) / 100 * total)
+        want = bucket_of(edges, float(tool[f"p{q}_latency_ms"]) / 1e3)
+        check(abs(got - want) <= 1,
+              f"client p{q}: redline bucket {got} (le {edges[got]}) within "
+              f"one of redis-benchmark's {tool[f'p{q}_latency_ms']} ms "
+              f"(bucket {want})")
+
+
 def errors_phase(agent, tmp):
     m0 = agent.scrape()
     e0 = info("errorstats", "errorstat_")
@@ -223,6 +265,7 @@ def main():
                   BENCH + ["-n", "4000", "-c", "10", "-P", "16", "-t",
                            tests.replace(",mset", ""), "-q"],
                   "redis-benchmark")
+            latency_phase(agent)
             errors_phase(agent, tmp)
             junk_phase(agent)
     finally:

@@ -1,0 +1,155 @@
+#!/usr/bin/env python3
+"""Benchmarks the cost of redline's Redis request tracking (issue 20
+target): redis-server (pinned to CPU 0) under `redis-benchmark -c 50` (GET
+and SET, no pipelining) on loopback in a network namespace, with no agent
+and with `redline run --probes=PROBES` (default l7,tcp,sched: no syscall
+tracepoint), interleaved over R rounds; ratio of median requests/s (target:
+at least 0.93). With --all, also every probe. Reports the agent's CPU per
+10k requests/s and, in a last round with kernel.bpf_stats_enabled, the mean
+ns per run of the l7 programs. Needs root, redis-server and
+redis-benchmark (scripts/install-deps.sh) and a build.
+
+usage: scripts/bench-redis.py [--build DIR] [--rounds R] [--requests N]
+                              [--probes LIST] [--all]
+"""
+import argparse
+import importlib.util
+import os
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "..", "tests", "integration"))
+import rltest  # noqa: E402
+
+# The HTTP benchmark's helpers: agent CPU from /proc, bpf_stats per program.
+_spec = importlib.util.spec_from_file_location(
+    "bench_http", os.path.join(HERE, "bench-http.py"))
+bench_http = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(bench_http)
+
+PORT = 16479
+NCPU = os.cpu_count() or 1
+TASKSET_SERVER = ["taskset", "-c", "0"] if NCPU > 1 else []
+TASKSET_CLIENT = ["taskset", "-c", f"1-{NCPU - 1}"] if NCPU > 1 else []
+
+
+def bench(requests):
+    """Requests/s of GET and SET together (the sum of their times)."""
+    out = subprocess.run(
+        TASKSET_CLIENT + ["redis-benchmark", "-h", "127.0.0.1", "-p",
+                          str(PORT), "-c", "50", "-n", str(requests), "-t",
+                          "get,set", "--csv"],
+        check=True, capture_output=True, text=True).stdout
+    rows = [l.replace('"', "").split(",") for l in out.strip().splitlines()]
+    rps = [float(r[1]) for r in rows[1:]]
+    return len(rps) / sum(1 / r for r in rps)
+
+
+def l7_ns_per_run(requests, probes):
+    with open("/proc/sys/kernel/bpf_stats_enabled") as f:
+        old = f.read().strip()
+    with open("/proc/sys/kernel/bpf_stats_enabled", "w") as f:
+        f.write("1")
+    try:
+        with rltest.Agent(f"--probes={probes}"):
+            s0 = bench_http.l7_prog_stats()
+            bench(requests)
+            s1 = bench_http.l7_prog_stats()
+    finally:
+        with open("/proc/sys/kernel/bpf_stats_enabled", "w") as f:
+            f.write(old)
+    out = {}
+    for name, (ns, cnt) in s1.items():
+        ns0, cnt0 = s0.get(name, (0, 0))
+        if cnt > cnt0:
+            out[name] = ((ns - ns0) / (cnt - cnt0), cnt - cnt0)
+    return out
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--build", default=os.path.join(HERE, "..", "build"))
+    ap.add_argument("--rounds", type=int, default=8)
+    ap.add_argument("--requests", type=int, default=100000)
+    ap.add_argument("--probes", default="l7,tcp,sched")
+    ap.add_argument("--all", action="store_true",
+                    help="also measure with every probe (syscall RED too)")
+    args = ap.parse_args()
+    if os.geteuid() != 0:
+        sys.exit("bench-redis: needs root (BPF, network namespaces)")
+    for exe in ("redis-server", "redis-benchmark"):
+        if not shutil.which(exe):
+            sys.exit(f"bench-redis: {exe} not found: run "
+                     "scripts/install-deps.sh")
+    if os.environ.get("RL_BENCH_NETNS") != "1":
+        env = dict(os.environ, RL_BENCH_NETNS="1")
+        sys.exit(subprocess.run(
+            ["unshare", "-n", "sh", "-c", 'ip link set lo up && exec "$0" "$@"',
+             sys.executable, os.path.abspath(__file__), *sys.argv[1:]],
+            env=env).returncode)
+    os.environ.setdefault("REDLINE_BIN",
+                          os.path.join(args.build, "agent", "redline"))
+    configs = {"none": None, "agent": args.probes}
+    if args.all:
+        configs["all"] = "syscalls,sched,block,tcp,l7"
+    rates = {k: [] for k in configs}
+    cpu = []
+    with tempfile.TemporaryDirectory() as tmp:
+        srv = subprocess.Popen(TASKSET_SERVER + [
+            "redis-server", "--port", str(PORT), "--bind", "127.0.0.1",
+            "--dir", tmp, "--save", "", "--appendonly", "no",
+            "--logfile", os.path.join(tmp, "log")])
+        try:
+            for _ in range(100):
+                try:
+                    socket.create_connection(("127.0.0.1", PORT)).close()
+                    break
+                except OSError:
+                    time.sleep(0.05)
+            bench(args.requests // 4)  # warm up
+            for r in range(args.rounds):
+                for name, probes in configs.items():
+                    if probes is None:
+                        rates[name].append(bench(args.requests))
+                        continue
+                    with rltest.Agent(f"--probes={probes}") as agent:
+                        c0 = bench_http.cpu_seconds(agent.proc.pid)
+                        t0 = time.time()
+                        rates[name].append(bench(args.requests))
+                        if name == "agent":
+                            cpu.append((bench_http.cpu_seconds(agent.proc.pid)
+                                        - c0) / (time.time() - t0))
+                print(f"round {r + 1}/{args.rounds}: " + ", ".join(
+                    f"{k} {v[-1]:.0f} req/s" for k, v in rates.items()),
+                    file=sys.stderr)
+            per_run = l7_ns_per_run(args.requests, args.probes)
+        finally:
+            srv.terminate()
+            srv.wait(timeout=10)
+    base = statistics.median(rates["none"])
+    ratio = statistics.median(rates["agent"]) / base
+    print(f"redis-server (CPU 0), redis-benchmark -c 50 GET+SET, "
+          f"{args.rounds} rounds of {args.requests}: none {base:.0f} req/s, "
+          f"--probes={args.probes} ratio {ratio:.3f} (target >= 0.93: "
+          f"{'PASS' if ratio >= 0.93 else 'FAIL'})")
+    if "all" in rates:
+        print(f"every probe: ratio "
+              f"{statistics.median(rates['all']) / base:.3f}")
+    per_10k = statistics.median(cpu) / (statistics.median(rates["agent"])
+                                        / 1e4)
+    print(f"agent CPU (user space): {statistics.median(cpu) * 100:.2f}% of "
+          f"one core, {per_10k * 100:.2f}% per 10k requests/s")
+    for name, (ns, cnt) in sorted(per_run.items()):
+        print(f"{name}: {ns:.0f} ns per run over {cnt} runs "
+              f"(kernel.bpf_stats_enabled)")
+    sys.exit(0 if ratio >= 0.93 else 1)
+
+
+if __name__ == "__main__":
+    main()
