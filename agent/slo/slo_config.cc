@@ -13,7 +13,9 @@
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "agent/model/names.h"
+#include "agent/model/request_protocols.h"
 #include "exporters/status_macros.h"
 
 namespace redline {
@@ -26,6 +28,13 @@ const std::set<std::string>& SelectorKeys() {
       "comm",      "container_id", "pod_uid",   "systemd_unit",
       "namespace", "pod",          "container", "workload"};
   return *keys;
+}
+
+// The label values a protocol's codes can take (operation or outcome).
+std::set<std::string> LabelValues(const char* (*name)(uint32_t)) {
+  std::set<std::string> out;
+  for (uint32_t code = 0; code < 256; ++code) out.insert(name(code));
+  return out;
 }
 
 // Errors point at the node: "file:line:col: field.path: message".
@@ -114,6 +123,12 @@ class Parser {
   absl::Status Selector(const YAML::Node& n, const std::string& f,
                         Slo* slo) const;
   absl::Status Sli(const YAML::Node& n, const std::string& f, Slo* slo) const;
+  absl::Status RequestFields(const YAML::Node& n, const std::string& f,
+                             bool any_protocol, Slo* slo) const;
+  absl::Status CheckValues(const YAML::Node& n, const std::string& where,
+                           const std::vector<std::string>& values,
+                           const std::set<std::string>& known,
+                           const char* what) const;
   absl::Status Alerting(const YAML::Node& n, const std::string& f,
                         Slo* slo) const;
   absl::StatusOr<std::vector<BurnWindow>> Windows(const YAML::Node& n,
@@ -219,13 +234,16 @@ absl::Status Parser::Selector(const YAML::Node& n, const std::string& f,
 
 absl::Status Parser::Sli(const YAML::Node& n, const std::string& f,
                          Slo* slo) const {
-  RETURN_IF_ERROR(
-      Keys(n, f, {"kind", "threshold", "syscalls", "errnos", "role"}));
+  RETURN_IF_ERROR(Keys(n, f,
+                       {"kind", "threshold", "syscalls", "errnos", "role",
+                        "protocol", "operations", "outcomes"}));
   if (!n["kind"]) return Err(n, f + ".kind", "required");
   ASSIGN_OR_RETURN(std::string kind, Str(n["kind"], f + ".kind"));
   static const std::map<std::string, SliKind> kKinds = {
-      {"http_availability", SliKind::kHttpAvailability},
-      {"http_latency", SliKind::kHttpLatency},
+      {"http_availability", SliKind::kRequestAvailability},
+      {"http_latency", SliKind::kRequestLatency},
+      {"request_availability", SliKind::kRequestAvailability},
+      {"request_latency", SliKind::kRequestLatency},
       {"syscall_latency", SliKind::kSyscallLatency},
       {"syscall_errors", SliKind::kSyscallErrors},
       {"tcp_retransmits", SliKind::kTcpRetransmits}};
@@ -234,14 +252,16 @@ absl::Status Parser::Sli(const YAML::Node& n, const std::string& f,
     return Err(n["kind"], f + ".kind",
                absl::StrCat("unknown SLI kind \"", kind,
                             "\" (want http_availability, http_latency, "
+                            "request_availability, request_latency, "
                             "syscall_latency, syscall_errors, "
                             "tcp_retransmits)"));
   }
   slo->kind = it->second;
-  const bool latency = slo->kind == SliKind::kHttpLatency ||
+  slo->kind_name = kind;
+  const bool latency = slo->kind == SliKind::kRequestLatency ||
                        slo->kind == SliKind::kSyscallLatency;
-  const bool http = slo->kind == SliKind::kHttpAvailability ||
-                    slo->kind == SliKind::kHttpLatency;
+  const bool http = slo->kind == SliKind::kRequestAvailability ||
+                    slo->kind == SliKind::kRequestLatency;
   const bool sys = slo->kind == SliKind::kSyscallLatency ||
                    slo->kind == SliKind::kSyscallErrors;
   // Each field belongs to some kinds only: say so rather than ignore it.
@@ -249,8 +269,9 @@ absl::Status Parser::Sli(const YAML::Node& n, const std::string& f,
     if (n[key] && !allowed) {
       return Err(n[key], Join(f, key), absl::StrCat("not used by kind ", kind));
     }
-    if (!n[key] && allowed && std::string(key) != "errnos" &&
-        std::string(key) != "role") {
+    static const std::set<std::string> kOptional = {"errnos", "role",
+                                                    "operations", "outcomes"};
+    if (!n[key] && allowed && !kOptional.count(key)) {
       return Err(n, Join(f, key), absl::StrCat("required for kind ", kind));
     }
     return absl::OkStatus();
@@ -259,6 +280,11 @@ absl::Status Parser::Sli(const YAML::Node& n, const std::string& f,
   RETURN_IF_ERROR(only("syscalls", sys));
   RETURN_IF_ERROR(only("errnos", slo->kind == SliKind::kSyscallErrors));
   RETURN_IF_ERROR(only("role", http));
+  const bool any_protocol = absl::StartsWith(kind, "request_");
+  RETURN_IF_ERROR(only("protocol", any_protocol));
+  RETURN_IF_ERROR(only("operations", http));
+  RETURN_IF_ERROR(only("outcomes", slo->kind == SliKind::kRequestAvailability));
+  if (http) RETURN_IF_ERROR(RequestFields(n, f, any_protocol, slo));
   if (latency) {
     ASSIGN_OR_RETURN(int64_t t, Duration(n["threshold"], f + ".threshold"));
     if (t <= 0 || t > 3600 * kSecond) {
@@ -292,10 +318,56 @@ absl::Status Parser::Sli(const YAML::Node& n, const std::string& f,
     }
   }
   if (n["role"]) {
-    ASSIGN_OR_RETURN(slo->http_role, Str(n["role"], f + ".role"));
-    if (slo->http_role != "server" && slo->http_role != "client") {
+    ASSIGN_OR_RETURN(slo->role, Str(n["role"], f + ".role"));
+    if (slo->role != "server" && slo->role != "client") {
       return Err(n["role"], f + ".role", "want server or client");
     }
+  }
+  return absl::OkStatus();
+}
+
+absl::Status Parser::CheckValues(const YAML::Node& n, const std::string& where,
+                                 const std::vector<std::string>& values,
+                                 const std::set<std::string>& known,
+                                 const char* what) const {
+  for (size_t i = 0; i < values.size(); ++i) {
+    if (!known.count(values[i])) {
+      return Err(
+          n[i], absl::StrCat(where, "[", i, "]"),
+          absl::StrCat("unknown ", what, " \"", values[i],
+                       "\" (want one of: ", absl::StrJoin(known, ", "), ")"));
+    }
+  }
+  return absl::OkStatus();
+}
+
+// protocol, operations and outcomes of a request SLI.
+absl::Status Parser::RequestFields(const YAML::Node& n, const std::string& f,
+                                   bool any_protocol, Slo* slo) const {
+  if (any_protocol) {
+    ASSIGN_OR_RETURN(slo->protocol, Str(n["protocol"], f + ".protocol"));
+  }
+  const RequestProtocol* p = FindRequestProtocol(slo->protocol);
+  if (p == nullptr) {
+    std::vector<std::string> names;
+    for (const RequestProtocol& r : RequestProtocols()) names.push_back(r.name);
+    return Err(n["protocol"], f + ".protocol",
+               absl::StrCat("unknown protocol \"", slo->protocol, "\" (want ",
+                            absl::StrJoin(names, ", "), ")"));
+  }
+  if (n["operations"]) {
+    ASSIGN_OR_RETURN(slo->operations,
+                     StrList(n["operations"], f + ".operations"));
+    RETURN_IF_ERROR(CheckValues(n["operations"], f + ".operations",
+                                slo->operations, LabelValues(p->operation_name),
+                                p->operation_label));
+  }
+  if (n["outcomes"]) {
+    ASSIGN_OR_RETURN(slo->bad_outcomes,
+                     StrList(n["outcomes"], f + ".outcomes"));
+    RETURN_IF_ERROR(CheckValues(n["outcomes"], f + ".outcomes",
+                                slo->bad_outcomes, LabelValues(p->outcome_name),
+                                p->outcome_label));
   }
   return absl::OkStatus();
 }
@@ -364,10 +436,10 @@ absl::StatusOr<std::vector<BurnWindow>> Parser::Windows(
 
 const char* SliKindName(SliKind k) {
   switch (k) {
-    case SliKind::kHttpAvailability:
-      return "http_availability";
-    case SliKind::kHttpLatency:
-      return "http_latency";
+    case SliKind::kRequestAvailability:
+      return "request_availability";
+    case SliKind::kRequestLatency:
+      return "request_latency";
     case SliKind::kSyscallLatency:
       return "syscall_latency";
     case SliKind::kSyscallErrors:

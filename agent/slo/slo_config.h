@@ -30,11 +30,12 @@
 namespace redline {
 
 enum class SliKind {
-  kHttpAvailability,  // good: response status not 5xx
-  kHttpLatency,       // good: request duration <= threshold
-  kSyscallLatency,    // good: duration of the listed syscalls <= threshold
-  kSyscallErrors,     // good: the listed syscalls not failing (with errnos)
-  kTcpRetransmits,    // good: segments not retransmitted
+  // Requests of one protocol (RequestProtocols()), role and operations.
+  kRequestAvailability,  // good: outcome not an error (HTTP: not 5xx)
+  kRequestLatency,       // good: request duration <= threshold
+  kSyscallLatency,       // good: duration of the listed syscalls <= threshold
+  kSyscallErrors,        // good: the listed syscalls not failing (with errnos)
+  kTcpRetransmits,       // good: segments not retransmitted
 };
 
 const char* SliKindName(SliKind k);
@@ -61,8 +62,15 @@ struct Slo {
   // Keys: comm, container_id, pod_uid, systemd_unit, namespace, pod,
   // container, workload (the labels redline exports).
   std::map<std::string, Matcher> selector;
-  SliKind kind = SliKind::kHttpAvailability;
-  std::string http_role = "server";   // http kinds: server or client
+  SliKind kind = SliKind::kRequestAvailability;
+  std::string kind_name;  // as configured: "http_latency", "request_latency"
+  // Request kinds: the protocol (http_* kinds: "http"), the role (server
+  // or client), the operations counted (empty: all) and, for availability,
+  // the outcomes that are bad (empty: the protocol's errors).
+  std::string protocol = "http";
+  std::string role = "server";
+  std::vector<std::string> operations;
+  std::vector<std::string> bad_outcomes;
   uint64_t threshold_ns = 0;          // latency kinds
   std::vector<std::string> syscalls;  // syscall kinds
   std::vector<std::string> errnos;    // syscall_errors; empty: any errno

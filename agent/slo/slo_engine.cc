@@ -14,15 +14,24 @@
 namespace redline {
 namespace {
 
+// Whether value is in list; if_empty when the list is empty.
+bool Listed(const std::vector<std::string>& list, const std::string& value,
+            bool if_empty) {
+  if (list.empty()) return if_empty;
+  return std::find(list.begin(), list.end(), value) != list.end();
+}
+
 bool IsLatency(SliKind k) {
-  return k == SliKind::kHttpLatency || k == SliKind::kSyscallLatency;
+  return k == SliKind::kRequestLatency || k == SliKind::kSyscallLatency;
 }
 
 // Everything that decides which events an SLO counts, and how.
 std::string CountingKey(const Slo& s) {
   std::string key = absl::StrCat(
-      s.name, "|", SliKindName(s.kind), "|", s.http_role, "|", s.threshold_ns,
-      "|", absl::StrJoin(s.syscalls, ","), "|", absl::StrJoin(s.errnos, ","));
+      s.name, "|", SliKindName(s.kind), "|", s.protocol, "|", s.role, "|",
+      s.threshold_ns, "|", absl::StrJoin(s.syscalls, ","), "|",
+      absl::StrJoin(s.errnos, ","), "|", absl::StrJoin(s.operations, ","), "|",
+      absl::StrJoin(s.bad_outcomes, ","));
   for (const auto& [k, m] : s.selector) {
     absl::StrAppend(&key, "|", k, m.regex ? "~" : "=", m.text);
   }
@@ -93,12 +102,13 @@ absl::StatusOr<SloSlots> PlanSloSlots(const SloConfig& cfg,
                                       const SloSlots& prev) {
   std::set<uint64_t> http, sys;
   for (const Slo& s : cfg.slos) {
-    if (s.kind == SliKind::kHttpLatency) http.insert(s.threshold_ns);
+    if (s.kind == SliKind::kRequestLatency) http.insert(s.threshold_ns);
     if (s.kind == SliKind::kSyscallLatency) sys.insert(s.threshold_ns);
   }
   SloSlots out;
   if (absl::Status st =
-          Assign(http, prev.http_ns, &out.http_ns, "http_latency");
+          Assign(http, prev.http_ns, &out.http_ns,
+                 "request latency (http_latency, request_latency)");
       !st.ok()) {
     return st;
   }
@@ -134,7 +144,7 @@ void SloEngine::Configure(const SloConfig& cfg, const SloSlots& slots,
     State st;
     st.slo = slo;
     st.counting_key = CountingKey(slo);
-    if (slo.kind == SliKind::kHttpLatency) {
+    if (slo.kind == SliKind::kRequestLatency) {
       st.slot = SlotOf(slots.http_ns, slo.threshold_ns);
     } else if (slo.kind == SliKind::kSyscallLatency) {
       st.slot = SlotOf(slots.sys_ns, slo.threshold_ns);
@@ -162,17 +172,20 @@ std::pair<uint64_t, uint64_t> SloEngine::Measure(const State& st,
   uint64_t good = 0, total = 0;
   const Slo& s = st.slo;
   switch (s.kind) {
-    case SliKind::kHttpAvailability:
-    case SliKind::kHttpLatency:
+    case SliKind::kRequestAvailability:
+    case SliKind::kRequestLatency:
       for (const auto& [k, h] : ws.requests) {
-        if (k.protocol != "http" || k.server != (s.http_role == "server")) {
+        if (k.protocol != s.protocol || k.server != (s.role == "server") ||
+            !Listed(s.operations, k.operation, /*if_empty=*/true)) {
           continue;
         }
-        if (s.kind == SliKind::kHttpAvailability) {
+        if (s.kind == SliKind::kRequestAvailability) {
           total += h.requests;
-          if (!FindRequestProtocol(k.protocol)->is_error(k.outcome)) {
-            good += h.requests;
-          }
+          const bool bad =
+              s.bad_outcomes.empty()
+                  ? FindRequestProtocol(k.protocol)->is_error(k.outcome)
+                  : Listed(s.bad_outcomes, k.outcome, /*if_empty=*/false);
+          if (!bad) good += h.requests;
         } else if (st.slot >= 0) {
           // Requests whose start was not seen have no duration: they are
           // neither good nor bad for a latency SLI.
@@ -209,7 +222,8 @@ std::pair<uint64_t, uint64_t> SloEngine::Measure(const State& st,
       // good = data segments sent that were not retransmissions.
       for (const auto& [peer, t] : ws.tcp) {
         total += t.data_segs_out;
-        good += t.data_segs_out - std::min(t.data_segs_retrans, t.data_segs_out);
+        good +=
+            t.data_segs_out - std::min(t.data_segs_retrans, t.data_segs_out);
       }
       break;
   }

@@ -93,8 +93,10 @@ void Alert(YAML::Emitter& e, const Slo& slo, const char* name,
   e << YAML::EndMap;
   e << YAML::Key << "annotations" << YAML::Value << YAML::BeginMap;
   e << YAML::Key << "summary" << YAML::Value
-    << absl::StrCat("SLO ", slo.name, " (", SliKindName(slo.kind), ", ",
-                    Num(slo.objective * 100), "% over ", window, ") is ",
+    << absl::StrCat("SLO ", slo.name, " (",
+                    slo.kind_name.empty() ? SliKindName(slo.kind)
+                                          : slo.kind_name.c_str(),
+                    ", ", Num(slo.objective * 100), "% over ", window, ") is ",
                     std::string(severity) == "page" ? "burning its error "
                                                       "budget fast"
                                                     : "eroding its error "

@@ -38,8 +38,8 @@ SloRuntime::SloRuntime(std::string path, SloConfig cfg, SloSlots slots,
 
 void SloRuntime::Warn(const SloConfig& cfg) const {
   for (const Slo& s : cfg.slos) {
-    const bool http =
-        s.kind == SliKind::kHttpAvailability || s.kind == SliKind::kHttpLatency;
+    const bool http = s.kind == SliKind::kRequestAvailability ||
+                      s.kind == SliKind::kRequestLatency;
     const bool sys =
         s.kind == SliKind::kSyscallLatency || s.kind == SliKind::kSyscallErrors;
     if ((http && !probes_->Has("l7")) || (sys && !probes_->Has("syscalls"))) {

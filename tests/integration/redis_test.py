@@ -28,13 +28,27 @@ import time
 
 sys.path.insert(0, os.path.dirname(__file__))
 from rltest import (Agent, check, check_l7_path, enter_netns,  # noqa: E402
-                    python_as, require_bpf, series)
+                    python_as, require_bpf, series, value)
 
 PORT = 16379
 SRV = "redline_redis_server_requests_total"
 CLI = "redline_redis_client_requests_total"
 UNPARSED = "redline_http_unparsed_total"
 BENCH = ["redis-benchmark", "-h", "127.0.0.1", "-p", str(PORT)]
+EVENTS = "redline_slo_events_total"
+# Request SLOs on Redis: any error served, and the client's LPUSHes that
+# hit a key of the wrong type.
+SLOS = """slos:
+  - name: redis-errors
+    selector: {comm: redis-server}
+    sli: {kind: request_availability, protocol: redis}
+    objective: 99
+  - name: lpush-wrongtype
+    selector: {comm: rl_redis_cli}
+    sli: {kind: request_availability, protocol: redis, role: client,
+          operations: [lpush], outcomes: [WRONGTYPE]}
+    objective: 99
+"""
 
 RAW_CLIENT = r"""
 import socket, sys
@@ -206,6 +220,17 @@ def errors_phase(agent, tmp):
         got.pop("ok", None)
         check(got == errs, f"{who} side by error prefix {got} == INFO "
               f"errorstats delta {errs}")
+    slo = {name: tuple(value(m1, EVENTS, slo=name, outcome=o)
+                       - value(m0, EVENTS, slo=name, outcome=o)
+                       for o in ("good", "bad"))
+           for name in ("redis-errors", "lpush-wrongtype")}
+    served = sum(counts(m1, m0, SRV, "outcome", **server()).values())
+    check(slo["redis-errors"] == (served - 2 * n - 8, 2 * n + 8),
+          f"request_availability on the server: (good, bad) "
+          f"{slo['redis-errors']} == ({served - 2 * n - 8}, {2 * n + 8})")
+    check(slo["lpush-wrongtype"] == (0, n + 8),
+          f"client LPUSHes by WRONGTYPE: (good, bad) "
+          f"{slo['lpush-wrongtype']} == (0, {n + 8})")
     calls = diff(c0, c1)
     listed = {"lpush", "incr", "strlen", "getrange", "echo", "object", "set",
               "get"}
@@ -253,7 +278,11 @@ def main():
                 break
             except OSError:
                 time.sleep(0.05)
-        with Agent("--probes=l7") as agent:
+        slo_file = os.path.join(tmp, "slo.yaml")
+        with open(slo_file, "w") as f:
+            f.write(SLOS)
+        with Agent("--probes=l7", f"--slo-config={slo_file}",
+                   "--refresh-interval=1") as agent:
             check_l7_path(agent.scrape())
             tests = "set,get,incr,lpush,rpush,lpop,rpop,sadd,hset,mset"
             phase(agent, "one at a time",

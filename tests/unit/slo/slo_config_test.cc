@@ -2,6 +2,7 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include "absl/strings/match.h"
 #include "agent/slo/slo_rules.h"
 #include "gtest/gtest.h"
 
@@ -48,10 +49,10 @@ TEST(SloConfig, ParsesEveryKindWithDefaults) {
   ASSERT_EQ(cfg->slos.size(), 5u);
   const Slo& web = cfg->slos[0];
   EXPECT_EQ(web.name, "web");
-  EXPECT_EQ(web.kind, SliKind::kHttpAvailability);
+  EXPECT_EQ(web.kind, SliKind::kRequestAvailability);
   EXPECT_DOUBLE_EQ(web.objective, 0.999);
   EXPECT_EQ(web.window_s, 28 * 86400);
-  EXPECT_EQ(web.http_role, "server");
+  EXPECT_EQ(web.role, "server");
   EXPECT_EQ(web.line, 2);
   ASSERT_EQ(web.page.size(), 2u);
   EXPECT_EQ(web.page[0].long_s, 3600);
@@ -72,9 +73,53 @@ TEST(SloConfig, ParsesEveryKindWithDefaults) {
 
   EXPECT_EQ(cfg->slos[2].errnos,
             (std::vector<std::string>{"ECONNREFUSED", "ETIMEDOUT"}));
-  EXPECT_EQ(cfg->slos[3].http_role, "client");
+  EXPECT_EQ(cfg->slos[3].role, "client");
   EXPECT_EQ(cfg->slos[3].threshold_ns, 1'500'000'000u);
   EXPECT_EQ(cfg->slos[4].kind, SliKind::kTcpRetransmits);
+}
+
+TEST(SloConfig, RequestKindsTakeAProtocolOperationsAndBadOutcomes) {
+  auto cfg = ParseSloConfig(R"(slos:
+  - name: cache
+    selector: {comm: api}
+    sli: {kind: request_availability, protocol: redis, role: client,
+          operations: [get, set], outcomes: [ERR, OOM]}
+    objective: 99.9
+  - name: cache-latency
+    selector: {comm: api}
+    sli: {kind: request_latency, protocol: redis, threshold: 2ms}
+    objective: 99
+  - name: web
+    selector: {comm: nginx}
+    sli: {kind: http_availability}
+    objective: 99
+)",
+                            "slo.yaml");
+  ASSERT_TRUE(cfg.ok()) << cfg.status();
+  const Slo& a = cfg->slos[0];
+  EXPECT_EQ(a.kind, SliKind::kRequestAvailability);
+  EXPECT_EQ(a.kind_name, "request_availability");
+  EXPECT_EQ(a.protocol, "redis");
+  EXPECT_EQ(a.role, "client");
+  EXPECT_EQ(a.operations, (std::vector<std::string>{"get", "set"}));
+  EXPECT_EQ(a.bad_outcomes, (std::vector<std::string>{"ERR", "OOM"}));
+  EXPECT_EQ(cfg->slos[1].kind, SliKind::kRequestLatency);
+  EXPECT_EQ(cfg->slos[1].role, "server");
+  EXPECT_EQ(cfg->slos[2].protocol, "http");
+  EXPECT_EQ(cfg->slos[2].kind_name, "http_availability");
+
+  auto bad = ParseSloConfig(R"(slos:
+  - name: cache
+    selector: {comm: api}
+    sli: {kind: request_availability, protocol: redis, operations: [gett]}
+    objective: 99.9
+)",
+                            "slo.yaml");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_TRUE(absl::StrContains(bad.status().message(),
+                                "slos[0].sli.operations[0]: unknown command "
+                                "\"gett\" (want one of: "))
+      << bad.status();
 }
 
 TEST(SloConfig, SelectorsMatchExactlyOrByAnchoredRegex) {
@@ -150,7 +195,25 @@ INSTANTIATE_TEST_SUITE_P(
         BadCase{SLO("{comm: a}", "{kind: http_errors}", ""),
                 "slo.yaml:4:17: slos[0].sli.kind: unknown SLI kind "
                 "\"http_errors\" (want http_availability, http_latency, "
-                "syscall_latency, syscall_errors, tcp_retransmits)"},
+                "request_availability, request_latency, syscall_latency, "
+                "syscall_errors, tcp_retransmits)"},
+        BadCase{SLO("{comm: a}", "{kind: request_availability}", ""),
+                "slo.yaml:4:10: slos[0].sli.protocol: required for kind "
+                "request_availability"},
+        BadCase{SLO("{comm: a}", "{kind: request_availability, protocol: smtp}",
+                    ""),
+                "slo.yaml:4:49: slos[0].sli.protocol: unknown protocol "
+                "\"smtp\" (want http, redis)"},
+        BadCase{
+            SLO("{comm: a}", "{kind: http_availability, protocol: redis}", ""),
+            "slo.yaml:4:46: slos[0].sli.protocol: not used by kind "
+            "http_availability"},
+        BadCase{SLO("{comm: a}",
+                    "{kind: request_latency, protocol: redis, threshold: 1ms, "
+                    "outcomes: [ERR]}",
+                    ""),
+                "slo.yaml:4:77: slos[0].sli.outcomes: not used by kind "
+                "request_latency"},
         BadCase{SLO("{comm: a}", "{kind: http_latency}", ""),
                 "slo.yaml:4:10: slos[0].sli.threshold: required for kind "
                 "http_latency"},

@@ -58,7 +58,8 @@ TEST(SloSlots, AtMostFourThresholdsPerKind) {
   auto plan = PlanSloSlots(Parse(yaml), {});
   ASSERT_FALSE(plan.ok());
   EXPECT_EQ(plan.status().message(),
-            "at most 4 distinct latency thresholds for http_latency SLOs (the "
+            "at most 4 distinct latency thresholds for request latency "
+            "(http_latency, request_latency) SLOs (the "
             "kernel counts each one separately); got 5");
 }
 
@@ -99,10 +100,10 @@ TEST(SloSelector, EachKeyReadsItsLabel) {
            {"container", "postgres", "sidecar"},
            {"workload", "pg", "web"}}) {
     auto one = [&](const std::string& sel) {
-      SloConfig cfg = Parse("slos:\n  - name: x\n    selector: {" + key +
-                            ": " + sel +
-                            "}\n    sli: {kind: http_availability}\n"
-                            "    objective: 99\n");
+      SloConfig cfg =
+          Parse("slos:\n  - name: x\n    selector: {" + key + ": " + sel +
+                "}\n    sli: {kind: http_availability}\n"
+                "    objective: 99\n");
       return !cfg.slos.empty() && SelectorMatches(cfg.slos[0], id);
     };
     EXPECT_TRUE(one("\"" + value + "\"")) << key;
@@ -123,21 +124,24 @@ Snapshot Http(uint64_t ok, uint64_t err, uint64_t within,
   good.requests = good.timed = ok;
   good.within[0] = within;
   bad.requests = bad.timed = err;
-  ws.requests[{.protocol = "http", .server = true,
-           .operation = "GET",
-           .outcome = "2xx",
-           .local_port = "80"}] = good;
-  ws.requests[{.protocol = "http", .server = true,
-           .operation = "GET",
-           .outcome = "5xx",
-           .local_port = "80"}] = bad;
+  ws.requests[{.protocol = "http",
+               .server = true,
+               .operation = "GET",
+               .outcome = "2xx",
+               .local_port = "80"}] = good;
+  ws.requests[{.protocol = "http",
+               .server = true,
+               .operation = "GET",
+               .outcome = "5xx",
+               .local_port = "80"}] = bad;
   // Client-side requests of the same process are not the server's SLI.
   RequestStats client;
   client.requests = 1000;
-  ws.requests[{.protocol = "http", .server = false,
-           .operation = "GET",
-           .outcome = "5xx",
-           .remote = "10.0.0.1:80"}] = client;
+  ws.requests[{.protocol = "http",
+               .server = false,
+               .operation = "GET",
+               .outcome = "5xx",
+               .remote = "10.0.0.1:80"}] = client;
   return snap;
 }
 
@@ -188,10 +192,11 @@ TEST(SloEngine, ReloadKeepsUnchangedAndBaselinesChanged) {
   e.Configure(cfg2, *slots2, false);
   Snapshot base = Http(110, 0, 110);
   auto ok2xx = [](Snapshot& s) -> RequestStats& {
-    return s.workloads.begin()->second.requests[{.protocol = "http", .server = true,
-                                             .operation = "GET",
-                                             .outcome = "2xx",
-                                             .local_port = "80"}];
+    return s.workloads.begin()->second.requests[{.protocol = "http",
+                                                 .server = true,
+                                                 .operation = "GET",
+                                                 .outcome = "2xx",
+                                                 .local_port = "80"}];
   };
   ok2xx(base).within[1] = 7;  // the slot's past under another threshold
   e.Update(base, 5);          // the baseline read for lat
@@ -308,7 +313,8 @@ TEST(SloEngine, TcpRetransmitsFromDataSegments) {
   w.tcp[{.remote = "10.0.0.1:5432"}].data_segs_retrans = 3;
   w.tcp[{.local_port = "8080"}].data_segs_out = 50;
   w.tcp[{.local_port = "8080"}].data_segs_retrans = 1;
-  snap.workloads[WorkloadId{.comm = "b"}].tcp[{.local_port = "80"}]
+  snap.workloads[WorkloadId{.comm = "b"}]
+      .tcp[{.local_port = "80"}]
       .data_segs_out = 1000;
   e.Update(snap, 0);
   auto t = e.totals();
@@ -321,6 +327,65 @@ TEST(SloEngine, TcpRetransmitsFromDataSegments) {
   EXPECT_EQ(t["retrans"].good, 326u);
   EXPECT_EQ(t["retrans"].bad, 24u);
   EXPECT_NEAR(e.BurnRate("retrans", 60), 20.0 / 200 / 0.01, 1e-9);
+}
+
+}  // namespace
+}  // namespace redline
+
+namespace redline {
+namespace {
+
+// Redis client requests of workload "a": by command and outcome.
+Snapshot Redis(uint64_t get_ok, uint64_t get_err, uint64_t get_wrongtype,
+               uint64_t set_err) {
+  Snapshot snap;
+  WorkloadStats& ws = snap.workloads[WorkloadId{.comm = "a"}];
+  auto add = [&ws](const char* op, const char* outcome, uint64_t n) {
+    ws.requests[{.protocol = "redis",
+                 .server = false,
+                 .operation = op,
+                 .outcome = outcome,
+                 .remote = "10.0.0.2:6379"}]
+        .requests = n;
+  };
+  add("get", "ok", get_ok);
+  add("get", "ERR", get_err);
+  add("get", "WRONGTYPE", get_wrongtype);
+  add("set", "ERR", set_err);
+  return snap;
+}
+
+TEST(SloEngine, RequestAvailabilityOfAnyProtocol) {
+  SloConfig cfg = Parse(R"(slos:
+  - name: any-error
+    selector: {comm: a}
+    sli: {kind: request_availability, protocol: redis, role: client}
+    objective: 99
+  - name: get-err
+    selector: {comm: a}
+    sli: {kind: request_availability, protocol: redis, role: client,
+          operations: [get], outcomes: [ERR]}
+    objective: 99
+  - name: server-side
+    selector: {comm: a}
+    sli: {kind: request_availability, protocol: redis}
+    objective: 99
+)");
+  auto slots = PlanSloSlots(cfg, {});
+  ASSERT_TRUE(slots.ok());
+  SloEngine e;
+  e.Configure(cfg, *slots, /*from_zero=*/true);
+  e.Update(Redis(0, 0, 0, 0), 0);
+  e.Update(Redis(100, 3, 5, 7), 10);
+  auto t = e.totals();
+  // Any error reply is bad by default: ERR, WRONGTYPE, on get and set.
+  EXPECT_EQ(t["any-error"].good, 100u);
+  EXPECT_EQ(t["any-error"].bad, 15u);
+  // Only gets, only ERR bad: WRONGTYPE (a client's bug) is good here.
+  EXPECT_EQ(t["get-err"].good, 105u);
+  EXPECT_EQ(t["get-err"].bad, 3u);
+  // The client side only was made: nothing served.
+  EXPECT_EQ(t["server-side"].good + t["server-side"].bad, 0u);
 }
 
 }  // namespace
