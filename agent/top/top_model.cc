@@ -24,7 +24,7 @@ struct Agg {
   Log2Hist rq{};
   uint64_t calls = 0, errors = 0;
   Log2Hist sys{};
-  uint64_t requests = 0, requests_5xx = 0;
+  uint64_t requests = 0, request_errors = 0;
   FineHist served{}, made{};
   uint64_t retrans = 0;
   double slo_burn = -1;
@@ -82,7 +82,8 @@ std::map<std::string, Agg> Group(const Snapshot& s, TopGrouping g) {
     for (const auto& [k, h] : ws.requests) {
       a.requests += h.requests;
       const RequestProtocol* p = FindRequestProtocol(k.protocol);
-      if (p != nullptr && p->is_error(k.outcome)) a.requests_5xx += h.requests;
+      if (p != nullptr && p->is_error(k.outcome))
+        a.request_errors += h.requests;
       AddHist(k.server ? &a.served : &a.made, h.hist);
     }
     for (const auto& [p, t] : ws.tcp) a.retrans += t.retrans_segs;
@@ -157,14 +158,14 @@ TopView BuildTopView(const Snapshot& prev, const Snapshot& cur, TopGrouping g) {
     r.errors_per_s = static_cast<double>(Sub(c.errors, p.errors)) / dt;
     r.syscall_p99_s = P99(SubHist(c.sys, p.sys));
     const uint64_t req = Sub(c.requests, p.requests);
-    r.http_per_s = static_cast<double>(req) / dt;
+    r.requests_per_s = static_cast<double>(req) / dt;
     if (req) {
-      r.http_5xx_pct =
-          100.0 * static_cast<double>(Sub(c.requests_5xx, p.requests_5xx)) /
+      r.request_error_pct =
+          100.0 * static_cast<double>(Sub(c.request_errors, p.request_errors)) /
           static_cast<double>(req);
     }
-    r.http_p99_s = P99(SubHist(c.served, p.served));
-    if (r.http_p99_s < 0) r.http_p99_s = P99(SubHist(c.made, p.made));
+    r.request_p99_s = P99(SubHist(c.served, p.served));
+    if (r.request_p99_s < 0) r.request_p99_s = P99(SubHist(c.made, p.made));
     r.retrans_per_s = static_cast<double>(Sub(c.retrans, p.retrans)) / dt;
     r.slo_burn = c.slo_burn;
     v.syscalls_per_s += r.syscalls_per_s;
@@ -203,10 +204,9 @@ std::vector<TopSyscallRow> BuildSyscallTable(const Snapshot& prev,
       const uint64_t d = Sub(n, pe == p.errnos.end() ? 0 : pe->second);
       if (d > 0) r.errnos.emplace_back(ErrnoName(err), d / dt);
     }
-    std::stable_sort(r.errnos.begin(), r.errnos.end(),
-                     [](const auto& a, const auto& b) {
-                       return a.second > b.second;
-                     });
+    std::stable_sort(
+        r.errnos.begin(), r.errnos.end(),
+        [](const auto& a, const auto& b) { return a.second > b.second; });
     if (!r.errnos.empty()) r.top_errno = r.errnos.front().first;
     r.hist = SubHist(c.hist, p.hist);
     r.p50_s = HistQuantileUpperBound(r.hist, 0.5);
@@ -304,7 +304,8 @@ std::string JoinCells(const std::vector<std::string>& cells) {
 }  // namespace
 
 std::vector<std::string> FormatTopCells(const TopRow& r, int name_w) {
-  std::vector<std::string> cells = {Pad(r.name.substr(0, name_w), name_w, true)};
+  std::vector<std::string> cells = {
+      Pad(r.name.substr(0, name_w), name_w, true)};
   for (const TopColumnSpec& c : TopColumnSpecs()) {
     if (c.value == nullptr) continue;
     cells.push_back(Pad(FormatTopValue(c, r.*c.value), c.width, false));

@@ -26,9 +26,9 @@ struct TopRow {
   double syscalls_per_s = 0;
   double errors_per_s = 0;
   double syscall_p99_s = -1;
-  double http_per_s = 0;  // served and made
-  double http_5xx_pct = -1;
-  double http_p99_s = -1;  // served, else made
+  double requests_per_s = 0;  // served and made
+  double request_error_pct = -1;
+  double request_p99_s = -1;  // served, else made
   double retrans_per_s = 0;
   double slo_burn = -1;  // worst 5m burn of the SLOs matching a member
 };
@@ -78,9 +78,9 @@ enum class TopColumn {
   kSyscalls,
   kErrors,
   kSyscallP99,
-  kHttp,
-  kHttp5xx,
-  kHttpP99,
+  kRequests,
+  kRequestErrors,
+  kRequestP99,
   kRetrans,
   kSloBurn
 };

@@ -252,7 +252,8 @@ class Ui {
     return y;
   }
 
-  // HTTP by status class and TCP peers retransmitting, over the interval.
+  // Requests by protocol, role, operation and outcome, and TCP peers
+  // retransmitting, over the interval.
   std::vector<std::string> PeerLines() const {
     std::map<std::string, uint64_t> http_now, http_before;
     std::map<std::string, uint64_t> retr_now, retr_before;
@@ -260,8 +261,8 @@ class Ui {
       for (const auto& [id, ws] : s.workloads) {
         if (TopGroupName(id, group_) != detail_) continue;
         for (const auto& [k, h] : ws.requests) {
-          (*http)[absl::StrCat(k.server ? "served " : "made ", k.outcome)] +=
-              h.requests;
+          (*http)[absl::StrCat(k.protocol, k.server ? " served " : " made ",
+                               k.operation, " ", k.outcome)] += h.requests;
         }
         for (const auto& [p, t] : ws.tcp) {
           (*retr)[p.remote.empty() ? ":" + p.local_port : p.remote] +=
@@ -272,7 +273,7 @@ class Ui {
     collect(prev_, &http_before, &retr_before);
     collect(cur_, &http_now, &retr_now);
     const double dt = view_.interval_s;
-    std::string http = "HTTP/s:", tcp = "TCP retransmits/s:";
+    std::string http = "Requests/s:", tcp = "TCP retransmits/s:";
     for (const auto& [k, n] : http_now) {
       absl::StrAppend(&http, "  ", k, " ",
                       FormatRate((n - std::min(n, http_before[k])) / dt));
@@ -281,7 +282,7 @@ class Ui {
       const uint64_t d = n - std::min(n, retr_before[k]);
       if (d) absl::StrAppend(&tcp, "  ", k, " ", FormatRate(d / dt));
     }
-    return {http_now.empty() ? "HTTP/s: -" : http,
+    return {http_now.empty() ? "Requests/s: -" : http,
             tcp == "TCP retransmits/s:" ? "TCP retransmits/s: 0" : tcp};
   }
 
@@ -393,8 +394,8 @@ class Ui {
 
 }  // namespace
 
-int RunTopScreen(SnapshotSource* source, const TopScreenOptions& opts, TopColumn sort,
-                 TopGrouping group) {
+int RunTopScreen(SnapshotSource* source, const TopScreenOptions& opts,
+                 TopColumn sort, TopGrouping group) {
   if (!isatty(STDIN_FILENO) || !isatty(STDOUT_FILENO)) {
     std::fputs(
         "redline top: the interactive view needs a terminal; use "

@@ -18,6 +18,7 @@ client, remote 127.0.0.1:port) equal them per client.
 
 With REDLINE_FAULT_TRACEPOINT making sock:sock_{send,recv}_length look
 missing, the same holds on the sys_exit path (redis_test_fallback)."""
+import json
 import os
 import shutil
 import socket
@@ -243,6 +244,30 @@ def errors_phase(agent, tmp):
     check(calls.get("lastsave") == n, "LASTSAVE (not in the list) was run")
 
 
+def top_phase(agent):
+    """redline top (batch, JSON, from the agent) shows redis-server's
+    requests: rate, no errors, a p99, while redis-benchmark runs."""
+    bench = subprocess.Popen(BENCH + ["-t", "get", "-n", "400000", "-c", "4",
+                                      "-q"], stdout=subprocess.DEVNULL)
+    try:
+        time.sleep(0.5)
+        out = subprocess.run(
+            [os.environ["REDLINE_BIN"], "top", "-b", "-n", "1", "-d", "1",
+             "--json", f"--connect={agent.url('')}",
+             "--filter=redis-server"],
+            capture_output=True, text=True, timeout=60)
+    finally:
+        bench.terminate()
+        bench.wait(timeout=10)
+    check(out.returncode == 0, f"redline top ran ({out.stderr[-200:]})")
+    rows = [r for r in json.loads(out.stdout.splitlines()[-1])["rows"]
+            if r["name"] == "redis-server"]
+    check(len(rows) == 1 and rows[0]["requests_per_second"] > 100
+          and rows[0]["request_error_pct"] == 0
+          and rows[0]["request_p99_seconds"] > 0,
+          f"top: redis-server's requests/s, error %, p99: {rows}")
+
+
 def junk_phase(agent):
     m0 = agent.scrape()
     for payload in (b"HELLO THERE\r\n", b"*x\r\n", b"*1\r\n$999\r\nGE",
@@ -296,6 +321,7 @@ def main():
                   "redis-benchmark")
             latency_phase(agent)
             errors_phase(agent, tmp)
+            top_phase(agent)
             junk_phase(agent)
     finally:
         if srv:

@@ -100,8 +100,8 @@ TEST(TopModel, RatesAndPercentilesOverTheInterval) {
   EXPECT_EQ(r.name, "api");
   EXPECT_DOUBLE_EQ(r.syscalls_per_s, (4000 + 80) / 2.0);
   EXPECT_DOUBLE_EQ(r.cpu_pct, 50.0);
-  EXPECT_DOUBLE_EQ(r.http_per_s, 100.0);
-  EXPECT_DOUBLE_EQ(r.http_5xx_pct, 5.0);
+  EXPECT_DOUBLE_EQ(r.requests_per_s, 100.0);
+  EXPECT_DOUBLE_EQ(r.request_error_pct, 5.0);
   EXPECT_DOUBLE_EQ(r.retrans_per_s, 2.0);
   EXPECT_DOUBLE_EQ(r.syscall_p99_s, std::ldexp(1.0, 25) * 1e-9)
       << "2% of calls are nanosleeps at ~20 ms: p99 is their bucket";
@@ -181,10 +181,10 @@ TEST(TopModel, WidestRowFitsEightyColumns) {
   TopRow r;
   r.name = "a-very-long-process-name";
   r.cpu_pct = 1600;
-  r.rq_p99_s = r.syscall_p99_s = r.http_p99_s = 0.9999;
-  r.syscalls_per_s = r.http_per_s = r.retrans_per_s = 123456;
+  r.rq_p99_s = r.syscall_p99_s = r.request_p99_s = 0.9999;
+  r.syscalls_per_s = r.requests_per_s = r.retrans_per_s = 123456;
   r.errors_per_s = 12345;
-  r.http_5xx_pct = 100;
+  r.request_error_pct = 100;
   r.slo_burn = 144;
   const int w = TopNameWidth(80);
   const std::string row = FormatTopRow(r, w);
@@ -207,10 +207,10 @@ TEST(TopModel, CellSeverityPerValue) {
   EXPECT_EQ(TopCellSeverity(r, TopColumn::kRqP99), 1);
   r.rq_p99_s = 0.067;
   EXPECT_EQ(TopCellSeverity(r, TopColumn::kRqP99), 2);
-  r.http_5xx_pct = 0.5;
-  EXPECT_EQ(TopCellSeverity(r, TopColumn::kHttp5xx), 0);
-  r.http_5xx_pct = 2;
-  EXPECT_EQ(TopCellSeverity(r, TopColumn::kHttp5xx), 1);
+  r.request_error_pct = 0.5;
+  EXPECT_EQ(TopCellSeverity(r, TopColumn::kRequestErrors), 0);
+  r.request_error_pct = 2;
+  EXPECT_EQ(TopCellSeverity(r, TopColumn::kRequestErrors), 1);
   r.retrans_per_s = 0.5;
   EXPECT_EQ(TopCellSeverity(r, TopColumn::kRetrans), 2);
   r.cpu_pct = 99;
