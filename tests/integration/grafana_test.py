@@ -7,7 +7,8 @@ that feeds it, in a network namespace the test creates (loopback only):
 - every metric its expressions (panels and variable queries) name is a
   family in a live scrape of the agent, while workloads make every family
   appear (syscalls, CPU, disk I/O, TCP with drops and a refused connect,
-  HTTP with 5xx, two SLOs); the main families are on the dashboard;
+  HTTP with 5xx, Redis with error replies, two SLOs); the main families
+  are on the dashboard;
 - a real Prometheus scrapes the agent every second; after ~20 s every
   expression, its variables substituted as Grafana would, is evaluated by
   /api/v1/query: all parse and run, every one returns series (the core
@@ -19,6 +20,7 @@ import json
 import os
 import re
 import shutil
+import socket
 import subprocess
 import sys
 import tempfile
@@ -36,6 +38,24 @@ LOAD = os.path.join(HERE, "..", "helpers", "http_load.py")
 DASHBOARD = os.environ.get("REDLINE_GRAFANA_DASHBOARD", os.path.join(
     HERE, "..", "..", "packaging", "grafana", "redline.json"))
 HTTP_PORT, CLOSED_PORT, BULK_PORT = 18380, 18381, 18382
+REDIS_PORT = 18383
+# A Redis client: GETs and SETs, and every tenth command a WRONGTYPE error,
+# for the dependencies row (rate, error ratio, p99, served by command).
+REDIS_CLIENT = """import socket, time
+def cmd(*a):
+    out = b"*%d\\r\\n" % len(a)
+    for x in a:
+        out += b"$%d\\r\\n%s\\r\\n" % (len(x), x.encode())
+    return out
+s = socket.create_connection(("127.0.0.1", {port}))
+s.sendall(cmd("SET", "str", "v")); s.recv(100)
+i = 0
+while True:
+    i += 1
+    c = cmd("LPUSH", "str", "x") if i % 10 == 0 else cmd("GET", "str")
+    s.sendall(c); s.recv(100)
+    time.sleep(0.005)
+"""
 
 # Grafana's built-in variables, as an instant query at "now" sees them.
 BUILTINS = {"__rate_interval": "1m", "__interval": "15s",
@@ -47,10 +67,12 @@ MUST_USE = ("redline_syscalls_total", "redline_syscall_errors_total",
             "redline_disk_io_duration_seconds",
             "redline_tcp_retransmits_total",
             "redline_http_server_requests_total", "redline_slo_burn_rate",
+            "redline_redis_client_requests_total",
             "redline_bpf_map_drops_total")
 # An expression over only one of these must return series.
 CORE = ("redline_syscalls_total", "redline_cpu_seconds_total",
-        "redline_http_server_requests_total")
+        "redline_http_server_requests_total",
+        "redline_redis_client_requests_total")
 
 SLO_CONFIG = """slos:
   - name: gf-http
@@ -416,7 +438,7 @@ def scrape_types(agent):
 def main():
     require_bpf()
     enter_netns("RL_GRAFANA_NETNS")
-    for exe in ("prometheus", "iptables", "dd"):
+    for exe in ("prometheus", "iptables", "dd", "redis-server"):
         check(shutil.which(exe) is not None, f"{exe} installed")
 
     try:
@@ -452,6 +474,19 @@ def main():
             procs.append(subprocess.Popen(
                 [python_as(tmp, "rl_gf_cli"), "-c",
                  CLIENT.format(port=HTTP_PORT, closed=CLOSED_PORT)]))
+            procs.append(subprocess.Popen(
+                ["redis-server", "--port", str(REDIS_PORT), "--bind",
+                 "127.0.0.1", "--dir", tmp, "--save", "", "--appendonly",
+                 "no", "--logfile", os.path.join(tmp, "redis.log")]))
+            for _ in range(100):
+                try:
+                    socket.create_connection(("127.0.0.1", REDIS_PORT)).close()
+                    break
+                except OSError:
+                    time.sleep(0.05)
+            procs.append(subprocess.Popen(
+                [python_as(tmp, "rl_gf_redis"), "-c",
+                 REDIS_CLIENT.format(port=REDIS_PORT)]))
             # Two CPU-bound processes sharing CPU 0: run-queue waits and CPU
             # time for the saturation and USE panels, whatever else runs.
             for _ in range(2):
