@@ -102,7 +102,9 @@ def l7_prog_stats():
             for p in progs if p.get("name", "").startswith("l7_")}
 
 
-def ns_per_run(seconds, probes):
+def ns_per_run(amount, probes, load=None):
+    """ns per run of the l7 programs over load(amount) (default: wrk for
+    amount seconds), with kernel.bpf_stats_enabled."""
     with open("/proc/sys/kernel/bpf_stats_enabled") as f:
         old = f.read().strip()
     with open("/proc/sys/kernel/bpf_stats_enabled", "w") as f:
@@ -110,7 +112,7 @@ def ns_per_run(seconds, probes):
     try:
         with rltest.Agent(f"--probes={probes}"):
             s0 = l7_prog_stats()
-            wrk(seconds)
+            (load or wrk)(amount)
             s1 = l7_prog_stats()
     finally:
         with open("/proc/sys/kernel/bpf_stats_enabled", "w") as f:

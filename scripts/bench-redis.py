@@ -16,7 +16,6 @@ import argparse
 import importlib.util
 import os
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
@@ -51,27 +50,6 @@ def bench(requests):
     return len(rps) / sum(1 / r for r in rps)
 
 
-def l7_ns_per_run(requests, probes):
-    with open("/proc/sys/kernel/bpf_stats_enabled") as f:
-        old = f.read().strip()
-    with open("/proc/sys/kernel/bpf_stats_enabled", "w") as f:
-        f.write("1")
-    try:
-        with rltest.Agent(f"--probes={probes}"):
-            s0 = bench_http.l7_prog_stats()
-            bench(requests)
-            s1 = bench_http.l7_prog_stats()
-    finally:
-        with open("/proc/sys/kernel/bpf_stats_enabled", "w") as f:
-            f.write(old)
-    out = {}
-    for name, (ns, cnt) in s1.items():
-        ns0, cnt0 = s0.get(name, (0, 0))
-        if cnt > cnt0:
-            out[name] = ((ns - ns0) / (cnt - cnt0), cnt - cnt0)
-    return out
-
-
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--build", default=os.path.join(HERE, "..", "build"))
@@ -101,17 +79,8 @@ def main():
     rates = {k: [] for k in configs}
     cpu = []
     with tempfile.TemporaryDirectory() as tmp:
-        srv = subprocess.Popen(TASKSET_SERVER + [
-            "redis-server", "--port", str(PORT), "--bind", "127.0.0.1",
-            "--dir", tmp, "--save", "", "--appendonly", "no",
-            "--logfile", os.path.join(tmp, "log")])
+        srv = rltest.start_redis(PORT, tmp, TASKSET_SERVER)
         try:
-            for _ in range(100):
-                try:
-                    socket.create_connection(("127.0.0.1", PORT)).close()
-                    break
-                except OSError:
-                    time.sleep(0.05)
             bench(args.requests // 4)  # warm up
             for r in range(args.rounds):
                 for name, probes in configs.items():
@@ -128,7 +97,8 @@ def main():
                 print(f"round {r + 1}/{args.rounds}: " + ", ".join(
                     f"{k} {v[-1]:.0f} req/s" for k, v in rates.items()),
                     file=sys.stderr)
-            per_run = l7_ns_per_run(args.requests, args.probes)
+            per_run = bench_http.ns_per_run(
+                args.requests, args.probes, load=bench)
         finally:
             srv.terminate()
             srv.wait(timeout=10)

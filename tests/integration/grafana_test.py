@@ -20,7 +20,6 @@ import json
 import os
 import re
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -31,7 +30,8 @@ import urllib.parse
 import urllib.request
 
 sys.path.insert(0, os.path.dirname(__file__))
-from rltest import Agent, check, enter_netns, free_port, python_as, require_bpf  # noqa
+from rltest import (Agent, check, enter_netns, free_port,  # noqa
+                    python_as, require_bpf, start_redis)
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 LOAD = os.path.join(HERE, "..", "helpers", "http_load.py")
@@ -474,16 +474,7 @@ def main():
             procs.append(subprocess.Popen(
                 [python_as(tmp, "rl_gf_cli"), "-c",
                  CLIENT.format(port=HTTP_PORT, closed=CLOSED_PORT)]))
-            procs.append(subprocess.Popen(
-                ["redis-server", "--port", str(REDIS_PORT), "--bind",
-                 "127.0.0.1", "--dir", tmp, "--save", "", "--appendonly",
-                 "no", "--logfile", os.path.join(tmp, "redis.log")]))
-            for _ in range(100):
-                try:
-                    socket.create_connection(("127.0.0.1", REDIS_PORT)).close()
-                    break
-                except OSError:
-                    time.sleep(0.05)
+            procs.append(start_redis(REDIS_PORT, tmp))
             procs.append(subprocess.Popen(
                 [python_as(tmp, "rl_gf_redis"), "-c",
                  REDIS_CLIENT.format(port=REDIS_PORT)]))

@@ -29,7 +29,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(__file__))
 from rltest import (Agent, check, check_l7_path, enter_netns,  # noqa: E402
-                    python_as, require_bpf, series, value)
+                    python_as, require_bpf, series, start_redis, value)
 
 PORT = 16379
 SRV = "redline_redis_server_requests_total"
@@ -293,16 +293,7 @@ def main():
     tmp = tempfile.mkdtemp(prefix="rl-redis-")
     srv = None
     try:
-        srv = subprocess.Popen(
-            ["redis-server", "--port", str(PORT), "--bind", "127.0.0.1",
-             "--dir", tmp, "--save", "", "--appendonly", "no",
-             "--daemonize", "no", "--logfile", os.path.join(tmp, "log")])
-        for _ in range(100):
-            try:
-                socket.create_connection(("127.0.0.1", PORT)).close()
-                break
-            except OSError:
-                time.sleep(0.05)
+        srv = start_redis(PORT, tmp)
         slo_file = os.path.join(tmp, "slo.yaml")
         with open(slo_file, "w") as f:
             f.write(SLOS)

@@ -54,6 +54,24 @@ def free_port():
         return s.getsockname()[1]
 
 
+def start_redis(port, tmp, prefix=()):
+    """A redis-server of this test's own on 127.0.0.1:port (data and log in
+    tmp, no persistence), once it accepts connections; prefix: e.g.
+    taskset. The caller terminates it."""
+    p = subprocess.Popen([*prefix, "redis-server", "--port", str(port),
+                          "--bind", "127.0.0.1", "--dir", tmp, "--save", "",
+                          "--appendonly", "no", "--daemonize", "no",
+                          "--logfile", os.path.join(tmp, "redis.log")])
+    for _ in range(200):
+        try:
+            socket.create_connection(("127.0.0.1", port)).close()
+            return p
+        except OSError:
+            time.sleep(0.05)
+    p.kill()
+    raise AssertionError(f"redis-server did not listen on {port} in 10 s")
+
+
 def redline_bin():
     return os.environ["REDLINE_BIN"]
 
