@@ -5,7 +5,7 @@ and SET, no pipelining) on loopback in a network namespace, with no agent
 and with `redline run --probes=PROBES` (default l7,tcp,sched: no syscall
 tracepoint), interleaved over R rounds; ratio of median requests/s (target:
 at least 0.93). With --all, also every probe. Reports the agent's CPU per
-10k requests/s and, in a last round with kernel.bpf_stats_enabled, the mean
+10k requests/s (scraped every second) and, in a last round with kernel.bpf_stats_enabled, the mean
 ns per run of the l7 programs. Needs root, redis-server and
 redis-benchmark (scripts/install-deps.sh) and a build.
 
@@ -20,6 +20,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -48,6 +49,26 @@ def bench(requests):
     rows = [l.replace('"', "").split(",") for l in out.strip().splitlines()]
     rps = [float(r[1]) for r in rows[1:]]
     return len(rps) / sum(1 / r for r in rps)
+
+
+class Scraper:
+    """Scrapes the agent every second while a round runs: its CPU is what
+    serving Prometheus costs (without scrapes it does almost nothing)."""
+
+    def __init__(self, agent):
+        self.agent, self.stop = agent, threading.Event()
+
+    def __enter__(self):
+        def run():
+            while not self.stop.wait(1.0):
+                self.agent.get()
+        self.t = threading.Thread(target=run, daemon=True)
+        self.t.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.stop.set()
+        self.t.join(timeout=10)
 
 
 def main():
@@ -87,7 +108,8 @@ def main():
                     if probes is None:
                         rates[name].append(bench(args.requests))
                         continue
-                    with rltest.Agent(f"--probes={probes}") as agent:
+                    with rltest.Agent(f"--probes={probes}") as agent, \
+                            Scraper(agent):
                         c0 = bench_http.cpu_seconds(agent.proc.pid)
                         t0 = time.time()
                         rates[name].append(bench(args.requests))
