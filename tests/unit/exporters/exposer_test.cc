@@ -59,6 +59,31 @@ TEST_F(ExposerTest, NoWebConfigIsPlainOpenHttp) {
   EXPECT_NE(res->body.find("test_total 1"), std::string::npos);
 }
 
+TEST_F(ExposerTest, AcceptHeaderChoosesProtobuf) {
+  Start(WebConfig{});
+  httplib::Client cli("127.0.0.1", exposer_.port());
+  auto pb = cli.Get("/metrics",
+                    {{"Accept",
+                      "application/vnd.google.protobuf;proto=io.prometheus."
+                      "client.MetricFamily;encoding=delimited;q=0.8,"
+                      "text/plain;version=0.0.4;q=0.5"}});
+  ASSERT_TRUE(pb);
+  EXPECT_EQ(pb->status, 200);
+  EXPECT_EQ(pb->get_header_value("Content-Type"),
+            "application/vnd.google.protobuf; "
+            "proto=io.prometheus.client.MetricFamily; encoding=delimited");
+  // One delimited family: its length, name "test_total", ...
+  ASSERT_GT(pb->body.size(), 12u);
+  EXPECT_EQ(static_cast<size_t>(pb->body[0]), pb->body.size() - 1);
+  EXPECT_EQ(pb->body.substr(1, 12), std::string("\x0a\x0atest_total"));
+  // The text answer is served alongside, not replaced by, the protobuf one.
+  auto text = cli.Get("/metrics", {{"Accept", "text/plain"}});
+  ASSERT_TRUE(text);
+  EXPECT_EQ(text->get_header_value("Content-Type"),
+            "text/plain; version=0.0.4; charset=utf-8");
+  EXPECT_NE(text->body.find("test_total 1"), std::string::npos);
+}
+
 TEST_F(ExposerTest, BasicAuthOnEveryPathButHealthz) {
   WebConfig web;
   web.users = {{"alice", kAliceHash2y}};
