@@ -170,7 +170,7 @@ TEST(HttpFamilies, ServerAndClientSeriesWithStatusClass) {
   ok.requests = 5;
   ok.timed = 4;
   ok.sum_ns = 12'000'000;
-  ok.hist[43] = 4;  // [3 ms, 4.2 ms)
+  ok.hist[43] = 4;  // (2^-9, 2^-8.5] s: 1.95-2.76 ms
   ws.requests[{.protocol = "http", .server = true, .operation = "GET", .outcome = "2xx",
            .local_port = "80"}] = ok;
   RequestStats err;
