@@ -117,8 +117,7 @@ TEST(ExposerNativeTest, NativeOnlyDropsClassicBucketsFromProtobufOnly) {
     EXPECT_EQ(pb->body.find(half) != std::string::npos, classic)
         << "classic=" << classic;
     // Native deltas (field 13, packed) are always there: zigzag(2) = 4.
-    EXPECT_NE(pb->body.find(std::string("\x6a\x01\x04", 3)),
-              std::string::npos);
+    EXPECT_NE(pb->body.find(std::string("\x6a\x01\x04", 3)), std::string::npos);
     auto text = cli.Get("/metrics");
     ASSERT_TRUE(text);
     EXPECT_NE(text->body.find("h_seconds_bucket{le=\"0.5\"} 1\n"),
