@@ -3,6 +3,8 @@
 #include <cmath>
 #include <limits>
 
+#include "exporters/native_buckets.h"
+
 namespace redline {
 namespace {
 
@@ -43,8 +45,8 @@ prom::ClientMetric::Histogram Convert(const std::array<uint64_t, N>& slots,
   h.schema = schema;
   h.zero_threshold = kZeroThresholdSeconds;
   h.zero_count = slots[0];
-  NativeBuckets(slots.data() + 1, N - 1, 1 - offset, h.positive_span,
-                h.positive_delta);
+  prom::EncodeNativeBuckets(slots.data() + 1, N - 1, 1 - offset,
+                            h.positive_span, h.positive_delta);
   return h;
 }
 
@@ -71,35 +73,6 @@ double SlotUpperBoundSeconds(int slot) {
 
 double FineSlotUpperBoundSeconds(int slot) {
   return slot == 0 ? 0.0 : NativeBound(slot - RL_FINE_OFFSET, 1);
-}
-
-void NativeBuckets(const uint64_t* counts, int n, int first_index,
-                   std::vector<prom::ClientMetric::BucketSpan>& spans,
-                   std::vector<int64_t>& deltas) {
-  constexpr int kMaxZerosInSpan = 2;
-  int next = 0;       // bucket index right after the last span (rel.)
-  bool open = false;  // a span is open and ends at bucket `next` - 1
-  uint64_t prev = 0;  // the last count written
-  for (int i = 0; i < n; ++i) {
-    if (counts[i] == 0) continue;
-    const int gap = i - next;
-    if (open && gap <= kMaxZerosInSpan) {
-      // Carry the empty buckets as zeros inside the span.
-      for (int z = 0; z < gap; ++z) {
-        deltas.push_back(-static_cast<int64_t>(prev));
-        prev = 0;
-      }
-      spans.back().length += gap + 1;
-    } else {
-      // The first span's offset is its index; later ones count from the
-      // end of the previous span.
-      spans.push_back({open ? gap : first_index + i, 1});
-      open = true;
-    }
-    deltas.push_back(static_cast<int64_t>(counts[i] - prev));
-    prev = counts[i];
-    next = i + 1;
-  }
 }
 
 prom::ClientMetric::Histogram ToPromHistogram(const Log2Hist& slots,

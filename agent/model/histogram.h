@@ -7,7 +7,6 @@
 
 #include <array>
 #include <cstdint>
-#include <vector>
 
 #include "bpf/hist_edges.h"
 #include "bpf/syscalls.h"
@@ -62,15 +61,6 @@ double HistQuantileUpperBound(const FineHist& slots, double q);
 // The zero bucket's threshold: 2^-30 s, the lower bound of slot 1, so it
 // holds exactly the zero durations (the kernel counts whole ns).
 inline constexpr double kZeroThresholdSeconds = 1.0 / (1 << 30);
-
-// Native buckets from slots 1..n-1 (`counts`, slot 1 first) whose first is
-// bucket index `first_index`: spans of populated buckets and the deltas
-// between consecutive counts. Runs of up to two empty buckets stay inside a
-// span as zeros (two deltas cost less than a new span); longer gaps start a
-// new span.
-void NativeBuckets(const uint64_t* counts, int n, int first_index,
-                   std::vector<prom::ClientMetric::BucketSpan>& spans,
-                   std::vector<int64_t>& deltas);
 
 }  // namespace redline
 

@@ -107,30 +107,6 @@ TEST(Histogram, BoundsAreWhatPrometheusComputes) {
   }
 }
 
-TEST(NativeBuckets, SpansDeltasGapsAndOffsets) {
-  std::vector<Span> spans;
-  std::vector<int64_t> deltas;
-  //                 idx: -3 -2 -1  0  1  2  3  4  5  6  7  8  9
-  const uint64_t c[] = {0, 5, 0, 0, 7, 7, 0, 0, 0, 2, 0, 0, 0};
-  NativeBuckets(c, 13, -3, spans, deltas);
-  // -2..2 (gap of two zeros kept inside), then a gap of three: new span.
-  EXPECT_EQ(spans, (std::vector<Span>{{-2, 5}, {3, 1}}));
-  // Deltas run on across spans: bucket 6's 2 follows bucket 2's 7.
-  EXPECT_EQ(deltas, (std::vector<int64_t>{5, -5, 0, 7, 0, -5}));
-
-  spans.clear(), deltas.clear();
-  const uint64_t empty[4] = {};
-  NativeBuckets(empty, 4, -59, spans, deltas);
-  EXPECT_TRUE(spans.empty());
-  EXPECT_TRUE(deltas.empty());
-
-  spans.clear(), deltas.clear();
-  const uint64_t one[] = {0, 0, 0, 9};
-  NativeBuckets(one, 4, 10, spans, deltas);
-  EXPECT_EQ(spans, (std::vector<Span>{{13, 1}}));
-  EXPECT_EQ(deltas, (std::vector<int64_t>{9}));
-}
-
 // Rebuilds per-bucket counts from spans and deltas, the way a reader does.
 std::vector<std::pair<int, uint64_t>> Expand(
     const prom::ClientMetric::Histogram& h) {
