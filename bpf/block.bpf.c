@@ -140,7 +140,7 @@ static __always_inline void count_done(struct rl_disk_owner_key *owner,
 			__sync_fetch_and_add(&dv->sum_ns, lat);
 			__sync_fetch_and_add(&dv->queue_ns, queued);
 			__sync_fetch_and_add(
-				&dv->hist[rl_hist_slot(lat, RL_BLOCK_HIST_SLOTS)],
+				&dv->hist[rl_hist_slot(lat)],
 				1);
 		}
 	}

@@ -6,7 +6,7 @@
 #ifndef REDLINE_BPF_BLOCK_H
 #define REDLINE_BPF_BLOCK_H
 
-/* log2(ns) I/O latency slots, the layout of every redline histogram. */
+/* I/O latency slots, the layout of the syscall histograms (hist_edges.h). */
 #define RL_BLOCK_HIST_SLOTS 40
 
 /* dev is the kernel's MKDEV(major, minor) of the whole disk:

@@ -14,52 +14,10 @@
 #define EEXIST 17
 #endif
 
-/* floor(log2(v)) for v > 0, without loops the verifier must unroll. */
-static __always_inline __u32 rl_log2(__u64 v)
-{
-	__u32 r, shift;
-
-	r = (v > 0xFFFFFFFFULL) << 5;
-	v >>= r;
-	shift = (v > 0xFFFF) << 4;
-	v >>= shift;
-	r |= shift;
-	shift = (v > 0xFF) << 3;
-	v >>= shift;
-	r |= shift;
-	shift = (v > 0xF) << 2;
-	v >>= shift;
-	r |= shift;
-	shift = (v > 0x3) << 1;
-	v >>= shift;
-	r |= shift;
-	r |= (v >> 1);
-	return r;
-}
-
-/* Slots are __u64 and clamped in 64 bits: with a __u32, clang compares a
- * zero-extended copy and indexes with the original, and verifiers before
- * 6.3 or so (seen on 6.1) do not carry the bound across: "unbounded
- * memory access". */
-static __always_inline __u64 rl_hist_slot(__u64 ns, __u64 slots)
-{
-	__u64 s = ns ? rl_log2(ns) : 0;
-
-	return s < slots ? s : slots - 1;
-}
-
-/* Two slots per power of two: slot 2k holds [2^k, 1.5 * 2^k), slot 2k+1
- * holds [1.5 * 2^k, 2^(k+1)); 0 and 1 ns go to slot 0. */
-static __always_inline __u64 rl_hist2_slot(__u64 ns, __u64 slots)
-{
-	__u64 k, s;
-
-	if (ns < 2)
-		return 0;
-	k = rl_log2(ns);
-	s = 2 * k + ((ns >> (k - 1)) & 1);
-	return s < slots ? s : slots - 1;
-}
+/* Latency slots on Prometheus native histogram boundaries: rl_log2,
+ * rl_hist_slot (schema 0) and rl_fine_slot (schema 1). */
+#define RL_HIST_INLINE static __always_inline
+#include "hist_edges.h"
 
 /* One more in a per-CPU event counter array. Atomic although per-CPU:
  * syscall-exit programs run with migration, not preemption, disabled, so

@@ -8,9 +8,9 @@
 
 #include "slo.h"
 
-/* Request durations: two slots per power of two of nanoseconds. Slot 2k
- * counts [2^k, 1.5 * 2^k), slot 2k+1 counts [1.5 * 2^k, 2^(k+1)); slot 0
- * also holds 0 and 1 ns, the last slot everything from 2^39 ns (9 min). */
+/* Request durations: native histogram buckets of schema 1, two per power
+ * of two of seconds (hist_edges.h rl_fine_slot): slot 0 holds 0 ns, slot s
+ * (2^((s-61)/2), 2^((s-60)/2)] s, the last slot everything above 512 s. */
 #define RL_L7_HIST_SLOTS 80
 
 /* Syscall numbers the agent marks in sys_kind (no arch headers in BPF). */

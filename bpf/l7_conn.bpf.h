@@ -161,7 +161,7 @@ static void record(const struct conn *c, __u8 op, __u8 outcome, __u64 start_ns,
 	d = bpf_ktime_get_ns() - start_ns;
 	__sync_fetch_and_add(&v->timed, cnt);
 	__sync_fetch_and_add(&v->sum_ns, d * cnt);
-	__sync_fetch_and_add(&v->hist[rl_hist2_slot(d, RL_L7_HIST_SLOTS)], cnt);
+	__sync_fetch_and_add(&v->hist[rl_fine_slot(d)], cnt);
 	for (int i = 0; i < RL_SLO_SLOTS; i++) {
 		__u64 t = slo_threshold_ns[i];
 

@@ -253,7 +253,7 @@ static __always_inline void switch_in(struct task_struct *next)
 		return;
 	__sync_fetch_and_add(&v->rq_sum_ns, wait);
 	__sync_fetch_and_add(
-		&v->rq_hist[rl_hist_slot(wait, RL_SCHED_HIST_SLOTS)], 1);
+		&v->rq_hist[rl_hist_slot(wait)], 1);
 }
 
 SEC("tp_btf/sched_switch")

@@ -6,8 +6,8 @@
 #ifndef REDLINE_BPF_SCHED_H
 #define REDLINE_BPF_SCHED_H
 
-/* log2(ns) run-queue wait slots, same layout as the syscall histograms:
- * slot i holds [2^i, 2^(i+1)) ns. */
+/* Run-queue wait slots, the layout of the syscall histograms
+ * (hist_edges.h, schema 0). */
 #define RL_SCHED_HIST_SLOTS 40
 
 /* A process as the scheduler sees it. The name and cgroup are part of the

@@ -197,7 +197,7 @@ static __always_inline void account(struct task_struct *task,
 	if (!v)
 		return;
 	__sync_fetch_and_add(&v->sum_ns, delta);
-	__sync_fetch_and_add(&v->hist[rl_hist_slot(delta, RL_HIST_SLOTS)], 1);
+	__sync_fetch_and_add(&v->hist[rl_hist_slot(delta)], 1);
 	if (nr < RL_SLO_MAX_NR && slo_sys_mask[nr])
 		count_within(v->within, slo_sys_mask[nr], delta);
 	if (ret < 0 && ret >= -RL_MAX_ERRNO) {

@@ -8,8 +8,9 @@
 
 #include "slo.h"
 
-/* log2(ns) latency slots: slot i holds [2^i, 2^(i+1)) ns, the last slot
- * everything from 2^(RL_HIST_SLOTS-1) ns (~275 s) up. */
+/* Latency slots on native histogram buckets of schema 0 (hist_edges.h):
+ * slot 0 holds 0 ns, slot s (2^(s-31), 2^(s-30)] s, the last slot
+ * everything above 256 s. */
 #define RL_HIST_SLOTS 40
 
 /* errno values the kernel returns: ret in [-RL_MAX_ERRNO, -1]. */

@@ -214,7 +214,7 @@ static __always_inline void handshake_done(const struct sock *sk, bool ok)
 	lat = bpf_ktime_get_ns() - o->syn_sent_ns;
 	o->syn_sent_ns = 0;
 	__sync_fetch_and_add(&v->connect_sum_ns, lat);
-	__sync_fetch_and_add(&v->connect_hist[rl_hist_slot(lat, RL_TCP_HIST_SLOTS)],
+	__sync_fetch_and_add(&v->connect_hist[rl_hist_slot(lat)],
 			     1);
 }
 
@@ -431,7 +431,7 @@ int BPF_PROG(tcp_probe, struct sock *sk)
 	if (!v)
 		return 0;
 	__sync_fetch_and_add(&v->srtt_sum_ns, srtt_ns);
-	__sync_fetch_and_add(&v->srtt_hist[rl_hist_slot(srtt_ns, RL_TCP_HIST_SLOTS)],
+	__sync_fetch_and_add(&v->srtt_hist[rl_hist_slot(srtt_ns)],
 			     1);
 	flush_segs(sk, o, v);
 	return 0;

@@ -6,7 +6,7 @@
 #ifndef REDLINE_BPF_TCP_H
 #define REDLINE_BPF_TCP_H
 
-#define RL_TCP_HIST_SLOTS 40 /* log2 ns, the layout of every histogram */
+#define RL_TCP_HIST_SLOTS 40 /* hist_edges.h schema 0, like syscalls */
 
 /* Which end of the connection the owner is. */
 #define RL_TCP_CLIENT 1 /* active open: peer = remote address and port */

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <utility>
 
+#include "exporters/native_buckets.h"
+
 namespace redline::prom {
 namespace {
 
@@ -36,6 +38,9 @@ void ClientMetricTraits::Add(ClientMetric* a, const ClientMetric& b) const {
   for (size_t i = 0; i < ah.bucket.size() && i < bh.bucket.size(); ++i) {
     ah.bucket[i].cumulative_count += bh.bucket[i].cumulative_count;
   }
+  // The native buckets too: [other] must stay one consistent histogram
+  // (count = zero bucket + native buckets) for a protobuf scrape.
+  AddNative(&ah, bh);
 }
 
 // a -= b, clamped at zero (b is an earlier value of the same series).
@@ -52,6 +57,7 @@ void ClientMetricTraits::Sub(ClientMetric* a, const ClientMetric& b) const {
     ah.bucket[i].cumulative_count -=
         std::min(ah.bucket[i].cumulative_count, bh.bucket[i].cumulative_count);
   }
+  SubNative(&ah, bh);
 }
 
 bool ClientMetricTraits::IsZero(const ClientMetric& m) const {

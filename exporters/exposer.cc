@@ -11,7 +11,6 @@
 #include "absl/strings/str_cat.h"
 #include "exporters/admission_queue.h"
 #include "exporters/basic_auth.h"
-#include "exporters/text_serializer.h"
 #include "exporters/tls_context.h"
 
 namespace redline::prom {
@@ -121,37 +120,42 @@ absl::Status Exposer::Secure(const WebConfig& web) {
 }
 
 std::shared_ptr<const std::string> Exposer::Body(
-    const std::weak_ptr<Collectable>& c) {
+    const std::weak_ptr<Collectable>& c, Format format) {
+  Flight& f = flights_[static_cast<int>(format)];
   std::unique_lock<std::mutex> l(flight_mu_);
-  if (building_) {
+  if (f.building) {
     // Single flight: a scrape arriving while one is being built shares it
     // (built after that scrape started, so no older than this one).
-    const uint64_t gen = gen_;
-    flight_cv_.wait(l, [&] { return gen_ != gen; });
-    return body_;
+    const uint64_t gen = f.gen;
+    flight_cv_.wait(l, [&] { return f.gen != gen; });
+    return f.body;
   }
-  building_ = true;
+  f.building = true;
+  const size_t last_size = f.body_size;
   l.unlock();
   auto body = std::make_shared<std::string>();
   // About as large as last time: one allocation, not a doubling series.
-  if (body_size_ > 0) body->reserve(body_size_ * 9 / 8);
-  if (auto live = c.lock()) SerializeText(live->Collect(), *body);
+  if (last_size > 0) body->reserve(last_size * 9 / 8);
+  if (auto live = c.lock()) {
+    SerializerFor(format, classic_histograms_).Serialize(live->Collect(), *body);
+  }
   l.lock();
-  body_size_ = body->size();
-  body_ = std::move(body);
-  building_ = false;
-  ++gen_;
+  f.body_size = body->size();
+  f.body = std::move(body);
+  f.building = false;
+  ++f.gen;
   flight_cv_.notify_all();
-  return body_;
+  return f.body;
 }
 
 void Exposer::RegisterCollectable(std::weak_ptr<Collectable> c,
                                   std::string path) {
   registered_ = true;
-  server_->Get(path, [this, c = std::move(c)](const httplib::Request&,
+  server_->Get(path, [this, c = std::move(c)](const httplib::Request& req,
                                               httplib::Response& res) {
     const auto start = std::chrono::steady_clock::now();
-    std::shared_ptr<const std::string> body = Body(c);
+    const Format format = NegotiateFormat(req.get_header_value("Accept"));
+    std::shared_ptr<const std::string> body = Body(c, format);
     const std::chrono::duration<double> d =
         std::chrono::steady_clock::now() - start;
     if (on_scrape_) on_scrape_(d.count());
@@ -159,7 +163,7 @@ void Exposer::RegisterCollectable(std::weak_ptr<Collectable> c,
     // deadline (one byte a second, say) is cut off and frees its worker.
     const auto deadline = start + kResponseDeadline;
     res.set_content_provider(
-        body->size(), std::string(kTextContentType),
+        body->size(), std::string(SerializerFor(format).content_type()),
         [body, deadline](size_t offset, size_t length, httplib::DataSink& sink) {
           if (std::chrono::steady_clock::now() > deadline) return false;
           const size_t n = std::min<size_t>(length, 256 << 10);

@@ -18,6 +18,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "exporters/metric_family.h"
+#include "exporters/serializer.h"
 #include "exporters/web_config.h"
 
 namespace httplib {
@@ -54,6 +55,9 @@ class Exposer {
 
   void RegisterCollectable(std::weak_ptr<Collectable> c, std::string path = "/metrics");
   void RegisterHandler(const std::string& path, Handler h);
+  // false: protobuf scrapes get only the native buckets of histograms that
+  // have them (text scrapes always get the classic ones).
+  void set_classic_histograms(bool on) { classic_histograms_ = on; }
   // Called after every /metrics scrape with its duration in seconds.
   void OnScrape(std::function<void(double)> cb) { on_scrape_ = std::move(cb); }
 
@@ -71,8 +75,10 @@ class Exposer {
 
  private:
   void Init();  // settings, /healthz and admission on a new server_
-  // The exposition, shared by the scrapes that arrive while it is built.
-  std::shared_ptr<const std::string> Body(const std::weak_ptr<Collectable>& c);
+  // The exposition in `format`, shared by the scrapes in that format that
+  // arrive while it is built.
+  std::shared_ptr<const std::string> Body(const std::weak_ptr<Collectable>& c,
+                                          Format format);
 
   std::unique_ptr<httplib::Server> server_;
   std::shared_ptr<BasicAuth> auth_;
@@ -82,12 +88,17 @@ class Exposer {
   std::function<void(double)> on_scrape_;
   int port_ = 0;
   std::atomic<uint64_t> rejected_{0};
+  bool classic_histograms_ = true;
   std::mutex flight_mu_;
   std::condition_variable flight_cv_;
-  bool building_ = false;
-  uint64_t gen_ = 0;
-  std::shared_ptr<const std::string> body_;
-  size_t body_size_ = 0;  // bytes of the last /metrics body
+  // One flight per format (Format's values index these).
+  struct Flight {
+    bool building = false;
+    uint64_t gen = 0;
+    std::shared_ptr<const std::string> body;
+    size_t body_size = 0;  // bytes of the last body
+  };
+  Flight flights_[2];
 };
 
 }  // namespace redline::prom

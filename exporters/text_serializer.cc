@@ -110,6 +110,19 @@ void AppendSeries(absl::string_view name, absl::string_view suffix,
 
 }  // namespace
 
+void AppendValidUtf8(absl::string_view v, std::string& out) {
+  for (size_t i = 0; i < v.size();) {
+    const size_t n = Utf8SeqLen(v, i);
+    if (n == 0) {
+      out += "\xEF\xBF\xBD";  // U+FFFD
+      ++i;
+      continue;
+    }
+    out.append(v.data() + i, n);
+    i += n;
+  }
+}
+
 std::string EscapeLabelValue(absl::string_view v) {
   std::string out;
   out.reserve(v.size());

@@ -23,6 +23,9 @@ void SerializeText(const std::vector<MetricFamily>& families, std::string& out);
 std::string EscapeLabelValue(absl::string_view v);
 // Escapes HELP text: backslash and newline.
 std::string EscapeHelp(absl::string_view v);
+// Appends `v` with each byte that is not part of valid UTF-8 replaced by
+// U+FFFD, unescaped (for formats that carry strings as they are).
+void AppendValidUtf8(absl::string_view v, std::string& out);
 // Formats a sample value the way Prometheus parses it (+Inf, -Inf, NaN).
 std::string FormatValue(double v);
 

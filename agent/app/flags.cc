@@ -157,6 +157,8 @@ const std::map<std::string, FlagDef>& Defs() {
           return absl::OkStatus();
         }}},
       {"strict", {true, Bool(&Options::strict)}},
+      {"native-histograms-only",
+       {true, Bool(&Options::native_histograms_only)}},
       {"programs-off",
        {false,
         [](Options& o, const std::string& v) -> absl::Status {
@@ -338,6 +340,9 @@ std::string UsageText() {
       "                            redline_bpf_program_attached)\n"
       "  --strict                  exit non-zero if any program that is not\n"
       "                            turned off fails to load or attach\n"
+      "  --native-histograms-only  protobuf scrapes (Prometheus with native\n"
+      "                            histograms) get no classic buckets; text\n"
+      "                            scrapes always do\n"
       "  --max-series-per-family=N label sets per metric family before the\n"
       "                            smallest fold into [other] (default 2000)\n"
       "  --identity-labels=LIST    container_id,pod_uid,systemd_unit,kubernetes\n"

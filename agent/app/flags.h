@@ -27,6 +27,8 @@ struct Options {
   uint32_t max_syscall_entries = 65536;
   uint32_t max_errno_entries = 16384;
   uint32_t max_series_per_family = 2000;
+  // Protobuf scrapes (native histograms) get no classic buckets.
+  bool native_histograms_only = false;
   uint32_t max_sched_entries = 32768;
   uint32_t max_disk_entries = 16384;
   uint32_t max_tcp_entries = 16384;

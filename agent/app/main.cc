@@ -189,6 +189,7 @@ int Run(const Options& opts) {
   }
   prom::Exposer exposer;
   if (absl::Status s = exposer.Secure(web); !s.ok()) return Fail(s.message());
+  exposer.set_classic_histograms(!opts.native_histograms_only);
   auto registry = std::make_shared<prom::Registry>();
   auto& scrape_hist = registry
       ->AddHistogram("redline_scrape_duration_seconds",

@@ -1,6 +1,7 @@
 // The snapshot's families at every scrape, bounded: per-workload syscall
 // series on model keys (WorkloadGovernor), every other family by label set
-// (prom::CardinalityGovernor), and what both folded, as one family.
+// (prom::CardinalityGovernor), what both folded, as one family, and how
+// many series each family exports (redline_series).
 #ifndef REDLINE_AGENT_METRICS_SNAPSHOT_COLLECTOR_H_
 #define REDLINE_AGENT_METRICS_SNAPSHOT_COLLECTOR_H_
 
@@ -18,6 +19,9 @@
 #include "exporters/metric_family.h"
 
 namespace redline {
+
+// redline_series{family}: the label sets each of `fams` exports.
+prom::MetricFamily SeriesFamily(const std::vector<prom::MetricFamily>& fams);
 
 class SnapshotCollector : public prom::Collectable {
  public:

@@ -70,7 +70,7 @@ std::vector<MetricFamily> SnapshotToFamilies(
       MetricType::kCounter, {}};
   MetricFamily dur{"redline_syscall_duration_seconds",
                    "Time from syscall entry to exit; buckets are the kernel's "
-                   "log2 nanosecond slots.",
+                   "slots, powers of 2 of seconds.",
                    MetricType::kHistogram, {}};
 
   const SyscallSeriesView view =

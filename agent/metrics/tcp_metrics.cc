@@ -45,11 +45,12 @@ void AppendTcpFamilies(const Snapshot& snap, std::vector<MetricFamily>* out) {
                        "Passive opens that reached ESTABLISHED.",
                        MetricType::kCounter, {}};
   MetricFamily latency{"redline_tcp_connect_duration_seconds",
-                       "Time from SYN sent to ESTABLISHED; log2 ns buckets.",
+                       "Time from SYN sent to ESTABLISHED; buckets are powers "
+                       "of 2 of seconds.",
                        MetricType::kHistogram, {}};
   MetricFamily srtt{"redline_tcp_rtt_seconds",
                     "Smoothed round-trip time, one sample per socket per "
-                    "second of receiving; log2 ns buckets.",
+                    "second of receiving; buckets are powers of 2 of seconds.",
                     MetricType::kHistogram, {}};
   for (const auto& [id, ws] : snap.workloads) {
     for (const auto& [peer, s] : ws.tcp) {

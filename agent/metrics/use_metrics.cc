@@ -19,7 +19,8 @@ void AppendSched(const Snapshot& snap, std::vector<MetricFamily>* out) {
                    MetricType::kCounter, {}};
   MetricFamily rq{"redline_runqueue_latency_seconds",
                   "Time runnable threads waited for a CPU, from wakeup or "
-                  "preemption to running; buckets are log2 nanoseconds.",
+                  "preemption to running; buckets are powers of 2 of "
+                  "seconds.",
                   MetricType::kHistogram, {}};
   MetricFamily cs{"redline_context_switches_total",
                   "Context switches: voluntary (blocked) or involuntary "
@@ -48,7 +49,7 @@ void AppendSched(const Snapshot& snap, std::vector<MetricFamily>* out) {
 void AppendDisk(const Snapshot& snap, std::vector<MetricFamily>* out) {
   MetricFamily dur{"redline_disk_io_duration_seconds",
                    "Block I/O time from issue to the device until completion; "
-                   "buckets are log2 nanoseconds.",
+                   "buckets are powers of 2 of seconds.",
                    MetricType::kHistogram, {}};
   MetricFamily ops{"redline_disk_io_operations_total",
                    "Block I/O requests completed (as /proc/diskstats counts "

@@ -245,7 +245,7 @@ class Ui {
       const int n =
           static_cast<int>(r.hist[i] * bar_w / std::max<uint64_t>(1, most));
       Put(y++, absl::StrFormat("  %8s - %-8s %s %d",
-                               FormatSeconds(i ? std::ldexp(1.0, i) * 1e-9 : 0),
+                               FormatSeconds(SlotUpperBoundSeconds(i - (i > 0))),
                                FormatSeconds(SlotUpperBoundSeconds(i)),
                                std::string(n, '#'), r.hist[i]));
     }

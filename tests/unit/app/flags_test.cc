@@ -12,16 +12,19 @@ TEST(Flags, Defaults) {
   EXPECT_EQ(o->command, "run");
   EXPECT_EQ(o->listen, "127.0.0.1:10433") << "the default is loopback only";
   EXPECT_FALSE(o->pid_labels);
+  EXPECT_FALSE(o->native_histograms_only) << "classic buckets by default";
 }
 
 TEST(Flags, BothValueForms) {
   auto o = ParseFlags({"run", "--listen", "[::1]:9", "--max-processes=100",
-                       "--pid-labels", "--log-level=debug"});
+                       "--pid-labels", "--log-level=debug",
+                       "--native-histograms-only"});
   ASSERT_TRUE(o.ok()) << o.status();
   EXPECT_EQ(o->listen, "[::1]:9");
   EXPECT_EQ(o->max_processes, 100u);
   EXPECT_TRUE(o->pid_labels);
   EXPECT_EQ(o->log_level, "debug");
+  EXPECT_TRUE(o->native_histograms_only);
 }
 
 TEST(Flags, ErrorsAreOneLineAndNameTheFlag) {

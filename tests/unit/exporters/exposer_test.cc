@@ -59,6 +59,73 @@ TEST_F(ExposerTest, NoWebConfigIsPlainOpenHttp) {
   EXPECT_NE(res->body.find("test_total 1"), std::string::npos);
 }
 
+TEST_F(ExposerTest, AcceptHeaderChoosesProtobuf) {
+  Start(WebConfig{});
+  httplib::Client cli("127.0.0.1", exposer_.port());
+  auto pb = cli.Get("/metrics",
+                    {{"Accept",
+                      "application/vnd.google.protobuf;proto=io.prometheus."
+                      "client.MetricFamily;encoding=delimited;q=0.8,"
+                      "text/plain;version=0.0.4;q=0.5"}});
+  ASSERT_TRUE(pb);
+  EXPECT_EQ(pb->status, 200);
+  EXPECT_EQ(pb->get_header_value("Content-Type"),
+            "application/vnd.google.protobuf; "
+            "proto=io.prometheus.client.MetricFamily; encoding=delimited");
+  // One delimited family: its length, name "test_total", ...
+  ASSERT_GT(pb->body.size(), 12u);
+  EXPECT_EQ(static_cast<size_t>(pb->body[0]), pb->body.size() - 1);
+  EXPECT_EQ(pb->body.substr(1, 12), std::string("\x0a\x0atest_total"));
+  // The text answer is served alongside, not replaced by, the protobuf one.
+  auto text = cli.Get("/metrics", {{"Accept", "text/plain"}});
+  ASSERT_TRUE(text);
+  EXPECT_EQ(text->get_header_value("Content-Type"),
+            "text/plain; version=0.0.4; charset=utf-8");
+  EXPECT_NE(text->body.find("test_total 1"), std::string::npos);
+}
+
+// A histogram with classic and native buckets, as the agent exports them.
+class NativeCollectable : public Collectable {
+ public:
+  std::vector<MetricFamily> Collect() const override {
+    ClientMetric m;
+    m.histogram.sample_count = 2;
+    m.histogram.bucket = {{1, 0.5}, {2, 1.0}};
+    m.histogram.native = true;
+    m.histogram.positive_span = {{0, 1}};
+    m.histogram.positive_delta = {2};
+    return {{"h_seconds", "", MetricType::kHistogram, {m}}};
+  }
+};
+
+TEST(ExposerNativeTest, NativeOnlyDropsClassicBucketsFromProtobufOnly) {
+  for (bool classic : {true, false}) {
+    Exposer exposer;
+    exposer.set_classic_histograms(classic);
+    auto c = std::make_shared<NativeCollectable>();
+    exposer.RegisterCollectable(c);
+    ASSERT_TRUE(exposer.Start({"127.0.0.1", 0}).ok());
+    httplib::Client cli("127.0.0.1", exposer.port());
+    auto pb = cli.Get("/metrics", {{"Accept",
+                                    "application/vnd.google.protobuf;proto="
+                                    "io.prometheus.client.MetricFamily;"
+                                    "encoding=delimited"}});
+    ASSERT_TRUE(pb);
+    // Histogram.bucket is field 3 of the histogram: a bucket {1: count,
+    // 2: bound} starts "\x1a\x0b\x08". Its upper bound 0.5 as a double.
+    const std::string half("\x11\x00\x00\x00\x00\x00\x00\xe0\x3f", 9);
+    EXPECT_EQ(pb->body.find(half) != std::string::npos, classic)
+        << "classic=" << classic;
+    // Native deltas (field 13, packed) are always there: zigzag(2) = 4.
+    EXPECT_NE(pb->body.find(std::string("\x6a\x01\x04", 3)), std::string::npos);
+    auto text = cli.Get("/metrics");
+    ASSERT_TRUE(text);
+    EXPECT_NE(text->body.find("h_seconds_bucket{le=\"0.5\"} 1\n"),
+              std::string::npos)
+        << "text always carries the classic buckets";
+  }
+}
+
 TEST_F(ExposerTest, BasicAuthOnEveryPathButHealthz) {
   WebConfig web;
   web.users = {{"alice", kAliceHash2y}};

@@ -1,5 +1,8 @@
 #include "agent/metrics/snapshot_metrics.h"
 
+#include <memory>
+
+#include "agent/metrics/snapshot_collector.h"
 #include "exporters/text_serializer.h"
 #include "gtest/gtest.h"
 
@@ -64,6 +67,32 @@ TEST(SnapshotToFamilies, GovernorFoldsIntoOtherSeries) {
 
 namespace redline {
 namespace {
+
+TEST(SnapshotCollector, SeriesPerFamilyAfterFolding) {
+  auto snap = std::make_shared<Snapshot>();
+  for (int i = 0; i < 50; ++i) {
+    SyscallStats s;
+    s.calls = i + 1;
+    s.hist[10] = i + 1;
+    snap->workloads[WorkloadId{.comm = "p" + std::to_string(i)}]
+        .syscalls[39] = s;
+  }
+  SnapshotCollector c([snap] { return snap; }, 10);
+  const auto fams = c.Collect();
+  ASSERT_EQ(fams.back().name, "redline_series");
+  std::map<std::string, double> series;
+  for (const auto& m : fams.back().metric) {
+    series[m.label[0].value] = m.gauge.value;
+  }
+  // 10 workloads kept and [other], for counts and histograms alike.
+  EXPECT_EQ(series["redline_syscalls_total"], 11);
+  EXPECT_EQ(series["redline_syscall_duration_seconds"], 11);
+  for (const auto& f : fams) {
+    if (f.metric.empty() || f.name == "redline_series") continue;
+    EXPECT_EQ(series[f.name], f.metric.size()) << f.name;
+  }
+  EXPECT_EQ(series.count("redline_series"), 0u);
+}
 
 TEST(UseFamilies, SchedDiskAndPressureSeries) {
   Snapshot snap;
@@ -170,7 +199,7 @@ TEST(HttpFamilies, ServerAndClientSeriesWithStatusClass) {
   ok.requests = 5;
   ok.timed = 4;
   ok.sum_ns = 12'000'000;
-  ok.hist[43] = 4;  // [3 ms, 4.2 ms)
+  ok.hist[43] = 4;  // (2^-9, 2^-8.5] s: 1.95-2.76 ms
   ws.requests[{.protocol = "http", .server = true, .operation = "GET", .outcome = "2xx",
            .local_port = "80"}] = ok;
   RequestStats err;

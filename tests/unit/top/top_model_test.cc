@@ -22,10 +22,10 @@ Snapshot Snap(int64_t t_s, uint64_t calls, uint64_t cpu_ms, uint64_t http,
       .comm = "api", .namespace_name = "shop", .pod = "api-1"}];
   SyscallStats& g = a.syscalls[SYS_getppid];
   g.calls = calls;
-  g.hist[9] = calls;  // ~0.5-1 us
+  g.hist[10] = calls;  // (2^-21, 2^-20] s: 0.48-0.95 us
   SyscallStats& n = a.syscalls[SYS_nanosleep];
   n.calls = calls / 50;
-  n.hist[24] = calls / 50;  // [16.8, 33.6) ms
+  n.hist[25] = calls / 50;  // (2^-6, 2^-5] s: 15.6-31.3 ms
   n.errors = 2;
   n.errnos[4] = 2;  // EINTR
   a.has_sched = true;
@@ -103,7 +103,7 @@ TEST(TopModel, RatesAndPercentilesOverTheInterval) {
   EXPECT_DOUBLE_EQ(r.requests_per_s, 100.0);
   EXPECT_DOUBLE_EQ(r.request_error_pct, 5.0);
   EXPECT_DOUBLE_EQ(r.retrans_per_s, 2.0);
-  EXPECT_DOUBLE_EQ(r.syscall_p99_s, std::ldexp(1.0, 25) * 1e-9)
+  EXPECT_DOUBLE_EQ(r.syscall_p99_s, std::ldexp(1.0, -5))
       << "2% of calls are nanosleeps at ~20 ms: p99 is their bucket";
   EXPECT_EQ(v.rows[1].name, "cron");
   EXPECT_EQ(v.rows[1].syscalls_per_s, 0);
@@ -127,8 +127,8 @@ TEST(TopModel, SyscallTableForOneWorkload) {
   EXPECT_DOUBLE_EQ(rows[0].per_s, 2000);
   EXPECT_EQ(rows[1].name, "nanosleep");
   EXPECT_DOUBLE_EQ(rows[1].per_s, 40);
-  EXPECT_DOUBLE_EQ(rows[1].p99_s, std::ldexp(1.0, 25) * 1e-9);
-  EXPECT_EQ(rows[1].hist[24], 80u);
+  EXPECT_DOUBLE_EQ(rows[1].p99_s, std::ldexp(1.0, -5));
+  EXPECT_EQ(rows[1].hist[25], 80u);
   EXPECT_EQ(rows[1].top_errno, "") << "no new EINTR in the interval";
   EXPECT_TRUE(rows[1].errnos.empty());
 }
