@@ -80,7 +80,8 @@ json WorkloadJson(const WorkloadId& id, const WorkloadStats& ws) {
                   {"voluntary", ws.sched.voluntary},
                   {"involuntary", ws.sched.involuntary},
                   {"rq_sum_ns", ws.sched.rq_sum_ns},
-                  {"rq_hist", Sparse(ws.sched.rq_hist)}};
+                  {"rq_hist", Sparse(ws.sched.rq_hist)},
+                  {"off_ns", ws.sched.off_ns}};
   }
   json tcp = json::array();
   for (const auto& [p, t] : ws.tcp) {
@@ -137,6 +138,13 @@ void WorkloadFrom(const json& w, WorkloadStats* ws) {
     ws->sched.involuntary = s.at("involuntary").get<uint64_t>();
     ws->sched.rq_sum_ns = s.at("rq_sum_ns").get<uint64_t>();
     Dense(s.at("rq_hist"), &ws->sched.rq_hist);
+    // Absent from agents before the off-CPU breakdown: zeros.
+    if (s.contains("off_ns")) {
+      const json& off = s["off_ns"];
+      for (size_t i = 0; i < off.size() && i < ws->sched.off_ns.size(); ++i) {
+        ws->sched.off_ns[i] = off[i].get<uint64_t>();
+      }
+    }
   }
   for (const json& t : w.at("tcp")) {
     TcpStats& s = ws->tcp[{t.at("remote").get<std::string>(),

@@ -2,6 +2,7 @@
 
 #include "agent/metrics/snapshot_metrics.h"
 #include "agent/model/histogram.h"
+#include "agent/model/offcpu.h"
 
 namespace redline {
 namespace {
@@ -21,6 +22,12 @@ void AppendSched(const Snapshot& snap, std::vector<MetricFamily>* out) {
                   "Time runnable threads waited for a CPU, from wakeup or "
                   "preemption to running; buckets are log2 nanoseconds.",
                   MetricType::kHistogram, {}};
+  MetricFamily off{"redline_offcpu_seconds_total",
+                   "Time the workload's threads were blocked off the CPU, "
+                   "from switch-out to wakeup, by reason (syscall in flight, "
+                   "I/O wait, page fault); with CPU and run-queue time it "
+                   "adds up to the threads' wall time.",
+                   MetricType::kCounter, {}};
   MetricFamily cs{"redline_context_switches_total",
                   "Context switches: voluntary (blocked) or involuntary "
                   "(preempted while runnable).",
@@ -34,6 +41,12 @@ void AppendSched(const Snapshot& snap, std::vector<MetricFamily>* out) {
     h.label = l;
     h.histogram = ToPromHistogram(s.rq_hist, s.rq_sum_ns);
     rq.metric.push_back(std::move(h));
+    for (int r = 0; r < kOffCpuReasons; ++r) {
+      std::vector<Label> lr = l;
+      lr.push_back({"reason", std::string(kOffCpuReasonNames[r])});
+      off.metric.push_back(
+          CounterSample(std::move(lr), s.off_ns[r] / kNsPerSecond));
+    }
     l.push_back({"kind", "voluntary"});
     cs.metric.push_back(CounterSample(l, static_cast<double>(s.voluntary)));
     l.back().value = "involuntary";
@@ -43,6 +56,7 @@ void AppendSched(const Snapshot& snap, std::vector<MetricFamily>* out) {
   out->push_back(std::move(cpu));
   out->push_back(std::move(rq));
   out->push_back(std::move(cs));
+  out->push_back(std::move(off));
 }
 
 void AppendDisk(const Snapshot& snap, std::vector<MetricFamily>* out) {

@@ -61,13 +61,18 @@ struct WorkloadId {
   }
 };
 
-// Scheduler view of a workload (bpf/sched.bpf.c).
+// Why blocked threads were off the CPU (model/offcpu.h names them).
+inline constexpr int kOffCpuReasons = 6;
+
+// Scheduler view of a workload (bpf/sched.bpf.c). Per thread, on-CPU +
+// run-queue + every off-CPU reason is its wall time.
 struct SchedStats {
   uint64_t cpu_ns = 0;
   uint64_t voluntary = 0;    // context switches to block
   uint64_t involuntary = 0;  // preempted while runnable
   uint64_t rq_sum_ns = 0;    // total run-queue wait
   Log2Hist rq_hist{};        // run-queue waits, log2 ns
+  std::array<uint64_t, kOffCpuReasons> off_ns{};  // blocked, by reason
 
   void Add(const SchedStats& o);
 };

@@ -11,6 +11,7 @@
 #include <utility>
 
 #include "agent/model/ledger.h"
+#include "agent/model/offcpu.h"
 #include "agent/model/workload_namer.h"
 #include "agent/probes/bpf_util.h"
 #include "agent/probes/ledger_map.h"
@@ -22,9 +23,12 @@ namespace redline {
 static_assert(sizeof(rl_sched_key) == 32);
 static_assert(offsetof(rl_sched_key, cgroup_id) == 8);
 static_assert(offsetof(rl_sched_key, comm) == 16);
-static_assert(sizeof(rl_sched_val) == 8 * (5 + RL_SCHED_HIST_SLOTS));
+static_assert(sizeof(rl_sched_val) ==
+              8 * (5 + RL_OFF_REASONS + RL_SCHED_HIST_SLOTS));
 static_assert(offsetof(rl_sched_val, exited) == 32);
-static_assert(offsetof(rl_sched_val, rq_hist) == 40);
+static_assert(offsetof(rl_sched_val, off_ns) == 40);
+static_assert(offsetof(rl_sched_val, rq_hist) == 88);
+static_assert(RL_OFF_REASONS == kOffCpuReasons);
 static_assert(RL_SCHED_HIST_SLOTS == RL_HIST_SLOTS, "shares Log2Hist");
 
 namespace {
@@ -41,6 +45,7 @@ SchedStats ToStats(const rl_sched_val& v) {
   s.involuntary = v.involuntary;
   s.rq_sum_ns = v.rq_sum_ns;
   std::copy(v.rq_hist, v.rq_hist + RL_SCHED_HIST_SLOTS, s.rq_hist.begin());
+  std::copy(v.off_ns, v.off_ns + RL_OFF_REASONS, s.off_ns.begin());
   return s;
 }
 
@@ -73,6 +78,8 @@ absl::StatusOr<std::unique_ptr<SchedProbe>> SchedProbe::Load(
   if (!impl->skel) return LibbpfError(-errno, "opening sched BPF object");
   auto* s = impl->skel.get();
   bpf_map__set_max_entries(s->maps.sched_stats, opts.max_entries);
+  const std::vector<uint8_t> classes = OffCpuSyscallClasses(RL_OFF_MAX_NR);
+  std::copy(classes.begin(), classes.end(), s->rodata->off_sys_class);
   impl->missing = DisableMissingTracepoints(s->obj, "sched");
   // With sched_info (CONFIG_SCHED_INFO) the kernel stamps queueing itself
   // and run-queue waits need no wakeup hooks: not loaded, not listed.
@@ -118,6 +125,7 @@ absl::Status SchedProbe::ReadInto(Snapshot* snap) {
         e.exited = v.exited != 0;
         // Every field only grows: their sum changes iff the entry changed.
         e.fingerprint = v.oncpu_ns + v.voluntary + v.involuntary + v.rq_sum_ns;
+        for (uint64_t off : v.off_ns) e.fingerprint += off;
         return e;
       },
       [out](const WorkloadId& id, const SchedStats& s) {
