@@ -55,6 +55,8 @@ struct {
 
 static const struct rl_sched_val zero_val;
 
+#include "sched_culprit.bpf.h"
+
 /* task_struct::state was renamed __state in 5.14. */
 struct task_struct___pre514 {
 	long state;
@@ -322,12 +324,15 @@ static __always_inline void switch_in(struct task_struct *next, __u64 t)
 			if (!st)
 				st = task_of(next);
 			wait = kernel_wait(next, st, queued, t);
+			if (wait)
+				blame(next->tgid, t - wait, t);
 		}
 	} else {
 		queued = st ? st->wait_start : 0;
 		if (queued) {
 			wait = t - queued;
 			st->wait_start = 0;
+			blame(next->tgid, queued, t);
 		}
 	}
 	account_in(next, st, queued != 0, wait, t);
@@ -355,6 +360,7 @@ int BPF_PROG(sched_switch, bool preempt, struct task_struct *prev,
 {
 	__u64 t = switch_clock(prev, next);
 
+	slice_ends(prev, t);
 	if (prev->pid != 0)
 		switch_out(prev, preempt, t);
 	if (next->pid != 0)

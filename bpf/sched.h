@@ -50,10 +50,18 @@ struct rl_sched_val {
 	__u64 rq_hist[RL_SCHED_HIST_SLOTS]; /* waits; count = sum */
 };
 
+/* A run-queue wait of a thread of victim while culprit held the CPU
+ * (tgids; culprit 0: idle, unknown, or folded for lack of room). */
+struct rl_culprit_key {
+	__u32 victim;
+	__u32 culprit;
+};
+
 enum rl_sched_map {
 	RL_SCHED_MAP_STATS = 0,
 	RL_SCHED_MAP_TASKS = 1,
-	RL_SCHED_MAP_COUNT = 2,
+	RL_SCHED_MAP_CULPRITS = 2,
+	RL_SCHED_MAP_COUNT = 3,
 };
 
 #endif /* REDLINE_BPF_SCHED_H */

@@ -83,6 +83,9 @@ json WorkloadJson(const WorkloadId& id, const WorkloadStats& ws) {
                   {"rq_hist", Sparse(ws.sched.rq_hist)},
                   {"off_ns", ws.sched.off_ns}};
   }
+  if (!ws.rq_culprits.empty()) {
+    w["rq_culprits"] = ws.rq_culprits;
+  }
   json tcp = json::array();
   for (const auto& [p, t] : ws.tcp) {
     tcp.push_back({{"remote", p.remote},
@@ -130,6 +133,11 @@ void WorkloadFrom(const json& w, WorkloadStats* ws) {
     }
   }
   ws->slo_burn = w.value("slo_burn", -1.0);
+  if (w.contains("rq_culprits")) {
+    for (const auto& [who, ns] : w["rq_culprits"].items()) {
+      ws->rq_culprits[who] = ns.get<uint64_t>();
+    }
+  }
   if (w.contains("sched")) {
     const json& s = w["sched"];
     ws->has_sched = true;

@@ -28,11 +28,23 @@ void AppendSched(const Snapshot& snap, std::vector<MetricFamily>* out) {
                    "I/O wait, page fault); with CPU and run-queue time it "
                    "adds up to the threads' wall time.",
                    MetricType::kCounter, {}};
+  MetricFamily culprit{
+      "redline_runqueue_wait_by_culprit_seconds_total",
+      "Run-queue wait of the workload's threads by the process name that "
+      "held the CPU meanwhile (\"[other]\": idle, begun on another CPU, "
+      "or beyond the kernel's table).",
+      MetricType::kCounter,
+      {}};
   MetricFamily cs{"redline_context_switches_total",
                   "Context switches: voluntary (blocked) or involuntary "
                   "(preempted while runnable).",
                   MetricType::kCounter, {}};
   for (const auto& [id, ws] : snap.workloads) {
+    for (const auto& [who, ns] : ws.rq_culprits) {
+      std::vector<Label> l = WorkloadLabels(id);
+      l.push_back({"culprit", who});
+      culprit.metric.push_back(CounterSample(std::move(l), ns / kNsPerSecond));
+    }
     if (!ws.has_sched) continue;
     const SchedStats& s = ws.sched;
     std::vector<Label> l = WorkloadLabels(id);
@@ -57,6 +69,7 @@ void AppendSched(const Snapshot& snap, std::vector<MetricFamily>* out) {
   out->push_back(std::move(rq));
   out->push_back(std::move(cs));
   out->push_back(std::move(off));
+  out->push_back(std::move(culprit));
 }
 
 void AppendDisk(const Snapshot& snap, std::vector<MetricFamily>* out) {

@@ -151,6 +151,9 @@ struct WorkloadStats {
   std::map<uint32_t, SyscallStats> syscalls;  // by syscall number
   bool has_sched = false;
   SchedStats sched;
+  // Run-queue wait by the workload (comm) that held the CPU, "[other]"
+  // for idle, unknown or folded (model/culprits.h).
+  std::map<std::string, uint64_t> rq_culprits;
   std::map<DiskKey, uint64_t> disk_bytes;  // I/O this workload issued
   std::map<TcpPeer, TcpStats> tcp;
   std::map<RequestKey, RequestStats> requests;

@@ -10,6 +10,7 @@
 #include <string>
 #include <utility>
 
+#include "agent/model/culprits.h"
 #include "agent/model/ledger.h"
 #include "agent/model/offcpu.h"
 #include "agent/model/workload_namer.h"
@@ -29,6 +30,7 @@ static_assert(offsetof(rl_sched_val, exited) == 32);
 static_assert(offsetof(rl_sched_val, off_ns) == 40);
 static_assert(offsetof(rl_sched_val, rq_hist) == 88);
 static_assert(RL_OFF_REASONS == kOffCpuReasons);
+static_assert(sizeof(rl_culprit_key) == 8);
 static_assert(RL_SCHED_HIST_SLOTS == RL_HIST_SLOTS, "shares Log2Hist");
 
 namespace {
@@ -57,13 +59,15 @@ bool PidAlive(uint32_t pid) {
 
 struct SchedProbe::Impl {
   explicit Impl(const SchedProbeOptions& o)
-      : opts(o), namer(o.naming), ledger({6, PidAlive}) {}
+      : opts(o), namer(o.naming), ledger({6, PidAlive}), culprits(PidAlive) {}
   SchedProbeOptions opts;
   SkelPtr<sched_bpf, sched_bpf__destroy> skel;
   std::vector<LinkPtr> links;
   std::vector<ProgramStatus> missing;
   WorkloadNamer namer;
   Ledger<std::string, SchedStats> ledger;
+  CulpritLedger culprits;
+  uint64_t culprit_entries = 0;
   uint64_t entries = 0;
   uint64_t evictions = 0;
 };
@@ -114,6 +118,7 @@ absl::Status SchedProbe::ReadInto(Snapshot* snap) {
   auto* out = &snap->workloads;
   Impl& im = *impl_;
   im.namer.Begin();
+  im.culprits.Begin();
   auto res = ReadLedgerMap<rl_sched_key, rl_sched_val, SchedStats>(
       im.skel->maps.sched_stats, &im.ledger,
       [&im](const rl_sched_key& k, const rl_sched_val& v) {
@@ -123,6 +128,7 @@ absl::Status SchedProbe::ReadInto(Snapshot* snap) {
             k.cgroup_id);
         e.stats = ToStats(v);
         e.exited = v.exited != 0;
+        im.culprits.Name(k.tgid, e.id, e.exited);
         // Every field only grows: their sum changes iff the entry changed.
         e.fingerprint = v.oncpu_ns + v.voluntary + v.involuntary + v.rq_sum_ns;
         for (uint64_t off : v.off_ns) e.fingerprint += off;
@@ -137,17 +143,39 @@ absl::Status SchedProbe::ReadInto(Snapshot* snap) {
   if (!res.ok()) return res.status();
   im.entries = res->entries;
   im.evictions += res->retired;
+  return ReadCulprits(out);
+}
+
+// After the scheduler entries: they name the tgids.
+absl::Status SchedProbe::ReadCulprits(std::map<WorkloadId, WorkloadStats>* out) {
+  Impl& im = *impl_;
+  std::vector<rl_culprit_key> gone;
+  auto n = ForEachEntry(
+      im.skel->maps.culprits, [&im, &gone](const void* kp, const void* vp) {
+        const auto& k = *static_cast<const rl_culprit_key*>(kp);
+        if (im.culprits.Add(k.victim, k.culprit,
+                            *static_cast<const uint64_t*>(vp))) {
+          gone.push_back(k);
+        }
+      });
+  im.culprits.Finish(out);
+  DeleteKeys(im.skel->maps.culprits, gone.data(), gone.size());
+  if (!n.ok()) return n.status();
+  im.culprit_entries = *n - gone.size();
   return absl::OkStatus();
 }
 
 std::vector<MapStatus> SchedProbe::maps() const {
   auto* m = &impl_->skel->maps;
-  std::vector<MapStatus> out(2);
+  std::vector<MapStatus> out(RL_SCHED_MAP_COUNT);
   out[0].name = "sched_stats";
   out[0].capacity = bpf_map__max_entries(m->sched_stats);
   out[0].entries = impl_->entries;
   out[0].evictions = impl_->evictions;
   out[1].name = "sched_tasks";
+  out[2].name = "culprits";
+  out[2].capacity = bpf_map__max_entries(m->culprits);
+  out[2].entries = impl_->culprit_entries;
   for (uint32_t i = 0; i < RL_SCHED_MAP_COUNT; ++i) {
     ReadUpdateErrors(m->sched_update_errors, i, &out[i]);
   }
