@@ -83,6 +83,11 @@ json WorkloadJson(const WorkloadId& id, const WorkloadStats& ws) {
                   {"rq_hist", Sparse(ws.sched.rq_hist)},
                   {"off_ns", ws.sched.off_ns}};
   }
+  if (ws.has_throttle) {
+    w["throttle"] = {{"periods", ws.throttle.periods},
+                     {"throttled_periods", ws.throttle.throttled_periods},
+                     {"throttled_ns", ws.throttle.throttled_ns}};
+  }
   if (!ws.rq_culprits.empty()) {
     w["rq_culprits"] = ws.rq_culprits;
   }
@@ -133,6 +138,13 @@ void WorkloadFrom(const json& w, WorkloadStats* ws) {
     }
   }
   ws->slo_burn = w.value("slo_burn", -1.0);
+  if (w.contains("throttle")) {
+    const json& t = w["throttle"];
+    ws->has_throttle = true;
+    ws->throttle.periods = t.at("periods").get<uint64_t>();
+    ws->throttle.throttled_periods = t.at("throttled_periods").get<uint64_t>();
+    ws->throttle.throttled_ns = t.at("throttled_ns").get<uint64_t>();
+  }
   if (w.contains("rq_culprits")) {
     for (const auto& [who, ns] : w["rq_culprits"].items()) {
       ws->rq_culprits[who] = ns.get<uint64_t>();

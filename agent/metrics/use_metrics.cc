@@ -35,6 +35,21 @@ void AppendSched(const Snapshot& snap, std::vector<MetricFamily>* out) {
       "or beyond the kernel's table).",
       MetricType::kCounter,
       {}};
+  MetricFamily thr{"redline_cpu_throttled_seconds_total",
+                   "Time the workload's cgroups were held back by their CPU "
+                   "quota (cpu.stat throttled_usec; each cgroup once).",
+                   MetricType::kCounter,
+                   {}};
+  MetricFamily thr_p{"redline_cpu_throttled_periods_total",
+                     "CPU quota periods in which the workload's cgroups ran "
+                     "out of quota (cpu.stat nr_throttled).",
+                     MetricType::kCounter,
+                     {}};
+  MetricFamily per{"redline_cpu_quota_periods_total",
+                   "CPU quota periods in which the workload's cgroups had "
+                   "runnable threads (cpu.stat nr_periods).",
+                   MetricType::kCounter,
+                   {}};
   MetricFamily cs{"redline_context_switches_total",
                   "Context switches: voluntary (blocked) or involuntary "
                   "(preempted while runnable).",
@@ -44,6 +59,15 @@ void AppendSched(const Snapshot& snap, std::vector<MetricFamily>* out) {
       std::vector<Label> l = WorkloadLabels(id);
       l.push_back({"culprit", who});
       culprit.metric.push_back(CounterSample(std::move(l), ns / kNsPerSecond));
+    }
+    if (ws.has_throttle) {
+      const CpuThrottle& t = ws.throttle;
+      std::vector<Label> l = WorkloadLabels(id);
+      thr.metric.push_back(CounterSample(l, t.throttled_ns / kNsPerSecond));
+      thr_p.metric.push_back(
+          CounterSample(l, static_cast<double>(t.throttled_periods)));
+      per.metric.push_back(
+          CounterSample(std::move(l), static_cast<double>(t.periods)));
     }
     if (!ws.has_sched) continue;
     const SchedStats& s = ws.sched;
@@ -70,6 +94,9 @@ void AppendSched(const Snapshot& snap, std::vector<MetricFamily>* out) {
   out->push_back(std::move(cs));
   out->push_back(std::move(off));
   out->push_back(std::move(culprit));
+  out->push_back(std::move(thr));
+  out->push_back(std::move(thr_p));
+  out->push_back(std::move(per));
 }
 
 void AppendDisk(const Snapshot& snap, std::vector<MetricFamily>* out) {

@@ -77,6 +77,19 @@ struct SchedStats {
   void Add(const SchedStats& o);
 };
 
+// CPU bandwidth throttling of the cgroups a workload's processes are in
+// (model/throttle.h): their sum, each cgroup once.
+struct CpuThrottle {
+  uint64_t periods = 0;            // enforcement periods that had runnable work
+  uint64_t throttled_periods = 0;  // of which its quota ran out
+  uint64_t throttled_ns = 0;       // time its threads were held back
+  void Add(const CpuThrottle& o) {
+    periods += o.periods;
+    throttled_periods += o.throttled_periods;
+    throttled_ns += o.throttled_ns;
+  }
+};
+
 // A block device (name from /sys/block, or "MAJ:MIN") and an operation:
 // read, write, flush, discard, other.
 struct DiskKey {
@@ -154,6 +167,8 @@ struct WorkloadStats {
   // Run-queue wait by the workload (comm) that held the CPU, "[other]"
   // for idle, unknown or folded (model/culprits.h).
   std::map<std::string, uint64_t> rq_culprits;
+  bool has_throttle = false;  // a cgroup of it has a CPU quota
+  CpuThrottle throttle;
   std::map<DiskKey, uint64_t> disk_bytes;  // I/O this workload issued
   std::map<TcpPeer, TcpStats> tcp;
   std::map<RequestKey, RequestStats> requests;

@@ -7,12 +7,18 @@
 
 #include <cerrno>
 #include <cstring>
+#include <fstream>
+#include <optional>
+#include <set>
+#include <sstream>
 #include <string>
 #include <utility>
 
+#include "agent/identity/cgroup_paths.h"
 #include "agent/model/culprits.h"
 #include "agent/model/ledger.h"
 #include "agent/model/offcpu.h"
+#include "agent/model/throttle.h"
 #include "agent/model/workload_namer.h"
 #include "agent/probes/bpf_util.h"
 #include "agent/probes/ledger_map.h"
@@ -55,6 +61,20 @@ bool PidAlive(uint32_t pid) {
   return kill(static_cast<pid_t>(pid), 0) == 0 || errno == EPERM;
 }
 
+std::string Slurp(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+// A live scheduler entry: whose cgroups to read for throttling.
+struct Member {
+  uint32_t tgid;
+  uint64_t cgroup_id;
+  WorkloadId id;
+};
+
 }  // namespace
 
 struct SchedProbe::Impl {
@@ -68,6 +88,11 @@ struct SchedProbe::Impl {
   Ledger<std::string, SchedStats> ledger;
   CulpritLedger culprits;
   uint64_t culprit_entries = 0;
+  // Throttling: cgroup v2 paths by id, and the v1 hierarchy holding the
+  // cpu controller where there is one (hybrid hosts).
+  std::unique_ptr<CgroupPaths> v2;
+  std::string v1_mount;
+  std::vector<Member> members;  // of the current read
   uint64_t entries = 0;
   uint64_t evictions = 0;
 };
@@ -85,6 +110,9 @@ absl::StatusOr<std::unique_ptr<SchedProbe>> SchedProbe::Load(
   const std::vector<uint8_t> classes = OffCpuSyscallClasses(RL_OFF_MAX_NR);
   std::copy(classes.begin(), classes.end(), s->rodata->off_sys_class);
   impl->missing = DisableMissingTracepoints(s->obj, "sched");
+  if (auto p = CgroupPaths::Open(); p.ok()) impl->v2 = std::move(*p);
+  impl->v1_mount =
+      FindCpuV1Mount(Slurp("/proc/self/mountinfo")).value_or(std::string());
   // With sched_info (CONFIG_SCHED_INFO) the kernel stamps queueing itself
   // and run-queue waits need no wakeup hooks: not loaded, not listed.
   if (KernelHasMember("sched_info", "last_queued") &&
@@ -119,6 +147,7 @@ absl::Status SchedProbe::ReadInto(Snapshot* snap) {
   Impl& im = *impl_;
   im.namer.Begin();
   im.culprits.Begin();
+  im.members.clear();
   auto res = ReadLedgerMap<rl_sched_key, rl_sched_val, SchedStats>(
       im.skel->maps.sched_stats, &im.ledger,
       [&im](const rl_sched_key& k, const rl_sched_val& v) {
@@ -129,6 +158,7 @@ absl::Status SchedProbe::ReadInto(Snapshot* snap) {
         e.stats = ToStats(v);
         e.exited = v.exited != 0;
         im.culprits.Name(k.tgid, e.id, e.exited);
+        if (!e.exited) im.members.push_back({k.tgid, k.cgroup_id, e.id});
         // Every field only grows: their sum changes iff the entry changed.
         e.fingerprint = v.oncpu_ns + v.voluntary + v.involuntary + v.rq_sum_ns;
         for (uint64_t off : v.off_ns) e.fingerprint += off;
@@ -143,7 +173,40 @@ absl::Status SchedProbe::ReadInto(Snapshot* snap) {
   if (!res.ok()) return res.status();
   im.entries = res->entries;
   im.evictions += res->retired;
+  ReadThrottle(out);
   return ReadCulprits(out);
+}
+
+// Each cgroup with a CPU quota that a workload's processes are in, once
+// per read: v2 by the entries' cgroup ids; v1 (the cpu controller on its
+// own hierarchy) by each process's /proc/<pid>/cgroup, read every time: a
+// process may be moved.
+void SchedProbe::ReadThrottle(std::map<WorkloadId, WorkloadStats>* out) {
+  Impl& im = *impl_;
+  std::map<WorkloadId, std::set<std::pair<bool, std::string>>> dirs;
+  for (const Member& m : im.members) {
+    if (im.v2) {
+      if (auto p = im.v2->Path(m.cgroup_id); p && *p != "/" && !p->empty()) {
+        dirs[m.id].insert({true, im.v2->mount() + *p});
+      }
+    }
+    if (!im.v1_mount.empty()) {
+      auto p = CpuCgroupV1Path(
+          Slurp("/proc/" + std::to_string(m.tgid) + "/cgroup"));
+      if (p && *p != "/") dirs[m.id].insert({false, im.v1_mount + *p});
+    }
+  }
+  std::map<std::pair<bool, std::string>, std::optional<CpuThrottle>> read;
+  for (const auto& [id, ds] : dirs) {
+    for (const auto& d : ds) {
+      auto [it, fresh] = read.try_emplace(d);
+      if (fresh) it->second = ReadCpuThrottle(d.second, d.first);
+      if (!it->second) continue;
+      WorkloadStats& w = (*out)[id];
+      w.has_throttle = true;
+      w.throttle.Add(*it->second);
+    }
+  }
 }
 
 // After the scheduler entries: they name the tgids.
