@@ -25,6 +25,7 @@ struct sched_task {
 	__u64 delay_seen; /* run_delay after its last wait seen; 0: none */
 	__u32 running;    /* seen switched in */
 	__u32 off_reason; /* rl_off_reason, or RL_OFF_QUEUED */
+	struct fd_memo fd_memo;
 };
 
 /* Preempted while not TASK_RUNNING (between setting its state and
@@ -240,7 +241,8 @@ static __always_inline void switch_out(struct task_struct *prev, bool preempt,
 	if (state == 0 || (preempt && !stamps))
 		return;
 	st->off_start = t;
-	st->off_reason = preempt ? RL_OFF_QUEUED : off_reason(prev, state);
+	st->off_reason =
+		preempt ? RL_OFF_QUEUED : off_reason(prev, state, &st->fd_memo);
 }
 
 /* Folds next's time off the CPU: the run-queue wait that ends now
