@@ -22,11 +22,17 @@ struct sched_task {
 	__u64 runtime_in; /* se.sum_exec_runtime at switch-in (non-CFS) */
 	__u64 wait_start; /* runnable since; 0 if not waiting (no sched_info) */
 	__u64 off_start;  /* blocked at (switch_clock()); 0: not blocked */
-	__u64 delay_seen; /* run_delay after its last wait seen; 0: none */
+	__u64 delay_seen; /* run_delay counted up to (if delay_known) */
 	__u32 running;    /* seen switched in */
 	__u32 off_reason; /* rl_off_reason, or RL_OFF_QUEUED */
 	struct fd_memo fd_memo;
+	__u32 delay_known;
+	__u32 pad;
 };
+
+/* CLOCK_MONOTONIC when the agent loaded us (task start_time's clock): a
+ * task started later has all of its run_delay to count. */
+const volatile __u64 loaded_ns;
 
 /* Preempted while not TASK_RUNNING (between setting its state and
  * schedule()): still queued, but sched_info does not stamp it. */
@@ -240,6 +246,12 @@ static __always_inline void switch_out(struct task_struct *prev, bool preempt,
 		st->wait_start = (preempt || state == 0) ? t : 0;
 	if (state == 0 || (preempt && !stamps))
 		return;
+	/* From here on, waits are counted from run_delay: known now, it
+	 * catches the part of its next wait a migration splits off. */
+	if (stamps && !st->delay_known) {
+		st->delay_seen = prev->sched_info.run_delay;
+		st->delay_known = 1;
+	}
 	st->off_start = t;
 	st->off_reason =
 		preempt ? RL_OFF_QUEUED : off_reason(prev, state, &st->fd_memo);
@@ -288,9 +300,10 @@ static __always_inline void account_in(struct task_struct *next,
 /* The wait that ends as next arrives, as run_delay counts it: the kernel
  * adds to run_delay at arrival (now - last_queued, right after this event)
  * and also when a queued task is dequeued to migrate, after which
- * last_queued restarts on the new CPU. The run_delay seen at the last
- * arrival catches those earlier parts; a task's first arrival seen only
- * has its last part. */
+ * last_queued restarts on the new CPU. The run_delay counted so far (at
+ * the last arrival, or when it last blocked) catches those earlier parts;
+ * for a task older than the agent first seen arriving, only the last
+ * part is known to be new. */
 static __always_inline __u64 kernel_wait(struct task_struct *next,
 					 struct sched_task *st, __u64 queued,
 					 __u64 now)
@@ -300,9 +313,13 @@ static __always_inline __u64 kernel_wait(struct task_struct *next,
 
 	if (!st)
 		return wait;
-	if (st->delay_seen && total > st->delay_seen)
-		wait = total - st->delay_seen;
+	if (st->delay_known) {
+		wait = total > st->delay_seen ? total - st->delay_seen : 0;
+	} else if (next->start_time > loaded_ns) {
+		wait = total; /* a new task: every wait since fork */
+	}
 	st->delay_seen = total;
+	st->delay_known = 1;
 	return wait;
 }
 

@@ -4,6 +4,7 @@
 #include <bpf/libbpf.h>
 #include <linux/types.h>
 #include <signal.h>
+#include <time.h>
 
 #include <cerrno>
 #include <cstring>
@@ -109,6 +110,10 @@ absl::StatusOr<std::unique_ptr<SchedProbe>> SchedProbe::Load(
   bpf_map__set_max_entries(s->maps.sched_stats, opts.max_entries);
   const std::vector<uint8_t> classes = OffCpuSyscallClasses(RL_OFF_MAX_NR);
   std::copy(classes.begin(), classes.end(), s->rodata->off_sys_class);
+  timespec now{};
+  clock_gettime(CLOCK_MONOTONIC, &now);
+  s->rodata->loaded_ns = static_cast<uint64_t>(now.tv_sec) * 1000000000ULL +
+                         static_cast<uint64_t>(now.tv_nsec);
   impl->missing = DisableMissingTracepoints(s->obj, "sched");
   if (auto p = CgroupPaths::Open(); p.ok()) impl->v2 = std::move(*p);
   impl->v1_mount =
