@@ -20,7 +20,12 @@ What the main thread does after its last measurement (print, exit) is read
 from its zombie's /proc/PID/schedstat before it is reaped: it only runs or
 waits for a CPU then, so it adds to the wall time as CPU + run delay.
 The agent runs with --probes=sched only: the syscall in flight comes from
-the task's registers, not from the syscalls probe."""
+the task's registers, not from the syscalls probe.
+
+`redline top --json --why=NAME` (standalone: its own probes) over 2 s of
+a helper napping 10 ms at a time shows one thread's worth of time (within
+2%), at least 95% of its blocked time sleep. (Blocked time is counted when the thread
+wakes: a thread blocked all through an interval shows in a later one.)"""
 import json
 import os
 import subprocess
@@ -96,6 +101,25 @@ def run_mode(agent, tmp, mode, ms):
                                   for r in REASONS))
 
 
+def why_view(tmp):
+    path = os.path.join(tmp, "rl_off_why")
+    os.symlink(os.path.abspath(os.environ["RL_OFFCPU"]), path)
+    p = subprocess.Popen([path, "sleep", "4000"], stdout=subprocess.DEVNULL)
+    time.sleep(1)
+    out = subprocess.run([os.environ["REDLINE_BIN"], "top", "--json", "-n",
+                          "1", "-d", "2", "--probes=sched",
+                          "--why=rl_off_why"], check=True,
+                         capture_output=True, text=True).stdout
+    p.wait()
+    w = json.loads(out)
+    check(w["found"] and abs(w["threads"] - 1) <= 0.02,
+          f"why: {w['threads']:.3f} threads' worth of time (1 thread)")
+    off = sum(w["offcpu"].values())
+    check(off > 0.5 and w["offcpu"]["sleep"] >= 0.95 * off,
+          f"why: sleep {w['offcpu']['sleep']:.3f} s/s of {off:.3f} off the "
+          f"CPU (run queue {w['runqueue']:.3f}, cpu {w['cpu']:.3f})")
+
+
 def main():
     require_bpf()
     # Not tmpfs: fsync must reach a disk.
@@ -103,6 +127,7 @@ def main():
             Agent("--probes=sched", "--refresh-interval=1") as agent:
         for mode in MODES:
             run_mode(agent, tmp, mode, 1000)
+        why_view(tmp)
 
 
 if __name__ == "__main__":
