@@ -20,19 +20,48 @@ struct rl_sched_key {
 	char comm[16];
 };
 
+/* Why a thread that blocked was off the CPU, from switch-out to wakeup
+ * (the wait from wakeup to running is run-queue latency). 0 is what an
+ * unlisted syscall maps to. */
+enum rl_off_reason {
+	RL_OFF_OTHER = 0,   /* pipes, ttys, wait4, signals, stopped, ... */
+	RL_OFF_LOCK = 1,    /* futex and other user-space locks */
+	RL_OFF_NETWORK = 2, /* socket calls; poll/epoll/select */
+	RL_OFF_DISK = 3,    /* fsync family; I/O wait or a file in a syscall */
+	RL_OFF_SLEEP = 4,   /* nanosleep, clock_nanosleep */
+	RL_OFF_MEMORY = 5,  /* D state outside a syscall: page faults, swap */
+	RL_OFF_REASONS = 6,
+};
+
+/* Classes of syscall numbers (off_sys_class[nr], written by the agent
+ * before load: BPF has no arch headers): a reason, or this one for calls
+ * on a file descriptor (read, write, ...) whose reason is the type of the
+ * file in their first argument: socket, regular or block file, other. */
+#define RL_OFF_BY_FD 6
+#define RL_OFF_MAX_NR 512
+
 struct rl_sched_val {
 	__u64 oncpu_ns;    /* time on a CPU, summed at each switch-out */
 	__u64 voluntary;   /* switched out while blocking */
 	__u64 involuntary; /* switched out while still runnable (preempted) */
 	__u64 rq_sum_ns;   /* total run-queue wait */
 	__u64 exited;      /* the last thread of the process has exited */
+	__u64 off_ns[RL_OFF_REASONS]; /* blocked, switch-out to wakeup */
 	__u64 rq_hist[RL_SCHED_HIST_SLOTS]; /* waits; count = sum */
+};
+
+/* A run-queue wait of a thread of victim while culprit held the CPU
+ * (tgids; culprit 0: idle, unknown, or folded for lack of room). */
+struct rl_culprit_key {
+	__u32 victim;
+	__u32 culprit;
 };
 
 enum rl_sched_map {
 	RL_SCHED_MAP_STATS = 0,
 	RL_SCHED_MAP_TASKS = 1,
-	RL_SCHED_MAP_COUNT = 2,
+	RL_SCHED_MAP_CULPRITS = 2,
+	RL_SCHED_MAP_COUNT = 3,
 };
 
 #endif /* REDLINE_BPF_SCHED_H */

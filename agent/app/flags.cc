@@ -120,6 +120,7 @@ const std::map<std::string, FlagDef>& Defs() {
       {"connect", {false, Str(&Options::connect)}},
       {"sort", {false, Str(&Options::top_sort)}},
       {"filter", {false, Str(&Options::top_filter)}},
+      {"why", {false, Str(&Options::top_why)}},
       {"group",
        {false,
         [](Options& o, const std::string& v) -> absl::Status {
@@ -311,7 +312,8 @@ std::string UsageText() {
       "  top     per-workload rates and latency over each interval, full\n"
       "          screen; -b (batch text), --json, -d SECONDS (2), -n COUNT,\n"
       "          --sort=COLUMN (CPU%), --group=process|container|pod|unit,\n"
-      "          --filter=TEXT (names containing it),\n"
+      "          --filter=TEXT (names containing it), --why=NAME (batch:\n"
+      "          where that row's threads spent the interval),\n"
       "          --connect=URL (a running agent; else loads the programs)\n"
       "\n"
       "flags:\n"

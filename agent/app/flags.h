@@ -61,6 +61,7 @@ struct Options {
   std::string top_sort = "CPU%";
   std::string top_group = "process";
   std::string top_filter;    // rows whose name contains this
+  std::string top_why;       // batch: the breakdown of this row only
 };
 
 // Parses argv (without argv[0]). Errors are one line, ready for stderr.

@@ -22,6 +22,7 @@
 #include "agent/probes/store.h"
 #include "agent/top/top_model.h"
 #include "agent/top/top_tui.h"
+#include "agent/top/top_why.h"
 
 namespace redline {
 namespace {
@@ -198,6 +199,9 @@ int Top(const Options& opts, const ProbeSetOptions& probe_opts) {
     }
     source = std::move(*local);
   }
+  if (!opts.top_why.empty() && !opts.batch && !opts.json) {
+    return Fail("--why is a batch view: add -b or --json");
+  }
   if (!opts.batch && !opts.json) {
     // A wrong --connect URL is one line and exit 2 before the screen takes
     // the terminal, as in batch mode; later failures are shown on screen.
@@ -217,6 +221,15 @@ int Top(const Options& opts, const ProbeSetOptions& probe_opts) {
     if (!Wait(opts.delay_s)) break;
     auto cur = source->Next();
     if (!cur.ok()) return Fail(cur.status().message());
+    if (!opts.top_why.empty()) {
+      const WhyView w = BuildWhyView(*prev, *cur, group, opts.top_why);
+      const std::string out =
+          opts.json ? FormatWhyJson(w) : FormatWhyText(w, 60) + "\n";
+      std::fwrite(out.data(), 1, out.size(), stdout);
+      std::fflush(stdout);
+      prev = std::move(cur);
+      continue;
+    }
     TopView v = BuildTopView(*prev, *cur, group);
     if (!opts.top_filter.empty()) {
       std::erase_if(v.rows, [&](const TopRow& r) {

@@ -80,7 +80,16 @@ json WorkloadJson(const WorkloadId& id, const WorkloadStats& ws) {
                   {"voluntary", ws.sched.voluntary},
                   {"involuntary", ws.sched.involuntary},
                   {"rq_sum_ns", ws.sched.rq_sum_ns},
-                  {"rq_hist", Sparse(ws.sched.rq_hist)}};
+                  {"rq_hist", Sparse(ws.sched.rq_hist)},
+                  {"off_ns", ws.sched.off_ns}};
+  }
+  if (ws.has_throttle) {
+    w["throttle"] = {{"periods", ws.throttle.periods},
+                     {"throttled_periods", ws.throttle.throttled_periods},
+                     {"throttled_ns", ws.throttle.throttled_ns}};
+  }
+  if (!ws.rq_culprits.empty()) {
+    w["rq_culprits"] = ws.rq_culprits;
   }
   json tcp = json::array();
   for (const auto& [p, t] : ws.tcp) {
@@ -129,6 +138,18 @@ void WorkloadFrom(const json& w, WorkloadStats* ws) {
     }
   }
   ws->slo_burn = w.value("slo_burn", -1.0);
+  if (w.contains("throttle")) {
+    const json& t = w["throttle"];
+    ws->has_throttle = true;
+    ws->throttle.periods = t.at("periods").get<uint64_t>();
+    ws->throttle.throttled_periods = t.at("throttled_periods").get<uint64_t>();
+    ws->throttle.throttled_ns = t.at("throttled_ns").get<uint64_t>();
+  }
+  if (w.contains("rq_culprits")) {
+    for (const auto& [who, ns] : w["rq_culprits"].items()) {
+      ws->rq_culprits[who] = ns.get<uint64_t>();
+    }
+  }
   if (w.contains("sched")) {
     const json& s = w["sched"];
     ws->has_sched = true;
@@ -137,6 +158,13 @@ void WorkloadFrom(const json& w, WorkloadStats* ws) {
     ws->sched.involuntary = s.at("involuntary").get<uint64_t>();
     ws->sched.rq_sum_ns = s.at("rq_sum_ns").get<uint64_t>();
     Dense(s.at("rq_hist"), &ws->sched.rq_hist);
+    // Absent from agents before the off-CPU breakdown: zeros.
+    if (s.contains("off_ns")) {
+      const json& off = s["off_ns"];
+      for (size_t i = 0; i < off.size() && i < ws->sched.off_ns.size(); ++i) {
+        ws->sched.off_ns[i] = off[i].get<uint64_t>();
+      }
+    }
   }
   for (const json& t : w.at("tcp")) {
     TcpStats& s = ws->tcp[{t.at("remote").get<std::string>(),

@@ -2,6 +2,7 @@
 
 #include "agent/metrics/snapshot_metrics.h"
 #include "agent/model/histogram.h"
+#include "agent/model/offcpu.h"
 
 namespace redline {
 namespace {
@@ -22,11 +23,53 @@ void AppendSched(const Snapshot& snap, std::vector<MetricFamily>* out) {
                   "preemption to running; buckets are powers of 2 of "
                   "seconds.",
                   MetricType::kHistogram, {}};
+  MetricFamily off{"redline_offcpu_seconds_total",
+                   "Time the workload's threads were blocked off the CPU, "
+                   "from switch-out to wakeup, by reason (syscall in flight, "
+                   "I/O wait, page fault); with CPU and run-queue time it "
+                   "adds up to the threads' wall time.",
+                   MetricType::kCounter, {}};
+  MetricFamily culprit{
+      "redline_runqueue_wait_by_culprit_seconds_total",
+      "Run-queue wait of the workload's threads by the process name that "
+      "held the CPU meanwhile (\"[other]\": idle, begun on another CPU, "
+      "or beyond the kernel's table).",
+      MetricType::kCounter,
+      {}};
+  MetricFamily thr{"redline_cpu_throttled_seconds_total",
+                   "Time the workload's cgroups were held back by their CPU "
+                   "quota (cpu.stat throttled_usec; each cgroup once).",
+                   MetricType::kCounter,
+                   {}};
+  MetricFamily thr_p{"redline_cpu_throttled_periods_total",
+                     "CPU quota periods in which the workload's cgroups ran "
+                     "out of quota (cpu.stat nr_throttled).",
+                     MetricType::kCounter,
+                     {}};
+  MetricFamily per{"redline_cpu_quota_periods_total",
+                   "CPU quota periods in which the workload's cgroups had "
+                   "runnable threads (cpu.stat nr_periods).",
+                   MetricType::kCounter,
+                   {}};
   MetricFamily cs{"redline_context_switches_total",
                   "Context switches: voluntary (blocked) or involuntary "
                   "(preempted while runnable).",
                   MetricType::kCounter, {}};
   for (const auto& [id, ws] : snap.workloads) {
+    for (const auto& [who, ns] : ws.rq_culprits) {
+      std::vector<Label> l = WorkloadLabels(id);
+      l.push_back({"culprit", who});
+      culprit.metric.push_back(CounterSample(std::move(l), ns / kNsPerSecond));
+    }
+    if (ws.has_throttle) {
+      const CpuThrottle& t = ws.throttle;
+      std::vector<Label> l = WorkloadLabels(id);
+      thr.metric.push_back(CounterSample(l, t.throttled_ns / kNsPerSecond));
+      thr_p.metric.push_back(
+          CounterSample(l, static_cast<double>(t.throttled_periods)));
+      per.metric.push_back(
+          CounterSample(std::move(l), static_cast<double>(t.periods)));
+    }
     if (!ws.has_sched) continue;
     const SchedStats& s = ws.sched;
     std::vector<Label> l = WorkloadLabels(id);
@@ -35,6 +78,12 @@ void AppendSched(const Snapshot& snap, std::vector<MetricFamily>* out) {
     h.label = l;
     h.histogram = ToPromHistogram(s.rq_hist, s.rq_sum_ns);
     rq.metric.push_back(std::move(h));
+    for (int r = 0; r < kOffCpuReasons; ++r) {
+      std::vector<Label> lr = l;
+      lr.push_back({"reason", std::string(kOffCpuReasonNames[r])});
+      off.metric.push_back(
+          CounterSample(std::move(lr), s.off_ns[r] / kNsPerSecond));
+    }
     l.push_back({"kind", "voluntary"});
     cs.metric.push_back(CounterSample(l, static_cast<double>(s.voluntary)));
     l.back().value = "involuntary";
@@ -44,6 +93,11 @@ void AppendSched(const Snapshot& snap, std::vector<MetricFamily>* out) {
   out->push_back(std::move(cpu));
   out->push_back(std::move(rq));
   out->push_back(std::move(cs));
+  out->push_back(std::move(off));
+  out->push_back(std::move(culprit));
+  out->push_back(std::move(thr));
+  out->push_back(std::move(thr_p));
+  out->push_back(std::move(per));
 }
 
 void AppendDisk(const Snapshot& snap, std::vector<MetricFamily>* out) {

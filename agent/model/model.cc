@@ -8,6 +8,7 @@ void SchedStats::Add(const SchedStats& o) {
   involuntary += o.involuntary;
   rq_sum_ns += o.rq_sum_ns;
   for (size_t i = 0; i < rq_hist.size(); ++i) rq_hist[i] += o.rq_hist[i];
+  for (size_t i = 0; i < off_ns.size(); ++i) off_ns[i] += o.off_ns[i];
 }
 
 void DiskIoStats::Add(const DiskIoStats& o) {

@@ -61,15 +61,33 @@ struct WorkloadId {
   }
 };
 
-// Scheduler view of a workload (bpf/sched.bpf.c).
+// Why blocked threads were off the CPU (model/offcpu.h names them).
+inline constexpr int kOffCpuReasons = 6;
+
+// Scheduler view of a workload (bpf/sched.bpf.c). Per thread, on-CPU +
+// run-queue + every off-CPU reason is its wall time.
 struct SchedStats {
   uint64_t cpu_ns = 0;
   uint64_t voluntary = 0;    // context switches to block
   uint64_t involuntary = 0;  // preempted while runnable
   uint64_t rq_sum_ns = 0;    // total run-queue wait
   Log2Hist rq_hist{};        // run-queue waits, log2 ns
+  std::array<uint64_t, kOffCpuReasons> off_ns{};  // blocked, by reason
 
   void Add(const SchedStats& o);
+};
+
+// CPU bandwidth throttling of the cgroups a workload's processes are in
+// (model/throttle.h): their sum, each cgroup once.
+struct CpuThrottle {
+  uint64_t periods = 0;            // enforcement periods that had runnable work
+  uint64_t throttled_periods = 0;  // of which its quota ran out
+  uint64_t throttled_ns = 0;       // time its threads were held back
+  void Add(const CpuThrottle& o) {
+    periods += o.periods;
+    throttled_periods += o.throttled_periods;
+    throttled_ns += o.throttled_ns;
+  }
 };
 
 // A block device (name from /sys/block, or "MAJ:MIN") and an operation:
@@ -146,6 +164,11 @@ struct WorkloadStats {
   std::map<uint32_t, SyscallStats> syscalls;  // by syscall number
   bool has_sched = false;
   SchedStats sched;
+  // Run-queue wait by the workload (comm) that held the CPU, "[other]"
+  // for idle, unknown or folded (model/culprits.h).
+  std::map<std::string, uint64_t> rq_culprits;
+  bool has_throttle = false;  // a cgroup of it has a CPU quota
+  CpuThrottle throttle;
   std::map<DiskKey, uint64_t> disk_bytes;  // I/O this workload issued
   std::map<TcpPeer, TcpStats> tcp;
   std::map<RequestKey, RequestStats> requests;

@@ -4,13 +4,22 @@
 #include <bpf/libbpf.h>
 #include <linux/types.h>
 #include <signal.h>
+#include <time.h>
 
 #include <cerrno>
 #include <cstring>
+#include <fstream>
+#include <optional>
+#include <set>
+#include <sstream>
 #include <string>
 #include <utility>
 
+#include "agent/identity/cgroup_paths.h"
+#include "agent/model/culprits.h"
 #include "agent/model/ledger.h"
+#include "agent/model/offcpu.h"
+#include "agent/model/throttle.h"
 #include "agent/model/workload_namer.h"
 #include "agent/probes/bpf_util.h"
 #include "agent/probes/ledger_map.h"
@@ -22,9 +31,13 @@ namespace redline {
 static_assert(sizeof(rl_sched_key) == 32);
 static_assert(offsetof(rl_sched_key, cgroup_id) == 8);
 static_assert(offsetof(rl_sched_key, comm) == 16);
-static_assert(sizeof(rl_sched_val) == 8 * (5 + RL_SCHED_HIST_SLOTS));
+static_assert(sizeof(rl_sched_val) ==
+              8 * (5 + RL_OFF_REASONS + RL_SCHED_HIST_SLOTS));
 static_assert(offsetof(rl_sched_val, exited) == 32);
-static_assert(offsetof(rl_sched_val, rq_hist) == 40);
+static_assert(offsetof(rl_sched_val, off_ns) == 40);
+static_assert(offsetof(rl_sched_val, rq_hist) == 88);
+static_assert(RL_OFF_REASONS == kOffCpuReasons);
+static_assert(sizeof(rl_culprit_key) == 8);
 static_assert(RL_SCHED_HIST_SLOTS == RL_HIST_SLOTS, "shares Log2Hist");
 
 namespace {
@@ -41,6 +54,7 @@ SchedStats ToStats(const rl_sched_val& v) {
   s.involuntary = v.involuntary;
   s.rq_sum_ns = v.rq_sum_ns;
   std::copy(v.rq_hist, v.rq_hist + RL_SCHED_HIST_SLOTS, s.rq_hist.begin());
+  std::copy(v.off_ns, v.off_ns + RL_OFF_REASONS, s.off_ns.begin());
   return s;
 }
 
@@ -48,17 +62,38 @@ bool PidAlive(uint32_t pid) {
   return kill(static_cast<pid_t>(pid), 0) == 0 || errno == EPERM;
 }
 
+std::string Slurp(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+// A live scheduler entry: whose cgroups to read for throttling.
+struct Member {
+  uint32_t tgid;
+  uint64_t cgroup_id;
+  WorkloadId id;
+};
+
 }  // namespace
 
 struct SchedProbe::Impl {
   explicit Impl(const SchedProbeOptions& o)
-      : opts(o), namer(o.naming), ledger({6, PidAlive}) {}
+      : opts(o), namer(o.naming), ledger({6, PidAlive}), culprits(PidAlive) {}
   SchedProbeOptions opts;
   SkelPtr<sched_bpf, sched_bpf__destroy> skel;
   std::vector<LinkPtr> links;
   std::vector<ProgramStatus> missing;
   WorkloadNamer namer;
   Ledger<std::string, SchedStats> ledger;
+  CulpritLedger culprits;
+  uint64_t culprit_entries = 0;
+  // Throttling: cgroup v2 paths by id, and the v1 hierarchy holding the
+  // cpu controller where there is one (hybrid hosts).
+  std::unique_ptr<CgroupPaths> v2;
+  std::string v1_mount;
+  std::vector<Member> members;  // of the current read
   uint64_t entries = 0;
   uint64_t evictions = 0;
 };
@@ -73,7 +108,16 @@ absl::StatusOr<std::unique_ptr<SchedProbe>> SchedProbe::Load(
   if (!impl->skel) return LibbpfError(-errno, "opening sched BPF object");
   auto* s = impl->skel.get();
   bpf_map__set_max_entries(s->maps.sched_stats, opts.max_entries);
+  const std::vector<uint8_t> classes = OffCpuSyscallClasses(RL_OFF_MAX_NR);
+  std::copy(classes.begin(), classes.end(), s->rodata->off_sys_class);
+  timespec now{};
+  clock_gettime(CLOCK_MONOTONIC, &now);
+  s->rodata->loaded_ns = static_cast<uint64_t>(now.tv_sec) * 1000000000ULL +
+                         static_cast<uint64_t>(now.tv_nsec);
   impl->missing = DisableMissingTracepoints(s->obj, "sched");
+  if (auto p = CgroupPaths::Open(); p.ok()) impl->v2 = std::move(*p);
+  impl->v1_mount =
+      FindCpuV1Mount(Slurp("/proc/self/mountinfo")).value_or(std::string());
   // With sched_info (CONFIG_SCHED_INFO) the kernel stamps queueing itself
   // and run-queue waits need no wakeup hooks: not loaded, not listed.
   if (KernelHasMember("sched_info", "last_queued") &&
@@ -107,6 +151,8 @@ absl::Status SchedProbe::ReadInto(Snapshot* snap) {
   auto* out = &snap->workloads;
   Impl& im = *impl_;
   im.namer.Begin();
+  im.culprits.Begin();
+  im.members.clear();
   auto res = ReadLedgerMap<rl_sched_key, rl_sched_val, SchedStats>(
       im.skel->maps.sched_stats, &im.ledger,
       [&im](const rl_sched_key& k, const rl_sched_val& v) {
@@ -116,8 +162,11 @@ absl::Status SchedProbe::ReadInto(Snapshot* snap) {
             k.cgroup_id);
         e.stats = ToStats(v);
         e.exited = v.exited != 0;
+        im.culprits.Name(k.tgid, e.id, e.exited);
+        if (!e.exited) im.members.push_back({k.tgid, k.cgroup_id, e.id});
         // Every field only grows: their sum changes iff the entry changed.
         e.fingerprint = v.oncpu_ns + v.voluntary + v.involuntary + v.rq_sum_ns;
+        for (uint64_t off : v.off_ns) e.fingerprint += off;
         return e;
       },
       [out](const WorkloadId& id, const SchedStats& s) {
@@ -129,17 +178,72 @@ absl::Status SchedProbe::ReadInto(Snapshot* snap) {
   if (!res.ok()) return res.status();
   im.entries = res->entries;
   im.evictions += res->retired;
+  ReadThrottle(out);
+  return ReadCulprits(out);
+}
+
+// Each cgroup with a CPU quota that a workload's processes are in, once
+// per read: v2 by the entries' cgroup ids; v1 (the cpu controller on its
+// own hierarchy) by each process's /proc/<pid>/cgroup, read every time: a
+// process may be moved.
+void SchedProbe::ReadThrottle(std::map<WorkloadId, WorkloadStats>* out) {
+  Impl& im = *impl_;
+  std::map<WorkloadId, std::set<std::pair<bool, std::string>>> dirs;
+  for (const Member& m : im.members) {
+    if (im.v2) {
+      if (auto p = im.v2->Path(m.cgroup_id); p && *p != "/" && !p->empty()) {
+        dirs[m.id].insert({true, im.v2->mount() + *p});
+      }
+    }
+    if (!im.v1_mount.empty()) {
+      auto p = CpuCgroupV1Path(
+          Slurp("/proc/" + std::to_string(m.tgid) + "/cgroup"));
+      if (p && *p != "/") dirs[m.id].insert({false, im.v1_mount + *p});
+    }
+  }
+  std::map<std::pair<bool, std::string>, std::optional<CpuThrottle>> read;
+  for (const auto& [id, ds] : dirs) {
+    for (const auto& d : ds) {
+      auto [it, fresh] = read.try_emplace(d);
+      if (fresh) it->second = ReadCpuThrottle(d.second, d.first);
+      if (!it->second) continue;
+      WorkloadStats& w = (*out)[id];
+      w.has_throttle = true;
+      w.throttle.Add(*it->second);
+    }
+  }
+}
+
+// After the scheduler entries: they name the tgids.
+absl::Status SchedProbe::ReadCulprits(std::map<WorkloadId, WorkloadStats>* out) {
+  Impl& im = *impl_;
+  std::vector<rl_culprit_key> gone;
+  auto n = ForEachEntry(
+      im.skel->maps.culprits, [&im, &gone](const void* kp, const void* vp) {
+        const auto& k = *static_cast<const rl_culprit_key*>(kp);
+        if (im.culprits.Add(k.victim, k.culprit,
+                            *static_cast<const uint64_t*>(vp))) {
+          gone.push_back(k);
+        }
+      });
+  im.culprits.Finish(out);
+  DeleteKeys(im.skel->maps.culprits, gone.data(), gone.size());
+  if (!n.ok()) return n.status();
+  im.culprit_entries = *n - gone.size();
   return absl::OkStatus();
 }
 
 std::vector<MapStatus> SchedProbe::maps() const {
   auto* m = &impl_->skel->maps;
-  std::vector<MapStatus> out(2);
+  std::vector<MapStatus> out(RL_SCHED_MAP_COUNT);
   out[0].name = "sched_stats";
   out[0].capacity = bpf_map__max_entries(m->sched_stats);
   out[0].entries = impl_->entries;
   out[0].evictions = impl_->evictions;
   out[1].name = "sched_tasks";
+  out[2].name = "culprits";
+  out[2].capacity = bpf_map__max_entries(m->culprits);
+  out[2].entries = impl_->culprit_entries;
   for (uint32_t i = 0; i < RL_SCHED_MAP_COUNT; ++i) {
     ReadUpdateErrors(m->sched_update_errors, i, &out[i]);
   }

@@ -38,6 +38,8 @@ class SchedProbe : public Probe {
 
  private:
   struct Impl;
+  absl::Status ReadCulprits(std::map<WorkloadId, WorkloadStats>* out);
+  void ReadThrottle(std::map<WorkloadId, WorkloadStats>* out);
   explicit SchedProbe(std::unique_ptr<Impl> impl);
   std::unique_ptr<Impl> impl_;
   std::vector<ProgramStatus> programs_;

@@ -16,7 +16,9 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/str_split.h"
 #include "agent/model/histogram.h"
+#include "agent/top/top_why.h"
 
 namespace redline {
 namespace {
@@ -45,7 +47,7 @@ double Now() {
   return static_cast<double>(ts.tv_sec) + ts.tv_nsec * 1e-9;
 }
 
-enum class Screen { kMain, kDetail, kHelp };
+enum class Screen { kMain, kDetail, kWhy, kHelp };
 enum Pair { kRed = 1, kYellow, kHeader };
 
 constexpr const char* kHelp[] = {
@@ -56,12 +58,13 @@ constexpr const char* kHelp[] = {
     "  /                           filter by name (Enter apply, Esc clear)",
     "  g                           group: process, container, pod, unit",
     "  Enter                       drill into the workload",
+    "  w                           why: where its threads spent the time",
     "  Esc Backspace               back",
     "  space                       pause / resume",
     "  ?                           this help",
     "  q                           quit",
     "",
-    "Yellow/red values: CPU% >= 90; RQ_P99 >= 10/50 ms; 5XX% >= 1/5;",
+    "Yellow/red values: CPU% >= 90; RQ_P99 >= 10/50 ms; RERR% >= 1/5;",
     "any TCP retransmit; BURN >= 1x/6x (worst 5-minute burn rate of the",
     "SLOs matching the row).",
     "Columns: - means not measured (probe off) or no events.",
@@ -156,6 +159,8 @@ class Ui {
       if (!error_.empty()) Put(1, error_, Color(kRed));
     } else if (screen_ == Screen::kDetail) {
       DrawDetail();
+    } else if (screen_ == Screen::kWhy) {
+      DrawWhy();
     } else {
       DrawMain();
     }
@@ -192,6 +197,17 @@ class Ui {
     for (int i = top_; i < int(view_.rows.size()) && i < top_ + height; ++i) {
       PutRow(4 + i - top_, view_.rows[i], name_w, i == sel_);
     }
+  }
+
+  void DrawWhy() {
+    const WhyView w = BuildWhyView(prev_, cur_, group_, detail_);
+    const std::string text =
+        FormatWhyText(w, std::max(10, std::min(60, COLS - 40)));
+    int y = 0;
+    for (absl::string_view l : absl::StrSplit(text, '\n')) {
+      Put(y++, std::string(l));
+    }
+    Put(y, "Esc back");
   }
 
   void DrawDetail() {
@@ -244,10 +260,11 @@ class Ui {
     for (int i = lo; i >= 0 && i <= hi && y < LINES - 3; ++i) {
       const int n =
           static_cast<int>(r.hist[i] * bar_w / std::max<uint64_t>(1, most));
-      Put(y++, absl::StrFormat("  %8s - %-8s %s %d",
-                               FormatSeconds(SlotUpperBoundSeconds(i - (i > 0))),
-                               FormatSeconds(SlotUpperBoundSeconds(i)),
-                               std::string(n, '#'), r.hist[i]));
+      Put(y++,
+          absl::StrFormat("  %8s - %-8s %s %d",
+                          FormatSeconds(SlotUpperBoundSeconds(i - (i > 0))),
+                          FormatSeconds(SlotUpperBoundSeconds(i)),
+                          std::string(n, '#'), r.hist[i]));
     }
     return y;
   }
@@ -339,6 +356,12 @@ class Ui {
         Rebuild();
         break;
       }
+      case 'w':
+        if (screen_ == Screen::kMain && sel_ < n) {
+          detail_ = view_.rows[sel_].name;
+          screen_ = Screen::kWhy;
+        }
+        break;
       case '\n':
       case KEY_ENTER:
         if (screen_ == Screen::kMain && sel_ < n) {

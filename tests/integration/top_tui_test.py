@@ -5,7 +5,8 @@ would use it, with a busy helper (getppid) and a slow one (17 ms sleeps):
   right order of magnitude; `/` filters to the helpers; `>` moves the sort
   to SYS_P99, which puts the slow helper first; Enter shows its syscalls
   with clock_nanosleep's p99 in the 15.6-31.25 ms bucket and a histogram;
-  Esc goes back; a resize to 80x24 still draws; `q` exits 0 and the
+  Esc goes back; w shows its why view (>= 80% of its time asleep); a
+  resize to 80x24 still draws; `q` exits 0 and the
   terminal leaves the alternate screen;
 - 80x24 with --connect to an agent: every column fits, BURN included;
   with an SLO every slow sleep breaks, the slow helper's BURN (100x) is
@@ -171,6 +172,15 @@ def main():
 
         tmux("send-keys", "-t", SESSION, "Escape")
         wait_for(lambda t: "sort: SYS_P99" in t, "Esc goes back")
+        # w: where the slow helper's thread spends its time: 17 ms sleeps.
+        tmux("send-keys", "-t", SESSION, "w")
+        text = wait_for(lambda t: re.search(
+            r"^why rl_topslow: +\S+ threads.*\n(.*\n)*  S sleep +(\d+\.\d)%",
+            t, re.M) is not None, "w shows the why view with a sleep line")
+        pct = float(re.search(r"^  S sleep +(\d+\.\d)%", text, re.M).group(1))
+        check(pct >= 80, f"why rl_topslow: {pct}% of its time asleep")
+        tmux("send-keys", "-t", SESSION, "Escape")
+        wait_for(lambda t: "sort: SYS_P99" in t, "Esc leaves the why view")
         tmux("resize-window", "-t", SESSION, "-x", "80", "-y", "24")
         # BURN, the rightmost column, was past column 80 at 120 wide: seen
         # within 80 only once the screen is redrawn for the new size.

@@ -3,6 +3,7 @@
 #include <memory>
 
 #include "agent/metrics/snapshot_collector.h"
+#include "bpf/sched.h"
 #include "exporters/text_serializer.h"
 #include "gtest/gtest.h"
 
@@ -104,6 +105,10 @@ TEST(UseFamilies, SchedDiskAndPressureSeries) {
   ws.sched.involuntary = 2;
   ws.sched.rq_hist[20] = 2;  // ~1 ms waits
   ws.sched.rq_sum_ns = 2000000;
+  ws.sched.off_ns[RL_OFF_LOCK] = 250000000;
+  ws.rq_culprits["batch"] = 1500000000;
+  ws.has_throttle = true;
+  ws.throttle = {.periods = 40, .throttled_periods = 30, .throttled_ns = 2000000000};
   ws.disk_bytes[{"sda", "write"}] = 4096;
   snap.workloads[WorkloadId{.comm = "bash"}].syscalls[39].calls = 1;
   DiskIoStats d;
@@ -127,6 +132,18 @@ TEST(UseFamilies, SchedDiskAndPressureSeries) {
            "\"pg.service\"} 2\n",
            "redline_runqueue_latency_seconds_sum{comm=\"pg\",systemd_unit="
            "\"pg.service\"} 0.002\n",
+           "redline_offcpu_seconds_total{comm=\"pg\",systemd_unit=\"pg."
+           "service\",reason=\"lock\"} 0.25\n",
+           "redline_runqueue_wait_by_culprit_seconds_total{comm=\"pg\","
+           "systemd_unit=\"pg.service\",culprit=\"batch\"} 1.5\n",
+           "redline_cpu_throttled_seconds_total{comm=\"pg\",systemd_unit=\"pg."
+           "service\"} 2\n",
+           "redline_cpu_throttled_periods_total{comm=\"pg\",systemd_unit=\"pg."
+           "service\"} 30\n",
+           "redline_cpu_quota_periods_total{comm=\"pg\",systemd_unit=\"pg."
+           "service\"} 40\n",
+           "redline_offcpu_seconds_total{comm=\"pg\",systemd_unit=\"pg."
+           "service\",reason=\"memory\"} 0\n",
            "redline_disk_io_duration_seconds_count{device=\"sda\",op=\"write\"}"
            " 3\n",
            "redline_disk_io_operations_total{device=\"sda\",op=\"write\"} 4\n",

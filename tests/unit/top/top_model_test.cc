@@ -31,6 +31,10 @@ Snapshot Snap(int64_t t_s, uint64_t calls, uint64_t cpu_ms, uint64_t http,
   a.has_sched = true;
   a.sched.cpu_ns = cpu_ms * 1'000'000;
   a.sched.rq_hist[16] = calls / 10;
+  a.sched.off_ns[2] = cpu_ms * 3'000'000;  // network
+  a.has_throttle = true;
+  a.throttle = {.periods = 9, .throttled_periods = 4, .throttled_ns = 77};
+  a.rq_culprits["batch"] = 5;
   RequestStats ok, bad;
   ok.requests = http;
   ok.hist[43] = http;
@@ -66,6 +70,12 @@ TEST(SnapshotJson, RoundTrips) {
   EXPECT_EQ(a.syscalls.at(SYS_read).errnos, want.syscalls.at(SYS_read).errnos);
   EXPECT_EQ(a.sched.cpu_ns, want.sched.cpu_ns);
   EXPECT_EQ(a.sched.rq_hist, want.sched.rq_hist);
+  EXPECT_EQ(a.sched.off_ns, want.sched.off_ns);
+  EXPECT_GT(a.sched.off_ns[2], 0u);
+  EXPECT_TRUE(a.has_throttle);
+  EXPECT_EQ(a.throttle.throttled_periods, 4u);
+  EXPECT_EQ(a.throttle.throttled_ns, 77u);
+  EXPECT_EQ(a.rq_culprits, want.rq_culprits);
   EXPECT_EQ(a.requests.size(), 2u);
   EXPECT_EQ(a.requests.begin()->second.hist,
             want.requests.begin()->second.hist);

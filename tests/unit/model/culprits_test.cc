@@ -1,0 +1,83 @@
+#include "agent/model/culprits.h"
+
+#include <set>
+
+#include "gtest/gtest.h"
+
+namespace redline {
+namespace {
+
+TEST(CulpritLedger, NamesVictimsAndCulpritsByTheirProcessNames) {
+  std::set<uint32_t> alive{10, 11, 12};
+  CulpritLedger l([&](uint32_t pid) { return alive.count(pid) > 0; });
+  std::map<WorkloadId, WorkloadStats> out;
+  l.Begin();
+  l.Name(10, {.comm = "api"}, false);
+  l.Name(11, {.comm = "batch"}, false);
+  l.Name(12, {.comm = "batch"}, false);
+  EXPECT_FALSE(l.Add(10, 11, 300));
+  EXPECT_FALSE(l.Add(10, 12, 200));  // two processes, one name
+  EXPECT_FALSE(l.Add(10, 0, 7));     // idle, unknown, folded
+  l.Finish(&out);
+  const auto& c = out[{.comm = "api"}].rq_culprits;
+  EXPECT_EQ(c.at("batch"), 500u);
+  EXPECT_EQ(c.at(kCulpritOther), 7u);
+  EXPECT_EQ(out.size(), 1u);
+}
+
+TEST(CulpritLedger, PairsOfExitedProcessesAreFreedAndKeptCounting) {
+  std::set<uint32_t> alive{10, 11};
+  CulpritLedger l([&](uint32_t pid) { return alive.count(pid) > 0; });
+  std::map<WorkloadId, WorkloadStats> out;
+  l.Begin();
+  l.Name(10, {.comm = "api"}, false);
+  l.Name(11, {.comm = "batch"}, false);
+  EXPECT_FALSE(l.Add(10, 11, 300));
+  l.Finish(&out);
+  // batch exits: its entry was read one last time (exited) the read
+  // before, and is gone now; the pair is named from that read, freed, and
+  // its total stays.
+  alive.erase(11);
+  out.clear();
+  l.Begin();
+  l.Name(10, {.comm = "api"}, false);
+  EXPECT_TRUE(l.Add(10, 11, 350));
+  l.Finish(&out);
+  EXPECT_EQ(out[{.comm = "api"}].rq_culprits.at("batch"), 350u);
+  out.clear();
+  l.Begin();
+  l.Name(10, {.comm = "api"}, false);
+  l.Name(13, {.comm = "batch"}, false);  // another batch process
+  alive.insert(13);
+  EXPECT_FALSE(l.Add(10, 13, 50));
+  l.Finish(&out);
+  EXPECT_EQ(out[{.comm = "api"}].rq_culprits.at("batch"), 400u);
+}
+
+TEST(CulpritLedger, ALiveNameWinsOverAnExitedEntryOfTheSameTgid) {
+  CulpritLedger l([](uint32_t) { return true; });
+  std::map<WorkloadId, WorkloadStats> out;
+  l.Begin();
+  l.Name(10, {.comm = "sh"}, true);       // before exec
+  l.Name(10, {.comm = "server"}, false);  // after
+  l.Name(11, {.comm = "x"}, false);
+  l.Name(11, {.comm = "old"}, true);
+  l.Add(10, 11, 5);
+  l.Finish(&out);
+  EXPECT_EQ(out[{.comm = "server"}].rq_culprits.at("x"), 5u);
+}
+
+TEST(CulpritLedger, UnnamedVictimIsNotExportedAndFreedOnlyWhenGone) {
+  std::set<uint32_t> alive{10};
+  CulpritLedger l([&](uint32_t pid) { return alive.count(pid) > 0; });
+  std::map<WorkloadId, WorkloadStats> out;
+  l.Begin();
+  EXPECT_FALSE(l.Add(10, 0, 5));
+  alive.clear();
+  EXPECT_TRUE(l.Add(10, 0, 5));
+  l.Finish(&out);
+  EXPECT_TRUE(out.empty());
+}
+
+}  // namespace
+}  // namespace redline
