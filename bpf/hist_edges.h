@@ -18,6 +18,9 @@
 #ifndef RL_HIST_INLINE
 #define RL_HIST_INLINE static inline __attribute__((always_inline))
 #endif
+#ifndef barrier_var /* bpf_helpers.h's, for the user-space build */
+#define barrier_var(var) __asm__ __volatile__("" : "+r"(var))
+#endif
 
 #define RL_NATIVE_HIST_SLOTS 40
 #define RL_HIST_OFFSET 30 /* native bucket index = slot - 30 */
@@ -201,11 +204,16 @@ static const struct rl_fine_octave rl_fine_octaves[64] = {
 RL_HIST_INLINE __u64 rl_hist_slot(__u64 ns)
 {
 	const struct rl_hist_octave *o;
+	__u32 k;
 	__u64 s;
 
 	if (!ns)
 		return 0;
-	o = &rl_hist_octaves[rl_log2(ns) & 63];
+	/* Opaque, so that clang keeps the mask on the index: the 6.1 verifier
+	 * loses rl_log2's bound through its ORs ("unbounded memory access"). */
+	k = rl_log2(ns);
+	barrier_var(k);
+	o = &rl_hist_octaves[k & 63];
 	s = o->base + (ns > o->edge[0]);
 	return s < RL_NATIVE_HIST_SLOTS ? s : RL_NATIVE_HIST_SLOTS - 1;
 }
@@ -213,11 +221,16 @@ RL_HIST_INLINE __u64 rl_hist_slot(__u64 ns)
 RL_HIST_INLINE __u64 rl_fine_slot(__u64 ns)
 {
 	const struct rl_fine_octave *o;
+	__u32 k;
 	__u64 s;
 
 	if (!ns)
 		return 0;
-	o = &rl_fine_octaves[rl_log2(ns) & 63];
+	/* Opaque, so that clang keeps the mask on the index: the 6.1 verifier
+	 * loses rl_log2's bound through its ORs ("unbounded memory access"). */
+	k = rl_log2(ns);
+	barrier_var(k);
+	o = &rl_fine_octaves[k & 63];
 	s = o->base + (ns > o->edge[0]) + (ns > o->edge[1]);
 	return s < RL_NATIVE_FINE_SLOTS ? s : RL_NATIVE_FINE_SLOTS - 1;
 }

@@ -78,6 +78,9 @@ HEADER = """/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
 #ifndef RL_HIST_INLINE
 #define RL_HIST_INLINE static inline __attribute__((always_inline))
 #endif
+#ifndef barrier_var /* bpf_helpers.h's, for the user-space build */
+#define barrier_var(var) __asm__ __volatile__("" : "+r"(var))
+#endif
 
 #define RL_NATIVE_HIST_SLOTS 40
 #define RL_HIST_OFFSET 30 /* native bucket index = slot - 30 */
@@ -131,11 +134,16 @@ FOOTER = """
 RL_HIST_INLINE __u64 rl_hist_slot(__u64 ns)
 {
 \tconst struct rl_hist_octave *o;
+\t__u32 k;
 \t__u64 s;
 
 \tif (!ns)
 \t\treturn 0;
-\to = &rl_hist_octaves[rl_log2(ns) & 63];
+\t/* Opaque, so that clang keeps the mask on the index: the 6.1 verifier
+\t * loses rl_log2's bound through its ORs ("unbounded memory access"). */
+\tk = rl_log2(ns);
+\tbarrier_var(k);
+\to = &rl_hist_octaves[k & 63];
 \ts = o->base + (ns > o->edge[0]);
 \treturn s < RL_NATIVE_HIST_SLOTS ? s : RL_NATIVE_HIST_SLOTS - 1;
 }
@@ -143,11 +151,16 @@ RL_HIST_INLINE __u64 rl_hist_slot(__u64 ns)
 RL_HIST_INLINE __u64 rl_fine_slot(__u64 ns)
 {
 \tconst struct rl_fine_octave *o;
+\t__u32 k;
 \t__u64 s;
 
 \tif (!ns)
 \t\treturn 0;
-\to = &rl_fine_octaves[rl_log2(ns) & 63];
+\t/* Opaque, so that clang keeps the mask on the index: the 6.1 verifier
+\t * loses rl_log2's bound through its ORs ("unbounded memory access"). */
+\tk = rl_log2(ns);
+\tbarrier_var(k);
+\to = &rl_fine_octaves[k & 63];
 \ts = o->base + (ns > o->edge[0]) + (ns > o->edge[1]);
 \treturn s < RL_NATIVE_FINE_SLOTS ? s : RL_NATIVE_FINE_SLOTS - 1;
 }
