@@ -20,7 +20,11 @@ struct Stream {
   __u8 response_proto;  // the row a response start names, 0 if none
 };
 
-std::string B(const char* s, size_t n) { return std::string(s, n); }
+// A literal with its NULs, its length from its type (no count to get wrong).
+template <size_t N>
+std::string B(const char (&s)[N]) {
+  return std::string(s, N - 1);
+}
 
 std::vector<Stream> Streams() {
   return {
@@ -37,19 +41,18 @@ std::vector<Stream> Streams() {
       {"memcached set", "set foo 0 0 3\r\nbar\r\n", 0, 0},
       {"memcached reply", "VALUE foo 0 3\r\nbar\r\nEND\r\n", 0, 0},
       {"PostgreSQL startup",
-       B("\0\0\0\x29\0\3\0\0user\0postgres\0database\0db\0\0", 41), 0, 0},
-      {"PostgreSQL SSLRequest", B("\0\0\0\x08\x04\xd2\x16\x2f", 8), 0, 0},
-      {"PostgreSQL Query", B("Q\0\0\0\x0dSELECT 1\0", 14), 0, 0},
-      {"PostgreSQL ReadyForQuery", B("Z\0\0\0\x05I", 6), 0, 0},
-      {"MySQL COM_QUERY", B("\x09\0\0\0\x03SELECT 1", 13), 0, 0},
-      {"MySQL OK", B("\x07\0\0\x01\0\0\0\x02\0\0\0", 11), 0, 0},
-      {"TLS ClientHello", B("\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03", 11),
+       B("\0\0\0\x29\0\3\0\0user\0postgres\0database\0db\0\0"), 0, 0},
+      {"PostgreSQL SSLRequest", B("\0\0\0\x08\x04\xd2\x16\x2f"), 0, 0},
+      {"PostgreSQL Query", B("Q\0\0\0\x0dSELECT 1\0"), 0, 0},
+      {"PostgreSQL ReadyForQuery", B("Z\0\0\0\x05I"), 0, 0},
+      {"MySQL COM_QUERY", B("\x09\0\0\0\x03SELECT 1"), 0, 0},
+      {"MySQL OK", B("\x07\0\0\x01\0\0\0\x02\0\0\0"), 0, 0},
+      {"TLS ClientHello", B("\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03"),
        0, 0},
       {"SSH banner", "SSH-2.0-OpenSSH_9.2p1 Debian-2\r\n", 0, 0},
       {"DNS over TCP",
        B("\0\x1d\x12\x34\1\0\0\1\0\0\0\0\0\0\7example\3com\0"
-         "\0\1\0\1",
-         31),
+         "\0\1\0\1"),
        0, 0},
   };
 }
