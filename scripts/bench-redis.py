@@ -137,9 +137,7 @@ def main():
                                         / 1e4)
     print(f"agent CPU (user space): {statistics.median(cpu) * 100:.2f}% of "
           f"one core, {per_10k * 100:.2f}% per 10k requests/s")
-    for name, (ns, cnt) in sorted(per_run.items()):
-        print(f"{name}: {ns:.0f} ns per run over {cnt} runs "
-              f"(kernel.bpf_stats_enabled)")
+    bench_http.print_per_run(per_run)
     sys.exit(0 if ratio >= 0.93 else 1)
 
 
