@@ -17,17 +17,18 @@
 #define RL_L7_MAX_NR 512
 
 /* What a syscall is to the classifier: direction and buffer shape. */
-#define RL_L7_IN 0x10	/* data read from the socket */
-#define RL_L7_OUT 0x20	/* data written to it */
-#define RL_L7_BUF 1	/* (fd, buf, len): read, write, recvfrom, sendto */
-#define RL_L7_IOV 2	/* (fd, iov, cnt): readv, writev */
-#define RL_L7_MSG 3	/* (fd, msghdr): recvmsg, sendmsg */
+#define RL_L7_IN 0x10  /* data read from the socket */
+#define RL_L7_OUT 0x20 /* data written to it */
+#define RL_L7_BUF 1    /* (fd, buf, len): read, write, recvfrom, sendto */
+#define RL_L7_IOV 2    /* (fd, iov, cnt): readv, writev */
+#define RL_L7_MSG 3    /* (fd, msghdr): recvmsg, sendmsg */
 
 /* Protocols a connection can be classified as (0: not yet known). Each has
  * a classifier header bpf/l7_<proto>.bpf.h, a row in bpf/l7_proto.bpf.h's
  * table, and a label set in the agent. */
 #define RL_L7_PROTO_HTTP 1
 #define RL_L7_PROTO_REDIS 2 /* labels: bpf/l7_redis.h */
+#define RL_L7_PROTO_PG 3    /* PostgreSQL; labels: bpf/l7_pg.h */
 
 /* From the handshake: SYN_RECV -> ESTABLISHED (the socket accept returns)
  * or SYN_SENT -> ESTABLISHED (connect). */

@@ -15,6 +15,17 @@
 #ifndef REDLINE_BPF_L7_CLASSIFIER_BPF_H
 #define REDLINE_BPF_L7_CLASSIFIER_BPF_H
 
+/* A global BPF function: verified once, on its own, not along every path
+ * that calls it. Its pointer arguments are memory whose values the
+ * verifier does not track (a walk's state kept there converges at once);
+ * a pointer stored in that memory reads back as a number. In user space
+ * (tests/fuzz), a file-local function, so several tests may include it. */
+#ifdef RL_L7_USER_SPACE
+#define RL_L7_GLOBAL static inline __attribute__((noinline))
+#else
+#define RL_L7_GLOBAL __attribute__((noinline))
+#endif
+
 #ifndef barrier_var /* bpf_helpers.h's, for the user-space build */
 #define barrier_var(var) __asm__ __volatile__("" : "+r"(var))
 #endif
@@ -37,8 +48,10 @@
 /* Runs of further messages one scan reports (a power of two). */
 #define RL_L7_SCAN_RUNS 8
 
-/* Returned by a response start that completes no request (HTTP's 100
- * Continue: the final response follows). Outcomes proper are 1..254. */
+/* Returned by a response start that completes no request itself (HTTP's
+ * 100 Continue: the final response follows; PostgreSQL: its walk of the
+ * data finds the ReadyForQuery messages that do). Outcomes proper are
+ * 1..254. */
 #define RL_L7_INTERIM 0xff
 
 /* The window a message's first bytes are copied into: twice the largest
@@ -73,18 +86,28 @@ struct rl_l7_runs {
 	__u8 name;	 /* the next string is the request's operation */
 	__u8 past_first; /* the first message (its start reported it) is
 			  * behind */
-	__u8 pad;
+	/* A protocol's state in this direction, carried from the previous
+	 * data on the connection and on to the next (PostgreSQL: the
+	 * request group so far, or the error a response has had). */
+	__u8 state;
+	/* Requests: the operation of the first one, if the walk knows it
+	 * better than the start did; RL_L7_INTERIM if no request ends in the
+	 * data (PostgreSQL: a Parse sent before its Sync). 0: the start's. */
+	__u8 first;
+	__u8 pad[3];
 	__u64 scratch[3]; /* a walker's parser state, untracked likewise */
+	__u64 conn;	  /* the socket's cookie, for per-connection maps */
 };
 
+/* What a protocol's next requests / next responses operation gets, with
+ * the window (8-aligned, so a word load at an offset masked with
+ * 2 * RL_L7_PEEK - 8 needs no other bound) as an argument of its own: the
+ * engine passes both to global functions, and a pointer stored in their
+ * argument memory reads back as a number. */
 struct rl_l7_scan {
-	struct rl_l7_window *w; /* 8-aligned, so a word load at an offset
-				 * masked with 2 * RL_L7_PEEK - 8 needs no
-				 * other bound */
-	__u64 ubuf;		/* the data's user address */
-	__u32 len;		/* bytes of data */
-	__u32 n;		/* of which in w */
-	__u32 pad;
+	__u64 ubuf; /* the data's user address */
+	__u32 len;  /* bytes of data */
+	__u32 n;    /* of which in the window */
 	struct rl_l7_runs r;
 };
 
@@ -111,7 +134,8 @@ static __always_inline bool rl_l7_scan_add(struct rl_l7_runs *r, __u8 op)
 }
 
 /* For protocols with nothing to report after the first message. */
-static __always_inline void rl_l7_scan_none(struct rl_l7_scan *s)
+static __always_inline void rl_l7_scan_none(struct rl_l7_window *w,
+					    struct rl_l7_scan *s)
 {
 }
 

@@ -34,9 +34,9 @@ struct conn {
 	__u8 count; /* runs */
 	__u8 op[FIFO];
 	__u8 n[FIFO];
-	__u8 proto; /* RL_L7_PROTO_*, 0 until a row of the table knows */
-	__u8 tries; /* messages seen while proto is 0 */
-	__u8 pad[2];
+	__u8 proto;    /* RL_L7_PROTO_*, 0 until a row of the table knows */
+	__u8 tries;    /* messages seen while proto is 0 */
+	__u8 state[2]; /* the protocol's, per direction (rl_l7_runs.state) */
 	/* Bytes of a message's last value still to come, per direction
 	 * (0: read, 1: written): the data that follows starts inside it. */
 	__u32 skip[2];
@@ -97,7 +97,28 @@ struct {
 	__type(value, struct rl_l7_window);
 } scratch SEC(".maps");
 
+/* The scan of one read or write (struct rl_l7_scan): per CPU, not on the
+ * stack, which 6.1 limits to 512 bytes over the whole chain of calls
+ * (l7_exit, on_data, rl_l7_on_request, a walk, its callback, a scan, its
+ * callback), as later kernels do. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct rl_l7_scan);
+} scan_scratch SEC(".maps");
+
 static const struct rl_l7_val zero_val;
+
+static __always_inline struct rl_l7_scan *scan_slot(void)
+{
+	__u32 zero = 0;
+	struct rl_l7_scan *s = bpf_map_lookup_elem(&scan_scratch, &zero);
+
+	if (s)
+		__builtin_memset(s, 0, sizeof(*s));
+	return s;
+}
 
 static __always_inline void conn_count_add(__u64 d)
 {
@@ -224,17 +245,27 @@ static __always_inline void carry(struct conn *c, const struct rl_l7_scan *s,
 		c->skip[d & 1] = s->r.end - len;
 }
 
-/* Data that starts a request (n bytes of it peeked in pb): queue it, and
- * the pipelined requests that follow it inside the window (a client may
- * send several before reading any response; the server reads them in one
- * go). */
-static void on_request(struct conn *c, struct rl_l7_scan *ctx, __u32 d, __u8 op)
+/* Data that starts a request (its first bytes in w): queue it, and the
+ * pipelined requests that follow it (a client may send several before
+ * reading any response; the server reads them in one go). This and
+ * rl_l7_on_response are global functions: verified once each, on their
+ * own, instead of along every path of the program that reaches them (the
+ * difference between 470k and 190k instructions processed). */
+__attribute__((noinline)) int rl_l7_on_request(struct conn *c,
+					       struct rl_l7_scan *ctx,
+					       struct rl_l7_window *w, __u32 d,
+					       __u32 op)
 {
 	__u64 now = bpf_ktime_get_ns();
 	__u32 found;
 
-	push(c, op, 1, now);
-	rl_l7_next_requests(c->proto, ctx);
+	if (!c || !ctx || !w)
+		return 0;
+	rl_l7_next_requests(c->proto, w, ctx);
+	if (ctx->r.first)
+		op = ctx->r.first;
+	if (op != RL_L7_INTERIM)
+		push(c, op, 1, now);
 	carry(c, ctx, ctx->len, d);
 	found = ctx->r.found;
 	for (__u32 j = 0; j < RL_L7_SCAN_RUNS; j++) {
@@ -242,6 +273,7 @@ static void on_request(struct conn *c, struct rl_l7_scan *ctx, __u32 d, __u8 op)
 			break;
 		push(c, ctx->r.op[j], ctx->r.cnt[j], now);
 	}
+	return 0;
 }
 
 /* cnt responses of one outcome: complete the oldest pending requests. */
@@ -274,15 +306,21 @@ static void complete(struct conn *c, __u8 outcome, __u32 cnt)
 	c->idle_read_ns = 0;
 }
 
-/* Data that starts a response (n bytes of it peeked in pb): complete its
- * request, and those of the responses that follow it in the same data. */
-static void on_response(struct conn *c, struct rl_l7_scan *ctx, __u32 d,
-			__u8 outcome)
+/* Data that starts a response (its first bytes in w): complete its
+ * request (unless the start is RL_L7_INTERIM), and those of the responses
+ * that follow it in the same data. */
+__attribute__((noinline)) int rl_l7_on_response(struct conn *c,
+						struct rl_l7_scan *ctx,
+						struct rl_l7_window *w, __u32 d,
+						__u32 outcome)
 {
 	__u32 found;
 
-	complete(c, outcome, 1);
-	rl_l7_next_responses(c->proto, ctx);
+	if (!c || !ctx || !w)
+		return 0;
+	if (outcome != RL_L7_INTERIM)
+		complete(c, outcome, 1);
+	rl_l7_next_responses(c->proto, w, ctx);
 	carry(c, ctx, ctx->len, d);
 	found = ctx->r.found;
 	for (__u32 j = 0; j < RL_L7_SCAN_RUNS; j++) {
@@ -290,6 +328,7 @@ static void on_response(struct conn *c, struct rl_l7_scan *ctx, __u32 d,
 			break;
 		complete(c, ctx->r.op[j], ctx->r.cnt[j]);
 	}
+	return 0;
 }
 
 /* One more message no row recognised on a connection of unknown protocol:
@@ -312,10 +351,12 @@ static bool on_message(struct conn *c, const char *ubuf, __u32 len, __u32 dir)
 	bool requests_in = c->role == RL_L7_SERVER;
 	__u32 d = dir == RL_L7_IN ? 0 : 1, skip = c->skip[d];
 	__u8 proto = c->proto, op, outcome;
-	struct rl_l7_scan ctx = {};
+	struct rl_l7_scan *ctx = scan_slot();
 	struct rl_l7_window *pb;
 	__u32 n;
 
+	if (!ctx)
+		return false;
 	if (skip) { /* the rest of a large value: no message starts here */
 		if (len <= skip) {
 			c->skip[d] = skip - len;
@@ -325,20 +366,22 @@ static bool on_message(struct conn *c, const char *ubuf, __u32 len, __u32 dir)
 		ubuf += skip;
 		len -= skip;
 	}
-	ctx.ubuf = (__u64)ubuf;
-	ctx.len = len;
+	ctx->ubuf = (__u64)ubuf;
+	ctx->len = len;
+	ctx->r.conn = c->gen;
+	ctx->r.state = c->state[d & 1];
 	if ((dir == RL_L7_IN) == requests_in) {
 		/* One copy serves the operation and the search for pipelined
 		 * requests. */
 		pb = peek(ubuf, len, rl_l7_request_peek(proto), &n);
 		if (!pb)
 			return false;
-		ctx.w = pb;
-		ctx.n = n;
+		ctx->n = n;
 		op = rl_l7_request(&proto, pb->b, n);
 		if (op) {
 			c->proto = proto;
-			on_request(c, &ctx, d, op);
+			rl_l7_on_request(c, ctx, pb, d, op);
+			c->state[d & 1] = ctx->r.state;
 			return false;
 		}
 		if (requests_in && !c->count && !c->idle_read_ns)
@@ -348,8 +391,7 @@ static bool on_message(struct conn *c, const char *ubuf, __u32 len, __u32 dir)
 	pb = peek(ubuf, len, rl_l7_response_peek(proto), &n);
 	if (!pb)
 		return false;
-	ctx.w = pb;
-	ctx.n = n;
+	ctx->n = n;
 	outcome = rl_l7_response(&proto, pb->b, n);
 	if (!outcome)
 		return unrecognised(c);
@@ -357,8 +399,8 @@ static bool on_message(struct conn *c, const char *ubuf, __u32 len, __u32 dir)
 	 * answer to junk, or to a request line split across reads, still
 	 * names the protocol (HTTP) and is counted. */
 	c->proto = proto;
-	if (outcome != RL_L7_INTERIM) /* 100 Continue: the final follows */
-		on_response(c, &ctx, d, outcome);
+	rl_l7_on_response(c, ctx, pb, d, outcome);
+	c->state[d & 1] = ctx->r.state;
 	return false;
 }
 
@@ -382,11 +424,11 @@ static void on_data(__u64 key, struct conn *c, __u32 kind, __u64 arg, __u64 len)
 	__u64 avail = len;
 
 	if ((kind & 0xf) == RL_L7_MSG) {
-		struct user_msghdr mh;
+		const struct user_msghdr *mh = (const void *)buf;
 
-		if (bpf_probe_read_user(&mh, sizeof(mh), buf))
+		/* The field alone: the stack is short (below). */
+		if (bpf_probe_read_user(&buf, sizeof(buf), &mh->msg_iov))
 			return;
-		buf = (const char *)mh.msg_iov;
 		kind = (kind & ~0xf) | RL_L7_IOV;
 	}
 	if ((kind & 0xf) == RL_L7_IOV) {

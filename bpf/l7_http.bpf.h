@@ -185,7 +185,7 @@ static __always_inline void http_block_ends(struct http_scan *s)
  * is followed by the body, not a request line: the request behind it is
  * then counted by its response, with method unknown. A global function:
  * verified once, on its own. */
-__attribute__((noinline)) int
+RL_L7_GLOBAL int
 rl_http_next_requests(const struct rl_l7_window *w, __u32 n,
 		      struct rl_l7_runs *r)
 {
@@ -209,9 +209,10 @@ rl_http_next_requests(const struct rl_l7_window *w, __u32 n,
 	return 0;
 }
 
-static __always_inline void http_next_requests(struct rl_l7_scan *s)
+static __always_inline void http_next_requests(struct rl_l7_window *w,
+					       struct rl_l7_scan *s)
 {
-	rl_http_next_requests(s->w, s->n, &s->r);
+	rl_http_next_requests(w, s->n, &s->r);
 }
 
 #endif /* REDLINE_BPF_L7_HTTP_BPF_H */

@@ -13,12 +13,12 @@
  *	request peek	bytes copied from data that may start a request
  *	request start	__u8 f(const char *b, __u32 off, __u32 n): the
  *			operation of a request starting at b[off], 0 if none
- *	next requests	void f(struct rl_l7_scan *s): the requests
+ *	next requests	void f(w, struct rl_l7_scan *s): the requests
  *			pipelined behind the first one (struct rl_l7_scan)
  *	response peek	bytes copied from data that may start a response
  *	response start	__u8 f(const char *b, __u32 n): the outcome of a
  *			response starting at b[0], RL_L7_INTERIM, or 0
- *	next responses	void f(struct rl_l7_scan *s): the responses that
+ *	next responses	void f(w, struct rl_l7_scan *s): the responses that
  *			follow the first one in the same data
  *	names		whether a response start alone names a connection
  *			of unknown protocol
@@ -36,6 +36,7 @@
 
 #include "l7_classifier.bpf.h"
 #include "l7_http.bpf.h"
+#include "l7_pg.bpf.h"
 #include "l7_redis.bpf.h"
 
 #define RL_L7_PROTOS(X)                                                        \
@@ -43,7 +44,9 @@
 	  RL_L7_SMALL_PEEK, http_response, rl_l7_scan_none, true)              \
 	X(RL_L7_PROTO_REDIS, RL_L7_WINDOW, redis_request_at,                   \
 	  redis_next_requests, RL_L7_WINDOW, redis_response,                   \
-	  redis_next_responses, false)
+	  redis_next_responses, false)                                         \
+	X(RL_L7_PROTO_PG, RL_L7_SMALL_PEEK, pg_request_at, pg_next_requests,   \
+	  RL_L7_SMALL_PEEK, pg_response, pg_next_responses, false)
 
 #define RL_L7_MAX(a, b) ((a) > (b) ? (a) : (b))
 
@@ -98,23 +101,23 @@ static __always_inline __u8 rl_l7_request(__u8 *proto, const char *b, __u32 n)
 }
 
 /* The requests pipelined behind the first one (proto known). */
-static __always_inline void rl_l7_next_requests(__u8 proto,
-						struct rl_l7_scan *s)
+static __always_inline void
+rl_l7_next_requests(__u8 proto, struct rl_l7_window *w, struct rl_l7_scan *s)
 {
 #define RL_L7_ROW(p, rq_peek, rq, next, rs_peek, rs, rs_next, names)           \
 	if (proto == (p))                                                      \
-		next(s);
+		next(w, s);
 	RL_L7_PROTOS(RL_L7_ROW)
 #undef RL_L7_ROW
 }
 
 /* The responses after the first one in the same data (proto known). */
-static __always_inline void rl_l7_next_responses(__u8 proto,
-						 struct rl_l7_scan *s)
+static __always_inline void
+rl_l7_next_responses(__u8 proto, struct rl_l7_window *w, struct rl_l7_scan *s)
 {
 #define RL_L7_ROW(p, rq_peek, rq, next, rs_peek, rs, rs_next, names)           \
 	if (proto == (p))                                                      \
-		rs_next(s);
+		rs_next(w, s);
 	RL_L7_PROTOS(RL_L7_ROW)
 #undef RL_L7_ROW
 }

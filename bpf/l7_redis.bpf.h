@@ -22,135 +22,36 @@
 
 #include "l7_classifier.bpf.h"
 #include "l7_redis.h"
+#include "l7_words.bpf.h"
 
-#define RL_REDIS_NAME_MAX 16  /* longest name in the lists */
 #define RL_REDIS_LINE_MAX 128 /* a simple string or error line we follow */
 #define RL_REDIS_BULK_MAX (512 << 20) /* proto-max-bulk-len's default */
 
-/* Names are matched as two big-endian words: 16 bytes, the first one
- * most significant, zero-padded, so the lists' alphabetical order is the
- * words' numeric order and a binary search finds a name in 8 steps. */
-struct rl_redis_name {
-	__u64 w0; /* bytes 0..7 */
-	__u64 w1; /* bytes 8..15 */
-	__u8 code;
-	__u8 pad[7];
-};
-
-/* Byte k of a string literal at its place in the words (clang folds a
- * literal's subscript, so the tables below are constants). */
-#define RL_CH(s, k)                                                            \
-	((k) + 1 < sizeof(s) ? (__u64)(__u8)(s)[(k) + 1 < sizeof(s) ? (k) : 0] \
-				   << (8 * (7 - ((k)&7)))                      \
-			     : 0)
-#define RL_PACK8(s, o)                                                         \
-	(RL_CH(s, (o) + 0) | RL_CH(s, (o) + 1) | RL_CH(s, (o) + 2) |           \
-	 RL_CH(s, (o) + 3) | RL_CH(s, (o) + 4) | RL_CH(s, (o) + 5) |           \
-	 RL_CH(s, (o) + 6) | RL_CH(s, (o) + 7))
-
 #define RL_REDIS_CMD_ROW(name)                                                 \
 	{RL_PACK8(#name, 0), RL_PACK8(#name, 8), RL_REDIS_CMD_##name, {0}},
-static const struct rl_redis_name redis_commands[] = {
+static const struct rl_l7_word redis_commands[] = {
     RL_REDIS_COMMANDS(RL_REDIS_CMD_ROW)};
 #undef RL_REDIS_CMD_ROW
 
-/* Error prefixes are upper case: each byte OR-ed with 0x20 here as on the
- * wire, so they compare case-insensitively as commands do. */
-#define RL_LC(s, k)                                                            \
-	(RL_CH(s, k) ? RL_CH(s, k) | (0x20ULL << (8 * (7 - ((k)&7)))) : 0)
-#define RL_PACK8_LC(s, o)                                                      \
-	(RL_LC(s, (o) + 0) | RL_LC(s, (o) + 1) | RL_LC(s, (o) + 2) |           \
-	 RL_LC(s, (o) + 3) | RL_LC(s, (o) + 4) | RL_LC(s, (o) + 5) |           \
-	 RL_LC(s, (o) + 6) | RL_LC(s, (o) + 7))
+/* Error prefixes are upper case: matched case-insensitively as commands
+ * are. */
 #define RL_REDIS_OUT_ROW(name)                                                 \
 	{RL_PACK8_LC(#name, 0),                                                \
 	 RL_PACK8_LC(#name, 8),                                                \
 	 RL_REDIS_OUT_##name,                                                  \
 	 {0}},
-static const struct rl_redis_name redis_errors_lc[] = {
+static const struct rl_l7_word redis_errors_lc[] = {
     RL_REDIS_ERRORS(RL_REDIS_OUT_ROW)};
 #undef RL_REDIS_OUT_ROW
 
-/* The len bytes at b[off] as two words, every byte OR-ed with fold (0x20:
- * ASCII letters to lower case; the lists hold letters only, and no other
- * byte becomes a letter). Branch-free: the verifier walks it once. */
-static __always_inline void redis_pack(const char *b, __u32 off, __u32 len,
-				       __u8 fold, __u64 *w0, __u64 *w1)
-{
-	__u64 x = 0, y = 0;
-
-#pragma unroll
-	for (__u32 i = 0; i < 8; i++) {
-		x = x << 8 | (__u8)(RL_WAT(b, off + i) | fold);
-		y = y << 8 | (__u8)(RL_WAT(b, off + 8 + i) | fold);
-	}
-	if (len < 8) {
-		x &= ~0ULL << (8 * (8 - len));
-		y = 0;
-	} else if (len < 16) {
-		y &= len == 8 ? 0 : ~0ULL << (8 * (16 - len));
-	}
-	*w0 = x;
-	*w1 = y;
-}
-
-#define RL_REDIS_N(t) (sizeof(t) / sizeof((t)[0]))
-
-struct redis_search {
-	__u64 w0, w1;
-	__u32 lo, hi;
-	__u8 code;
-};
-
-/* One step of a binary search in table t (a bpf_loop callback): verified
- * once with the bounds unknown, where an open loop over a constant table
- * would be walked by the verifier along every path of the search tree,
- * each ending in a different constant that it then carries through the
- * rest of the program. One function per table: the bound is a constant. */
-#define RL_REDIS_SEARCH_STEP(fn, t)                                            \
-	static long fn(__u32 i, void *data)                                    \
-	{                                                                      \
-		struct redis_search *x = (struct redis_search *)data;          \
-		__u32 mid = (x->lo + x->hi) / 2;                               \
-		const struct rl_redis_name *e;                                 \
-                                                                               \
-		barrier_var(mid);                                              \
-		if (x->lo >= x->hi || mid >= RL_REDIS_N(t))                    \
-			return 1;                                              \
-		e = &(t)[mid];                                                 \
-		if (x->w0 == e->w0 && x->w1 == e->w1) {                        \
-			x->code = e->code;                                     \
-			return 1;                                              \
-		}                                                              \
-		if (x->w0 < e->w0 || (x->w0 == e->w0 && x->w1 < e->w1))        \
-			x->hi = mid;                                           \
-		else                                                           \
-			x->lo = mid + 1;                                       \
-		return 0;                                                      \
-	}
-RL_REDIS_SEARCH_STEP(redis_command_step, redis_commands)
-RL_REDIS_SEARCH_STEP(redis_error_step, redis_errors_lc)
-
-/* The code of the len-byte name at b[off] in the sorted table searched by
- * step, of cnt names, or dflt. */
-static __always_inline __u8 redis_find(long (*step)(__u32, void *), __u32 cnt,
-				       const char *b, __u32 off, __u32 len,
-				       __u8 dflt)
-{
-	struct redis_search x = {.hi = cnt, .code = dflt};
-
-	if (!len || len > 16)
-		return dflt;
-	redis_pack(b, off, len, 0x20, &x.w0, &x.w1);
-	bpf_loop(9, step, &x, 0); /* 2^9 > any table */
-	return x.code;
-}
+RL_L7_SEARCH_STEP(redis_command_step, redis_commands)
+RL_L7_SEARCH_STEP(redis_error_step, redis_errors_lc)
 
 /* The command named by the len bytes at b[off]; other if not listed. */
 static __always_inline __u8 redis_command(const char *b, __u32 off, __u32 len)
 {
-	return redis_find(redis_command_step, RL_REDIS_N(redis_commands), b,
-			  off, len, RL_REDIS_CMD_OTHER);
+	return rl_l7_find(redis_command_step, RL_L7_N(redis_commands), b, off,
+			  len, RL_REDIS_CMD_OTHER);
 }
 
 struct redis_word_ctx {
@@ -180,9 +81,9 @@ static __always_inline __u8 redis_error(const char *b, __u32 off, __u32 n)
 {
 	struct redis_word_ctx x = {.b = b, .off = off, .n = n, .len = 17};
 
-	bpf_loop(RL_REDIS_NAME_MAX + 1, redis_word_byte, &x, 0);
+	bpf_loop(RL_L7_WORD_MAX + 1, redis_word_byte, &x, 0);
 	/* Lower case both sides: fold the list's words the same way. */
-	return redis_find(redis_error_step, RL_REDIS_N(redis_errors_lc), b, off,
+	return rl_l7_find(redis_error_step, RL_L7_N(redis_errors_lc), b, off,
 			  x.len, RL_REDIS_OUT_ERROR);
 }
 
@@ -439,7 +340,7 @@ static long redis_walk_value(__u32 i, void *data)
  * counted by their replies, command unknown. A global function: the
  * verifier checks it once, on its own, not once per path of every program
  * that reaches it. */
-__attribute__((noinline)) int rl_redis_walk(const struct rl_l7_window *w,
+RL_L7_GLOBAL int rl_redis_walk(const struct rl_l7_window *w,
 					    __u32 n, __u32 requests,
 					    struct rl_l7_runs *r)
 {
@@ -458,14 +359,16 @@ __attribute__((noinline)) int rl_redis_walk(const struct rl_l7_window *w,
 	return 0;
 }
 
-static __always_inline void redis_next_requests(struct rl_l7_scan *s)
+static __always_inline void redis_next_requests(struct rl_l7_window *w,
+						struct rl_l7_scan *s)
 {
-	rl_redis_walk(s->w, s->n, 1, &s->r);
+	rl_redis_walk(w, s->n, 1, &s->r);
 }
 
-static __always_inline void redis_next_responses(struct rl_l7_scan *s)
+static __always_inline void redis_next_responses(struct rl_l7_window *w,
+						 struct rl_l7_scan *s)
 {
-	rl_redis_walk(s->w, s->n, 0, &s->r);
+	rl_redis_walk(w, s->n, 0, &s->r);
 }
 
 #endif /* REDLINE_BPF_L7_REDIS_BPF_H */

@@ -3,6 +3,7 @@
 #include <linux/types.h>
 
 #include "bpf/l7.h"
+#include "bpf/l7_pg.h"
 #include "bpf/l7_redis.h"
 
 namespace redline {
@@ -40,6 +41,26 @@ const char* RedisOutcomeName(uint32_t outcome) {
   return outcome < RL_REDIS_OUT_COUNT ? kNames[outcome] : "unknown";
 }
 
+const char* PgCommandName(uint32_t op) {
+  static constexpr const char* kNames[RL_PG_CMD_COUNT] = {
+      "unknown", "other", "parse",
+#define RL_PG_NAME(name) #name,
+      RL_PG_COMMANDS(RL_PG_NAME)
+#undef RL_PG_NAME
+  };
+  return op < RL_PG_CMD_COUNT ? kNames[op] : "unknown";
+}
+
+const char* PgOutcomeName(uint32_t outcome) {
+  static constexpr const char* kNames[RL_PG_OUT_COUNT] = {
+      "unknown", "ok", "error",
+#define RL_PG_NAME(name, code) code,
+      RL_PG_CLASSES(RL_PG_NAME)
+#undef RL_PG_NAME
+  };
+  return outcome < RL_PG_OUT_COUNT ? kNames[outcome] : "unknown";
+}
+
 const std::vector<RequestProtocol>& RequestProtocols() {
   static const std::vector<RequestProtocol> kProtocols = {
       {"http", "HTTP/1.x", RL_L7_PROTO_HTTP, "method", "status_class",
@@ -48,6 +69,12 @@ const std::vector<RequestProtocol>& RequestProtocols() {
       // Any error reply: ERR, WRONGTYPE, MOVED... ("error": another prefix).
       {"redis", "Redis", RL_L7_PROTO_REDIS, "command", "outcome",
        RedisCommandName, RedisOutcomeName,
+       [](absl::string_view outcome) {
+         return outcome != "ok" && outcome != "unknown";
+       }},
+      // Any SQLSTATE class: 23 (integrity), 40 (rollback), 57...
+      {"postgresql", "PostgreSQL", RL_L7_PROTO_PG, "command", "outcome",
+       PgCommandName, PgOutcomeName,
        [](absl::string_view outcome) {
          return outcome != "ok" && outcome != "unknown";
        }},

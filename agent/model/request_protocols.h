@@ -40,6 +40,11 @@ const char* HttpStatusClass(uint32_t status_class);
 // outcome ("ok", "ERR", "WRONGTYPE"..., "error": another prefix).
 const char* RedisCommandName(uint32_t op);
 const char* RedisOutcomeName(uint32_t outcome);
+// bpf/l7_pg.h's command ("select", "commit", "parse", "other"; "unknown":
+// start not seen) and outcome ("ok", a SQLSTATE class such as "23", "error":
+// a class not listed).
+const char* PgCommandName(uint32_t op);
+const char* PgOutcomeName(uint32_t outcome);
 
 }  // namespace redline
 

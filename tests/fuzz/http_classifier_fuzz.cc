@@ -110,9 +110,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   // The requests behind the first, as runs of one method: those of the
   // block ends where a request line starts.
   rl_l7_scan s = {};
-  s.w = &win;
   s.n = n;
-  rl_l7_next_requests(RL_L7_PROTO_HTTP, &s);
+  rl_l7_next_requests(RL_L7_PROTO_HTTP, &win, &s);
   std::vector<std::pair<__u8, __u16>> runs;
   for (__u32 off : at) {
     const __u8 mm = RefMethod(w.substr(off));

@@ -7,10 +7,19 @@
 #include <linux/types.h>
 
 #include <cstring>
+#include <map>
+#include <utility>
 
 #ifndef __always_inline
 #define __always_inline inline __attribute__((always_inline))
 #endif
+
+// PostgreSQL's prepared statements per connection (an LRU map in the
+// kernel): a plain map here, cleared by tests that need a fresh one.
+inline std::map<std::pair<__u64, __u32>, __u8>& PgStatements() {
+  static std::map<std::pair<__u64, __u32>, __u8> statements;
+  return statements;
+}
 
 extern "C" {
 // Callbacks return 0 to go on, 1 to stop.
@@ -21,6 +30,20 @@ static inline long bpf_loop(__u32 nr_loops, long (*callback)(__u32, void*),
   }
   return nr_loops;
 }
+// User memory is the process's own here.
+static inline long bpf_probe_read_user(void* dst, __u32 size, const void* src) {
+  std::memcpy(dst, src, size);
+  return 0;
+}
+#include "bpf/l7_pg.h"
+static inline void rl_pg_stmt_put(__u64 conn, __u32 hash, __u8 cmd) {
+  PgStatements()[{conn, hash}] = cmd;
+}
+static inline __u8 rl_pg_stmt_get(__u64 conn, __u32 hash) {
+  auto it = PgStatements().find({conn, hash});
+  return it == PgStatements().end() ? RL_PG_CMD_OTHER : it->second;
+}
+#define RL_L7_USER_SPACE 1
 #include "bpf/l7.h"
 #include "bpf/l7_proto.bpf.h"
 }

@@ -187,12 +187,11 @@ Runs RefWalk(std::string_view w, bool requests) {
 
 void CheckWalk(rl_l7_window* win, __u32 n, bool requests, std::string_view w) {
   rl_l7_scan s = {};
-  s.w = win;
   s.n = n;
   if (requests) {
-    rl_l7_next_requests(RL_L7_PROTO_REDIS, &s);
+    rl_l7_next_requests(RL_L7_PROTO_REDIS, win, &s);
   } else {
-    rl_l7_next_responses(RL_L7_PROTO_REDIS, &s);
+    rl_l7_next_responses(RL_L7_PROTO_REDIS, win, &s);
   }
   const Runs ref = RefWalk(w, requests);
   if (s.r.found != ref.runs.size() || s.r.end != ref.end) __builtin_trap();

@@ -2,7 +2,8 @@
 // space, fed each protocol's byte streams: every classifier recognises its
 // own, and none recognises another's (no false positives across
 // protocols). The streams are what the real clients and servers send
-// (redis-benchmark, nginx and curl, psql, mysql, memcached, TLS, SSH).
+// (redis-benchmark, nginx and curl, psql and pgbench, mysql, memcached,
+// TLS, SSH).
 #include <cstring>
 #include <string>
 #include <vector>
@@ -43,9 +44,13 @@ std::vector<Stream> Streams() {
       {"PostgreSQL startup",
        B("\0\0\0\x29\0\3\0\0user\0postgres\0database\0db\0\0"), 0, 0},
       {"PostgreSQL SSLRequest", B("\0\0\0\x08\x04\xd2\x16\x2f"), 0, 0},
-      {"PostgreSQL Query", B("Q\0\0\0\x0dSELECT 1\0"), 0, 0},
+      {"PostgreSQL Query", B("Q\0\0\0\x0dSELECT 1\0"), RL_L7_PROTO_PG, 0},
+      {"PostgreSQL Bind", B("B\0\0\0\x0e\0P0_1\0\0\0\0\0\0\0"),
+       RL_L7_PROTO_PG, 0},
       {"PostgreSQL ReadyForQuery", B("Z\0\0\0\x05I"), 0, 0},
       {"MySQL COM_QUERY", B("\x09\0\0\0\x03SELECT 1"), 0, 0},
+      // 0x151 bytes: read as PostgreSQL, 'Q' and a 16 MiB length.
+      {"MySQL long COM_QUERY", B("\x51\x01\0\0\x03SELECT 1"), 0, 0},
       {"MySQL OK", B("\x07\0\0\x01\0\0\0\x02\0\0\0"), 0, 0},
       {"TLS ClientHello", B("\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03"),
        0, 0},

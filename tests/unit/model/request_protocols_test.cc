@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "bpf/l7.h"
+#include "bpf/l7_pg.h"
 #include "bpf/l7_redis.h"
 #include "gtest/gtest.h"
 
@@ -40,6 +41,30 @@ TEST(RequestProtocolsTest, RedisListsAreStrictlySortedAndFitTheirCodes) {
   }
   static_assert(RL_REDIS_CMD_COUNT <= 256, "op is a __u8");
   static_assert(RL_REDIS_OUT_COUNT < 0xff, "below RL_L7_INTERIM");
+}
+
+TEST(RequestProtocolsTest, PgCodesNameTheListEntries) {
+  static_assert(RL_PG_CMD_COUNT <= 64, "kept in 6 bits of a group state");
+  static_assert(RL_PG_OUT_COUNT < 0x80, "kept beside RL_PG_LOST");
+  EXPECT_STREQ(PgCommandName(RL_PG_CMD_UNKNOWN), "unknown");
+  EXPECT_STREQ(PgCommandName(RL_PG_CMD_OTHER), "other");
+  EXPECT_STREQ(PgCommandName(RL_PG_CMD_PARSE), "parse");
+  EXPECT_STREQ(PgCommandName(RL_PG_CMD_alter), "alter");
+  EXPECT_STREQ(PgCommandName(RL_PG_CMD_select), "select");
+  EXPECT_STREQ(PgCommandName(RL_PG_CMD_with), "with");
+  EXPECT_STREQ(PgCommandName(RL_PG_CMD_COUNT), "unknown");
+  EXPECT_STREQ(PgOutcomeName(RL_PG_OUT_OK), "ok");
+  EXPECT_STREQ(PgOutcomeName(RL_PG_OUT_ERROR), "error");
+  EXPECT_STREQ(PgOutcomeName(RL_PG_OUT_c03), "03");
+  EXPECT_STREQ(PgOutcomeName(RL_PG_OUT_c23), "23");
+  EXPECT_STREQ(PgOutcomeName(RL_PG_OUT_c0a), "0A");
+  EXPECT_STREQ(PgOutcomeName(RL_PG_OUT_cxx), "XX");
+  EXPECT_STREQ(PgOutcomeName(RL_PG_OUT_COUNT), "unknown");
+  const RequestProtocol* pg = FindRequestProtocol("postgresql");
+  ASSERT_NE(pg, nullptr);
+  EXPECT_EQ(pg, RequestProtocolByKernelId(RL_L7_PROTO_PG));
+  EXPECT_TRUE(pg->is_error("23"));
+  EXPECT_FALSE(pg->is_error("ok"));
 }
 
 TEST(RequestProtocolsTest, RedisCodesNameTheListEntries) {

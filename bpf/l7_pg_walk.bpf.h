@@ -1,0 +1,405 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * The PostgreSQL walk (bpf/l7_pg.bpf.h says what it counts): a read or
+ * write, message by message, each header read from user memory where the
+ * message starts. Included by l7_pg.bpf.h only.
+ *
+ * Every loop is a bpf_loop whose state lives in rl_l7_runs (the walk's
+ * global-function argument, whose values the verifier does not track), so
+ * each callback is verified once, not once per value of a growing offset.
+ */
+#ifndef REDLINE_BPF_L7_PG_WALK_BPF_H
+#define REDLINE_BPF_L7_PG_WALK_BPF_H
+
+/* A scan of bytes in the window (blanks, a word, a name, error fields). */
+struct pg_scan {
+	__u32 pos;  /* next byte */
+	__u32 end;  /* past the last valid one */
+	__u32 hash; /* a name's, so far */
+	__u8 mode;  /* what pos is in (per scan) */
+	__u8 found; /* the scan found what it looks for */
+	__u8 pad[2];
+};
+
+struct pg_scan_ctx {
+	const char *b;
+	struct pg_scan *m;
+};
+
+struct pg_walk {
+	struct rl_l7_window *w;
+	struct rl_l7_runs *r; /* also the walk's position */
+	__u64 ubuf;	      /* the data */
+	__u32 len;
+	__u32 requests; /* walking requests, else responses */
+};
+
+/* Blanks, '(' and comments before a statement's first keyword: mode 0 in
+ * text, 1 in a block comment, 2 in a line comment. */
+static long pg_skip_byte(__u32 i, void *data)
+{
+	struct pg_scan_ctx *x = (struct pg_scan_ctx *)data; /* C++: fuzz */
+	struct pg_scan *m = x->m;
+	char c, d;
+
+	if (m->pos >= m->end)
+		return 1;
+	c = RL_WAT(x->b, m->pos);
+	d = m->pos + 1 < m->end ? RL_WAT(x->b, m->pos + 1) : 0;
+	if (m->mode == 1) {
+		if (c == '*' && d == '/') {
+			m->mode = 0;
+			m->pos++;
+		}
+	} else if (m->mode == 2) {
+		if (c == '\n')
+			m->mode = 0;
+	} else if (c == '/' && d == '*') {
+		m->mode = 1;
+		m->pos++;
+	} else if (c == '-' && d == '-') {
+		m->mode = 2;
+		m->pos++;
+	} else if (pg_letter(c)) {
+		m->found = 1;
+		return 1;
+	} else if (c != ' ' && c != '\t' && c != '\n' && c != '\r' &&
+		   c != '(') {
+		return 1;
+	}
+	m->pos++;
+	return 0;
+}
+
+static long pg_word_byte(__u32 i, void *data)
+{
+	struct pg_scan_ctx *x = (struct pg_scan_ctx *)data; /* C++: fuzz */
+	struct pg_scan *m = x->m;
+
+	if (m->pos >= m->end || !pg_letter(RL_WAT(x->b, m->pos)))
+		return 1;
+	m->pos++;
+	return 0;
+}
+
+/* A NUL-terminated name, hashed (FNV-1a) on the way. */
+static long pg_name_byte(__u32 i, void *data)
+{
+	struct pg_scan_ctx *x = (struct pg_scan_ctx *)data; /* C++: fuzz */
+	struct pg_scan *m = x->m;
+	char c;
+
+	if (m->pos >= m->end)
+		return 1;
+	c = RL_WAT(x->b, m->pos++);
+	if (!c) {
+		m->found = 1;
+		return 1;
+	}
+	m->hash = (m->hash ^ (__u8)c) * 16777619;
+	return 0;
+}
+
+/* An ErrorResponse's fields (type byte, text, NUL) up to the code ('C'):
+ * mode 1 at a field's type byte. */
+static long pg_field_byte(__u32 i, void *data)
+{
+	struct pg_scan_ctx *x = (struct pg_scan_ctx *)data; /* C++: fuzz */
+	struct pg_scan *m = x->m;
+	char c;
+
+	if (m->pos >= m->end)
+		return 1;
+	c = RL_WAT(x->b, m->pos++);
+	if (m->mode) {
+		if (!c) /* the fields' end */
+			return 1;
+		if (c == 'C') {
+			m->found = 1;
+			return 1;
+		}
+		m->mode = 0;
+	} else if (!c) {
+		m->mode = 1;
+	}
+	return 0;
+}
+
+static __always_inline struct pg_scan *pg_scan_at(struct rl_l7_runs *r,
+						  __u32 pos, __u32 end)
+{
+	struct pg_scan *m = (struct pg_scan *)r->scratch;
+
+	m->pos = pos;
+	m->end = end;
+	m->hash = 2166136261u;
+	m->mode = 0;
+	m->found = 0;
+	return m;
+}
+
+/* Copies up to RL_PG_BODY bytes of the data at off to the window's upper
+ * half; the number copied. */
+static __always_inline __u32 pg_fetch(struct pg_walk *s, __u32 off, __u32 max)
+{
+	__u32 size = s->len - off;
+
+	if (off >= s->len)
+		return 0;
+	if (size > max)
+		size = max;
+	if (size > RL_PG_BODY)
+		size = RL_PG_BODY;
+	barrier_var(size);
+	size &= 2 * RL_PG_BODY - 1;
+	if (!size || bpf_probe_read_user(s->w->b + RL_PG_AT, size,
+					 (const void *)(s->ubuf + off)))
+		return 0;
+	return size;
+}
+
+/* The scans below are global functions, each verified once on its own
+ * rather than at every place the walk uses it. */
+
+/* The command of the statement whose text starts at window index pos. */
+RL_L7_GLOBAL int rl_pg_keyword(struct rl_l7_window *w, __u32 pos, __u32 end,
+			       struct rl_l7_runs *r)
+{
+	struct pg_scan *m;
+	struct pg_scan_ctx x;
+	__u32 start;
+
+	if (!w || !r)
+		return RL_PG_CMD_OTHER;
+	m = pg_scan_at(r, pos, end);
+	x.b = w->b;
+	x.m = m;
+	bpf_loop(RL_PG_SKIP_MAX, pg_skip_byte, &x, 0);
+	if (!m->found)
+		return RL_PG_CMD_OTHER;
+	start = m->pos;
+	bpf_loop(RL_L7_WORD_MAX + 1, pg_word_byte, &x, 0);
+	return rl_l7_find(pg_keyword_step, RL_L7_N(pg_keywords), w->b, start,
+			  m->pos - start, RL_PG_CMD_OTHER);
+}
+
+/* Whether a NUL ends the name at window index pos within end; its hash
+ * and the byte after the NUL are left in r's pg_scan. */
+RL_L7_GLOBAL int rl_pg_name(struct rl_l7_window *w, __u32 pos, __u32 end,
+			    struct rl_l7_runs *r)
+{
+	struct pg_scan *m;
+	struct pg_scan_ctx x;
+
+	if (!w || !r)
+		return 0;
+	m = pg_scan_at(r, pos, end);
+	x.b = w->b;
+	x.m = m;
+	bpf_loop(RL_PG_NAME_MAX + 1, pg_name_byte, &x, 0);
+	return m->found;
+}
+
+/* The class of the code of an ErrorResponse whose fields are at window
+ * index pos to end. */
+RL_L7_GLOBAL int rl_pg_error_class(struct rl_l7_window *w, __u32 pos, __u32 end,
+				   struct rl_l7_runs *r)
+{
+	struct pg_scan *m;
+	struct pg_scan_ctx x;
+
+	if (!w || !r)
+		return RL_PG_OUT_ERROR;
+	m = pg_scan_at(r, pos, end);
+	x.b = w->b;
+	x.m = m;
+	m->mode = 1;
+	bpf_loop(RL_PG_BODY, pg_field_byte, &x, 0);
+	if (!m->found || m->pos + 2 > end)
+		return RL_PG_OUT_ERROR;
+	return rl_l7_find(pg_class_step, RL_L7_N(pg_classes_lc), w->b, m->pos,
+			  2, RL_PG_OUT_ERROR);
+}
+
+static __always_inline void pg_emit(struct rl_l7_runs *r, __u8 cmd)
+{
+	if (!r->first)
+		r->first = cmd;
+	else
+		rl_l7_scan_add(r, cmd);
+}
+
+/* A frontend message of type t and body length blen at off. */
+static __always_inline void pg_request(struct pg_walk *s, char t, __u32 off,
+				       __u32 blen)
+{
+	struct rl_l7_runs *r = s->r;
+	struct pg_scan *m = (struct pg_scan *)r->scratch;
+	__u32 got, at = RL_PG_AT;
+	__u8 g = r->state, cmd;
+
+	switch (t) {
+	case 'Q':
+		got = pg_fetch(s, off + 5, blen);
+		pg_emit(r, got ? rl_pg_keyword(s->w, at, at + got, r)
+			       : RL_PG_CMD_OTHER);
+		r->state = 0;
+		break;
+	case 'P': /* name, query */
+		got = pg_fetch(s, off + 5, blen);
+		cmd = RL_PG_CMD_OTHER;
+		if (rl_pg_name(s->w, at, at + got, r)) {
+			__u32 hash = m->hash;
+
+			cmd = rl_pg_keyword(s->w, m->pos, at + got, r);
+			rl_pg_stmt_put(r->conn, hash, cmd);
+		}
+		r->state = (g & RL_PG_GROUP_EXEC) | RL_PG_GROUP_PARSE | cmd;
+		break;
+	case 'B': /* portal, statement */
+		got = pg_fetch(s, off + 5, blen);
+		if (rl_pg_name(s->w, at, at + got, r) &&
+		    rl_pg_name(s->w, m->pos, at + got, r))
+			r->state = (g & ~RL_PG_GROUP_CMD) |
+				   rl_pg_stmt_get(r->conn, m->hash);
+		break;
+	case 'E':
+		r->state = g | RL_PG_GROUP_EXEC;
+		break;
+	case 'S':
+		cmd = g & RL_PG_GROUP_CMD;
+		if (!(g & RL_PG_GROUP_EXEC))
+			cmd = g & RL_PG_GROUP_PARSE ? RL_PG_CMD_PARSE
+						    : RL_PG_CMD_OTHER;
+		pg_emit(r, cmd ? cmd : RL_PG_CMD_OTHER);
+		r->state = 0;
+		break;
+	case 'F': /* FunctionCall: answered by ReadyForQuery too */
+		pg_emit(r, RL_PG_CMD_OTHER);
+		break;
+	}
+}
+
+/* The outcome of an ErrorResponse of body length blen at off: its code's
+ * class. */
+static __always_inline __u8 pg_error(struct pg_walk *s, __u32 off, __u32 blen)
+{
+	__u32 got = pg_fetch(s, off + 5, blen);
+
+	return rl_pg_error_class(s->w, RL_PG_AT, RL_PG_AT + got, s->r);
+}
+
+/* Whether the data ends with a ReadyForQuery: where a walk that lost its
+ * place (or gave up on a long read of rows) finds the end of a response
+ * again. */
+static __always_inline bool pg_ends_ready(struct pg_walk *s)
+{
+	char z[6];
+
+	if (s->len < 6 ||
+	    bpf_probe_read_user(z, 6, (const void *)(s->ubuf + s->len - 6)))
+		return false;
+	return z[0] == 'Z' && !z[1] && !z[2] && !z[3] && z[4] == 5 &&
+	       (z[5] == 'I' || z[5] == 'T' || z[5] == 'E');
+}
+
+static __always_inline void pg_resync(struct pg_walk *s)
+{
+	struct rl_l7_runs *r = s->r;
+	__u8 err = r->state & ~RL_PG_LOST;
+
+	if (!pg_ends_ready(s)) {
+		r->state |= RL_PG_LOST;
+		return;
+	}
+	rl_l7_scan_add(r, err ? err : RL_PG_OUT_OK);
+	r->state = 0;
+}
+
+/* One message (a bpf_loop callback): 1 to stop. */
+static long pg_walk_message(__u32 i, void *data)
+{
+	struct pg_walk *s = (struct pg_walk *)data; /* C++: fuzz */
+	struct rl_l7_runs *r = s->r;
+	__u32 off = r->off, blen, next;
+	char h[5];
+
+	if (off >= s->len)
+		return 1;
+	if (off + 5 > s->len ||
+	    bpf_probe_read_user(h, 5, (const void *)(s->ubuf + off))) {
+		if (!s->requests) /* a header split across reads */
+			r->state |= RL_PG_LOST;
+		return 1;
+	}
+	blen = pg_be32_at(h, 1);
+	if (s->requests) {
+		if (blen < 4 || blen >= RL_PG_MSG_MAX)
+			return 1;
+		pg_request(s, h[0], off, blen - 4);
+	} else {
+		if (!pg_response_message(h[0], blen)) {
+			r->state |= RL_PG_LOST;
+			return 1;
+		}
+		if (h[0] == 'E' && !r->state)
+			r->state = pg_error(s, off, blen - 4);
+		if (h[0] == 'Z') {
+			rl_l7_scan_add(r, r->state ? r->state : RL_PG_OUT_OK);
+			r->state = 0;
+		}
+	}
+	next = off + 1 + blen;
+	r->off = next;
+	if (next > s->len) /* the rest comes in the next data */
+		r->end = next;
+	return next >= s->len;
+}
+
+/* Walks the len bytes at ubuf (the first of them in w) from their first
+ * message, reporting in r the requests that end in them (the first in
+ * r->first) or the responses that do. A global function: the verifier
+ * checks it once, on its own. */
+RL_L7_GLOBAL int rl_pg_walk(struct rl_l7_window *w, __u64 ubuf, __u32 len,
+			    __u32 requests, struct rl_l7_runs *r)
+{
+	struct pg_walk s = {};
+	long hops;
+
+	if (!w || !r)
+		return 0;
+	s.w = w;
+	s.r = r;
+	s.ubuf = ubuf;
+	s.len = len;
+	s.requests = requests != 0;
+	r->off = 0;
+	if (!s.requests && (r->state & RL_PG_LOST)) {
+		pg_resync(&s);
+		return 0;
+	}
+	hops = bpf_loop(RL_PG_HOPS, pg_walk_message, &s, 0);
+	if (s.requests) {
+		if (!r->first)
+			r->first = RL_L7_INTERIM;
+	} else if ((r->state & RL_PG_LOST) ||
+		   (hops >= RL_PG_HOPS && r->off < len && !r->end)) {
+		/* Lost in this read, or rows past the walk's reach. */
+		pg_resync(&s);
+	}
+	return 0;
+}
+
+static __always_inline void pg_next_requests(struct rl_l7_window *w,
+					     struct rl_l7_scan *s)
+{
+	rl_pg_walk(w, s->ubuf, s->len, 1, &s->r);
+}
+
+static __always_inline void pg_next_responses(struct rl_l7_window *w,
+					      struct rl_l7_scan *s)
+{
+	rl_pg_walk(w, s->ubuf, s->len, 0, &s->r);
+}
+
+#endif /* REDLINE_BPF_L7_PG_WALK_BPF_H */
