@@ -26,7 +26,7 @@ PKGS+=(libclang-rt-14-dev)
 PKGS+=(qemu-system-x86 busybox-static cpio)
 # Dependency protocols' servers and clients, started by their tests in a
 # network namespace (never the system service the package may enable).
-PKGS+=(redis-server redis-tools)
+PKGS+=(redis-server redis-tools postgresql-15 postgresql-client-15)
 
 missing=()
 for p in "${PKGS[@]}"; do
@@ -43,6 +43,11 @@ else
   SUDO=
 fi
 echo "install-deps: installing ${missing[*]}"
+# PostgreSQL: no cluster of the package's own (postgresql-common would
+# create and start "15/main" on 5432); tests initdb and start their own.
+$SUDO mkdir -p /etc/postgresql-common/createcluster.d
+echo "create_main_cluster = false" |
+  $SUDO tee /etc/postgresql-common/createcluster.d/redline.conf >/dev/null
 export DEBIAN_FRONTEND=noninteractive
 $SUDO apt-get update -qq
 $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"

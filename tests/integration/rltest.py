@@ -72,6 +72,63 @@ def start_redis(port, tmp, prefix=()):
     raise AssertionError(f"redis-server did not listen on {port} in 10 s")
 
 
+PG_BIN = "/usr/lib/postgresql/15/bin"
+
+
+def start_postgres(port, tmp, prefix=(), conf=()):
+    """A PostgreSQL 15 server of this test's own on 127.0.0.1:port: a
+    cluster made by initdb in tmp/data (trust authentication, owner the
+    `postgres` user the Debian package creates: the server refuses root),
+    its socket and log (tmp/postgres.log) in tmp, pg_stat_statements
+    loaded; conf: more `name=value` settings. Returns the process once it
+    accepts connections; the caller terminates it."""
+    os.chmod(tmp, 0o755)
+    subprocess.run(["chown", "postgres:", tmp], check=True)
+    data = os.path.join(tmp, "data")
+    r = subprocess.run(["runuser", "-u", "postgres", "--",
+                        f"{PG_BIN}/initdb", "-D", data, "-A", "trust",
+                        "-U", "postgres", "--no-sync", "-E", "UTF8"],
+                       capture_output=True, text=True)
+    if r.returncode:
+        raise AssertionError(f"initdb: {r.stderr[-300:]}")
+    settings = ["listen_addresses=127.0.0.1", f"port={port}",
+                f"unix_socket_directories={tmp}", "fsync=off",
+                "synchronous_commit=off", "full_page_writes=off",
+                "shared_preload_libraries=pg_stat_statements",
+                "pg_stat_statements.track=all", "log_line_prefix=%e ",
+                "ssl=off", *conf]
+    log = open(os.path.join(tmp, "postgres.log"), "w")
+    p = subprocess.Popen([*prefix, "runuser", "-u", "postgres", "--",
+                          f"{PG_BIN}/postgres", "-D", data,
+                          *[a for kv in settings for a in ("-c", kv)]],
+                         stdout=log, stderr=log)
+    for _ in range(300):
+        try:
+            socket.create_connection(("127.0.0.1", port)).close()
+            return p
+        except OSError:
+            if p.poll() is not None:
+                break
+            time.sleep(0.05)
+    p.kill()
+    raise AssertionError(f"postgres did not listen on {port} in 15 s")
+
+
+def stop_postgres(p, tmp):
+    """Stops a server start_postgres started (immediate shutdown: its
+    postmaster, whose pid is in postmaster.pid, and so every backend)."""
+    try:
+        with open(os.path.join(tmp, "data", "postmaster.pid")) as f:
+            os.kill(int(f.readline()), signal.SIGQUIT)
+    except (OSError, ValueError):
+        pass
+    try:
+        p.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        p.kill()
+        p.wait(timeout=5)
+
+
 def redline_bin():
     return os.environ["REDLINE_BIN"]
 
