@@ -7,7 +7,8 @@ that feeds it, in a network namespace the test creates (loopback only):
 - every metric its expressions (panels and variable queries) name is a
   family in a live scrape of the agent, while workloads make every family
   appear (syscalls, CPU, disk I/O, TCP with drops and a refused connect,
-  HTTP with 5xx, Redis with error replies, two SLOs); the main families
+  HTTP with 5xx, Redis with error replies, PostgreSQL with errors, two
+  SLOs); the main families
   are on the dashboard;
 - a real Prometheus scrapes the agent every second; after ~20 s every
   expression, its variables substituted as Grafana would, is evaluated by
@@ -31,7 +32,8 @@ import urllib.request
 
 sys.path.insert(0, os.path.dirname(__file__))
 from rltest import (Agent, check, enter_netns, free_port,  # noqa
-                    python_as, require_bpf, start_redis)
+                    python_as, require_bpf, start_postgres, start_redis,
+                    stop_postgres)
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 LOAD = os.path.join(HERE, "..", "helpers", "http_load.py")
@@ -39,6 +41,7 @@ DASHBOARD = os.environ.get("REDLINE_GRAFANA_DASHBOARD", os.path.join(
     HERE, "..", "..", "packaging", "grafana", "redline.json"))
 HTTP_PORT, CLOSED_PORT, BULK_PORT = 18380, 18381, 18382
 REDIS_PORT = 18383
+PG_PORT = 18384
 # A Redis client: GETs and SETs, and every tenth command a WRONGTYPE error,
 # for the dependencies row (rate, error ratio, p99, served by command).
 REDIS_CLIENT = """import socket, time
@@ -57,6 +60,26 @@ while True:
     time.sleep(0.005)
 """
 
+# A PostgreSQL client on the raw protocol: SELECT 1, and every tenth query a
+# division by zero (class 22), for the same row.
+PG_CLIENT = """import socket, struct, time
+def msg(t, body): return t + struct.pack("!I", len(body) + 4) + body
+s = socket.create_connection(("127.0.0.1", {port}))
+p = b"user\\0postgres\\0database\\0postgres\\0\\0"
+s.sendall(struct.pack("!II", len(p) + 8, 196608) + p)
+def ready():
+    buf = b""
+    while not (len(buf) >= 6 and buf[-6:-1] == b"Z\\0\\0\\0\\5"):
+        buf += s.recv(65536)
+ready()
+i = 0
+while True:
+    i += 1
+    q = b"SELECT 1/0" if i % 10 == 0 else b"SELECT 1"
+    s.sendall(msg(b"Q", q + b"\\0")); ready()
+    time.sleep(0.005)
+"""
+
 # Grafana's built-in variables, as an instant query at "now" sees them.
 BUILTINS = {"__rate_interval": "1m", "__interval": "15s",
             "__interval_ms": "15000", "__range": "1m", "__range_s": "60",
@@ -68,6 +91,7 @@ MUST_USE = ("redline_syscalls_total", "redline_syscall_errors_total",
             "redline_tcp_retransmits_total",
             "redline_http_server_requests_total", "redline_slo_burn_rate",
             "redline_redis_client_requests_total",
+            "redline_postgresql_client_requests_total",
             "redline_bpf_map_drops_total")
 # An expression over only one of these must return series.
 CORE = ("redline_syscalls_total", "redline_cpu_seconds_total",
@@ -457,7 +481,8 @@ def main():
           f"variables), {len(referenced)} metric names referenced")
 
     tmp = tempfile.mkdtemp(prefix="rl-grafana-")
-    procs, bg, prom = [], None, None
+    pg_tmp = tempfile.mkdtemp(prefix="rl-grafana-pg-")  # postgres-owned
+    procs, bg, prom, pg = [], None, None, None
     try:
         check(os.major(os.stat(tmp).st_dev) != 0,
               f"{tmp} is on a block device (O_DIRECT I/O reaches the disk)")
@@ -478,6 +503,10 @@ def main():
             procs.append(subprocess.Popen(
                 [python_as(tmp, "rl_gf_redis"), "-c",
                  REDIS_CLIENT.format(port=REDIS_PORT)]))
+            pg = start_postgres(PG_PORT, pg_tmp)
+            procs.append(subprocess.Popen(
+                [python_as(tmp, "rl_gf_pg"), "-c",
+                 PG_CLIENT.format(port=PG_PORT)]))
             # Two CPU-bound processes sharing CPU 0: run-queue waits and CPU
             # time for the saturation and USE panels, whatever else runs.
             for _ in range(2):
@@ -574,6 +603,9 @@ def main():
         for p in procs:
             p.terminate()
             p.wait(timeout=10)
+        if pg:
+            stop_postgres(pg, pg_tmp)
+        shutil.rmtree(pg_tmp, ignore_errors=True)
         if prom:
             prom.terminate()
             prom.wait(timeout=20)
