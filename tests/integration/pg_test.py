@@ -38,6 +38,7 @@ from rltest import (PG_BIN, Agent, check, check_l7_path,  # noqa: E402
 PORT = 15432
 SRV = "redline_postgresql_server_requests_total"
 CLI = "redline_postgresql_client_requests_total"
+CLI_DUR = "redline_postgresql_client_request_duration_seconds"
 EVENTS = "redline_slo_events_total"
 CLIENTS, TXNS = 4, 150
 SLOS = """slos:
@@ -182,9 +183,9 @@ def bench_phase(agent, mode):
     statement of its script and connection ("parse")."""
     m0 = agent.scrape()
     psql("SELECT pg_stat_statements_reset()")
-    out = subprocess.run(["pgbench", "-n", "-h", "127.0.0.1", "-p", str(PORT),
-                          "-U", "postgres", "-c", str(CLIENTS), "-t",
-                          str(TXNS), "-M", mode, "bench"],
+    out = subprocess.run(["pgbench", "-n", "-r", "-h", "127.0.0.1", "-p",
+                          str(PORT), "-U", "postgres", "-c", str(CLIENTS),
+                          "-t", str(TXNS), "-M", mode, "bench"],
                          capture_output=True, text=True, timeout=300)
     check(out.returncode == 0, f"pgbench -M {mode} ran "
           f"({out.stderr[-300:]})")
@@ -217,6 +218,31 @@ def bench_phase(agent, mode):
           f"pg_stat_statements (+ the last read) {want}")
     outcomes = counts(m1, m0, SRV, "outcome", **server())
     check(set(outcomes) == {"ok"}, f"-M {mode}: no errors {outcomes}")
+    latency(m1, m0, mode, out.stdout)
+
+
+def latency(m1, m0, mode, report):
+    """pgbench -r's mean latency per statement, by command, within a
+    bucket's width (sqrt(2): the histograms' schema 1) of redline's
+    client-side mean (_sum / _count) for pgbench: both time a statement
+    from its send to its result."""
+    tool = {}  # PostgreSQL 15: latency, failures, statement
+    for ms, stmt in re.findall(r"^\s+([0-9.]+)\s+\d+\s+(\S.*)$",
+                               report, re.M):
+        tool.setdefault(first_keyword(stmt), []).append(float(ms) / 1e3)
+    check(set(tool) >= {"update", "select", "insert"},
+          f"-M {mode}: pgbench reported statement latencies {sorted(tool)}")
+    for cmd in ("update", "select", "insert"):
+        want = sum(tool[cmd]) / len(tool[cmd])
+        n, total = (sum(series(m1, f"{CLI_DUR}_{k}", command=cmd,
+                               **client("pgbench")).values())
+                    - sum(series(m0, f"{CLI_DUR}_{k}", command=cmd,
+                                 **client("pgbench")).values())
+                    for k in ("count", "sum"))
+        got = total / n
+        check(want / 2 ** 0.5 <= got <= want * 2 ** 0.5,
+              f"-M {mode}: {cmd} mean {got * 1e6:.0f} us within sqrt(2) of "
+              f"pgbench's {want * 1e6:.0f} us")
 
 
 def log_errors(tmp):
