@@ -12,7 +12,8 @@ binary, a test helper and their shared libraries. tests/vm/init.sh, as
 /init:
 
 - `redline check` exits 0 on that kernel;
-- `redline run` is ready, with every program attached (or a reason);
+- `redline run` is ready, with every program attached (or a reason), and
+  exactly those README.md's per-kernel table says (readme_table.py);
 - the request engine takes the path this kernel has: socket I/O from
   sock:sock_{send,recv}_length (6.3+) on 6.12, from raw_syscalls:sys_exit
   on 6.1;
@@ -37,6 +38,7 @@ import tempfile
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..",
                                 "integration"))
 from rltest import SKIP, check, parse_metrics, series, value  # noqa: E402
+import readme_table  # noqa: E402
 import vmkit  # noqa: E402
 
 N = 54321
@@ -115,6 +117,9 @@ def check_programs(tag, m):
     check(l7 == want, f"l7: socket I/O from "
           f"{'sys_exit' if want == L7_SYS_EXIT else 'sock tracepoints'} "
           f"on {tag} (attached {l7})")
+    bad = readme_table.diff(tag, att)
+    check(not bad, f"README.md's program table, column {tag}, is what the "
+          f"VM shows{': ' + '; '.join(bad) if bad else ''}")
 
 
 def check_counts(m, info):
