@@ -87,6 +87,10 @@ def run_vm(tag):
     for l in tagged:
         if l.startswith(("check:", "agent:")):
             print("  " + l)
+    if "RLVM metrics_end" not in out:
+        print("\n".join(out.splitlines()[-40:]))
+        check(False, f"the VM printed its metrics (console's end above; "
+              f"exit after {secs:.0f} s)")
     body = out.split("RLVM metrics_begin\n", 1)[-1].split("RLVM metrics_end",
                                                           1)[0]
     return parse_metrics(body), info
