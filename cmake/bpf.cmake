@@ -2,7 +2,24 @@
 # and a libbpf skeleton header per object.
 
 find_program(BPFTOOL_EXE NAMES bpftool PATHS /usr/sbin /usr/local/sbin REQUIRED)
-find_program(BPF_CLANG_EXE NAMES clang clang-14 clang-19 REQUIRED)
+# The clang that compiles the BPF objects, independent of the C++ compiler:
+# Debian 12 ships clang (14) and clang-19; both are tested
+# (tests/build/generators_test.sh). A name on PATH or an absolute path.
+set(REDLINE_BPF_CLANG "clang" CACHE STRING
+    "clang for the BPF objects: clang (14), clang-19, or a path")
+# Searched at each configure (an earlier build tree cached BPF_CLANG_EXE,
+# which would hide a changed REDLINE_BPF_CLANG).
+unset(BPF_CLANG_EXE CACHE)
+find_program(BPF_CLANG_EXE NAMES ${REDLINE_BPF_CLANG} NO_CACHE)
+if(NOT BPF_CLANG_EXE)
+  message(FATAL_ERROR "REDLINE_BPF_CLANG='${REDLINE_BPF_CLANG}' not found: "
+    "install it (Debian 12: clang or clang-19) or pass another with "
+    "-DREDLINE_BPF_CLANG=clang-19")
+endif()
+execute_process(COMMAND "${BPF_CLANG_EXE}" --version
+                OUTPUT_VARIABLE _bpf_clang_version ERROR_QUIET)
+string(REGEX MATCH "version [0-9.]+" _bpf_clang_version "${_bpf_clang_version}")
+message(STATUS "BPF objects: ${BPF_CLANG_EXE} (${_bpf_clang_version})")
 
 if(NOT EXISTS "${REDLINE_BTF_PATH}")
   message(FATAL_ERROR

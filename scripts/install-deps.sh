@@ -20,6 +20,9 @@ PKGS=(
 command -v kubectl >/dev/null || PKGS+=(kubernetes-client)
 # libFuzzer and the sanitizer runtimes for clang (scripts/fuzz.sh).
 PKGS+=(libclang-rt-14-dev)
+# The BPF objects build with Debian 12's clang (14) and with its clang-19
+# (-DREDLINE_BPF_CLANG=clang-19); tests/build/generators_test.sh uses both.
+PKGS+=(clang-19)
 # A second kernel under emulation (tests/vm): qemu, a static busybox for
 # the initramfs, cpio to pack it. The kernel itself is downloaded, not
 # installed, by the test (Debian's linux-image-*-cloud-amd64).

@@ -6,7 +6,9 @@
 - 20 cycles of kill -9 and restart: ready within 5 s each time, and none of
   the objects of any cycle leaked;
 - SIGHUP: counters kept;
-- bad flags and unusable addresses give one line and exit 2."""
+- bad flags and unusable addresses give one line and exit 2;
+- the programs attached are those README.md's table says for the host
+  (tests/vm/readme_table.py; the VM tests check the other kernels)."""
 import json
 import os
 import signal
@@ -15,6 +17,8 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(__file__))
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "vm"))
+import readme_table  # noqa: E402
 from rltest import Agent, check, redline_bin, require_bpf, series  # noqa
 
 KINDS = ("prog", "map", "link")
@@ -68,9 +72,13 @@ def sigterm_under_load():
     try:
         time.sleep(1.0)
         ids = owned(agent.proc.pid)
-        n_attached = sum(1 for v in series(agent.scrape(),
-                                           "redline_bpf_program_attached")
-                         .values() if v == 1)
+        att = {dict(l)["program"]: (v, dict(l).get("reason", ""))
+               for l, v in series(agent.scrape(),
+                                  "redline_bpf_program_attached").items()}
+        n_attached = sum(1 for v, _ in att.values() if v == 1)
+        bad = readme_table.diff("host", att)
+        check(not bad, f"README.md's program table, column host, is what "
+              f"this kernel shows{': ' + '; '.join(bad) if bad else ''}")
         check(len(ids["link"]) == n_attached and len(ids["prog"]) >= n_attached
               and ids["map"],
               f"agent holds {len(ids['prog'])} programs, {len(ids['map'])} "

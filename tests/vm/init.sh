@@ -15,6 +15,7 @@ ip link set lo up
 
 say() { echo "RLVM $*"; }
 say kernel "$(uname -r)"
+say version "$(uname -v)"
 say btf "$(wc -c </sys/kernel/btf/vmlinux)"
 
 count() { bpftool "$1" show 2>/dev/null | grep -c '^[0-9]*: '; }
