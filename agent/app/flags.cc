@@ -158,6 +158,7 @@ const std::map<std::string, FlagDef>& Defs() {
           return absl::OkStatus();
         }}},
       {"strict", {true, Bool(&Options::strict)}},
+      {"tls-late-attach", {true, Bool(&Options::tls_late_attach)}},
       {"native-histograms-only",
        {true, Bool(&Options::native_histograms_only)}},
       {"programs-off",
@@ -342,6 +343,9 @@ std::string UsageText() {
       "                            redline_bpf_program_attached)\n"
       "  --strict                  exit non-zero if any program that is not\n"
       "                            turned off fails to load or attach\n"
+      "  --tls-late-attach         also probe TLS libraries first mapped after\n"
+      "                            start (keeps CAP_SYS_ADMIN and\n"
+      "                            CAP_SYS_PTRACE: uprobes need them)\n"
       "  --native-histograms-only  protobuf scrapes (Prometheus with native\n"
       "                            histograms) get no classic buckets; text\n"
       "                            scrapes always do\n"
@@ -378,6 +382,7 @@ ProbeSetOptions ProbeOptionsFrom(const Options& opts, IdentityResolver* r) {
   p.max_disk_entries = opts.max_disk_entries;
   p.max_tcp_entries = opts.max_tcp_entries;
   p.max_http_entries = opts.max_http_entries;
+  p.tls_late_attach = opts.tls_late_attach;
   NamingOptions& a = p.naming;
   a.pid_labels = opts.pid_labels;
   a.resolver = r;
