@@ -68,13 +68,16 @@ def sigterm_under_load():
     try:
         time.sleep(1.0)
         ids = owned(agent.proc.pid)
-        n_attached = sum(1 for v in series(agent.scrape(),
-                                           "redline_bpf_program_attached")
+        m = agent.scrape()
+        n_attached = sum(1 for v in series(m, "redline_bpf_program_attached")
                          .values() if v == 1)
-        check(len(ids["link"]) == n_attached and len(ids["prog"]) >= n_attached
-              and ids["map"],
+        # One link per uprobe on each TLS library file some process maps.
+        uprobes = int(sum(series(m, "redline_tls_uprobes").values()))
+        check(len(ids["link"]) == n_attached + uprobes and
+              len(ids["prog"]) >= n_attached and ids["map"],
               f"agent holds {len(ids['prog'])} programs, {len(ids['map'])} "
-              f"maps, {len(ids['link'])} links (= {n_attached} attached)")
+              f"maps, {len(ids['link'])} links (= {n_attached} attached + "
+              f"{uprobes} TLS uprobes)")
         rc, secs = agent.stop()
     finally:
         load.kill()
