@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <string>
 
 #include "absl/status/statusor.h"
 #include "agent/model/model.h"
@@ -25,6 +26,10 @@ struct TlsOptions {
   // keeps only when asked (--tls-late-attach).
   bool late_attach = false;
 };
+
+// For `redline check`: the TLS library files processes map now, by
+// library ("openssl: 2 files, gnutls: 1 file"; "none" if none).
+std::string TlsLibrariesMapped();
 
 class TlsUprobes {
  public:
