@@ -177,7 +177,8 @@ int Run(const Options& opts) {
   // any thread (HTTP server, kubelet reader) starts, since capabilities are
   // per thread.
   // l7 attaches TLS uprobes to libraries mapped after start, if asked.
-  auto caps_left = DropPrivileges(opts.tls_late_attach && set->Has("l7"));
+  auto caps_left =
+      DropPrivileges(opts.tls && opts.tls_late_attach && set->Has("l7"));
   if (!caps_left.ok()) return Fail(caps_left.status().message());
   if (identity) identity->Start();
 

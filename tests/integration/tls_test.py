@@ -144,7 +144,7 @@ def main():
         system_ssl = run(["sh", "-c", "ldd $(command -v nginx) | "
                           "awk '/libssl/ {print $3}'"]).strip()
         shutil.copy(system_ssl, libdir)
-        with Agent("--probes=l7", "--tls-late-attach") as agent:
+        with Agent("--probes=l7", "--tls", "--tls-late-attach") as agent:
             check_l7_path(agent.scrape())
             nginx = subprocess.Popen(["nginx", "-c", conf, "-p", tmp],
                                      env=dict(os.environ,
