@@ -15,6 +15,9 @@ programs nobody here wrote, in a network namespace the test creates:
   access log; wrk's client side equal to it but for the responses in
   flight on its 4 connections when it stops;
 - plaintext HTTP to the same nginx alongside: exact, tls="false";
+- Python's ssl server and client (SSL_read_ex/SSL_write_ex, the
+  interpreter's own libssl, here the system one): server and client
+  counts by status class exact;
 - no ciphertext classified: no connection given up as unclassified, no
   response without its request, no request with method "unknown" on the
   TLS port, no plaintext whose SSL* was never tied to its socket.
@@ -29,9 +32,11 @@ import time
 
 sys.path.insert(0, os.path.dirname(__file__))
 from rltest import (Agent, check, check_l7_path, enter_netns,  # noqa
-                    require_bpf, series, value)
+                    python_as, require_bpf, series, value)
 
-TLS_PORT, PLAIN_PORT = 18443, 18080
+TLS_PORT, PLAIN_PORT, PY_PORT = 18443, 18080, 18444
+PY = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..",
+                  "helpers", "tls_py.py")
 SRV = "redline_http_server_requests_total"
 CLI = "redline_http_client_requests_total"
 UNPARSED = "redline_http_unparsed_total"
@@ -111,6 +116,35 @@ def curl(urls):
     outs = [a for u in urls for a in ("-o", "/dev/null", u)]
     return run(["curl", "-s", "-k", "--http1.1", "-w", "%{http_code}\\n",
                 *outs]).split()
+
+
+def python_phase(agent, tmp):
+    srv = subprocess.Popen([python_as(tmp, "rl_pytls_srv"), PY, "serve",
+                            str(PY_PORT), os.path.join(tmp, "cert.pem"),
+                            os.path.join(tmp, "key.pem"),
+                            os.path.join(tmp, "www")],
+                           stdout=subprocess.PIPE, text=True)
+    try:
+        check(srv.stdout.readline().strip() == "listening",
+              "Python ssl server started")
+        m0 = agent.scrape()
+        got = run([python_as(tmp, "rl_pytls_cli"), PY, "get", str(PY_PORT),
+                   "9", "4"]).split()
+        check(got == ["200"] * 9 + ["404"] * 4, f"Python client got {got}")
+        want = {"2xx": 9, "4xx": 4}
+        m1 = settled(agent, CLI, value(m0, CLI, comm="rl_pytls_cli") + 13,
+                     comm="rl_pytls_cli")
+        m1 = settled(agent, SRV, value(m0, SRV, comm="rl_pytls_srv") + 13,
+                     comm="rl_pytls_srv")
+        got = by_class(m1, m0, SRV, comm="rl_pytls_srv", tls="true",
+                       local_port=str(PY_PORT))
+        check(got == want, f"Python ssl server side {got} == {want}")
+        got = by_class(m1, m0, CLI, comm="rl_pytls_cli", tls="true",
+                       remote=f"127.0.0.1:{PY_PORT}")
+        check(got == want, f"Python ssl client side {got} == {want}")
+    finally:
+        srv.terminate()
+        srv.wait(timeout=10)
 
 
 def main():
@@ -206,6 +240,8 @@ def main():
                   f"plaintext alongside: curl client side {got}")
             got = by_class(m1, m0, SRV, tls="true", local_port=str(PLAIN_PORT))
             check(got == {}, f"no plaintext request labelled tls {got}")
+            python_phase(agent, tmp)
+            m1 = agent.scrape()
             for kind in ("unclassified", "response_without_request",
                          "tls_unmapped", "tls_stale"):
                 d = delta(m1, m0, UNPARSED, kind=kind)
