@@ -26,6 +26,7 @@
 #include <bpf/bpf_endian.h>
 
 #include "l7_conn.bpf.h"
+#include "l7_tls.bpf.h"
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
@@ -153,7 +154,8 @@ static __always_inline int sock_io(struct sock *sk, int ret, int flags,
 		return 0;
 	key = (__u64)sk;
 	c = conn_of(key, sk->__sk_common.skc_cookie.counter);
-	if (!c)
+	/* TLS ciphertext: tls.bpf.c brings its plaintext. */
+	if (!c || tls_socket(key, c))
 		return 0;
 	/* Kernel threads (NFS, kTLS workers) and io_uring workers have no
 	 * syscall of theirs in pt_regs: their bytes are not seen. */
@@ -232,7 +234,7 @@ int BPF_PROG(l7_exit, struct pt_regs *regs, long ret)
 	key = (__u64)sk;
 	bpf_core_read(&cookie, sizeof(cookie), &sk->__sk_common.skc_cookie);
 	c = conn_of(key, cookie);
-	if (c)
+	if (c && !tls_socket(key, c))
 		on_data(key, c, kind, PT_REGS_PARM2_SYSCALL(regs), (__u64)ret);
 	return 0;
 }

@@ -64,7 +64,7 @@ struct rl_l7_key {
 		       * seen (HTTP: enum rl_http_method) */
 	__u8 outcome; /* the protocol's outcome (HTTP: status class, 1..5
 		       * for 1xx..5xx) */
-	__u8 pad;
+	__u8 tls;     /* 1: plaintext read at a TLS library (tls.bpf.c) */
 };
 
 struct rl_l7_val {

@@ -37,6 +37,8 @@ struct conn {
 	__u8 proto;    /* RL_L7_PROTO_*, 0 until a row of the table knows */
 	__u8 tries;    /* messages seen while proto is 0 */
 	__u8 state[2]; /* the protocol's, per direction (rl_l7_runs.state) */
+	__u8 tls;      /* ciphertext on the socket: bpf/l7_tls.bpf.h */
+	__u8 pad[7];
 	/* Bytes of a message's last value still to come, per direction
 	 * (0: read, 1: written): the data that follows starts inside it. */
 	__u32 skip[2];
@@ -110,15 +112,29 @@ struct {
 
 static const struct rl_l7_val zero_val;
 
+/* Ditto for the scan: per CPU here, per thread for uprobes (tls.bpf.c
+ * defines its own). */
+#ifndef RL_L7_SCAN_OF_CALLER
+#define RL_L7_SCAN_OF_CALLER()                                                 \
+	((struct rl_l7_scan *)bpf_map_lookup_elem(&scan_scratch, &(__u32){0}))
+#endif
+
 static __always_inline struct rl_l7_scan *scan_slot(void)
 {
-	__u32 zero = 0;
-	struct rl_l7_scan *s = bpf_map_lookup_elem(&scan_scratch, &zero);
+	struct rl_l7_scan *s = RL_L7_SCAN_OF_CALLER();
 
 	if (s)
 		__builtin_memset(s, 0, sizeof(*s));
 	return s;
 }
+
+/* Where peek copies a message's first bytes: per CPU, for programs that
+ * run with preemption off. An includer whose programs can be preempted
+ * mid-copy (uprobes: bpf/tls.bpf.c) defines its own, per thread. */
+#ifndef RL_L7_WINDOW_OF_CALLER
+#define RL_L7_WINDOW_OF_CALLER()                                               \
+	((struct rl_l7_window *)bpf_map_lookup_elem(&scratch, &(__u32){0}))
+#endif
 
 static __always_inline void conn_count_add(__u64 d)
 {
@@ -167,6 +183,7 @@ static void record(const struct conn *c, __u8 op, __u8 outcome, __u64 start_ns,
 	k.proto = c->proto;
 	k.op = op;
 	k.outcome = outcome;
+	k.tls = c->tls;
 	k.port = c->port;
 	if (c->role == RL_L7_CLIENT) {
 		k.family = c->family;
@@ -221,9 +238,7 @@ static __always_inline void push(struct conn *c, __u8 op, __u32 cnt, __u64 now)
 static __always_inline struct rl_l7_window *peek(const char *ubuf, __u32 len,
 						 __u32 max, __u32 *n)
 {
-	__u32 zero = 0;
-	struct rl_l7_window *pb = bpf_map_lookup_elem(&scratch, &zero);
-
+	struct rl_l7_window *pb = RL_L7_WINDOW_OF_CALLER();
 	__u32 size = len < max ? len : max;
 
 	if (!pb || !size)

@@ -18,6 +18,7 @@
 #include "absl/strings/str_split.h"
 #include "agent/base/privileges.h"
 #include "agent/probes/probe_set.h"
+#include "agent/probes/tls_probe.h"
 
 namespace redline {
 namespace {
@@ -150,10 +151,17 @@ std::vector<CheckResult> RunChecks(const std::string& btf_path) {
                   : std::function<absl::Status()>(),
          !kind.required);
   }
-  out.push_back({"tls visibility", true,
-                 "informational: TLS payloads are encrypted at the syscall "
-                 "layer, so HTTP request metrics cover plaintext traffic only",
-                 ""});
+  // TLS plaintext comes from uprobes (bpf/tls.bpf.c): the uprobe PMU,
+  // CAP_SYS_ADMIN (a uprobe perf event needs it), and libraries to probe.
+  const bool pmu = access("/sys/bus/event_source/devices/uprobe", F_OK) == 0;
+  const bool admin = HasEffective(eff, kCapSysAdmin);
+  out.push_back({"tls libraries", pmu && admin,
+                 absl::StrCat("mapped now: ", TlsLibrariesMapped(),
+                              pmu ? "; uprobe PMU present" : "; no uprobe PMU",
+                              admin ? "" : "; no CAP_SYS_ADMIN"),
+                 "TLS request metrics need uprobes (CONFIG_UPROBES) and "
+                 "CAP_SYS_ADMIN; without them only plaintext is seen",
+                 true});
   return out;
 }
 

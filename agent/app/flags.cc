@@ -158,6 +158,8 @@ const std::map<std::string, FlagDef>& Defs() {
           return absl::OkStatus();
         }}},
       {"strict", {true, Bool(&Options::strict)}},
+      {"tls", {true, Bool(&Options::tls)}},
+      {"tls-late-attach", {true, Bool(&Options::tls_late_attach)}},
       {"native-histograms-only",
        {true, Bool(&Options::native_histograms_only)}},
       {"programs-off",
@@ -342,6 +344,12 @@ std::string UsageText() {
       "                            redline_bpf_program_attached)\n"
       "  --strict                  exit non-zero if any program that is not\n"
       "                            turned off fails to load or attach\n"
+      "  --tls                     request metrics for TLS too: uprobes on\n"
+      "                            OpenSSL/GnuTLS mapped at start (needs\n"
+      "                            CAP_SYS_ADMIN; ~0.1 s more to exit per uprobe)\n"
+      "  --tls-late-attach         with --tls, also libraries first mapped after\n"
+      "                            start (keeps CAP_SYS_ADMIN and\n"
+      "                            CAP_SYS_PTRACE: uprobes need them)\n"
       "  --native-histograms-only  protobuf scrapes (Prometheus with native\n"
       "                            histograms) get no classic buckets; text\n"
       "                            scrapes always do\n"
@@ -378,6 +386,8 @@ ProbeSetOptions ProbeOptionsFrom(const Options& opts, IdentityResolver* r) {
   p.max_disk_entries = opts.max_disk_entries;
   p.max_tcp_entries = opts.max_tcp_entries;
   p.max_http_entries = opts.max_http_entries;
+  p.tls = opts.tls;
+  p.tls_late_attach = opts.tls_late_attach;
   NamingOptions& a = p.naming;
   a.pid_labels = opts.pid_labels;
   a.resolver = r;

@@ -36,6 +36,8 @@ struct Options {
   // Probes to load (probes/probe_set.cc has the table): syscalls, sched,
   // block, tcp, l7.
   bool strict = false;                    // any program not attached: exit
+  bool tls = false;              // TLS request RED (uprobes)
+  bool tls_late_attach = false;  // keep what TLS uprobes after start need
   std::vector<std::string> programs_off;  // programs not to load
   std::vector<std::string> probes = {"syscalls", "sched", "block", "tcp",
                                        "l7"};

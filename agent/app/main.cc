@@ -106,14 +106,15 @@ absl::Status SetPolicy(const Options& opts) {
 }
 
 // Returns what is left, for the log.
-absl::StatusOr<std::string> DropPrivileges() {
+// attach_later: a concern attaches after start (l7's TLS uprobes).
+absl::StatusOr<std::string> DropPrivileges(bool attach_later) {
   utsname u{};
   uname(&u);
   int major = 0, minor = 0;
   ParseKernelRelease(u.release, &major, &minor);
   const uint64_t before = EffectiveCapabilities();
   const uint64_t keep =
-      CapabilitiesToKeep(major, minor, PermittedCapabilities());
+      CapabilitiesToKeep(major, minor, PermittedCapabilities(), attach_later);
   if (absl::Status s = DropCapabilities(keep); !s.ok()) {
     return absl::InternalError(
         absl::StrCat("dropping capabilities after attach: ", s.message()));
@@ -175,7 +176,9 @@ int Run(const Options& opts) {
   // Everything is loaded and attached: give up what only that needed before
   // any thread (HTTP server, kubelet reader) starts, since capabilities are
   // per thread.
-  auto caps_left = DropPrivileges();
+  // l7 attaches TLS uprobes to libraries mapped after start, if asked.
+  auto caps_left =
+      DropPrivileges(opts.tls && opts.tls_late_attach && set->Has("l7"));
   if (!caps_left.ok()) return Fail(caps_left.status().message());
   if (identity) identity->Start();
 

@@ -123,7 +123,7 @@ std::string MissingRequired(uint64_t effective) {
 }
 
 uint64_t CapabilitiesToKeep(int kernel_major, int kernel_minor,
-                            uint64_t permitted) {
+                            uint64_t permitted, bool attach_later) {
   uint64_t keep = 0;
   const bool fd_ops_need_bpf =
       kernel_major < 5 || (kernel_major == 5 && kernel_minor < 19);
@@ -134,6 +134,9 @@ uint64_t CapabilitiesToKeep(int kernel_major, int kernel_minor,
                                        : uint64_t{1} << kCapSysAdmin;
   }
   keep |= uint64_t{1} << kCapDacReadSearch;
+  if (attach_later) {
+    keep |= uint64_t{1} << kCapSysAdmin | uint64_t{1} << kCapSysPtrace;
+  }
   return keep & permitted;
 }
 

@@ -18,6 +18,7 @@
 namespace redline {
 
 inline constexpr int kCapDacReadSearch = 2;
+inline constexpr int kCapSysPtrace = 19;
 inline constexpr int kCapSysAdmin = 21;
 inline constexpr int kCapPerfmon = 38;
 inline constexpr int kCapBpf = 39;
@@ -49,9 +50,13 @@ std::string MissingRequired(uint64_t effective);
 // kernel.unprivileged_bpf_disabled to BPF_MAP_CREATE/BPF_PROG_LOAD);
 // before that every bpf(2) command needs CAP_BPF (or CAP_SYS_ADMIN when
 // that was granted instead). CAP_DAC_READ_SEARCH stays
-// if it was granted: new cgroups keep appearing.
+// if it was granted: new cgroups keep appearing. `attach_later`: the TLS
+// uprobes attach to libraries processes map after start, which needs
+// CAP_SYS_ADMIN (measured on 6.18: a uprobe perf event is EACCES with
+// CAP_BPF + CAP_PERFMON) and CAP_SYS_PTRACE (another process's
+// /proc/PID/maps and root); kept if they were granted.
 uint64_t CapabilitiesToKeep(int kernel_major, int kernel_minor,
-                            uint64_t permitted);
+                            uint64_t permitted, bool attach_later = false);
 
 // Drops every capability not in `keep` from the effective, permitted and
 // inheritable sets and clears the ambient set, for the calling thread only:

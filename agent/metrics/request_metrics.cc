@@ -51,6 +51,8 @@ void AppendProtocol(const Snapshot& snap, const RequestProtocol& p,
       }
       l.push_back({p.operation_label, k.operation});
       l.push_back({p.outcome_label, k.outcome});
+      // Plaintext read at a TLS library's boundary (bpf/tls.bpf.c).
+      l.push_back({"tls", k.tls ? "true" : "false"});
       (k.server ? sreq : creq)
           .metric.push_back(CounterSample(l, static_cast<double>(s.requests)));
       if (s.timed == 0) continue;
@@ -64,6 +66,47 @@ void AppendProtocol(const Snapshot& snap, const RequestProtocol& p,
   out->push_back(std::move(sdur));
   out->push_back(std::move(creq));
   out->push_back(std::move(cdur));
+}
+
+ClientMetric GaugeSample(std::vector<Label> labels, double v) {
+  ClientMetric m;
+  m.label = std::move(labels);
+  m.gauge.value = v;
+  return m;
+}
+
+// Which TLS libraries the uprobes cover: no paths (privacy), counts.
+void AppendTlsFamilies(const TlsStatus& t, std::vector<MetricFamily>* out) {
+  if (!t.loaded) return;
+  MetricFamily files{"redline_tls_library_files",
+                     "Distinct TLS library files (device and inode) whose "
+                     "plaintext is read by uprobes now.",
+                     MetricType::kGauge,
+                     {}};
+  for (const auto& [lib, n] : t.files) {
+    files.metric.push_back(
+        GaugeSample({{"library", lib}}, static_cast<double>(n)));
+  }
+  MetricFamily skipped{"redline_tls_library_files_skipped_total",
+                       "TLS library files found mapped but not probed: over "
+                       "the file cap (cap), without the functions probed "
+                       "(no_symbols), or refused by the kernel "
+                       "(attach_failed).",
+                       MetricType::kCounter,
+                       {}};
+  for (const auto& [k, n] : t.skipped) {
+    skipped.metric.push_back(CounterSample(
+        {{"library", k.first}, {"reason", k.second}}, static_cast<double>(n)));
+  }
+  MetricFamily links{"redline_tls_uprobes",
+                     "Uprobes attached to TLS library functions, over every "
+                     "file.",
+                     MetricType::kGauge,
+                     {}};
+  links.metric.push_back(GaugeSample({}, static_cast<double>(t.links)));
+  out->push_back(std::move(files));
+  out->push_back(std::move(skipped));
+  out->push_back(std::move(links));
 }
 
 }  // namespace
@@ -89,6 +132,7 @@ void AppendRequestFamilies(const Snapshot& snap,
         CounterSample({{"kind", kind}}, static_cast<double>(n)));
   }
   out->push_back(std::move(unparsed));
+  AppendTlsFamilies(snap.tls, out);
 }
 
 }  // namespace redline

@@ -147,6 +147,7 @@ struct RequestKey {
   std::string outcome;     // http: status class, "1xx".."5xx"
   std::string remote;      // client side: the server's address:port
   std::string local_port;  // server side: the port it was served on
+  bool tls = false;        // read at a TLS library (bpf/tls.bpf.c)
   auto operator<=>(const RequestKey&) const = default;
 };
 
@@ -214,6 +215,16 @@ struct MapStatus {
   uint64_t update_errors[kUpdateErrorKinds] = {};  // by kind, counted in BPF
 };
 
+// The TLS uprobes (bpf/tls.bpf.c, probes/tls_probe): library files probed
+// now and files refused, by library ("openssl", "gnutls") and reason
+// ("cap": over the file cap; "no_symbols"; "attach_failed").
+struct TlsStatus {
+  bool loaded = false;
+  std::map<std::string, uint64_t> files;
+  std::map<std::pair<std::string, std::string>, uint64_t> skipped;
+  uint64_t links = 0;  // uprobes attached, over every file
+};
+
 struct Snapshot {
   int64_t taken_unix_ns = 0;
   std::string host, kernel;          // uname nodename, release
@@ -224,6 +235,7 @@ struct Snapshot {
   std::vector<PressureStats> pressure;
   // Request-parsing events (bpf/l7.h rl_l7_counter), by kind.
   std::map<std::string, uint64_t> request_unparsed;
+  TlsStatus tls;
   std::vector<ProgramStatus> programs;
   std::vector<MapStatus> maps;
   uint64_t live_processes = 0;

@@ -16,12 +16,14 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "agent/base/logging.h"
 #include "agent/model/endpoint.h"
 #include "agent/model/ledger.h"
 #include "agent/model/request_protocols.h"
 #include "agent/model/workload_namer.h"
 #include "agent/probes/bpf_util.h"
 #include "agent/probes/ledger_map.h"
+#include "agent/probes/tls_probe.h"
 #include "bpf/l7.h"
 #include "l7.skel.h"
 
@@ -55,6 +57,7 @@ std::optional<RequestKey> KeyOf(const rl_l7_key& k) {
   h.protocol = p->name;
   h.operation = p->operation_name(k.op);
   h.outcome = p->outcome_name(k.outcome);
+  h.tls = k.tls != 0;
   if (h.server) {
     h.local_port = absl::StrCat(k.port);
   } else {
@@ -145,6 +148,9 @@ struct L7Probe::Impl {
   Ledger<std::string, ByKind> ledger;
   uint64_t stats_entries = 0, evictions = 0;
   uint64_t unknown_protocol = 0;  // requests of this read, see KeyOf
+  // TLS plaintext into the same maps; null if it failed to load (the
+  // reason is logged, plaintext RED goes on).
+  std::unique_ptr<TlsUprobes> tls;
 };
 
 L7Probe::L7Probe(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
@@ -158,10 +164,21 @@ absl::StatusOr<std::unique_ptr<L7Probe>> L7Probe::Load(
   auto* s = impl->skel.get();
   bpf_map__set_max_entries(s->maps.l7_stats, opts.max_entries);
   bpf_map__set_max_entries(s->maps.conns, opts.max_connections);
+  if (!opts.tls) bpf_map__set_max_entries(s->maps.tls_socks, 1);
   MarkSyscalls(s->rodata->sys_kind);
   impl->missing = ChooseIoPath(s, DisableMissingTracepoints(s->obj, "l7"));
   if (int err = l7_bpf__load(s); err != 0) {
     return LibbpfError(err, "loading l7 BPF programs");
+  }
+  if (opts.tls) {
+    TlsOptions t;
+    t.late_attach = opts.tls_late_attach;
+    auto tls = TlsUprobes::Load(s->obj, t);
+    if (tls.ok()) {
+      impl->tls = std::move(*tls);
+    } else {
+      Log(LogLevel::kWarn, "l7: no TLS request RED: ", tls.status().message());
+    }
   }
   return std::unique_ptr<L7Probe>(new L7Probe(std::move(impl)));
 }
@@ -173,15 +190,23 @@ void L7Probe::SetSloThresholds(const SloSlots& slots) {
     __atomic_store_n(&impl_->skel->bss->slo_threshold_ns[i], threshold_ns[i],
                      __ATOMIC_RELAXED);
   }
+  if (impl_->tls) impl_->tls->SetSloThresholds(threshold_ns);
 }
 
 absl::Status L7Probe::Attach() {
-  return AttachAll(impl_->skel->obj, "l7", impl_->missing, {}, &impl_->links,
-                   &programs_);
+  absl::Status s = AttachAll(impl_->skel->obj, "l7", impl_->missing, {},
+                             &impl_->links, &programs_);
+  if (impl_->tls) {
+    (void)impl_->tls->Attach();  // per-library status in snap->tls
+    for (ProgramStatus& p : impl_->tls->programs()) programs_.push_back(p);
+  }
+  return s;
 }
 
 void L7Probe::Detach() {
-  if (impl_) DetachAll(&impl_->links, &programs_);
+  if (!impl_) return;
+  DetachAll(&impl_->links, &programs_);
+  if (impl_->tls) impl_->tls->Detach();
 }
 
 absl::Status L7Probe::ReadInto(Snapshot* snap) {
@@ -216,6 +241,7 @@ absl::Status L7Probe::ReadInto(Snapshot* snap) {
     auto c = SumPercpuU64(im.skel->maps.l7_counters, i);
     if (c.ok()) snap->request_unparsed[kCounterNames[i]] = *c;
   }
+  if (im.tls) im.tls->ReadInto(snap);
   if (im.unknown_protocol != 0) {
     snap->request_unparsed["unknown_protocol"] = im.unknown_protocol;
   }
@@ -239,6 +265,9 @@ std::vector<MapStatus> L7Probe::maps() const {
     out[1].entries = static_cast<int64_t>(*n) < 0 ? 0 : *n;
   }
   ReadUpdateErrors(m->l7_update_errors, RL_L7_MAP_CONNS, &out[1]);
+  if (impl_->tls) {
+    for (MapStatus& st : impl_->tls->maps()) out.push_back(std::move(st));
+  }
   return out;
 }
 

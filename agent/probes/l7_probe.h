@@ -18,6 +18,8 @@ namespace redline {
 struct L7ProbeOptions {
   uint32_t max_entries = 16384;      // (workload, role, method, status, peer)
   uint32_t max_connections = 65536;  // tracked sockets
+  bool tls = false;  // also TLS plaintext (bpf/tls.bpf.c, tls_probe.h)
+  bool tls_late_attach = false;  // see TlsOptions::late_attach
   NamingOptions naming;
 };
 

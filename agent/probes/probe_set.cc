@@ -58,6 +58,8 @@ const std::vector<ProbeKind>& ProbeKinds() {
        [](const ProbeSetOptions& o) {
          L7ProbeOptions p;
          p.max_entries = o.max_http_entries;
+         p.tls = o.tls;
+         p.tls_late_attach = o.tls_late_attach;
          p.naming = o.naming;
          return Upcast(L7Probe::Load(p));
        }},

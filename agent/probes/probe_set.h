@@ -30,6 +30,8 @@ struct ProbeSetOptions {
   uint32_t max_disk_entries = 16384;
   uint32_t max_tcp_entries = 16384;
   uint32_t max_http_entries = 16384;
+  bool tls = false;              // l7 also reads TLS plaintext (uprobes)
+  bool tls_late_attach = false;  // TLS libraries mapped after start too
   NamingOptions naming;
 };
 

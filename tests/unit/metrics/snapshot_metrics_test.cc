@@ -221,20 +221,21 @@ TEST(HttpFamilies, ServerAndClientSeriesWithStatusClass) {
            .local_port = "80"}] = ok;
   RequestStats err;
   err.requests = 2;  // no request line seen: not timed, no histogram
+  // Read at a TLS library (bpf/tls.bpf.c).
   ws.requests[{.protocol = "http", .server = false, .operation = "unknown", .outcome = "5xx",
-           .remote = "[::1]:8080"}] = err;
+           .remote = "[::1]:8080", .tls = true}] = err;
   snap.request_unparsed["response_without_request"] = 2;
   std::string text;
   prom::SerializeText(SnapshotToFamilies(snap, nullptr), text);
   for (const char* want : {
            "redline_http_server_requests_total{comm=\"nginx\",local_port="
-           "\"80\",method=\"GET\",status_class=\"2xx\"} 5\n",
+           "\"80\",method=\"GET\",status_class=\"2xx\",tls=\"false\"} 5\n",
            "redline_http_server_request_duration_seconds_count{comm=\"nginx\","
-           "local_port=\"80\",method=\"GET\",status_class=\"2xx\"} 4\n",
+           "local_port=\"80\",method=\"GET\",status_class=\"2xx\",tls=\"false\"} 4\n",
            "redline_http_server_request_duration_seconds_sum{comm=\"nginx\","
-           "local_port=\"80\",method=\"GET\",status_class=\"2xx\"} 0.012\n",
+           "local_port=\"80\",method=\"GET\",status_class=\"2xx\",tls=\"false\"} 0.012\n",
            "redline_http_client_requests_total{comm=\"nginx\",remote="
-           "\"[::1]:8080\",method=\"unknown\",status_class=\"5xx\"} 2\n",
+           "\"[::1]:8080\",method=\"unknown\",status_class=\"5xx\",tls=\"true\"} 2\n",
            "redline_http_unparsed_total{kind=\"response_without_request\"} 2\n",
        }) {
     EXPECT_NE(text.find(want), std::string::npos) << want << "\n" << text;

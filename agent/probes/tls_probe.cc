@@ -1,0 +1,389 @@
+#include "agent/probes/tls_probe.h"
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <dirent.h>
+#include <linux/types.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <time.h>
+
+#include <cerrno>
+#include <cstdlib>
+#include <fstream>
+#include <map>
+#include <set>
+#include <sstream>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "agent/base/logging.h"
+#include "agent/model/tls_libraries.h"
+#include "agent/probes/bpf_util.h"
+#include "bpf/map_errors.h"
+#include "bpf/tls.h"
+#include "tls.skel.h"
+
+namespace redline {
+
+static_assert(sizeof(rl_tls_call) == 48);
+static_assert(sizeof(rl_tls_sock) == 16);
+static_assert(sizeof(rl_tls_ssl) == 16);
+
+namespace {
+
+// Maps tls.bpf.c shares with l7.bpf.c: one state machine, one set of
+// counts; its scratch window and counters are its own.
+constexpr const char* kShared[] = {
+    "conns",       "conn_count",       "l7_stats",
+    "l7_counters", "l7_update_errors", "tls_calls",
+    "tls_socks",   "tls_update_errors"};
+
+struct Hook {
+  const char* func;
+  bool ret;
+  const char* prog;
+  bool required;  // else the file is refused (its build is unknown)
+};
+
+// Where each program goes, per library. Without the handshake's probes a
+// connection's ciphertext would be classified before its first read or
+// write ties it: required too.
+const std::vector<Hook>& HooksOf(TlsLibrary lib) {
+  static const std::vector<Hook> kOpenSsl = {
+      {"SSL_do_handshake", false, "tls_handshake_entry", true},
+      {"SSL_do_handshake", true, "tls_handshake_exit", true},
+      {"SSL_read", false, "tls_read_entry", true},
+      {"SSL_read", true, "tls_exit", true},
+      {"SSL_write", false, "tls_write_entry", true},
+      {"SSL_write", true, "tls_exit", true},
+      // 1.1.1 and later.
+      {"SSL_read_ex", false, "tls_read_ex_entry", false},
+      {"SSL_read_ex", true, "tls_exit", false},
+      {"SSL_write_ex", false, "tls_write_ex_entry", false},
+      {"SSL_write_ex", true, "tls_exit", false},
+  };
+  // Same shapes: (session, data, size), bytes or a negative code.
+  static const std::vector<Hook> kGnuTls = {
+      {"gnutls_handshake", false, "tls_handshake_entry", true},
+      {"gnutls_handshake", true, "tls_handshake_exit", true},
+      {"gnutls_record_recv", false, "tls_read_entry", true},
+      {"gnutls_record_recv", true, "tls_exit", true},
+      {"gnutls_record_send", false, "tls_write_entry", true},
+      {"gnutls_record_send", true, "tls_exit", true},
+  };
+  return lib == TlsLibrary::kOpenSsl ? kOpenSsl : kGnuTls;
+}
+
+using FileKey = std::pair<uint64_t, uint64_t>;  // (dev, inode)
+
+struct File {
+  TlsLibrary library;
+  std::vector<LinkPtr> links;
+  std::set<uint32_t> pids;  // processes mapping it, as last seen
+};
+
+bool PidGone(uint32_t pid) {
+  return kill(static_cast<pid_t>(pid), 0) != 0 && errno == ESRCH;
+}
+
+std::string ReadAll(const std::string& path) {
+  std::ifstream f(path);
+  std::ostringstream s;
+  s << f.rdbuf();
+  return s.str();
+}
+
+std::vector<uint32_t> AllPids() {
+  std::vector<uint32_t> out;
+  DIR* d = opendir("/proc");
+  if (d == nullptr) return out;
+  while (dirent* e = readdir(d)) {
+    char* end = nullptr;
+    const unsigned long pid = std::strtoul(e->d_name, &end, 10);
+    if (end != e->d_name && *end == '\0') out.push_back(pid);
+  }
+  closedir(d);
+  return out;
+}
+
+// Seconds a process is looked at after its exec.
+constexpr int kYoungS = 5;
+
+int64_t MonotonicNs() {
+  timespec ts{};
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return int64_t{ts.tv_sec} * 1'000'000'000 + ts.tv_nsec;
+}
+
+constexpr const char* kCounterKinds[RL_TLS_COUNTER_COUNT] = {
+    "tls_unmapped", "tls_stale", nullptr};
+
+}  // namespace
+
+std::string TlsLibrariesMapped() {
+  std::map<std::string, std::set<FileKey>> by;
+  for (uint32_t pid : AllPids()) {
+    for (const TlsMapping& m :
+         ParseTlsMappings(ReadAll(absl::StrCat("/proc/", pid, "/maps")))) {
+      by[TlsLibraryName(m.library)].insert({m.dev, m.inode});
+    }
+  }
+  std::string out;
+  for (const auto& [lib, files] : by) {
+    absl::StrAppend(&out, out.empty() ? "" : ", ", lib, ": ", files.size(),
+                    files.size() == 1 ? " file" : " files");
+  }
+  return out.empty() ? "none" : out;
+}
+
+struct TlsUprobes::Impl {
+  TlsOptions opts;
+  SkelPtr<tls_bpf, tls_bpf__destroy> skel;
+  std::vector<ProgramStatus> missing, programs;
+  std::vector<LinkPtr> tp_links;
+  std::map<FileKey, File> files;
+  std::map<FileKey, std::string> refused;  // by reason, counted once
+  std::map<std::pair<std::string, std::string>, uint64_t> skipped;
+  // exec'd: scanned on every refresh until this time (ns, monotonic)
+  std::map<uint32_t, int64_t> young;
+  int64_t next_full_scan_ns = 0;
+  bool attached = false;
+
+  bool AttachFile(uint32_t pid, const TlsMapping& m, File* f);
+  void ScanPid(uint32_t pid);
+  void FullScan();
+  void Refuse(const FileKey& k, TlsLibrary lib, const std::string& why);
+};
+
+void TlsUprobes::Impl::Refuse(const FileKey& k, TlsLibrary lib,
+                              const std::string& why) {
+  if (refused.size() >= 4096 || !refused.emplace(k, why).second) return;
+  ++skipped[{TlsLibraryName(lib), why}];
+}
+
+// Probes one file, through the mapping process's root (a container's own
+// libssl is found in its mount namespace). False if a required function
+// did not take its probe.
+bool TlsUprobes::Impl::AttachFile(uint32_t pid, const TlsMapping& m, File* f) {
+  const std::string path = absl::StrCat("/proc/", pid, "/root", m.path);
+  struct stat st {};
+  // Replaced on disk since it was mapped: not the mapped file.
+  if (stat(path.c_str(), &st) != 0 || st.st_ino != m.inode ||
+      ((uint64_t{major(st.st_dev)} << 32) | minor(st.st_dev)) != m.dev) {
+    return false;
+  }
+  for (const Hook& h : HooksOf(m.library)) {
+    bpf_program* prog = bpf_object__find_program_by_name(skel->obj, h.prog);
+    LIBBPF_OPTS(bpf_uprobe_opts, uo, .retprobe = h.ret, .func_name = h.func);
+    bpf_link* l = prog == nullptr ? nullptr
+                                  : bpf_program__attach_uprobe_opts(
+                                        prog, -1, path.c_str(), 0, &uo);
+    if (l != nullptr) {
+      f->links.emplace_back(l);
+      continue;
+    }
+    const int err = errno;
+    if (!h.required) continue;
+    Log(LogLevel::kWarn, "tls: ", TlsLibraryName(m.library), " ", m.path,
+        ": no probe on ", h.func, ": ", strerror(err));
+    f->links.clear();
+    Refuse({m.dev, m.inode}, m.library,
+           err == ENOENT || err == ESRCH ? "no_symbols" : "attach_failed");
+    return false;
+  }
+  Log(LogLevel::kDebug, "tls: probing ", TlsLibraryName(m.library), " ", m.path,
+      " (pid ", pid, ")");
+  return true;
+}
+
+void TlsUprobes::Impl::ScanPid(uint32_t pid) {
+  const std::string maps = ReadAll(absl::StrCat("/proc/", pid, "/maps"));
+  for (const TlsMapping& m : ParseTlsMappings(maps)) {
+    const FileKey k{m.dev, m.inode};
+    if (auto it = files.find(k); it != files.end()) {
+      it->second.pids.insert(pid);
+      continue;
+    }
+    if (refused.count(k)) continue;
+    if (files.size() >= opts.max_files) {
+      Refuse(k, m.library, "cap");
+      continue;
+    }
+    File f;
+    f.library = m.library;
+    if (!AttachFile(pid, m, &f)) continue;
+    f.pids.insert(pid);
+    files.emplace(k, std::move(f));
+  }
+}
+
+// Every process: who maps what now. A file nobody maps is detached.
+void TlsUprobes::Impl::FullScan() {
+  for (auto& [k, f] : files) f.pids.clear();
+  const uint32_t self = getpid();
+  for (uint32_t pid : AllPids()) {
+    if (pid != self) ScanPid(pid);
+  }
+  std::erase_if(files, [](const auto& kv) { return kv.second.pids.empty(); });
+}
+
+TlsUprobes::TlsUprobes(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+TlsUprobes::~TlsUprobes() { Detach(); }
+
+absl::StatusOr<std::unique_ptr<TlsUprobes>> TlsUprobes::Load(
+    bpf_object* l7, const TlsOptions& opts) {
+  auto impl = std::make_unique<Impl>();
+  impl->opts = opts;
+  impl->skel.reset(tls_bpf__open());
+  if (!impl->skel) return LibbpfError(-errno, "opening tls BPF object");
+  auto* s = impl->skel.get();
+  for (const char* name : kShared) {
+    bpf_map* mine = bpf_object__find_map_by_name(s->obj, name);
+    const bpf_map* theirs = bpf_object__find_map_by_name(l7, name);
+    if (mine == nullptr || theirs == nullptr) {
+      return absl::InternalError(
+          absl::StrCat("tls: l7 and tls BPF objects disagree on map ", name,
+                       ": rebuild them from one tree"));
+    }
+    if (int err = bpf_map__reuse_fd(mine, bpf_map__fd(theirs)); err != 0) {
+      return LibbpfError(err, absl::StrCat("sharing l7 map ", name));
+    }
+  }
+  // Execs matter only to a late attach; without it, not loaded nor listed.
+  if (!opts.late_attach) bpf_program__set_autoload(s->progs.tls_exec, false);
+  impl->missing = DisableMissingTracepoints(s->obj, "tls");
+  if (int err = tls_bpf__load(s); err != 0) {
+    return LibbpfError(err, "loading tls BPF programs");
+  }
+  return std::unique_ptr<TlsUprobes>(new TlsUprobes(std::move(impl)));
+}
+
+absl::Status TlsUprobes::Attach() {
+  Impl& im = *impl_;
+  im.programs = im.missing;
+  if (bpf_program__autoload(im.skel->progs.tls_exec)) {
+    LinkPtr l;
+    absl::Status s = AttachProgram(im.skel->progs.tls_exec, &l);
+    ProgramStatus st{"tls/tls_exec", s.ok(), std::string(s.message())};
+    if (s.ok()) {
+      st.fd = bpf_program__fd(im.skel->progs.tls_exec);
+      im.tp_links.push_back(std::move(l));
+    }
+    im.programs.push_back(std::move(st));
+  }
+  im.attached = true;
+  im.FullScan();
+  im.next_full_scan_ns =
+      MonotonicNs() + int64_t{im.opts.full_scan_s} * 1'000'000'000;
+  return absl::OkStatus();
+}
+
+void TlsUprobes::Detach() {
+  if (!impl_) return;
+  impl_->attached = false;
+  // Each uprobe's release waits for RCU grace periods, serialized in the
+  // kernel (~90 ms each measured on 6.18 under load; from threads of
+  // their own no faster): the agent's exit pays it.
+  const int64_t t0 = MonotonicNs();
+  size_t n = 0;
+  for (const auto& [k, f] : impl_->files) n += f.links.size();
+  impl_->files.clear();
+  impl_->tp_links.clear();
+  if (n != 0) {
+    Log(LogLevel::kDebug, "tls: detached ", n, " uprobes in ",
+        (MonotonicNs() - t0) / 1'000'000, " ms");
+  }
+  for (ProgramStatus& p : impl_->programs) {
+    if (p.attached) p.reason = "detached";
+    p.attached = false;
+    p.fd = -1;
+  }
+}
+
+void TlsUprobes::ReadInto(Snapshot* snap) {
+  Impl& im = *impl_;
+  const int64_t now = MonotonicNs();
+  if (im.attached && im.opts.late_attach) {
+    if (now >= im.next_full_scan_ns) {
+      im.FullScan();
+      im.young.clear();
+      im.next_full_scan_ns = now + int64_t{im.opts.full_scan_s} * 1'000'000'000;
+    } else {
+      // Execs since the last refresh: the loader maps libssl after exec,
+      // and a library may be dlopen'd later still, so a new process is
+      // looked at on every refresh (scrape) of its first seconds.
+      bpf_map* execs = im.skel->maps.tls_execs;
+      std::vector<__u32> keys;
+      __u32 k, *prev = nullptr;
+      while (bpf_map_get_next_key(bpf_map__fd(execs), prev, &k) == 0 &&
+             keys.size() < 4096) {
+        keys.push_back(k);
+        prev = &keys.back();
+      }
+      DeleteKeys(execs, keys.data(), keys.size());
+      for (__u32 pid : keys) {
+        im.young.emplace(pid, now + int64_t{kYoungS} * 1'000'000'000);
+      }
+      for (auto it = im.young.begin(); it != im.young.end();) {
+        if (!PidGone(it->first)) im.ScanPid(it->first);
+        it = now >= it->second || PidGone(it->first) ? im.young.erase(it)
+                                                     : std::next(it);
+      }
+      for (auto& [fk, f] : im.files) std::erase_if(f.pids, PidGone);
+      std::erase_if(im.files,
+                    [](const auto& kv) { return kv.second.pids.empty(); });
+    }
+  }
+  TlsStatus& t = snap->tls;
+  t.loaded = true;
+  t.links = 0;
+  for (TlsLibrary lib : {TlsLibrary::kOpenSsl, TlsLibrary::kGnuTls}) {
+    t.files[TlsLibraryName(lib)] = 0;
+  }
+  for (const auto& [fk, f] : im.files) {
+    ++t.files[TlsLibraryName(f.library)];
+    t.links += f.links.size();
+  }
+  t.skipped = im.skipped;
+  for (uint32_t i = 0; i < RL_TLS_COUNTER_COUNT; ++i) {
+    if (kCounterKinds[i] == nullptr) continue;
+    auto c = SumPercpuU64(im.skel->maps.tls_counters, i);
+    if (c.ok()) snap->request_unparsed[kCounterKinds[i]] = *c;
+  }
+}
+
+void TlsUprobes::SetSloThresholds(const SloWithin& threshold_ns) {
+  for (int i = 0; i < kSloSlots; ++i) {
+    __atomic_store_n(&impl_->skel->bss->slo_threshold_ns[i], threshold_ns[i],
+                     __ATOMIC_RELAXED);
+  }
+}
+
+std::vector<ProgramStatus> TlsUprobes::programs() const {
+  return impl_->programs;
+}
+
+std::vector<MapStatus> TlsUprobes::maps() const {
+  auto* m = &impl_->skel->maps;
+  std::vector<MapStatus> out(4);
+  out[0].name = "tls_sockets";
+  out[0].capacity = bpf_map__max_entries(m->tls_socks);
+  ReadUpdateErrors(m->tls_update_errors, RL_TLS_MAP_SOCKS, &out[0]);
+  out[1].name = "tls_execs";
+  out[1].capacity = bpf_map__max_entries(m->tls_execs);
+  if (auto n = SumPercpuU64(m->tls_counters, RL_TLS_EXEC_LOST); n.ok()) {
+    out[1].drops = *n;
+    out[1].update_errors[RL_UPDATE_E2BIG] = *n;
+  }
+  out[2].name = "tls_calls";  // per thread: entries are threads' own
+  ReadUpdateErrors(m->tls_update_errors, RL_TLS_MAP_CALLS, &out[2]);
+  out[3].name = "tls_windows";
+  ReadUpdateErrors(m->tls_update_errors, RL_TLS_MAP_WINDOWS, &out[3]);
+  return out;
+}
+
+}  // namespace redline

@@ -1,0 +1,70 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * Where the l7 engine meets the TLS uprobes (bpf/tls.bpf.c): a socket
+ * whose I/O happens inside a TLS library call carries ciphertext. It is
+ * marked (conn.tls) and never classified, nor counted as unclassified;
+ * its plaintext reaches the same state machine from the library's
+ * boundary instead. Included by l7.bpf.c and tls.bpf.c after
+ * l7_conn.bpf.h; the agent makes both objects share these maps.
+ */
+#ifndef REDLINE_BPF_L7_TLS_BPF_H
+#define REDLINE_BPF_L7_TLS_BPF_H
+
+#include "tls.h"
+
+/* The library call each thread is in (bpf/tls.h): task storage, freed
+ * with the thread, so a thread that dies inside a call leaks nothing. */
+struct {
+	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
+	__type(value, struct rl_tls_call);
+} tls_calls SEC(".maps");
+
+/* (process, SSL *) -> its socket, learnt from the library's own socket I/O.
+ * LRU: an SSL * freed without our knowing ages out; a recycled SSL * address is
+ * re-tied by its handshake's first I/O. The agent sizes it to 1 when no
+ * TLS library is probed. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 16384);
+	__type(key, struct rl_tls_ssl);
+	__type(value, struct rl_tls_sock);
+} tls_socks SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, RL_TLS_MAP_COUNT *RL_UPDATE_KINDS);
+	__type(key, __u32);
+	__type(value, __u64);
+} tls_update_errors SEC(".maps");
+
+/* True if the connection at key carries TLS ciphertext: I/O on it now
+ * happens inside a TLS library call of this thread (tying the call's
+ * SSL * to it), or did before. One task storage lookup per I/O on a
+ * tracked socket; NULL at once for a thread that never entered a call. */
+static __always_inline bool tls_socket(__u64 key, struct conn *c)
+{
+	struct rl_tls_call *call;
+	struct rl_tls_ssl k = {};
+	struct rl_tls_sock s;
+	long err;
+
+	call =
+	    bpf_task_storage_get(&tls_calls, bpf_get_current_task_btf(), 0, 0);
+	if (!call || !call->ssl || (c->tls && call->sock == key))
+		return c->tls;
+	k.ssl = call->ssl;
+	k.tgid = bpf_get_current_pid_tgid() >> 32;
+	s.key = key;
+	s.gen = c->gen;
+	err = bpf_map_update_elem(&tls_socks, &k, &s, BPF_ANY);
+	if (err)
+		rl_update_error(&tls_update_errors, RL_TLS_MAP_SOCKS, err);
+	else
+		call->sock = key;
+	c->tls = 1;
+	return true;
+}
+
+#endif /* REDLINE_BPF_L7_TLS_BPF_H */

@@ -1,0 +1,280 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * Request RED for TLS connections: the plaintext at a TLS library's
+ * boundary (uprobes on OpenSSL 1.1/3's SSL_read/SSL_read_ex at return,
+ * SSL_write/SSL_write_ex at entry), fed to the l7 engine's own state
+ * machine and maps (bpf/l7_conn.bpf.h; the agent loads this object with
+ * l7's maps), so a TLS request gets the workload, role and peer labels a
+ * plaintext one gets, plus tls.
+ *
+ * Which socket: the one the library call itself does I/O on. Entry of
+ * every call (and of SSL_do_handshake, whose I/O comes first) records the
+ * SSL * in the thread's tls_calls entry; the l7 socket programs, seeing
+ * I/O on a tracked socket while it is set, tie the SSL * to that socket
+ * in tls_socks and mark the socket TLS (bpf/l7_tls.bpf.h). A read served
+ * from the library's buffer, with no socket I/O of its own, uses the tie
+ * an earlier call made (every connection's handshake makes one); an SSL *
+ * never tied (connected before redline started, or a memory BIO) is
+ * counted as tls_unmapped, not guessed.
+ */
+#include "common.bpf.h"
+#include "l7_classifier.bpf.h"
+
+/* Uprobe programs run preemptible: two threads on one CPU would share a
+ * per-CPU window mid-copy. Each thread copies into its own. */
+struct {
+	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
+	__type(value, struct rl_l7_window);
+} tls_windows SEC(".maps");
+
+static __always_inline struct rl_l7_window *tls_window(void);
+#define RL_L7_WINDOW_OF_CALLER() tls_window()
+
+/* And its own scan of a message (struct rl_l7_scan), likewise. */
+struct {
+	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
+	__type(value, struct rl_l7_scan);
+} tls_scans SEC(".maps");
+
+static __always_inline struct rl_l7_scan *tls_scan(void);
+#define RL_L7_SCAN_OF_CALLER() tls_scan()
+
+/* The engine's socket-side helpers (on_data) are l7.bpf.c's, unused here. */
+#pragma clang diagnostic push
+#pragma clang diagnostic ignored "-Wunused-function"
+#include "l7_conn.bpf.h"
+#pragma clang diagnostic pop
+#include "l7_tls.bpf.h"
+
+char LICENSE[] SEC("license") = "Dual BSD/GPL";
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, RL_TLS_COUNTER_COUNT);
+	__type(key, __u32);
+	__type(value, __u64);
+} tls_counters SEC(".maps");
+
+/* Processes that exec'd since the agent last looked: it scans their maps
+ * for TLS libraries. Exec is rare next to I/O. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 4096);
+	__type(key, __u32);
+	__type(value, __u8);
+} tls_execs SEC(".maps");
+
+/* The calling thread's window; NULL (counted) if the kernel could not
+ * give one: that message is not classified. */
+static __always_inline struct rl_l7_window *tls_window(void)
+{
+	struct rl_l7_window *w;
+
+	w = bpf_task_storage_get(&tls_windows, bpf_get_current_task_btf(), 0,
+				 BPF_LOCAL_STORAGE_GET_F_CREATE);
+	if (!w)
+		rl_update_error(&tls_update_errors, RL_TLS_MAP_WINDOWS, 0);
+	return w;
+}
+
+/* The calling thread's scan; NULL (counted) likewise. */
+static __always_inline struct rl_l7_scan *tls_scan(void)
+{
+	struct rl_l7_scan *s;
+
+	s = bpf_task_storage_get(&tls_scans, bpf_get_current_task_btf(), 0,
+				 BPF_LOCAL_STORAGE_GET_F_CREATE);
+	if (!s)
+		rl_update_error(&tls_update_errors, RL_TLS_MAP_WINDOWS, 0);
+	return s;
+}
+
+/* len bytes of plaintext at buf moved on ssl in dir (RL_L7_IN / OUT).
+ * Global: verified once, not once per program that calls it. */
+__attribute__((noinline)) int tls_data(__u64 ssl, __u64 buf, __u64 len,
+				       __u32 dir)
+{
+	struct rl_tls_ssl k = {.ssl = ssl,
+			       .tgid = bpf_get_current_pid_tgid() >> 32};
+	struct rl_tls_sock *s = bpf_map_lookup_elem(&tls_socks, &k);
+	struct conn *c;
+	__u64 key;
+
+	if (!s) {
+		RL_COUNT_EVENT(tls_counters, RL_TLS_UNMAPPED);
+		return 0;
+	}
+	key = s->key;
+	c = bpf_map_lookup_elem(&conns, &key);
+	if (!c || c->gen != s->gen) {
+		RL_COUNT_EVENT(tls_counters, RL_TLS_STALE);
+		return 0;
+	}
+	if (!buf || !len || len > 0x7fffffff)
+		return 0;
+	if (on_message(c, (const char *)buf, (__u32)len,
+		       dir == RL_L7_IN ? RL_L7_IN : RL_L7_OUT))
+		conn_delete(key, c);
+	return 0;
+}
+
+/* The thread enters a library call on ssl: the socket I/O until its
+ * return is ssl's. */
+static __always_inline struct rl_tls_call *enter(__u64 ssl, __u8 kind)
+{
+	struct rl_tls_ssl k = {.ssl = ssl,
+			       .tgid = bpf_get_current_pid_tgid() >> 32};
+	struct rl_tls_call *call;
+	struct rl_tls_sock *s;
+
+	call = bpf_task_storage_get(&tls_calls, bpf_get_current_task_btf(), 0,
+				    BPF_LOCAL_STORAGE_GET_F_CREATE);
+	if (!call) {
+		rl_update_error(&tls_update_errors, RL_TLS_MAP_CALLS, 0);
+		return NULL;
+	}
+	/* A handshake run inside a read or write (some builds go through
+	 * SSL_do_handshake) must not end that call's record. */
+	if (kind == RL_TLS_HANDSHAKE && call->ssl == ssl && call->kind)
+		return NULL;
+	s = bpf_map_lookup_elem(&tls_socks, &k);
+	call->ssl = ssl;
+	call->sock = s ? s->key : 0;
+	call->kind = kind;
+	call->done = 0;
+	call->lenp = 0;
+	return call;
+}
+
+SEC("uprobe")
+int BPF_KPROBE(tls_handshake_entry, void *ssl)
+{
+	enter((__u64)ssl, RL_TLS_HANDSHAKE);
+	return 0;
+}
+
+/* Its own return program: a handshake run inside a read or write leaves
+ * that call's record alone. */
+SEC("uretprobe")
+int BPF_KRETPROBE(tls_handshake_exit)
+{
+	struct rl_tls_call *call;
+
+	call =
+	    bpf_task_storage_get(&tls_calls, bpf_get_current_task_btf(), 0, 0);
+	if (call && call->kind == RL_TLS_HANDSHAKE) {
+		call->ssl = 0;
+		call->kind = 0;
+	}
+	return 0;
+}
+
+/* SSL_read(ssl, buf, num), gnutls_record_recv(session, data, size). */
+SEC("uprobe")
+int BPF_KPROBE(tls_read_entry, void *ssl, void *buf)
+{
+	struct rl_tls_call *call = enter((__u64)ssl, RL_TLS_READ);
+
+	if (call)
+		call->buf = (__u64)buf;
+	return 0;
+}
+
+/* SSL_read_ex(ssl, buf, num, size_t *readbytes). */
+SEC("uprobe")
+int BPF_KPROBE(tls_read_ex_entry, void *ssl, void *buf, __u64 num,
+	       __u64 *readbytes)
+{
+	struct rl_tls_call *call = enter((__u64)ssl, RL_TLS_READ);
+
+	if (call) {
+		call->buf = (__u64)buf;
+		call->lenp = (__u64)readbytes;
+	}
+	return 0;
+}
+
+/* SSL_write(ssl, buf, int num), SSL_write_ex(ssl, buf, size_t num, ...):
+ * the request (response) starts now, before the library encrypts it. An
+ * SSL * not tied yet (the first write of a connection whose handshake
+ * this write runs) is classified at return, once its I/O tied it. */
+static __always_inline void write_entry(__u64 ssl, __u64 buf, __u64 num,
+					bool ex)
+{
+	struct rl_tls_call *call = enter(ssl, RL_TLS_WRITE);
+
+	if (!call)
+		return;
+	call->buf = buf;
+	call->len = num;
+	call->lenp = ex;
+	if (call->sock) {
+		call->done = 1;
+		tls_data(ssl, buf, num, RL_L7_OUT);
+	}
+}
+
+SEC("uprobe")
+int BPF_KPROBE(tls_write_entry, void *ssl, void *buf, int num)
+{
+	write_entry((__u64)ssl, (__u64)buf, num > 0 ? num : 0, false);
+	return 0;
+}
+
+SEC("uprobe")
+int BPF_KPROBE(tls_write_ex_entry, void *ssl, void *buf, __u64 num)
+{
+	write_entry((__u64)ssl, (__u64)buf, num, true);
+	return 0;
+}
+
+/* Return of a read or write: a read's plaintext exists only now. The
+ * count is an int (SSL_read; SSL_read_ex's 1): the upper half of the
+ * return register is undefined. GnuTLS's ssize_t fits, its sizes being
+ * ints too. */
+SEC("uretprobe")
+int BPF_KRETPROBE(tls_exit, long rax)
+{
+	struct rl_tls_call *call;
+	int ret = (int)rax;
+	__u64 ssl, len = 0;
+
+	call =
+	    bpf_task_storage_get(&tls_calls, bpf_get_current_task_btf(), 0, 0);
+	if (!call || !call->ssl)
+		return 0;
+	ssl = call->ssl;
+	if (call->kind == RL_TLS_READ && ret > 0) {
+		len = ret;
+		/* _ex: 1 on success, the count behind readbytes. */
+		if (call->lenp &&
+		    (ret != 1 || bpf_probe_read_user(&len, sizeof(len),
+						     (void *)call->lenp)))
+			len = 0;
+		if (len)
+			tls_data(ssl, call->buf, len, RL_L7_IN);
+	} else if (call->kind == RL_TLS_WRITE && !call->done && ret > 0) {
+		len = call->lenp ? call->len : (__u64)ret;
+		tls_data(ssl, call->buf, len, RL_L7_OUT);
+	}
+	call->ssl = 0;
+	call->kind = 0;
+	return 0;
+}
+
+/* A new image: the agent looks for TLS libraries in it. */
+SEC("tp_btf/sched_process_exec")
+int BPF_PROG(tls_exec, struct task_struct *p, pid_t old_pid,
+	     struct linux_binprm *bprm)
+{
+	__u32 tgid = p->tgid;
+	__u8 one = 1;
+
+	if (bpf_map_update_elem(&tls_execs, &tgid, &one, BPF_ANY))
+		RL_COUNT_EVENT(tls_counters, RL_TLS_EXEC_LOST);
+	return 0;
+}
