@@ -61,11 +61,10 @@ static void track(struct sock *sk, __u8 role)
 	} else {
 		c.port = bpf_ntohs(sk->__sk_common.skc_dport);
 		if (c.family == AF_INET)
-			__builtin_memcpy(c.addr, &sk->__sk_common.skc_daddr,
-					 4);
+			__builtin_memcpy(c.addr, &sk->__sk_common.skc_daddr, 4);
 		else
-			__builtin_memcpy(c.addr,
-					 &sk->__sk_common.skc_v6_daddr, 16);
+			__builtin_memcpy(c.addr, &sk->__sk_common.skc_v6_daddr,
+					 16);
 	}
 	err = bpf_map_update_elem(&conns, &key, &c, BPF_NOEXIST);
 	if (!err) {
@@ -173,7 +172,8 @@ static __always_inline int sock_io(struct sock *sk, int ret, int flags,
 	kind = sys_kind[nr];
 	if ((kind & 0xf0) != dir)
 		return 0;
-	on_data(key, c, kind, PT_REGS_PARM2_SYSCALL(regs), (__u64)ret);
+	on_data(key, c, kind, PT_REGS_PARM2_SYSCALL(regs),
+		PT_REGS_PARM3_SYSCALL(regs), (__u64)ret);
 	return 0;
 }
 
@@ -235,6 +235,7 @@ int BPF_PROG(l7_exit, struct pt_regs *regs, long ret)
 	bpf_core_read(&cookie, sizeof(cookie), &sk->__sk_common.skc_cookie);
 	c = conn_of(key, cookie);
 	if (c && !tls_socket(key, c))
-		on_data(key, c, kind, PT_REGS_PARM2_SYSCALL(regs), (__u64)ret);
+		on_data(key, c, kind, PT_REGS_PARM2_SYSCALL(regs),
+			PT_REGS_PARM3_SYSCALL(regs), (__u64)ret);
 	return 0;
 }

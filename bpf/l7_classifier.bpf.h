@@ -46,7 +46,7 @@
 #define RL_L7_FIFO 4
 
 /* Runs of further messages one scan reports (a power of two). */
-#define RL_L7_SCAN_RUNS 8
+#define RL_L7_SCAN_RUNS 32
 
 /* Returned by a response start that completes no request itself (HTTP's
  * 100 Continue: the final response follows; PostgreSQL: its walk of the
@@ -54,11 +54,22 @@
  * 1..254. */
 #define RL_L7_INTERIM 0xff
 
-/* The window a message's first bytes are copied into: twice the largest
- * peek, so a length masked with 2 * RL_L7_WINDOW - 1 is a size the
- * verifier can prove fits (it loses the bound of a clamped length). */
+/* The window a message's first bytes are copied into: four times the
+ * largest peek, so an index masked with 2 * RL_L7_WINDOW - 1 plus a length
+ * masked likewise is a place the verifier can prove fits (it loses the
+ * bound of a clamped length). The first half holds the data's first
+ * bytes; walks copy what they read further on to the second. */
 struct rl_l7_window {
-	char b[2 * RL_L7_WINDOW];
+	char b[4 * RL_L7_WINDOW];
+};
+
+/* Segments of a readv/writev/sendmsg/recvmsg a walk reads through. */
+#define RL_L7_IOV_MAX 16
+
+/* struct iovec, as user memory holds it (64-bit). */
+struct rl_l7_iovec {
+	__u64 base;
+	__u64 len;
 };
 
 /* The messages that follow the first one in the window: a client may send
@@ -97,6 +108,13 @@ struct rl_l7_runs {
 	__u8 pad[3];
 	__u64 scratch[3]; /* a walker's parser state, untracked likewise */
 	__u64 conn;	  /* the socket's cookie, for per-connection maps */
+	/* Where the data is, for walks that read past the window (through
+	 * rl_l7_gather): one buffer at ubuf, or iovcnt segments at iov of
+	 * which the first base bytes were the end of an earlier message. */
+	__u64 ubuf;
+	__u64 iov;
+	__u32 iovcnt;
+	__u32 base;
 };
 
 /* What a protocol's next requests / next responses operation gets, with
@@ -110,6 +128,81 @@ struct rl_l7_scan {
 	__u32 n;    /* of which in the window */
 	struct rl_l7_runs r;
 };
+
+/* A gather's position, in rl_l7_runs.scratch. */
+struct rl_l7_gather {
+	__u32 seg; /* logical offset of the segment being looked at */
+	__u32 pos; /* next byte wanted */
+	__u32 end; /* past the last one wanted */
+	__u32 at;  /* window index pos goes to */
+};
+
+struct rl_l7_gather_ctx {
+	struct rl_l7_window *w;
+	struct rl_l7_runs *r;
+};
+
+static long rl_l7_gather_seg(__u32 i, void *data)
+{
+	struct rl_l7_gather_ctx *x = (struct rl_l7_gather_ctx *)data;
+	struct rl_l7_gather *g = (struct rl_l7_gather *)x->r->scratch;
+	struct rl_l7_iovec v;
+	__u64 seg_end;
+	__u32 n, at;
+
+	if (g->pos >= g->end || i >= x->r->iovcnt ||
+	    bpf_probe_read_user(&v, sizeof(v),
+				(const void *)(x->r->iov + i * sizeof(v))))
+		return 1;
+	seg_end = g->seg + v.len;
+	if (seg_end > g->pos) {
+		n = (seg_end < g->end ? seg_end : g->end) - g->pos;
+		at = g->at;
+		barrier_var(n);
+		n &= 2 * RL_L7_WINDOW - 1;
+		at &= 2 * RL_L7_WINDOW - 1;
+		if (bpf_probe_read_user(
+			x->w->b + at, n,
+			(const void *)(v.base + g->pos - g->seg)))
+			return 1;
+		g->at += n;
+		g->pos += n;
+	}
+	g->seg = seg_end > 0xffffffffu ? 0xffffffffu : seg_end;
+	return 0;
+}
+
+/* Copies size bytes (at most RL_L7_WINDOW) of the data from offset off
+ * into the window at index at; the number copied (fewer where the data
+ * or its first RL_L7_IOV_MAX segments end). The one way a walk reads
+ * user memory: through iovec segments as through one buffer. */
+RL_L7_GLOBAL int rl_l7_gather(struct rl_l7_window *w, __u32 at, __u32 off,
+			      __u32 size, struct rl_l7_runs *r)
+{
+	struct rl_l7_gather *g;
+	struct rl_l7_gather_ctx x;
+
+	if (!w || !r || !size || size > RL_L7_WINDOW)
+		return 0;
+	if (!r->iovcnt) {
+		at &= 2 * RL_L7_WINDOW - 1;
+		barrier_var(size);
+		size &= 2 * RL_L7_WINDOW - 1;
+		if (bpf_probe_read_user(w->b + at, size,
+					(const void *)(r->ubuf + off)))
+			return 0;
+		return size;
+	}
+	g = (struct rl_l7_gather *)r->scratch;
+	g->seg = 0;
+	g->pos = r->base + off;
+	g->end = g->pos + size;
+	g->at = at;
+	x.w = w;
+	x.r = r;
+	bpf_loop(RL_L7_IOV_MAX, rl_l7_gather_seg, &x, 0);
+	return g->pos - (r->base + off);
+}
 
 /* Appends one message of operation (outcome) op to r; false when the runs
  * are full (the message is not reported). */

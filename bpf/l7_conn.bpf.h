@@ -235,17 +235,26 @@ static __always_inline void push(struct conn *c, __u8 op, __u32 cnt, __u64 now)
 	c->count++;
 }
 
-static __always_inline struct rl_l7_window *peek(const char *ubuf, __u32 len,
+/* The data's first bytes (up to max) in the window: one copy, or a
+ * gather through the segments of a readv/writev/sendmsg/recvmsg. */
+static __always_inline struct rl_l7_window *peek(struct rl_l7_scan *ctx,
 						 __u32 max, __u32 *n)
 {
 	struct rl_l7_window *pb = RL_L7_WINDOW_OF_CALLER();
-	__u32 size = len < max ? len : max;
+	__u32 size = ctx->len < max ? ctx->len : max;
 
 	if (!pb || !size)
 		return NULL;
+	if (ctx->r.iovcnt) {
+		size = rl_l7_gather(pb, 0, 0, size, &ctx->r);
+		if (!size)
+			return NULL;
+		*n = size;
+		return pb;
+	}
 	barrier_var(size); /* or clang drops the mask as redundant */
 	size &= 2 * RL_L7_WINDOW - 1;
-	if (bpf_probe_read_user(pb->b, size, ubuf))
+	if (bpf_probe_read_user(pb->b, size, (const void *)ctx->ubuf))
 		return NULL;
 	*n = size;
 	return pb;
@@ -260,6 +269,26 @@ static __always_inline void carry(struct conn *c, const struct rl_l7_scan *s,
 		c->skip[d & 1] = s->r.end - len;
 }
 
+/* The runs a walk reported, one per bpf_loop step: one callback verified
+ * once, where an open loop over RL_L7_SCAN_RUNS runs made the verifier
+ * walk push or complete as many times (32 runs: 540k instructions). */
+struct runs_ctx {
+	struct conn *c;
+	struct rl_l7_scan *ctx;
+	__u64 now;
+};
+
+static long push_run(__u32 j, void *data)
+{
+	struct runs_ctx *x = (struct runs_ctx *)data;
+
+	if (j >= x->ctx->r.found)
+		return 1;
+	j &= RL_L7_SCAN_RUNS - 1;
+	push(x->c, x->ctx->r.op[j], x->ctx->r.cnt[j], x->now);
+	return 0;
+}
+
 /* Data that starts a request (its first bytes in w): queue it, and the
  * pipelined requests that follow it (a client may send several before
  * reading any response; the server reads them in one go). This and
@@ -272,7 +301,7 @@ __attribute__((noinline)) int rl_l7_on_request(struct conn *c,
 					       __u32 op)
 {
 	__u64 now = bpf_ktime_get_ns();
-	__u32 found;
+	struct runs_ctx x;
 
 	if (!c || !ctx || !w)
 		return 0;
@@ -282,12 +311,10 @@ __attribute__((noinline)) int rl_l7_on_request(struct conn *c,
 	if (op != RL_L7_INTERIM)
 		push(c, op, 1, now);
 	carry(c, ctx, ctx->len, d);
-	found = ctx->r.found;
-	for (__u32 j = 0; j < RL_L7_SCAN_RUNS; j++) {
-		if (j >= found)
-			break;
-		push(c, ctx->r.op[j], ctx->r.cnt[j], now);
-	}
+	x.c = c;
+	x.ctx = ctx;
+	x.now = now;
+	bpf_loop(RL_L7_SCAN_RUNS, push_run, &x, 0);
 	return 0;
 }
 
@@ -321,6 +348,17 @@ static void complete(struct conn *c, __u8 outcome, __u32 cnt)
 	c->idle_read_ns = 0;
 }
 
+static long complete_run(__u32 j, void *data)
+{
+	struct runs_ctx *x = (struct runs_ctx *)data;
+
+	if (j >= x->ctx->r.found)
+		return 1;
+	j &= RL_L7_SCAN_RUNS - 1;
+	complete(x->c, x->ctx->r.op[j], x->ctx->r.cnt[j]);
+	return 0;
+}
+
 /* Data that starts a response (its first bytes in w): complete its
  * request (unless the start is RL_L7_INTERIM), and those of the responses
  * that follow it in the same data. */
@@ -329,7 +367,7 @@ __attribute__((noinline)) int rl_l7_on_response(struct conn *c,
 						struct rl_l7_window *w, __u32 d,
 						__u32 outcome)
 {
-	__u32 found;
+	struct runs_ctx x = {};
 
 	if (!c || !ctx || !w)
 		return 0;
@@ -337,12 +375,9 @@ __attribute__((noinline)) int rl_l7_on_response(struct conn *c,
 		complete(c, outcome, 1);
 	rl_l7_next_responses(c->proto, w, ctx);
 	carry(c, ctx, ctx->len, d);
-	found = ctx->r.found;
-	for (__u32 j = 0; j < RL_L7_SCAN_RUNS; j++) {
-		if (j >= found)
-			break;
-		complete(c, ctx->r.op[j], ctx->r.cnt[j]);
-	}
+	x.c = c;
+	x.ctx = ctx;
+	bpf_loop(RL_L7_SCAN_RUNS, complete_run, &x, 0);
 	return 0;
 }
 
@@ -358,11 +393,15 @@ static __always_inline bool unrecognised(struct conn *c)
 	return true;
 }
 
-/* Classifies one message of len bytes at ubuf on connection c, moving in
- * direction dir (RL_L7_IN: read by this process, RL_L7_OUT: written).
- * Returns true if the connection is to be forgotten (no protocol). */
-static bool on_message(struct conn *c, const char *ubuf, __u32 len, __u32 dir)
+/* Classifies len bytes moved on connection c. how: the direction
+ * (RL_L7_IN: read by this process, RL_L7_OUT: written) and, in bits 8 and
+ * up, the number of iovec segments src points to (0: src is the buffer).
+ * Packed: a BPF call takes 5 arguments. Returns true if the connection is
+ * to be forgotten (no protocol). */
+static bool on_message(struct conn *c, __u64 src, __u32 len, __u32 how)
 {
+	__u32 dir = how & 0xf0, iovcnt = how >> 8;
+	const char *ubuf = iovcnt ? NULL : (const char *)src;
 	bool requests_in = c->role == RL_L7_SERVER;
 	__u32 d = dir == RL_L7_IN ? 0 : 1, skip = c->skip[d];
 	__u8 proto = c->proto, op, outcome;
@@ -378,17 +417,22 @@ static bool on_message(struct conn *c, const char *ubuf, __u32 len, __u32 dir)
 			return false;
 		}
 		c->skip[d] = 0;
-		ubuf += skip;
+		if (!iovcnt)
+			ubuf += skip;
 		len -= skip;
 	}
 	ctx->ubuf = (__u64)ubuf;
 	ctx->len = len;
+	ctx->r.ubuf = (__u64)ubuf;
+	ctx->r.iov = iovcnt ? src : 0;
+	ctx->r.iovcnt = iovcnt;
+	ctx->r.base = iovcnt ? skip : 0;
 	ctx->r.conn = c->gen;
 	ctx->r.state = c->state[d & 1];
 	if ((dir == RL_L7_IN) == requests_in) {
 		/* One copy serves the operation and the search for pipelined
 		 * requests. */
-		pb = peek(ubuf, len, rl_l7_request_peek(proto), &n);
+		pb = peek(ctx, rl_l7_request_peek(proto), &n);
 		if (!pb)
 			return false;
 		ctx->n = n;
@@ -403,7 +447,7 @@ static bool on_message(struct conn *c, const char *ubuf, __u32 len, __u32 dir)
 			c->idle_read_ns = bpf_ktime_get_ns();
 		return unrecognised(c);
 	}
-	pb = peek(ubuf, len, rl_l7_response_peek(proto), &n);
+	pb = peek(ctx, rl_l7_response_peek(proto), &n);
 	if (!pb)
 		return false;
 	ctx->n = n;
@@ -419,39 +463,32 @@ static bool on_message(struct conn *c, const char *ubuf, __u32 len, __u32 dir)
 	return false;
 }
 
-/* First buffer of an iovec array (readv/writev, and msghdr's msg_iov). */
-static __always_inline const char *first_iov(const struct iovec *iov,
-					     __u64 *len)
-{
-	struct iovec v;
-
-	if (bpf_probe_read_user(&v, sizeof(v), iov))
-		return NULL;
-	*len = v.iov_len;
-	return v.iov_base;
-}
-
 /* len bytes moved by a syscall of kind (bpf/l7.h) whose buffer argument
- * is arg, on the connection at key. */
-static void on_data(__u64 key, struct conn *c, __u32 kind, __u64 arg, __u64 len)
+ * is arg (and third argument arg3: readv/writev's count), on the
+ * connection at key. */
+static __always_inline void on_data(__u64 key, struct conn *c, __u32 kind,
+				    __u64 arg, __u64 arg3, __u64 len)
 {
-	const char *buf = (const char *)arg;
-	__u64 avail = len;
+	__u64 iovcnt = arg3;
 
 	if ((kind & 0xf) == RL_L7_MSG) {
-		const struct user_msghdr *mh = (const void *)buf;
+		const struct user_msghdr *mh = (const void *)arg;
 
-		/* The field alone: the stack is short (below). */
-		if (bpf_probe_read_user(&buf, sizeof(buf), &mh->msg_iov))
+		/* The fields alone: the stack is short (below). */
+		if (bpf_probe_read_user(&arg, sizeof(arg), &mh->msg_iov) ||
+		    bpf_probe_read_user(&iovcnt, sizeof(iovcnt),
+					&mh->msg_iovlen))
 			return;
 		kind = (kind & ~0xf) | RL_L7_IOV;
 	}
-	if ((kind & 0xf) == RL_L7_IOV) {
-		buf = first_iov((const struct iovec *)buf, &avail);
-		if (avail > len)
-			avail = len;
-	}
-	if (buf && avail && on_message(c, buf, avail, kind & 0xf0))
+	if ((kind & 0xf) != RL_L7_IOV)
+		iovcnt = 0;
+	else if (!iovcnt)
+		return;
+	if (iovcnt > RL_L7_IOV_MAX)
+		iovcnt = RL_L7_IOV_MAX;
+	if (arg && len && len <= 0x7fffffff &&
+	    on_message(c, arg, len, (kind & 0xf0) | (__u32)iovcnt << 8))
 		conn_delete(key, c);
 }
 

@@ -41,9 +41,10 @@
 #define RL_PG_NAME_MAX 128 /* a statement name hashed (pgx: ~75 bytes) */
 #define RL_PG_SKIP_MAX 64  /* blanks and comments before a keyword */
 #define RL_PG_BODY 256	   /* bytes of a body read: name, keyword */
-#define RL_PG_AT                                                               \
-	1024 /* where in the window a body is read to: the                     \
-	      * half the data's first bytes never use */
+/* Where in the window a body is read to, and a header (or the data's
+ * end): past the first RL_L7_WINDOW bytes, which hold the data's start. */
+#define RL_PG_AT 1024
+#define RL_PG_HDR_AT 1536
 
 /* Per-direction state carried from one read or write to the next
  * (rl_l7_runs.state). Requests: the group's command so far and whether it

@@ -21,8 +21,8 @@ struct pg_walk {
 	__u32 requests; /* walking requests, else responses */
 };
 
-/* Copies up to RL_PG_BODY bytes of the data at off to the window's upper
- * half; the number copied. */
+/* Copies up to RL_PG_BODY bytes (max) of the data at off to the window's
+ * upper half; the number copied. */
 static __always_inline __u32 pg_fetch(struct pg_walk *s, __u32 off, __u32 max)
 {
 	__u32 size = s->len - off;
@@ -33,12 +33,7 @@ static __always_inline __u32 pg_fetch(struct pg_walk *s, __u32 off, __u32 max)
 		size = max;
 	if (size > RL_PG_BODY)
 		size = RL_PG_BODY;
-	barrier_var(size);
-	size &= 2 * RL_PG_BODY - 1;
-	if (!size || bpf_probe_read_user(s->w->b + RL_PG_AT, size,
-					 (const void *)(s->ubuf + off)))
-		return 0;
-	return size;
+	return rl_l7_gather(s->w, RL_PG_AT, off, size, s->r);
 }
 
 static __always_inline void pg_emit(struct rl_l7_runs *r, __u8 cmd)
@@ -114,10 +109,10 @@ static __always_inline __u8 pg_error(struct pg_walk *s, __u32 off, __u32 blen)
  * again. */
 static __always_inline bool pg_ends_ready(struct pg_walk *s)
 {
-	char z[6];
+	const char *z = s->w->b + RL_PG_HDR_AT;
 
 	if (s->len < 6 ||
-	    bpf_probe_read_user(z, 6, (const void *)(s->ubuf + s->len - 6)))
+	    rl_l7_gather(s->w, RL_PG_HDR_AT, s->len - 6, 6, s->r) != 6)
 		return false;
 	return z[0] == 'Z' && !z[1] && !z[2] && !z[3] && z[4] == 5 &&
 	       (z[5] == 'I' || z[5] == 'T' || z[5] == 'E');
@@ -142,12 +137,12 @@ static long pg_walk_message(__u32 i, void *data)
 	struct pg_walk *s = (struct pg_walk *)data; /* C++: fuzz */
 	struct rl_l7_runs *r = s->r;
 	__u32 off = r->off, blen, next;
-	char h[5];
+	const char *h = s->w->b + RL_PG_HDR_AT;
 
 	if (off >= s->len)
 		return 1;
 	if (off + 5 > s->len ||
-	    bpf_probe_read_user(h, 5, (const void *)(s->ubuf + off))) {
+	    rl_l7_gather(s->w, RL_PG_HDR_AT, off, 5, r) != 5) {
 		if (!s->requests) /* a header split across reads */
 			r->state |= RL_PG_LOST;
 		return 1;

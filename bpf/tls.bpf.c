@@ -116,7 +116,7 @@ __attribute__((noinline)) int tls_data(__u64 ssl, __u64 buf, __u64 len,
 	}
 	if (!buf || !len || len > 0x7fffffff)
 		return 0;
-	if (on_message(c, (const char *)buf, (__u32)len,
+	if (on_message(c, buf, (__u32)len,
 		       dir == RL_L7_IN ? RL_L7_IN : RL_L7_OUT))
 		conn_delete(key, c);
 	return 0;

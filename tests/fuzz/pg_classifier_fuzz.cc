@@ -188,6 +188,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (rl_l7_request(&proto, win.b, n)) {
     rl_l7_scan s = {};
     s.ubuf = reinterpret_cast<__u64>(buf.data());
+    s.r.ubuf = s.ubuf;
     s.len = size;
     s.n = n;
     rl_l7_next_requests(RL_L7_PROTO_PG, &win, &s);
@@ -211,6 +212,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     }
     rl_l7_scan s = {};
     s.ubuf = reinterpret_cast<__u64>(buf.data());
+    s.r.ubuf = s.ubuf;
     s.len = size;
     s.n = n;
     s.r.state = state;

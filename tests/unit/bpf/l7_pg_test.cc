@@ -72,6 +72,7 @@ class PgTest : public ::testing::Test {
     std::memcpy(win.b, data.data(), n);
     rl_l7_scan s = {};
     s.ubuf = reinterpret_cast<__u64>(data.data());
+    s.r.ubuf = s.ubuf;
     s.len = data.size();
     s.n = n;
     s.r.conn = conn;
