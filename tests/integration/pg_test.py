@@ -24,7 +24,6 @@ missing, the same holds on the sys_exit path (pg_test_fallback)."""
 import os
 import re
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -32,8 +31,8 @@ import time
 
 sys.path.insert(0, os.path.dirname(__file__))
 from rltest import (PG_BIN, Agent, check, check_l7_path,  # noqa: E402
-                    enter_netns, python_as, require_bpf, series,
-                    start_postgres, stop_postgres, value)
+                    enter_netns, label_deltas, python_as, require_bpf,
+                    send_junk, series, start_postgres, stop_postgres, value)
 
 PORT = 15432
 SRV = "redline_postgresql_server_requests_total"
@@ -157,14 +156,6 @@ def statements(db=None):
     return out
 
 
-def counts(m1, m0, name, key, **labels):
-    out = {}
-    for l, v in series(m1, name, **labels).items():
-        k = dict(l)[key]
-        out[k] = out.get(k, 0) + v - m0.get((name, l), 0)
-    return {k: int(v) for k, v in out.items() if v}
-
-
 def server(**labels):
     return dict(comm="postgres", local_port=str(PORT), **labels)
 
@@ -206,17 +197,17 @@ def bench_phase(agent, mode):
         missed = {k: txns - bench[k] for k in ("begin", "commit")}
         bench, every = add(bench, missed), add(every, missed)
     want = add(bench, parses)
-    got = counts(m1, m0, CLI, "command", **client("pgbench"))
+    got = label_deltas(m1, m0, CLI, "command", **client("pgbench"))
     check(got == want, f"-M {mode}: pgbench's client side by command {got} "
           f"== pg_stat_statements {want}")
     # The server answered the reset (counted by pg_stat_statements after
     # it ran), pgbench, and the two reads: a statement is counted when it
     # ends, so the second read sees the first but not itself.
     want = add(add(every, parses), {"select": 1})
-    got = counts(m1, m0, SRV, "command", **server())
+    got = label_deltas(m1, m0, SRV, "command", **server())
     check(got == want, f"-M {mode}: server side by command {got} == "
           f"pg_stat_statements (+ the last read) {want}")
-    outcomes = counts(m1, m0, SRV, "outcome", **server())
+    outcomes = label_deltas(m1, m0, SRV, "outcome", **server())
     check(set(outcomes) == {"ok"}, f"-M {mode}: no errors {outcomes}")
     latency(m1, m0, mode, out.stdout)
 
@@ -276,13 +267,13 @@ def errors_phase(agent, tmp):
     for labels, who in ((server(), "server"), (client("rl_pg_cli"),
                                                 "client")):
         name = SRV if who == "server" else CLI
-        got = counts(m1, m0, name, "outcome", **labels)
+        got = label_deltas(m1, m0, name, "outcome", **labels)
         got.pop("ok", None)
         check(got == errs, f"{who} side by SQLSTATE class {got} == the "
               f"server log's {errs}")
     want = {"create": 1, "insert": 1 + 2 * n, "select": 1 + 4 + 5,
             "other": 2, "parse": 1}
-    got = counts(m1, m0, CLI, "command", **client("rl_pg_cli"))
+    got = label_deltas(m1, m0, CLI, "command", **client("rl_pg_cli"))
     check(got == want, f"client side by command {got} == {want}")
     bad = value(m1, EVENTS, slo="pg-integrity", outcome="bad") - \
         value(m0, EVENTS, slo="pg-integrity", outcome="bad")
@@ -292,18 +283,11 @@ def errors_phase(agent, tmp):
 
 def junk_phase(agent):
     m0 = agent.scrape()
-    for payload in (b"HELLO THERE\r\n", b"Q\0\0\0\x40SELECT",
-                    b"\x00\x01\x02\x03" * 10):
-        with socket.create_connection(("127.0.0.1", PORT)) as s:
-            s.sendall(payload)
-            s.settimeout(0.5)
-            try:
-                s.recv(4096)
-            except OSError:
-                pass
+    send_junk(PORT, (b"HELLO THERE\r\n", b"Q\0\0\0\x40SELECT",
+                     b"\x00\x01\x02\x03" * 10))
     time.sleep(1.2)
     m1 = agent.scrape()
-    got = counts(m1, m0, SRV, "command", **server())
+    got = label_deltas(m1, m0, SRV, "command", **server())
     check(got == {}, f"junk and a truncated message are no requests: {got}")
 
 

@@ -21,7 +21,6 @@ missing, the same holds on the sys_exit path (redis_test_fallback)."""
 import json
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -29,7 +28,8 @@ import time
 
 sys.path.insert(0, os.path.dirname(__file__))
 from rltest import (Agent, check, check_l7_path, enter_netns,  # noqa: E402
-                    python_as, require_bpf, series, start_redis, value)
+                    label_deltas, python_as, require_bpf, send_junk, series,
+                    start_redis, value)
 
 PORT = 16379
 SRV = "redline_redis_server_requests_total"
@@ -115,15 +115,6 @@ def diff(a, b):
             if b.get(k, 0) != a.get(k, 0)}
 
 
-def counts(m1, m0, name, key, **labels):
-    """Deltas by one label over the series matching labels."""
-    out = {}
-    for l, v in series(m1, name, **labels).items():
-        k = dict(l)[key]
-        out[k] = out.get(k, 0) + v - m0.get((name, l), 0)
-    return {k: int(v) for k, v in out.items() if v}
-
-
 def server(**labels):
     return dict(comm="redis-server", local_port=str(PORT), **labels)
 
@@ -144,13 +135,13 @@ def phase(agent, what, cmd, comm):
     time.sleep(1.2)
     m1 = agent.scrape()
     want = diff(s0, s1)
-    got_srv = counts(m1, m0, SRV, "command", **server())
+    got_srv = label_deltas(m1, m0, SRV, "command", **server())
     exp_srv = dict(want)
     exp_srv["info"] = exp_srv.get("info", 0) + 1
     check(got_srv == exp_srv, f"{what}: server side by command {got_srv} "
           f"== INFO commandstats delta (+1 info) {exp_srv}")
     exp_cli = {k: v for k, v in want.items() if k != "info"}
-    got_cli = counts(m1, m0, CLI, "command", **client(comm))
+    got_cli = label_deltas(m1, m0, CLI, "command", **client(comm))
     check(got_cli == exp_cli, f"{what}: {comm} client side by command "
           f"{got_cli} == {exp_cli}")
     return m0, m1, out.stdout
@@ -217,7 +208,7 @@ def errors_phase(agent, tmp):
     for labels, who in ((server(), "server"), (client("rl_redis_cli"),
                                                 "client")):
         name = SRV if who == "server" else CLI
-        got = counts(m1, m0, name, "outcome", **labels)
+        got = label_deltas(m1, m0, name, "outcome", **labels)
         got.pop("ok", None)
         check(got == errs, f"{who} side by error prefix {got} == INFO "
               f"errorstats delta {errs}")
@@ -225,7 +216,7 @@ def errors_phase(agent, tmp):
                        - value(m0, EVENTS, slo=name, outcome=o)
                        for o in ("good", "bad"))
            for name in ("redis-errors", "lpush-wrongtype")}
-    served = sum(counts(m1, m0, SRV, "outcome", **server()).values())
+    served = sum(label_deltas(m1, m0, SRV, "outcome", **server()).values())
     check(slo["redis-errors"] == (served - 2 * n - 8, 2 * n + 8),
           f"request_availability on the server: (good, bad) "
           f"{slo['redis-errors']} == ({served - 2 * n - 8}, {2 * n + 8})")
@@ -238,7 +229,7 @@ def errors_phase(agent, tmp):
     exp = {k: v for k, v in calls.items() if k in listed}
     exp["other"] = sum(v for k, v in calls.items() if k not in listed
                        and k != "info")
-    got = counts(m1, m0, CLI, "command", **client("rl_redis_cli"))
+    got = label_deltas(m1, m0, CLI, "command", **client("rl_redis_cli"))
     check(got == exp, f"client side by command, lastsave as other: {got} "
           f"== {exp}")
     check(calls.get("lastsave") == n, "LASTSAVE (not in the list) was run")
@@ -270,18 +261,11 @@ def top_phase(agent):
 
 def junk_phase(agent):
     m0 = agent.scrape()
-    for payload in (b"HELLO THERE\r\n", b"*x\r\n", b"*1\r\n$999\r\nGE",
-                    b"\x00\x01\x02\x03" * 10):
-        with socket.create_connection(("127.0.0.1", PORT)) as s:
-            s.sendall(payload)
-            s.settimeout(0.5)
-            try:
-                s.recv(4096)
-            except OSError:
-                pass
+    send_junk(PORT, (b"HELLO THERE\r\n", b"*x\r\n", b"*1\r\n$999\r\nGE",
+                     b"\x00\x01\x02\x03" * 10))
     time.sleep(1.2)
     m1 = agent.scrape()
-    got = counts(m1, m0, SRV, "command", **server())
+    got = label_deltas(m1, m0, SRV, "command", **server())
     check(got == {}, f"junk and a truncated request are no requests: {got}")
 
 

@@ -212,6 +212,29 @@ def series(metrics, name, **labels):
     return {l: v for (n, l), v in metrics.items() if n == name and want <= set(l)}
 
 
+def label_deltas(m1, m0, name, key, **labels):
+    """Deltas from scrape m0 to m1 of family name, summed by the value of
+    label key, over the series matching labels; zero deltas left out."""
+    out = {}
+    for l, v in series(m1, name, **labels).items():
+        k = dict(l)[key]
+        out[k] = out.get(k, 0) + v - m0.get((name, l), 0)
+    return {k: int(v) for k, v in out.items() if v}
+
+
+def send_junk(port, payloads):
+    """Each payload on a connection of its own to 127.0.0.1:port, reading
+    whatever answer comes within 0.5 s."""
+    for payload in payloads:
+        with socket.create_connection(("127.0.0.1", port)) as s:
+            s.sendall(payload)
+            s.settimeout(0.5)
+            try:
+                s.recv(4096)
+            except OSError:
+                pass
+
+
 def check(cond, msg):
     if not cond:
         print(f"FAIL: {msg}")
