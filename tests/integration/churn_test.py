@@ -141,8 +141,23 @@ def churn():
         # sched_stats is updated under the run-queue lock, where the BPF
         # allocator cannot refill its per-CPU cache: a fork storm may rarely
         # get -ENOMEM. Such a loss is counted, and must stay rare.
-        other = sum(drops.values()) - sys_drops
-        check(other <= 10, f"other map drops are rare and counted ({other})")
+        by_err = {(dict(l)["map"], dict(l)["errno"]): v for l, v in
+                  series(after, "redline_bpf_map_update_errors_total").items()
+                  if v}
+        culprit = sum(v for (m, _), v in by_err.items() if m == "culprits")
+        other = sum(drops.values()) - sys_drops - culprit
+        check(other <= 10, f"other map drops are rare and counted ({other}: "
+              f"{by_err})")
+        # The noisy-neighbour table holds (victim, culprit) pairs by tgid:
+        # a storm of 3000 short-lived processes a second makes more pairs
+        # in one refresh than its 4096 entries (seen: 27383 E2BIG over this
+        # run). Those waits are counted as dropped, never anything else,
+        # and the table empties once the storm is over.
+        check(set(e for (m, e) in by_err if m == "culprits") <= {"E2BIG"},
+              f"culprit pairs dropped only for a full table ({culprit:.0f})")
+        culprits1 = value(after, "redline_bpf_map_entries", map="culprits")
+        check(culprits1 <= 1000, f"culprits table back to steady state "
+              f"({culprits1:.0f} entries)")
         procs1 = value(after, "redline_bpf_map_entries", map="procs")
         stats1 = value(after, "redline_bpf_map_entries", map="sys_stats")
         check(procs1 <= procs0 + 20,
