@@ -36,6 +36,7 @@
 
 #include "l7_classifier.bpf.h"
 #include "l7_http.bpf.h"
+#include "l7_memcached.bpf.h"
 #include "l7_pg.bpf.h"
 #include "l7_redis.bpf.h"
 
@@ -46,7 +47,10 @@
 	  redis_next_requests, RL_L7_WINDOW, redis_response,                   \
 	  redis_next_responses, false)                                         \
 	X(RL_L7_PROTO_PG, RL_L7_SMALL_PEEK, pg_request_at, pg_next_requests,   \
-	  RL_L7_SMALL_PEEK, pg_response, pg_next_responses, false)
+	  RL_L7_SMALL_PEEK, pg_response, pg_next_responses, false)             \
+	X(RL_L7_PROTO_MEMCACHED, RL_L7_SMALL_PEEK, mc_request_at,              \
+	  mc_next_requests, RL_L7_SMALL_PEEK, mc_response_start,               \
+	  mc_next_responses, false)
 
 #define RL_L7_MAX(a, b) ((a) > (b) ? (a) : (b))
 

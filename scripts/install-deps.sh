@@ -29,7 +29,7 @@ PKGS+=(clang-19)
 PKGS+=(qemu-system-x86 busybox-static cpio)
 # Dependency protocols' servers and clients, started by their tests in a
 # network namespace (never the system service the package may enable).
-PKGS+=(redis-server redis-tools postgresql-15 postgresql-client-15)
+PKGS+=(redis-server redis-tools postgresql-15 postgresql-client-15 memcached)
 
 missing=()
 for p in "${PKGS[@]}"; do

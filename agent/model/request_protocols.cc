@@ -3,6 +3,7 @@
 #include <linux/types.h>
 
 #include "bpf/l7.h"
+#include "bpf/l7_memcached.h"
 #include "bpf/l7_pg.h"
 #include "bpf/l7_redis.h"
 
@@ -61,6 +62,26 @@ const char* PgOutcomeName(uint32_t outcome) {
   return outcome < RL_PG_OUT_COUNT ? kNames[outcome] : "unknown";
 }
 
+const char* MemcachedCommandName(uint32_t op) {
+  static constexpr const char* kNames[RL_MC_CMD_COUNT] = {
+      "unknown",
+#define RL_MC_NAME(name) #name,
+      RL_MC_COMMANDS(RL_MC_NAME)
+#undef RL_MC_NAME
+  };
+  return op < RL_MC_CMD_COUNT ? kNames[op] : "unknown";
+}
+
+const char* MemcachedOutcomeName(uint32_t outcome) {
+  static constexpr const char* kNames[RL_MC_OUT_COUNT] = {
+      "unknown",
+#define RL_MC_NAME(name) #name,
+      RL_MC_OUTCOMES(RL_MC_NAME)
+#undef RL_MC_NAME
+  };
+  return outcome < RL_MC_OUT_COUNT ? kNames[outcome] : "unknown";
+}
+
 const std::vector<RequestProtocol>& RequestProtocols() {
   static const std::vector<RequestProtocol> kProtocols = {
       {"http", "HTTP/1.x", RL_L7_PROTO_HTTP, "method", "status_class",
@@ -77,6 +98,13 @@ const std::vector<RequestProtocol>& RequestProtocols() {
        PgCommandName, PgOutcomeName,
        [](absl::string_view outcome) {
          return outcome != "ok" && outcome != "unknown";
+       }},
+      // A miss, NOT_STORED or EXISTS is an answer, not a failure.
+      {"memcached", "Memcached", RL_L7_PROTO_MEMCACHED, "command", "outcome",
+       MemcachedCommandName, MemcachedOutcomeName,
+       [](absl::string_view outcome) {
+         return outcome == "error" || outcome == "client_error" ||
+                outcome == "server_error";
        }},
   };
   return kProtocols;

@@ -45,6 +45,11 @@ const char* RedisOutcomeName(uint32_t outcome);
 // a class not listed).
 const char* PgCommandName(uint32_t op);
 const char* PgOutcomeName(uint32_t outcome);
+// bpf/l7_memcached.h's command ("get", "set"...; "unknown": start not seen)
+// and outcome ("ok", "miss", "not_stored", "exists", "error",
+// "client_error", "server_error").
+const char* MemcachedCommandName(uint32_t op);
+const char* MemcachedOutcomeName(uint32_t outcome);
 
 }  // namespace redline
 

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "bpf/l7.h"
+#include "bpf/l7_memcached.h"
 #include "bpf/l7_pg.h"
 #include "bpf/l7_redis.h"
 #include "gtest/gtest.h"
@@ -65,6 +66,25 @@ TEST(RequestProtocolsTest, PgCodesNameTheListEntries) {
   EXPECT_EQ(pg, RequestProtocolByKernelId(RL_L7_PROTO_PG));
   EXPECT_TRUE(pg->is_error("23"));
   EXPECT_FALSE(pg->is_error("ok"));
+}
+
+TEST(RequestProtocolsTest, MemcachedCodesNameTheListEntries) {
+  static_assert(RL_MC_CMD_COUNT < 0xff, "below RL_L7_INTERIM");
+  EXPECT_STREQ(MemcachedCommandName(RL_MC_CMD_UNKNOWN), "unknown");
+  EXPECT_STREQ(MemcachedCommandName(RL_MC_CMD_add), "add");
+  EXPECT_STREQ(MemcachedCommandName(RL_MC_CMD_flush_all), "flush_all");
+  EXPECT_STREQ(MemcachedCommandName(RL_MC_CMD_version), "version");
+  EXPECT_STREQ(MemcachedCommandName(RL_MC_CMD_COUNT), "unknown");
+  EXPECT_STREQ(MemcachedOutcomeName(RL_MC_OUT_ok), "ok");
+  EXPECT_STREQ(MemcachedOutcomeName(RL_MC_OUT_miss), "miss");
+  EXPECT_STREQ(MemcachedOutcomeName(RL_MC_OUT_server_error), "server_error");
+  EXPECT_STREQ(MemcachedOutcomeName(RL_MC_OUT_COUNT), "unknown");
+  const RequestProtocol* mc = FindRequestProtocol("memcached");
+  ASSERT_NE(mc, nullptr);
+  EXPECT_EQ(mc, RequestProtocolByKernelId(RL_L7_PROTO_MEMCACHED));
+  EXPECT_TRUE(mc->is_error("server_error"));
+  EXPECT_FALSE(mc->is_error("miss"));
+  EXPECT_FALSE(mc->is_error("not_stored"));
 }
 
 TEST(RequestProtocolsTest, RedisCodesNameTheListEntries) {
