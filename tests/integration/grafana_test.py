@@ -7,7 +7,8 @@ that feeds it, in a network namespace the test creates (loopback only):
 - every metric its expressions (panels and variable queries) name is a
   family in a live scrape of the agent, while workloads make every family
   appear (syscalls, CPU, disk I/O, TCP with drops and a refused connect,
-  HTTP with 5xx, Redis with error replies, PostgreSQL with errors, two
+  HTTP with 5xx, Redis with error replies, PostgreSQL and memcached with
+  errors, two
   SLOs); the main families
   are on the dashboard;
 - a real Prometheus scrapes the agent every second; after ~20 s every
@@ -21,6 +22,7 @@ import json
 import os
 import re
 import shutil
+import socket
 import subprocess
 import sys
 import tempfile
@@ -42,6 +44,7 @@ DASHBOARD = os.environ.get("REDLINE_GRAFANA_DASHBOARD", os.path.join(
 HTTP_PORT, CLOSED_PORT, BULK_PORT = 18380, 18381, 18382
 REDIS_PORT = 18383
 PG_PORT = 18384
+MC_PORT = 18385
 # A Redis client: GETs and SETs, and every tenth command a WRONGTYPE error,
 # for the dependencies row (rate, error ratio, p99, served by command).
 REDIS_CLIENT = """import socket, time
@@ -77,6 +80,22 @@ while True:
     i += 1
     q = b"SELECT 1/0" if i % 10 == 0 else b"SELECT 1"
     s.sendall(msg(b"Q", q + b"\\0")); ready()
+    time.sleep(0.005)
+"""
+
+# A memcached client: sets and gets, every tenth an incr of a string
+# (CLIENT_ERROR), for the same row.
+MC_CLIENT = """import socket, time
+s = socket.create_connection(("127.0.0.1", {port}))
+f = s.makefile("rb")
+s.sendall(b"set str 0 0 1\\r\\nv\\r\\n"); f.readline()
+i = 0
+while True:
+    i += 1
+    if i % 10 == 0:
+        s.sendall(b"incr str 1\\r\\n"); f.readline()
+    else:
+        s.sendall(b"get str\\r\\n"); f.readline(); f.readline(); f.readline()
     time.sleep(0.005)
 """
 
@@ -452,6 +471,16 @@ def last_good_scrape(port, limit=15):
     return at
 
 
+def wait_port(port):
+    for _ in range(200):
+        try:
+            socket.create_connection(("127.0.0.1", port)).close()
+            return
+        except OSError:
+            time.sleep(0.05)
+    check(False, f"a server listens on {port}")
+
+
 def scrape_types(agent):
     return {m.group(1): m.group(2) for m in re.finditer(
         r"^# TYPE (\S+) (\S+)$", agent.get(), re.M)}
@@ -462,7 +491,7 @@ def scrape_types(agent):
 def main():
     require_bpf()
     enter_netns("RL_GRAFANA_NETNS")
-    for exe in ("prometheus", "iptables", "dd", "redis-server"):
+    for exe in ("prometheus", "iptables", "dd", "redis-server", "memcached"):
         check(shutil.which(exe) is not None, f"{exe} installed")
 
     try:
@@ -503,6 +532,13 @@ def main():
             procs.append(subprocess.Popen(
                 [python_as(tmp, "rl_gf_redis"), "-c",
                  REDIS_CLIENT.format(port=REDIS_PORT)]))
+            procs.append(subprocess.Popen(
+                ["memcached", "-p", str(MC_PORT), "-l", "127.0.0.1", "-U",
+                 "0", "-m", "16", "-u", "nobody"]))
+            wait_port(MC_PORT)
+            procs.append(subprocess.Popen(
+                [python_as(tmp, "rl_gf_mc"), "-c",
+                 MC_CLIENT.format(port=MC_PORT)]))
             pg = start_postgres(PG_PORT, pg_tmp)
             procs.append(subprocess.Popen(
                 [python_as(tmp, "rl_gf_pg"), "-c",
