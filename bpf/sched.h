@@ -48,6 +48,9 @@ struct rl_sched_val {
 	__u64 exited;      /* the last thread of the process has exited */
 	__u64 off_ns[RL_OFF_REASONS]; /* blocked, switch-out to wakeup */
 	__u64 rq_hist[RL_SCHED_HIST_SLOTS]; /* waits; count = sum */
+	/* On a CPU but not running: the CPU's clock advanced while its task
+	 * clock did not (hypervisor steal, IRQ time where accounted). */
+	__u64 steal_ns;
 };
 
 /* A run-queue wait of a thread of victim while culprit held the CPU

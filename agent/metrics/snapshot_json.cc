@@ -77,6 +77,7 @@ json WorkloadJson(const WorkloadId& id, const WorkloadStats& ws) {
   w["syscalls"] = std::move(sys);
   if (ws.has_sched) {
     w["sched"] = {{"cpu_ns", ws.sched.cpu_ns},
+                  {"steal_ns", ws.sched.steal_ns},
                   {"voluntary", ws.sched.voluntary},
                   {"involuntary", ws.sched.involuntary},
                   {"rq_sum_ns", ws.sched.rq_sum_ns},
@@ -154,6 +155,8 @@ void WorkloadFrom(const json& w, WorkloadStats* ws) {
     const json& s = w["sched"];
     ws->has_sched = true;
     ws->sched.cpu_ns = s.at("cpu_ns").get<uint64_t>();
+    // Absent from agents before stolen time was measured: zero.
+    ws->sched.steal_ns = s.value("steal_ns", uint64_t{0});
     ws->sched.voluntary = s.at("voluntary").get<uint64_t>();
     ws->sched.involuntary = s.at("involuntary").get<uint64_t>();
     ws->sched.rq_sum_ns = s.at("rq_sum_ns").get<uint64_t>();

@@ -18,6 +18,13 @@ void AppendSched(const Snapshot& snap, std::vector<MetricFamily>* out) {
   MetricFamily cpu{"redline_cpu_seconds_total",
                    "Time the workload's threads ran on a CPU (sched_switch).",
                    MetricType::kCounter, {}};
+  MetricFamily steal{
+      "redline_cpu_steal_seconds_total",
+      "Time the workload's threads held a CPU without running: the "
+      "hypervisor ran another guest (steal) or, where the kernel accounts "
+      "IRQ time, interrupts were handled.",
+      MetricType::kCounter,
+      {}};
   MetricFamily rq{"redline_runqueue_latency_seconds",
                   "Time runnable threads waited for a CPU, from wakeup or "
                   "preemption to running; buckets are powers of 2 of "
@@ -26,8 +33,8 @@ void AppendSched(const Snapshot& snap, std::vector<MetricFamily>* out) {
   MetricFamily off{"redline_offcpu_seconds_total",
                    "Time the workload's threads were blocked off the CPU, "
                    "from switch-out to wakeup, by reason (syscall in flight, "
-                   "I/O wait, page fault); with CPU and run-queue time it "
-                   "adds up to the threads' wall time.",
+                   "I/O wait, page fault); with CPU, steal and run-queue "
+                   "time it adds up to the threads' wall time.",
                    MetricType::kCounter, {}};
   MetricFamily culprit{
       "redline_runqueue_wait_by_culprit_seconds_total",
@@ -74,6 +81,7 @@ void AppendSched(const Snapshot& snap, std::vector<MetricFamily>* out) {
     const SchedStats& s = ws.sched;
     std::vector<Label> l = WorkloadLabels(id);
     cpu.metric.push_back(CounterSample(l, s.cpu_ns / kNsPerSecond));
+    steal.metric.push_back(CounterSample(l, s.steal_ns / kNsPerSecond));
     ClientMetric h;
     h.label = l;
     h.histogram = ToPromHistogram(s.rq_hist, s.rq_sum_ns);
@@ -91,6 +99,7 @@ void AppendSched(const Snapshot& snap, std::vector<MetricFamily>* out) {
                                 static_cast<double>(s.involuntary)));
   }
   out->push_back(std::move(cpu));
+  out->push_back(std::move(steal));
   out->push_back(std::move(rq));
   out->push_back(std::move(cs));
   out->push_back(std::move(off));

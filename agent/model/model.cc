@@ -4,6 +4,7 @@ namespace redline {
 
 void SchedStats::Add(const SchedStats& o) {
   cpu_ns += o.cpu_ns;
+  steal_ns += o.steal_ns;
   voluntary += o.voluntary;
   involuntary += o.involuntary;
   rq_sum_ns += o.rq_sum_ns;

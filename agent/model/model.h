@@ -65,9 +65,10 @@ struct WorkloadId {
 inline constexpr int kOffCpuReasons = 6;
 
 // Scheduler view of a workload (bpf/sched.bpf.c). Per thread, on-CPU +
-// run-queue + every off-CPU reason is its wall time.
+// stolen + run-queue + every off-CPU reason is its wall time.
 struct SchedStats {
   uint64_t cpu_ns = 0;
+  uint64_t steal_ns = 0;     // on a CPU, not running (hypervisor, IRQs)
   uint64_t voluntary = 0;    // context switches to block
   uint64_t involuntary = 0;  // preempted while runnable
   uint64_t rq_sum_ns = 0;    // total run-queue wait

@@ -32,10 +32,11 @@ static_assert(sizeof(rl_sched_key) == 32);
 static_assert(offsetof(rl_sched_key, cgroup_id) == 8);
 static_assert(offsetof(rl_sched_key, comm) == 16);
 static_assert(sizeof(rl_sched_val) ==
-              8 * (5 + RL_OFF_REASONS + RL_SCHED_HIST_SLOTS));
+              8 * (6 + RL_OFF_REASONS + RL_SCHED_HIST_SLOTS));
 static_assert(offsetof(rl_sched_val, exited) == 32);
 static_assert(offsetof(rl_sched_val, off_ns) == 40);
 static_assert(offsetof(rl_sched_val, rq_hist) == 88);
+static_assert(offsetof(rl_sched_val, steal_ns) == 408);
 static_assert(RL_OFF_REASONS == kOffCpuReasons);
 static_assert(sizeof(rl_culprit_key) == 8);
 static_assert(RL_SCHED_HIST_SLOTS == RL_HIST_SLOTS, "shares Log2Hist");
@@ -53,6 +54,7 @@ SchedStats ToStats(const rl_sched_val& v) {
   s.voluntary = v.voluntary;
   s.involuntary = v.involuntary;
   s.rq_sum_ns = v.rq_sum_ns;
+  s.steal_ns = v.steal_ns;
   std::copy(v.rq_hist, v.rq_hist + RL_SCHED_HIST_SLOTS, s.rq_hist.begin());
   std::copy(v.off_ns, v.off_ns + RL_OFF_REASONS, s.off_ns.begin());
   return s;
@@ -165,7 +167,8 @@ absl::Status SchedProbe::ReadInto(Snapshot* snap) {
         im.culprits.Name(k.tgid, e.id, e.exited);
         if (!e.exited) im.members.push_back({k.tgid, k.cgroup_id, e.id});
         // Every field only grows: their sum changes iff the entry changed.
-        e.fingerprint = v.oncpu_ns + v.voluntary + v.involuntary + v.rq_sum_ns;
+        e.fingerprint = v.oncpu_ns + v.voluntary + v.involuntary + v.rq_sum_ns +
+                        v.steal_ns;
         for (uint64_t off : v.off_ns) e.fingerprint += off;
         return e;
       },

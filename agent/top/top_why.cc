@@ -15,7 +15,7 @@ namespace {
 constexpr size_t kTopCulprits = 3;
 
 struct Sums {
-  uint64_t cpu = 0, rq = 0;
+  uint64_t cpu = 0, steal = 0, rq = 0;
   std::array<uint64_t, kOffCpuReasons> off{};
   std::map<std::string, uint64_t> culprits;
   bool throttle = false;
@@ -29,6 +29,7 @@ Sums Sum(const Snapshot& s, TopGrouping g, const std::string& name,
     if (TopGroupName(id, g) != name) continue;
     *found = true;
     out.cpu += ws.sched.cpu_ns;
+    out.steal += ws.sched.steal_ns;
     out.rq += ws.sched.rq_sum_ns;
     for (int r = 0; r < kOffCpuReasons; ++r) out.off[r] += ws.sched.off_ns[r];
     for (const auto& [c, ns] : ws.rq_culprits) out.culprits[c] += ns;
@@ -57,8 +58,9 @@ WhyView BuildWhyView(const Snapshot& prev, const Snapshot& cur, TopGrouping g,
   const Sums p = Sum(prev, g, name, &unused);
   const Sums c = Sum(cur, g, name, &v.found);
   v.cpu = Rate(c.cpu, p.cpu, dt);
+  v.steal = Rate(c.steal, p.steal, dt);
   v.runqueue = Rate(c.rq, p.rq, dt);
-  v.total = v.cpu + v.runqueue;
+  v.total = v.cpu + v.steal + v.runqueue;
   for (int r = 0; r < kOffCpuReasons; ++r) {
     const double x = Rate(c.off[r], p.off[r], dt);
     v.offcpu.emplace_back(std::string(kOffCpuReasonNames[r]), x);
@@ -97,6 +99,7 @@ namespace {
 char Letter(const std::string& part) {
   return part == "cpu"        ? 'C'
          : part == "runqueue" ? 'Q'
+         : part == "steal"    ? 'H'  // the hypervisor's (S is sleep)
                               : static_cast<char>(std::toupper(
                                     static_cast<unsigned char>(part[0])));
 }
@@ -109,8 +112,8 @@ std::string Pct(double x, double total) {
 
 std::string FormatWhyText(const WhyView& v, int width) {
   if (!v.found) return absl::StrCat("why ", v.name, ": no such row\n");
-  std::vector<std::pair<std::string, double>> parts{{"cpu", v.cpu},
-                                                    {"runqueue", v.runqueue}};
+  std::vector<std::pair<std::string, double>> parts{
+      {"cpu", v.cpu}, {"steal", v.steal}, {"runqueue", v.runqueue}};
   for (const auto& o : v.offcpu) parts.push_back(o);
   // The bar: cells by largest remainder, so they always fill the width.
   std::string bar;
@@ -157,6 +160,7 @@ std::string FormatWhyJson(const WhyView& v) {
             {"interval_seconds", v.interval_s},
             {"threads", v.total},
             {"cpu", v.cpu},
+            {"steal", v.steal},
             {"runqueue", v.runqueue},
             {"runqueue_behind", std::move(who)},
             {"throttled", num(v.throttled)},

@@ -19,18 +19,19 @@ struct WhyView {
   bool found = false;  // a row of that name in the later snapshot
   double interval_s = 0;
   double cpu = 0, runqueue = 0;
+  double steal = 0;  // on a CPU, not running: hypervisor steal, IRQ time
   std::vector<std::pair<std::string, double>> offcpu;  // reason, rate
   // Of the run-queue wait: the top culprits, by rate, then "[rest]".
   std::vector<std::pair<std::string, double>> culprits;
   double throttled = -1;  // its cgroups' quota; -1: no quota
-  double total = 0;       // cpu + runqueue + offcpu: the threads' wall time
+  double total = 0;       // all of the above: the threads' wall time
   TopRow row;             // requests p99, 5xx, syscall errors
 };
 
 WhyView BuildWhyView(const Snapshot& prev, const Snapshot& cur, TopGrouping g,
                      const std::string& name);
-// A bar of `width` cells (one letter per part: C cpu, Q run queue, and the
-// reasons' initials), then one line per part.
+// A bar of `width` cells (one letter per part: C cpu, H steal, Q run queue,
+// and the reasons' initials), then one line per part.
 std::string FormatWhyText(const WhyView& v, int width);
 std::string FormatWhyJson(const WhyView& v);
 
