@@ -30,6 +30,7 @@
 #define RL_L7_PROTO_REDIS 2 /* labels: bpf/l7_redis.h */
 #define RL_L7_PROTO_PG 3    /* PostgreSQL; labels: bpf/l7_pg.h */
 #define RL_L7_PROTO_MEMCACHED 4 /* labels: bpf/l7_memcached.h */
+#define RL_L7_PROTO_MYSQL 5 /* MySQL/MariaDB; labels: bpf/l7_mysql.h */
 
 /* From the handshake: SYN_RECV -> ESTABLISHED (the socket accept returns)
  * or SYN_SENT -> ESTABLISHED (connect). */

@@ -437,6 +437,8 @@ static bool on_message(struct conn *c, __u64 src, __u32 len, __u32 how)
 			return false;
 		ctx->n = n;
 		op = rl_l7_request(&proto, pb->b, n);
+		if (!op && proto && rl_l7_every(proto))
+			op = RL_L7_INTERIM;
 		if (op) {
 			c->proto = proto;
 			rl_l7_on_request(c, ctx, pb, d, op);
@@ -452,6 +454,8 @@ static bool on_message(struct conn *c, __u64 src, __u32 len, __u32 how)
 		return false;
 	ctx->n = n;
 	outcome = rl_l7_response(&proto, pb->b, n);
+	if (!outcome && proto && rl_l7_every(proto))
+		outcome = RL_L7_INTERIM;
 	if (!outcome)
 		return unrecognised(c);
 	/* Also on a connection whose requests were never recognised: the

@@ -15,7 +15,7 @@
  * The command is the first SQL keyword of the Query, or of the statement
  * a group executes: named in its Parse, or in an earlier one (a prepared
  * statement: its name's hash is remembered per connection, in
- * l7_pg_stmts). A group with a Parse but no Execute is "parse".
+ * l7_stmts). A group with a Parse but no Execute is "parse".
  *
  * Every message has a length, so a read or write is walked message by
  * message, past the window where need be (a header is 5 bytes read from
@@ -31,6 +31,7 @@
 
 #include "l7_classifier.bpf.h"
 #include "l7_pg.h"
+#include "l7_stmts.bpf.h"
 #include "l7_words.bpf.h"
 
 #define RL_PG_HOPS 256		/* messages walked in one read or write */
@@ -71,37 +72,12 @@ RL_L7_SEARCH_STEP(pg_keyword_step, pg_keywords)
 RL_L7_SEARCH_STEP(pg_class_step, pg_classes_lc)
 
 /* Prepared statements' commands, by connection and name hash. */
-#ifndef RL_L7_USER_SPACE
-struct rl_pg_stmt_key {
-	__u64 conn; /* the socket's cookie */
-	__u32 hash; /* FNV-1a of the statement's name */
-	__u32 pad;
-};
-
-struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, 16384);
-	__type(key, struct rl_pg_stmt_key);
-	__type(value, __u32);
-} l7_pg_stmts SEC(".maps");
-
-static __always_inline void rl_pg_stmt_put(__u64 conn, __u32 hash, __u8 cmd)
-{
-	struct rl_pg_stmt_key k = {.conn = conn, .hash = hash};
-	__u32 v = cmd;
-
-	/* LRU: an update never fails for want of room. */
-	bpf_map_update_elem(&l7_pg_stmts, &k, &v, BPF_ANY);
-}
-
 static __always_inline __u8 rl_pg_stmt_get(__u64 conn, __u32 hash)
 {
-	struct rl_pg_stmt_key k = {.conn = conn, .hash = hash};
-	__u32 *v = bpf_map_lookup_elem(&l7_pg_stmts, &k);
+	__u8 cmd = rl_l7_stmt_get(conn, hash);
 
-	return v ? *v : RL_PG_CMD_OTHER;
+	return cmd ? cmd : RL_PG_CMD_OTHER;
 }
-#endif
 
 /* The big-endian int32 at b[off] (a window). */
 static __always_inline __u32 pg_be32_at(const char *b, __u32 off)

@@ -67,7 +67,7 @@ static __always_inline void pg_request(struct pg_walk *s, char t, __u32 off,
 			__u32 hash = m->hash;
 
 			cmd = rl_pg_keyword(s->w, m->pos, at + got, r);
-			rl_pg_stmt_put(r->conn, hash, cmd);
+			rl_l7_stmt_put(r->conn, hash, cmd);
 		}
 		r->state = (g & RL_PG_GROUP_EXEC) | RL_PG_GROUP_PARSE | cmd;
 		break;

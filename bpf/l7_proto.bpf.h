@@ -8,7 +8,7 @@
  * RL_L7_PROTO_* in bpf/l7.h, include it here and add its row. A row is
  *
  *	X(proto, request peek, request start, next requests,
- *	  response peek, response start, next responses, names)
+ *	  response peek, response start, next responses, names, every)
  *
  *	request peek	bytes copied from data that may start a request
  *	request start	__u8 f(const char *b, __u32 off, __u32 n): the
@@ -22,6 +22,12 @@
  *			follow the first one in the same data
  *	names		whether a response start alone names a connection
  *			of unknown protocol
+ *	every		whether, once the protocol is known, every read and
+ *			write is walked whatever its first bytes (as if a
+ *			start were RL_L7_INTERIM): for a protocol whose
+ *			peer reads a message in pieces (MySQL: a server
+ *			reads a packet's 4-byte header, then its body),
+ *			and whose walk keeps its place across data itself
  *
  * A connection's protocol is 0 until a row recognises a request start on
  * it (or, where the row says so, a response start: the answer to junk or
@@ -37,20 +43,24 @@
 #include "l7_classifier.bpf.h"
 #include "l7_http.bpf.h"
 #include "l7_memcached.bpf.h"
+#include "l7_mysql.bpf.h"
 #include "l7_pg.bpf.h"
 #include "l7_redis.bpf.h"
 
 #define RL_L7_PROTOS(X)                                                        \
 	X(RL_L7_PROTO_HTTP, RL_L7_PEEK, http_method_at, http_next_requests,    \
-	  RL_L7_SMALL_PEEK, http_response, rl_l7_scan_none, true)              \
+	  RL_L7_SMALL_PEEK, http_response, rl_l7_scan_none, true, false)       \
 	X(RL_L7_PROTO_REDIS, RL_L7_WINDOW, redis_request_at,                   \
 	  redis_next_requests, RL_L7_WINDOW, redis_response,                   \
-	  redis_next_responses, false)                                         \
+	  redis_next_responses, false, false)                                  \
 	X(RL_L7_PROTO_PG, RL_L7_SMALL_PEEK, pg_request_at, pg_next_requests,   \
-	  RL_L7_SMALL_PEEK, pg_response, pg_next_responses, false)             \
+	  RL_L7_SMALL_PEEK, pg_response, pg_next_responses, false, false)      \
 	X(RL_L7_PROTO_MEMCACHED, RL_L7_SMALL_PEEK, mc_request_at,              \
 	  mc_next_requests, RL_L7_SMALL_PEEK, mc_response_start,               \
-	  mc_next_responses, false)
+	  mc_next_responses, false, false)                                     \
+	X(RL_L7_PROTO_MYSQL, RL_L7_SMALL_PEEK, my_request_at,                  \
+	  my_next_requests, RL_L7_SMALL_PEEK, my_response, my_next_responses,  \
+	  true, true)
 
 #define RL_L7_MAX(a, b) ((a) > (b) ? (a) : (b))
 
@@ -60,7 +70,7 @@ static __always_inline __u32 rl_l7_request_peek(__u8 proto)
 {
 	__u32 max = 0;
 
-#define RL_L7_ROW(p, rq_peek, rq, next, rs_peek, rs, rs_next, names)           \
+#define RL_L7_ROW(p, rq_peek, rq, next, rs_peek, rs, rs_next, names, every)    \
 	if (proto == (p))                                                      \
 		return rq_peek;                                                \
 	max = RL_L7_MAX(max, rq_peek);
@@ -75,7 +85,7 @@ static __always_inline __u32 rl_l7_response_peek(__u8 proto)
 {
 	__u32 max = 0;
 
-#define RL_L7_ROW(p, rq_peek, rq, next, rs_peek, rs, rs_next, names)           \
+#define RL_L7_ROW(p, rq_peek, rq, next, rs_peek, rs, rs_next, names, every)    \
 	if (proto == (p))                                                      \
 		return rs_peek;                                                \
 	if (names)                                                             \
@@ -91,7 +101,7 @@ static __always_inline __u8 rl_l7_request(__u8 *proto, const char *b, __u32 n)
 {
 	__u8 op;
 
-#define RL_L7_ROW(p, rq_peek, rq, next, rs_peek, rs, rs_next, names)           \
+#define RL_L7_ROW(p, rq_peek, rq, next, rs_peek, rs, rs_next, names, every)    \
 	if (!*proto || *proto == (p)) {                                        \
 		op = rq(b, 0, n);                                              \
 		if (op) {                                                      \
@@ -104,11 +114,23 @@ static __always_inline __u8 rl_l7_request(__u8 *proto, const char *b, __u32 n)
 	return 0;
 }
 
+/* Whether every read and write of a connection of protocol proto (known)
+ * is walked. */
+static __always_inline bool rl_l7_every(__u8 proto)
+{
+#define RL_L7_ROW(p, rq_peek, rq, next, rs_peek, rs, rs_next, names, every)    \
+	if (proto == (p))                                                      \
+		return every;
+	RL_L7_PROTOS(RL_L7_ROW)
+#undef RL_L7_ROW
+	return false;
+}
+
 /* The requests pipelined behind the first one (proto known). */
 static __always_inline void
 rl_l7_next_requests(__u8 proto, struct rl_l7_window *w, struct rl_l7_scan *s)
 {
-#define RL_L7_ROW(p, rq_peek, rq, next, rs_peek, rs, rs_next, names)           \
+#define RL_L7_ROW(p, rq_peek, rq, next, rs_peek, rs, rs_next, names, every)    \
 	if (proto == (p))                                                      \
 		next(w, s);
 	RL_L7_PROTOS(RL_L7_ROW)
@@ -119,7 +141,7 @@ rl_l7_next_requests(__u8 proto, struct rl_l7_window *w, struct rl_l7_scan *s)
 static __always_inline void
 rl_l7_next_responses(__u8 proto, struct rl_l7_window *w, struct rl_l7_scan *s)
 {
-#define RL_L7_ROW(p, rq_peek, rq, next, rs_peek, rs, rs_next, names)           \
+#define RL_L7_ROW(p, rq_peek, rq, next, rs_peek, rs, rs_next, names, every)    \
 	if (proto == (p))                                                      \
 		rs_next(w, s);
 	RL_L7_PROTOS(RL_L7_ROW)
@@ -133,7 +155,7 @@ static __always_inline __u8 rl_l7_response(__u8 *proto, const char *b, __u32 n)
 {
 	__u8 outcome;
 
-#define RL_L7_ROW(p, rq_peek, rq, next, rs_peek, rs, rs_next, names)           \
+#define RL_L7_ROW(p, rq_peek, rq, next, rs_peek, rs, rs_next, names, every)    \
 	if ((!*proto && (names)) || *proto == (p)) {                           \
 		outcome = rs(b, n);                                            \
 		if (outcome) {                                                 \

@@ -59,7 +59,7 @@ function(bpf_object NAME SOURCE)
   set(_skel "${BPF_GEN_DIR}/${NAME}.skel.h")
   get_filename_component(_src "${SOURCE}" ABSOLUTE)
   get_filename_component(_srcdir "${_src}" DIRECTORY)
-  file(GLOB _hdrs "${_srcdir}/*.h")
+  file(GLOB _hdrs CONFIGURE_DEPENDS "${_srcdir}/*.h")
   add_custom_command(
     OUTPUT "${_obj}"
     COMMAND "${BPF_CLANG_EXE}" -target bpf -g -O2 -Wall -Werror

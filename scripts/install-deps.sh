@@ -30,6 +30,9 @@ PKGS+=(qemu-system-x86 busybox-static cpio)
 # Dependency protocols' servers and clients, started by their tests in a
 # network namespace (never the system service the package may enable).
 PKGS+=(redis-server redis-tools postgresql-15 postgresql-client-15 memcached)
+# MySQL protocol: MariaDB (its SQL error log plugin is in mariadb-server)
+# and sysbench's oltp_read_write as a client.
+PKGS+=(mariadb-server mariadb-client sysbench)
 
 missing=()
 for p in "${PKGS[@]}"; do
@@ -52,5 +55,14 @@ $SUDO mkdir -p /etc/postgresql-common/createcluster.d
 echo "create_main_cluster = false" |
   $SUDO tee /etc/postgresql-common/createcluster.d/redline.conf >/dev/null
 export DEBIAN_FRONTEND=noninteractive
+# No package's service is started (MariaDB's would take 3306 and a data
+# directory of its own): Debian's invoke-rc.d asks policy-rc.d, and 101
+# is "not now". Only while installing, and only one redline put there.
+policy=/usr/sbin/policy-rc.d
+if [[ ! -e $policy ]]; then
+  printf '#!/bin/sh\nexit 101\n' | $SUDO tee "$policy" >/dev/null
+  $SUDO chmod 755 "$policy"
+  trap '$SUDO rm -f "$policy"' EXIT
+fi
 $SUDO apt-get update -qq
 $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"

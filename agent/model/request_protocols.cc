@@ -4,6 +4,7 @@
 
 #include "bpf/l7.h"
 #include "bpf/l7_memcached.h"
+#include "bpf/l7_mysql.h"
 #include "bpf/l7_pg.h"
 #include "bpf/l7_redis.h"
 
@@ -82,6 +83,27 @@ const char* MemcachedOutcomeName(uint32_t outcome) {
   return outcome < RL_MC_OUT_COUNT ? kNames[outcome] : "unknown";
 }
 
+const char* MysqlCommandName(uint32_t op) {
+  static constexpr const char* kNames[] = {
+#define RL_MY_NAME(name) #name,
+      RL_MY_COMMANDS(RL_MY_NAME)
+#undef RL_MY_NAME
+  };
+  if (op == RL_PG_CMD_PARSE) return "unknown";  // PostgreSQL's only
+  if (op < RL_PG_CMD_COUNT) return PgCommandName(op);
+  return op < RL_MY_CMD_COUNT ? kNames[op - RL_PG_CMD_COUNT] : "unknown";
+}
+
+const char* MysqlOutcomeName(uint32_t outcome) {
+  static constexpr const char* kNames[RL_MY_OUT_COUNT] = {
+      "unknown", "ok", "error",
+#define RL_MY_NAME(name, code) code,
+      RL_MY_CLASSES(RL_MY_NAME)
+#undef RL_MY_NAME
+  };
+  return outcome < RL_MY_OUT_COUNT ? kNames[outcome] : "unknown";
+}
+
 const std::vector<RequestProtocol>& RequestProtocols() {
   static const std::vector<RequestProtocol> kProtocols = {
       {"http", "HTTP/1.x", RL_L7_PROTO_HTTP, "method", "status_class",
@@ -105,6 +127,14 @@ const std::vector<RequestProtocol>& RequestProtocols() {
        [](absl::string_view outcome) {
          return outcome == "error" || outcome == "client_error" ||
                 outcome == "server_error";
+       }},
+      // Any SQLSTATE class: 23 (duplicate key), 40 (deadlock), HY (lock
+      // wait timeout and most others)...; "unknown" is a response the walk
+      // lost its place in, not a failure.
+      {"mysql", "MySQL/MariaDB", RL_L7_PROTO_MYSQL, "command", "outcome",
+       MysqlCommandName, MysqlOutcomeName,
+       [](absl::string_view outcome) {
+         return outcome != "ok" && outcome != "unknown";
        }},
   };
   return kProtocols;

@@ -50,6 +50,11 @@ const char* PgOutcomeName(uint32_t outcome);
 // "client_error", "server_error").
 const char* MemcachedCommandName(uint32_t op);
 const char* MemcachedOutcomeName(uint32_t outcome);
+// bpf/l7_mysql.h's command (a SQL keyword as PostgreSQL's, "prepare",
+// "execute", "ping"...) and outcome ("ok", a SQLSTATE class such as "23" or
+// "HY", "error": a class not listed, "unknown": a response not followed).
+const char* MysqlCommandName(uint32_t op);
+const char* MysqlOutcomeName(uint32_t outcome);
 
 }  // namespace redline
 

@@ -14,10 +14,10 @@
 #define __always_inline inline __attribute__((always_inline))
 #endif
 
-// PostgreSQL's prepared statements per connection (an LRU map in the
-// kernel): a plain map here, cleared by tests that need a fresh one.
-inline std::map<std::pair<__u64, __u32>, __u8>& PgStatements() {
-  static std::map<std::pair<__u64, __u32>, __u8> statements;
+// Prepared statements per connection (bpf/l7_stmts.bpf.h, an LRU map in
+// the kernel): a plain map here, cleared by tests that need a fresh one.
+inline std::map<std::pair<__u64, __u32>, __u32>& PgStatements() {
+  static std::map<std::pair<__u64, __u32>, __u32> statements;
   return statements;
 }
 
@@ -35,13 +35,12 @@ static inline long bpf_probe_read_user(void* dst, __u32 size, const void* src) {
   std::memcpy(dst, src, size);
   return 0;
 }
-#include "bpf/l7_pg.h"
-static inline void rl_pg_stmt_put(__u64 conn, __u32 hash, __u8 cmd) {
-  PgStatements()[{conn, hash}] = cmd;
+static inline void rl_l7_stmt_put(__u64 conn, __u32 id, __u32 v) {
+  PgStatements()[{conn, id}] = v;
 }
-static inline __u8 rl_pg_stmt_get(__u64 conn, __u32 hash) {
-  auto it = PgStatements().find({conn, hash});
-  return it == PgStatements().end() ? RL_PG_CMD_OTHER : it->second;
+static inline __u32 rl_l7_stmt_get(__u64 conn, __u32 id) {
+  auto it = PgStatements().find({conn, id});
+  return it == PgStatements().end() ? 0 : it->second;
 }
 #define RL_L7_USER_SPACE 1
 #include "bpf/l7.h"

@@ -129,6 +129,59 @@ def stop_postgres(p, tmp):
         p.wait(timeout=5)
 
 
+def start_mariadb(port, tmp, prefix=()):
+    """A MariaDB server of this test's own on 127.0.0.1:port: a data
+    directory made by mariadb-install-db in tmp/data (owner the `mysql`
+    user the Debian package creates), its socket (tmp/mysql.sock), error
+    log (tmp/mariadb.log), every statement error logged by the SQL error
+    log plugin (tmp/data/sql_errors.log), no TLS. The user `rl` (password
+    `rl`, mysql_native_password) may connect over TCP. Returns the process
+    once it answers; the caller terminates it (stop_mariadb)."""
+    os.chmod(tmp, 0o755)
+    subprocess.run(["chown", "mysql:", tmp], check=True)
+    data = os.path.join(tmp, "data")
+    sock = os.path.join(tmp, "mysql.sock")
+    opts = ["--no-defaults", f"--datadir={data}", f"--socket={sock}",
+            f"--port={port}", "--bind-address=127.0.0.1", "--user=mysql",
+            "--skip-name-resolve", "--skip-ssl",
+            "--innodb-flush-log-at-trx-commit=0",
+            "--innodb-buffer-pool-size=64M", "--skip-log-bin",
+            "--plugin-load-add=sql_errlog", "--sql-error-log-rotations=0",
+            f"--log-error={os.path.join(tmp, 'mariadb.log')}",
+            f"--pid-file={os.path.join(tmp, 'mariadb.pid')}"]
+    r = subprocess.run(["mariadb-install-db", "--no-defaults",
+                        f"--datadir={data}", "--user=mysql",
+                        "--auth-root-authentication-method=socket",
+                        "--skip-test-db"],
+                       capture_output=True, text=True)
+    if r.returncode:
+        raise AssertionError(f"mariadb-install-db: {r.stderr[-300:]}")
+    p = subprocess.Popen([*prefix, "mariadbd", *opts],
+                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    for _ in range(600):
+        r = subprocess.run(["mariadb", "--no-defaults", "-uroot",
+                            f"--socket={sock}", "-e",
+                            "CREATE USER IF NOT EXISTS rl IDENTIFIED BY 'rl';"
+                            "GRANT ALL ON *.* TO rl"],
+                           capture_output=True, text=True)
+        if r.returncode == 0:
+            return p
+        if p.poll() is not None:
+            break
+        time.sleep(0.05)
+    p.kill()
+    raise AssertionError(f"mariadbd did not answer in 30 s: {r.stderr[-200:]}")
+
+
+def stop_mariadb(p):
+    p.terminate()
+    try:
+        p.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        p.kill()
+        p.wait(timeout=5)
+
+
 def redline_bin():
     return os.environ["REDLINE_BIN"]
 

@@ -49,10 +49,16 @@ std::vector<Stream> Streams() {
       {"PostgreSQL Bind", B("B\0\0\0\x0e\0P0_1\0\0\0\0\0\0\0"),
        RL_L7_PROTO_PG, 0},
       {"PostgreSQL ReadyForQuery", B("Z\0\0\0\x05I"), 0, 0},
-      {"MySQL COM_QUERY", B("\x09\0\0\0\x03SELECT 1"), 0, 0},
-      // 0x151 bytes: read as PostgreSQL, 'Q' and a 16 MiB length.
-      {"MySQL long COM_QUERY", B("\x51\x01\0\0\x03SELECT 1"), 0, 0},
+      {"MySQL COM_QUERY", B("\x09\0\0\0\x03SELECT 1"), RL_L7_PROTO_MYSQL,
+       0},
+      // 0x151 bytes: not PostgreSQL's 'Q' with a 16 MiB length.
+      {"MySQL long COM_QUERY", B("\x51\x01\0\0\x03SELECT 1"),
+       RL_L7_PROTO_MYSQL, 0},
       {"MySQL OK", B("\x07\0\0\x01\0\0\0\x02\0\0\0"), 0, 0},
+      {"MariaDB greeting",
+       B("\x5b\0\0\0\x0a" "5.5.5-10.11.6-MariaDB\0\x2a\0\0\0abcdefgh\0"
+         "\xfe\xf7\x2d\x02\0\xff\x81\x15\0\0\0\0\0\0\x1d\0\0\0"),
+       0, RL_L7_PROTO_MYSQL},
       {"TLS ClientHello", B("\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03"),
        0, 0},
       {"SSH banner", "SSH-2.0-OpenSSH_9.2p1 Debian-2\r\n", 0, 0},

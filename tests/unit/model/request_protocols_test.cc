@@ -7,6 +7,7 @@
 
 #include "bpf/l7.h"
 #include "bpf/l7_memcached.h"
+#include "bpf/l7_mysql.h"
 #include "bpf/l7_pg.h"
 #include "bpf/l7_redis.h"
 #include "gtest/gtest.h"
@@ -101,6 +102,44 @@ TEST(RequestProtocolsTest, RedisCodesNameTheListEntries) {
   EXPECT_STREQ(RedisOutcomeName(RL_REDIS_OUT_ERROR), "error");
   EXPECT_STREQ(RedisOutcomeName(RL_REDIS_OUT_WRONGTYPE), "WRONGTYPE");
   EXPECT_STREQ(RedisOutcomeName(RL_REDIS_OUT_COUNT), "unknown");
+}
+
+TEST(RequestProtocolsTest, MysqlCodesNameTheListEntries) {
+  static_assert(RL_MY_CMD_COUNT < 0xff, "an op is a byte, below RL_L7_INTERIM");
+  EXPECT_STREQ(MysqlCommandName(RL_PG_CMD_UNKNOWN), "unknown");
+  EXPECT_STREQ(MysqlCommandName(RL_PG_CMD_OTHER), "other");
+  EXPECT_STREQ(MysqlCommandName(RL_PG_CMD_PARSE), "unknown");
+  EXPECT_STREQ(MysqlCommandName(RL_PG_CMD_select), "select");
+  EXPECT_STREQ(MysqlCommandName(RL_PG_CMD_prepare), "prepare");
+  EXPECT_STREQ(MysqlCommandName(RL_MY_CMD_ping), "ping");
+  EXPECT_STREQ(MysqlCommandName(RL_MY_CMD_reset_connection),
+               "reset_connection");
+  EXPECT_STREQ(MysqlCommandName(RL_MY_CMD_COUNT), "unknown");
+  EXPECT_STREQ(MysqlOutcomeName(RL_MY_OUT_UNKNOWN), "unknown");
+  EXPECT_STREQ(MysqlOutcomeName(RL_MY_OUT_OK), "ok");
+  EXPECT_STREQ(MysqlOutcomeName(RL_MY_OUT_ERROR), "error");
+  EXPECT_STREQ(MysqlOutcomeName(RL_MY_OUT_c23), "23");
+  EXPECT_STREQ(MysqlOutcomeName(RL_MY_OUT_chy), "HY");
+  EXPECT_STREQ(MysqlOutcomeName(RL_MY_OUT_COUNT), "unknown");
+  // The classifier searches the classes by halves, case folded.
+  const std::vector<std::string> classes = {
+#define NAME(name, code) code,
+      RL_MY_CLASSES(NAME)
+#undef NAME
+  };
+  for (size_t i = 1; i < classes.size(); ++i) {
+    std::string a = classes[i - 1], b = classes[i];
+    for (char& c : a) c |= 0x20;
+    for (char& c : b) c |= 0x20;
+    EXPECT_LT(a, b) << classes[i];
+  }
+  const RequestProtocol* my = FindRequestProtocol("mysql");
+  ASSERT_NE(my, nullptr);
+  EXPECT_EQ(my, RequestProtocolByKernelId(RL_L7_PROTO_MYSQL));
+  EXPECT_TRUE(my->is_error("40"));
+  EXPECT_TRUE(my->is_error("error"));
+  EXPECT_FALSE(my->is_error("ok"));
+  EXPECT_FALSE(my->is_error("unknown"));
 }
 
 TEST(RequestProtocolsTest, TableRowsAndErrors) {
