@@ -216,10 +216,12 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       __builtin_trap();
     }
   }
-  // A reply alone never names a connection; on a Redis one, any reply
-  // type but a push is a response, with its outcome.
+  // A reply alone never names a connection Redis (HTTP's status line or
+  // MySQL's greeting may name one theirs); on a Redis one, any reply type
+  // but a push is a response, with its outcome.
   __u8 proto = 0;
-  if (n && rl_l7_response(&proto, win.b, n) != 0 && proto != RL_L7_PROTO_HTTP) {
+  if (n && rl_l7_response(&proto, win.b, n) != 0 && proto != RL_L7_PROTO_HTTP &&
+      proto != RL_L7_PROTO_MYSQL) {
     __builtin_trap();
   }
   proto = RL_L7_PROTO_REDIS;
