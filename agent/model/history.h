@@ -3,9 +3,12 @@
 // alert fired rather than only now (/api/v1/history).
 //
 // An entry keeps only what `redline top` reads (its rows, header and why
-// view), folded per workload and varint-encoded: a whole Snapshot per
-// workload is ~2-4 KiB (a 512-byte histogram per syscall), an entry
-// record ~100-200 bytes. Decoded entries are Snapshots again, with
+// view), folded per workload, as varint deltas from the entry before
+// (counters grow by an interval's worth, and an idle workload is a byte
+// or two), with a self-contained key entry every kKeyEvery entries and at
+// the oldest: a whole Snapshot per workload is ~2-4 KiB (a 512-byte
+// histogram per syscall), an encoded record tens of bytes. Decoded
+// entries are Snapshots again, with
 //  - every syscall folded into one entry, number kFoldedSyscall (calls,
 //    errors and the merged latency histogram; no sums, no errnos),
 //  - requests folded by protocol, side and error-or-not, operation "all"
@@ -18,13 +21,11 @@
 #define REDLINE_AGENT_MODEL_HISTORY_H_
 
 #include <cstdint>
-#include <deque>
 #include <memory>
 #include <mutex>
 #include <string>
 #include <vector>
 
-#include "absl/container/flat_hash_map.h"
 #include "agent/model/model.h"
 
 namespace redline {
@@ -49,6 +50,7 @@ struct HistoryRange {
 class History {
  public:
   explicit History(HistoryOptions opts);
+  ~History();
 
   // Appends the snapshot (ignored if not newer than the newest entry) and
   // evicts what is past the age or count bound. Safe from any thread.
@@ -59,36 +61,9 @@ class History {
   size_t MemoryBytes() const;
 
  private:
-  // Workload ids and culprit names, referenced by index from entries.
-  struct Tables {
-    std::vector<WorkloadId> ids;
-    absl::flat_hash_map<WorkloadId, uint32_t> id_index;
-    std::vector<std::string> names;
-    absl::flat_hash_map<std::string, uint32_t> name_index;
-    uint32_t Id(const WorkloadId& id);
-    uint32_t Name(const std::string& name);
-    size_t Bytes() const;
-  };
-  struct Header;
-  struct Entry {
-    int64_t taken_unix_ns = 0;
-    std::shared_ptr<const Header> header;  // shared while it is unchanged
-    std::vector<SloBurn> slos;
-    uint64_t drops = 0, live_processes = 0;
-    std::string workloads;  // the records, varint-encoded
-  };
-  static Entry Encode(const Snapshot& snap, Tables* t);
-  static Snapshot Decode(const Entry& e, const Tables& t);
-  void EvictLocked(int64_t newest_ns);
-  // Re-encodes every entry against fresh tables once the tables hold
-  // twice what the entries still use (workloads that came and went).
-  void CompactTablesLocked();
-
-  HistoryOptions opts_;
+  struct Impl;  // the entries and their tables (history.cc)
   mutable std::mutex mu_;
-  std::deque<Entry> entries_;
-  Tables tables_;
-  size_t compact_at_ = 1024;  // table size that triggers a compaction
+  std::unique_ptr<Impl> impl_;
 };
 
 }  // namespace redline
