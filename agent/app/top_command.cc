@@ -306,7 +306,9 @@ int Top(const Options& opts, const ProbeSetOptions& probe_opts) {
         return Fail(first.status().message());
       }
     }
-    return RunTopScreen(source.get(), {opts.delay_s, opts.top_filter}, sort,
+    return RunTopScreen(source.get(),
+                        {opts.delay_s, opts.top_filter, !opts.connect.empty()},
+                        sort,
                         group);
   }
   if (!opts.top_at.empty()) return PrintAt(source.get(), opts, group, sort);

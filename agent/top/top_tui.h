@@ -35,6 +35,7 @@ class SnapshotSource {
 struct TopScreenOptions {
   double delay_s = 2;
   std::string filter;
+  bool history = false;  // the source keeps history: [ ] t G L rewind
 };
 
 // Runs until q, SIGINT or SIGTERM; the terminal is restored on every way
