@@ -9,6 +9,8 @@ would use it, with a busy helper (getppid) and a slow one (17 ms sleeps):
   resize to 80x24 still draws; `q` exits 0 and the
   terminal leaves the alternate screen;
 - 80x24 with --connect to an agent: every column fits, BURN included;
+  the header says live; [ rewinds (at HH:MM:SS (rewound)), ] steps
+  forward, t -3s jumps to a time, L is live again;
   with an SLO every slow sleep breaks, the slow helper's BURN (100x) is
   red and nothing else in its row is; under NO_COLOR it is bold, not
   coloured; SIGTERM exits 0 and restores the terminal too."""
@@ -196,7 +198,8 @@ def main():
         slo = os.path.join(tmp, "slo.yaml")
         with open(slo, "w") as f:
             f.write(SLOW_SLO)
-        with Agent("--probes=syscalls,sched", f"--slo-config={slo}") as agent:
+        with Agent("--probes=syscalls,sched", f"--slo-config={slo}",
+                   "--refresh-interval=1") as agent:
             start(f"{redline_bin()} top -d 1 --connect={agent.url('')}", 80, 24)
             # 80 columns leave 8 for the name.
             text = wait_for(lambda t: any(r.startswith("rl_topbu ")
@@ -209,6 +212,26 @@ def main():
             check(re.search(re.escape(RED) + r" *100x", line) is not None
                   and BURN_ONLY(line),
                   f"BURN past 6x is red, and only that cell: {line!r}")
+            # Rewinding reads the agent's history (one entry a second).
+            wait_for(lambda t: "live  sort:" in t, "--connect: the header says live")
+            tmux("send-keys", "-t", SESSION, "-l", "[[")
+            text = wait_for(lambda t: re.search(
+                r"at \d\d:\d\d:\d\d \(rewound\)", t) and rows(t),
+                "[ rewinds: the header says at HH:MM:SS (rewound)")
+            first = re.search(r"at (\S+) \(rewound\)", text).group(1)
+            tmux("send-keys", "-t", SESSION, "-l", "]")
+            text = wait_for(lambda t: "(rewound)" in t and
+                            re.search(r"at (\S+) \(rewound\)", t).group(1)
+                            > first, "] steps forward one interval")
+            tmux("send-keys", "-t", SESSION, "t")
+            tmux("send-keys", "-t", SESSION, "-l", "--", "-3s")
+            tmux("send-keys", "-t", SESSION, "Enter")
+            wait_for(lambda t: "(rewound)" in t and rows(t),
+                     "t -3s jumps to a time")
+            tmux("send-keys", "-t", SESSION, "L")
+            wait_for(lambda t: "live  sort:" in t and rows(t),
+                     "L goes back to live")
+            check(True, "[ ] t L rewind through the agent's history")
             # Anchored: not the `sh -c` that runs it.
             subprocess.run(["pkill", "-TERM", "-f",
                             f"^{re.escape(redline_bin())} top -d 1"])
