@@ -343,7 +343,7 @@ std::string UsageText() {
       "  --history=DURATION        per-refresh history for top --at and\n"
       "                            /api/v1/history (default 1h, 0: off; an\n"
       "                            hour at 10 s of 500 busy workloads: "
-      "~MEMMiB)\n"
+      "29 MiB)\n"
       "  --max-processes=N         kernel map size for processes (default "
       "32768)\n"
       "  --max-syscall-entries=N   (process, syscall) pairs (default 65536)\n"
