@@ -14,6 +14,7 @@ would use it, with a busy helper (getppid) and a slow one (17 ms sleeps):
   with an SLO every slow sleep breaks, the slow helper's BURN (100x) is
   red and nothing else in its row is; under NO_COLOR it is bold, not
   coloured; SIGTERM exits 0 and restores the terminal too."""
+import json
 import os
 import re
 import shutil
@@ -212,17 +213,27 @@ def main():
             check(re.search(re.escape(RED) + r" *100x", line) is not None
                   and BURN_ONLY(line),
                   f"BURN past 6x is red, and only that cell: {line!r}")
-            # Rewinding reads the agent's history (one entry a second).
+            # Rewinding reads the agent's history (one entry a second): two
+            # intervals back, and 3 s back, need entries the agent has only
+            # after a few seconds (the screen is ready after one).
             wait_for(lambda t: "live  sort:" in t, "--connect: the header says live")
-            tmux("send-keys", "-t", SESSION, "-l", "[[")
-            text = wait_for(lambda t: re.search(
-                r"at \d\d:\d\d:\d\d \(rewound\)", t) and rows(t),
-                "[ rewinds: the header says at HH:MM:SS (rewound)")
-            first = re.search(r"at (\S+) \(rewound\)", text).group(1)
+            deadline = time.time() + 10
+            while (json.loads(agent.get("/api/v1/history?limit=1"))["entries"]
+                   < 6 and time.time() < deadline):
+                time.sleep(0.2)
+            def shown_at(t):
+                m = re.search(r"at (\d\d:\d\d:\d\d) \(rewound\)", t)
+                return m.group(1) if m and rows(t) else None
+            tmux("send-keys", "-t", SESSION, "-l", "[")
+            first = shown_at(wait_for(
+                shown_at, "[ rewinds: the header says at HH:MM:SS (rewound)"))
+            tmux("send-keys", "-t", SESSION, "-l", "[")
+            second = shown_at(wait_for(
+                lambda t: shown_at(t) and shown_at(t) < first,
+                "[ again: one interval further back"))
             tmux("send-keys", "-t", SESSION, "-l", "]")
-            text = wait_for(lambda t: "(rewound)" in t and
-                            re.search(r"at (\S+) \(rewound\)", t).group(1)
-                            > first, "] steps forward one interval")
+            wait_for(lambda t: shown_at(t) and shown_at(t) > second,
+                     "] steps forward one interval")
             tmux("send-keys", "-t", SESSION, "t")
             tmux("send-keys", "-t", SESSION, "-l", "--", "-3s")
             tmux("send-keys", "-t", SESSION, "Enter")
