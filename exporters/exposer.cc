@@ -181,6 +181,16 @@ void Exposer::RegisterHandler(const std::string& path, Handler h) {
   });
 }
 
+void Exposer::RegisterQueryHandler(const std::string& path, QueryHandler h) {
+  registered_ = true;
+  server_->Get(path, [h = std::move(h)](const httplib::Request& req,
+                                        httplib::Response& res) {
+    Reply r = h(req.params);
+    res.status = r.status;
+    res.set_content(std::move(r.body), r.content_type);
+  });
+}
+
 absl::Status Exposer::Start(const ListenAddress& addr) {
   // httplib binds with getaddrinfo + SO_REUSEADDR; for "::" Linux accepts
   // IPv4-mapped connections too unless bindv6only is set.

@@ -11,6 +11,7 @@
 #include <condition_variable>
 #include <mutex>
 #include <functional>
+#include <map>
 #include <memory>
 #include <string>
 #include <thread>
@@ -41,6 +42,15 @@ class Exposer {
  public:
   // Extra GET handler: returns (content type, body).
   using Handler = std::function<std::pair<std::string, std::string>()>;
+  // A GET handler that reads the query string and may refuse it (400 with
+  // a one-line text body, say).
+  struct Reply {
+    int status = 200;
+    std::string content_type = "text/plain";
+    std::string body;
+  };
+  using Query = std::multimap<std::string, std::string>;
+  using QueryHandler = std::function<Reply(const Query&)>;
 
   Exposer();
   ~Exposer();
@@ -55,6 +65,7 @@ class Exposer {
 
   void RegisterCollectable(std::weak_ptr<Collectable> c, std::string path = "/metrics");
   void RegisterHandler(const std::string& path, Handler h);
+  void RegisterQueryHandler(const std::string& path, QueryHandler h);
   // false: protobuf scrapes get only the native buckets of histograms that
   // have them (text scrapes always get the classic ones).
   void set_classic_histograms(bool on) { classic_histograms_ = on; }

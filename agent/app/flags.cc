@@ -9,6 +9,7 @@
 #include "absl/strings/str_split.h"
 #include "agent/app/config_file.h"
 #include "agent/base/logging.h"
+#include "agent/model/history_time.h"
 
 namespace redline {
 namespace {
@@ -121,6 +122,15 @@ const std::map<std::string, FlagDef>& Defs() {
       {"sort", {false, Str(&Options::top_sort)}},
       {"filter", {false, Str(&Options::top_filter)}},
       {"why", {false, Str(&Options::top_why)}},
+      {"at", {false, Str(&Options::top_at)}},
+      {"history",
+       {false,
+        [](Options& o, const std::string& v) -> absl::Status {
+          auto d = ParseHistoryKeep(v);
+          if (!d.ok()) return d.status();
+          o.history_s = absl::ToInt64Seconds(*d);
+          return absl::OkStatus();
+        }}},
       {"group",
        {false,
         [](Options& o, const std::string& v) -> absl::Status {
@@ -316,7 +326,9 @@ std::string UsageText() {
       "          --sort=COLUMN (CPU%), --group=process|container|pod|unit,\n"
       "          --filter=TEXT (names containing it), --why=NAME (batch:\n"
       "          where that row's threads spent the interval),\n"
-      "          --connect=URL (a running agent; else loads the programs)\n"
+      "          --connect=URL (a running agent; else loads the programs),\n"
+      "          --at=TIME (with --connect, batch: the agent's interval at\n"
+      "          -5m, 14:03 today or RFC 3339, from its --history)\n"
       "\n"
       "flags:\n"
       "  --config=FILE             flags from a YAML file (keys are flag names\n"
@@ -328,6 +340,10 @@ std::string UsageText() {
       "  --pid-labels              add a pid label to per-process series\n"
       "  --refresh-interval=SEC    background map read and cleanup (default "
       "10)\n"
+      "  --history=DURATION        per-refresh history for top --at and\n"
+      "                            /api/v1/history (default 1h, 0: off; an\n"
+      "                            hour at 10 s of 500 busy workloads: "
+      "29 MiB)\n"
       "  --max-processes=N         kernel map size for processes (default "
       "32768)\n"
       "  --max-syscall-entries=N   (process, syscall) pairs (default 65536)\n"

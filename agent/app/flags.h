@@ -64,6 +64,9 @@ struct Options {
   std::string top_group = "process";
   std::string top_filter;    // rows whose name contains this
   std::string top_why;       // batch: the breakdown of this row only
+  std::string top_at;        // batch: the agent's interval at that time
+  // run: seconds of per-refresh history for top --at (0: off).
+  int64_t history_s = 3600;
 };
 
 // Parses argv (without argv[0]). Errors are one line, ready for stderr.

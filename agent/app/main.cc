@@ -29,6 +29,8 @@
 #include "agent/metrics/snapshot_collector.h"
 #include "agent/metrics/snapshot_json.h"
 #include "agent/metrics/snapshot_metrics.h"
+#include "agent/model/history.h"
+#include "agent/model/history_time.h"
 #include "agent/probes/bpf_util.h"
 #include "agent/probes/probe_set.h"
 #include "agent/probes/store.h"
@@ -128,6 +130,30 @@ absl::StatusOr<std::string> DropPrivileges(bool attach_later) {
       ")");
 }
 
+// GET /api/v1/history?from=&to=&limit=: 400 with one line on a bad query.
+prom::Exposer::Reply HistoryReply(const History* history, double interval_s,
+                                  const prom::Exposer::Query& q) {
+  if (history == nullptr) {
+    return {404, "text/plain",
+            "history is off (--history=0): restart the agent with "
+            "--history=1h\n"};
+  }
+  auto param = [&q](const char* key) {
+    auto it = q.find(key);
+    return it == q.end() ? std::string() : it->second;
+  };
+  auto query = ParseHistoryQuery(param("from"), param("to"), param("limit"),
+                                 absl::Now(), absl::LocalTimeZone());
+  if (!query.ok()) {
+    return {400, "text/plain",
+            absl::StrCat(OneLine(query.status().message()), "\n")};
+  }
+  return {
+      200, "application/json",
+      HistoryToJson(history->Range(query->from_ns, query->to_ns, query->limit),
+                    interval_s)};
+}
+
 int Run(const Options& opts) {
   auto addr = prom::ParseListenAddress(opts.listen);
   if (!addr.ok()) return Fail(addr.status().message());
@@ -214,6 +240,18 @@ int Run(const Options& opts) {
     return std::make_pair(std::string("application/json"),
                           SnapshotToJson(*store.GetFresh()));
   });
+  // The recent past, one entry per refresh, for `redline top --at`.
+  std::unique_ptr<History> history;
+  if (opts.history_s > 0) {
+    history = std::make_unique<History>(HistoryOptions{
+        .keep_ns = opts.history_s * 1'000'000'000,
+        .max_entries =
+            static_cast<size_t>(opts.history_s / opts.refresh_interval_s) + 2});
+  }
+  exposer.RegisterQueryHandler(
+      kHistoryPath, [&history, &opts](const prom::Exposer::Query& q) {
+        return HistoryReply(history.get(), opts.refresh_interval_s, q);
+      });
   if (absl::Status s = exposer.Start(*addr); !s.ok()) {
     return Fail(s.message());
   }
@@ -239,6 +277,7 @@ int Run(const Options& opts) {
       }
     }
     store.Refresh();
+    if (history) history->Add(*store.Latest());
     // Give back what a burst of scrapes left free, at most once per refresh
     // (trimming after every scrape would re-fault the same pages each time).
     malloc_trim(0);

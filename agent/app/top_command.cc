@@ -13,11 +13,15 @@
 #include <memory>
 #include <string>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/time/clock.h"
 #include "agent/base/logging.h"
 #include "agent/identity/host_identity.h"
 #include "agent/metrics/snapshot_json.h"
+#include "agent/model/history_time.h"
 #include "agent/probes/probe_set.h"
 #include "agent/probes/store.h"
 #include "agent/top/top_model.h"
@@ -137,7 +141,52 @@ class RemoteSource : public SnapshotSource {
     return snap;
   }
 
+  absl::StatusOr<HistoryInterval> At(int64_t at_ns) override {
+    const std::string path =
+        absl::StrFormat("%s?to=%d.%09d&limit=2", kHistoryPath,
+                        at_ns / 1'000'000'000, at_ns % 1'000'000'000);
+    auto res = client_.Get(path);
+    if (!res) {
+      return absl::UnavailableError(
+          absl::StrCat("--connect ", url_, ": cannot reach the agent (",
+                       httplib::to_string(res.error()), ")"));
+    }
+    if (res->status != 200) {
+      return absl::UnavailableError(absl::StrCat(
+          "--connect ", url_, kHistoryPath, ": HTTP ", res->status, ": ",
+          OneLine(absl::StripTrailingAsciiWhitespace(res->body.substr(0, 200))),
+          res->status == 404 ? " (an agent without history)" : ""));
+    }
+    double interval_s = 0;
+    auto r = HistoryFromJson(res->body, &interval_s);
+    if (!r.ok()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("--connect ", url_, ": ", r.status().message()));
+    }
+    const int64_t slack = static_cast<int64_t>(interval_s * 1.5e9);
+    if (r->snapshots.size() < 2 || at_ns > r->newest_unix_ns + slack) {
+      return absl::OutOfRangeError(KeptRange(*r, interval_s));
+    }
+    return HistoryInterval{std::move(r->snapshots[0]),
+                           std::move(r->snapshots[1]), interval_s};
+  }
+
  private:
+  // The times --at can show: an interval needs the entry before it.
+  static std::string KeptRange(const HistoryRange& r, double interval_s) {
+    if (r.entries < 2) {
+      return "the agent keeps no history yet (it needs two refreshes; "
+             "--history=0 turns it off)";
+    }
+    const absl::TimeZone tz = absl::LocalTimeZone();
+    return absl::StrCat(
+        "outside the history the agent keeps: ",
+        FormatClock(r.oldest_unix_ns + static_cast<int64_t>(interval_s * 1e9),
+                    tz),
+        " to ", FormatClock(r.newest_unix_ns, tz), " local time (", r.entries,
+        " entries)");
+  }
+
   std::string url_;
   httplib::Client client_;
 };
@@ -159,6 +208,43 @@ int Fail(absl::string_view msg) {
   std::fprintf(stderr, "redline top: %.*s\n", static_cast<int>(msg.size()),
                msg.data());
   return 2;
+}
+
+// One batch report of the interval prev..cur: the why view of --why, or
+// the rows (filtered, sorted) as text or JSON.
+void PrintReport(const Snapshot& prev, const Snapshot& cur, const Options& opts,
+                 TopGrouping group, TopColumn sort) {
+  std::string out;
+  if (!opts.top_why.empty()) {
+    const WhyView w = BuildWhyView(prev, cur, group, opts.top_why);
+    out = opts.json ? FormatWhyJson(w) : FormatWhyText(w, 60) + "\n";
+  } else {
+    TopView v = BuildTopView(prev, cur, group);
+    if (!opts.top_filter.empty()) {
+      std::erase_if(v.rows, [&](const TopRow& r) {
+        return !absl::StrContains(r.name, opts.top_filter);
+      });
+    }
+    SortTopRows(&v.rows, sort);
+    out = opts.json ? FormatTopJson(v, group)
+                    : FormatTopText(v, group, 120) + "\n";
+  }
+  std::fwrite(out.data(), 1, out.size(), stdout);
+  std::fflush(stdout);
+}
+
+// --at: the agent's interval that ended at or just before that time.
+int PrintAt(SnapshotSource* source, const Options& opts, TopGrouping group,
+            TopColumn sort) {
+  auto at = ParseHistoryTime(opts.top_at, absl::Now(), absl::LocalTimeZone());
+  if (!at.ok()) return Fail(absl::StrCat("--at: ", at.status().message()));
+  auto interval = source->At(*at);
+  if (!interval.ok()) {
+    return Fail(absl::StrCat("--at ", OneLine(opts.top_at), ": ",
+                             interval.status().message()));
+  }
+  PrintReport(interval->prev, interval->cur, opts, group, sort);
+  return 0;
 }
 
 }  // namespace
@@ -187,6 +273,16 @@ int Top(const Options& opts, const ProbeSetOptions& probe_opts) {
                         TopGrouping::kPod, TopGrouping::kUnit}) {
     if (opts.top_group == TopGroupingName(g)) group = g;
   }
+  if (!opts.top_at.empty() && opts.connect.empty()) {
+    return Fail(
+        "--at reads a running agent's history: add --connect=URL "
+        "(standalone top keeps none)");
+  }
+  if (!opts.top_at.empty() && !opts.batch && !opts.json) {
+    return Fail(
+        "--at is a batch view: add -b or --json (on the screen, [ "
+        "and ] rewind)");
+  }
   std::unique_ptr<SnapshotSource> source;
   if (!opts.connect.empty()) {
     source = std::make_unique<RemoteSource>(opts.connect);
@@ -210,9 +306,12 @@ int Top(const Options& opts, const ProbeSetOptions& probe_opts) {
         return Fail(first.status().message());
       }
     }
-    return RunTopScreen(source.get(), {opts.delay_s, opts.top_filter}, sort,
+    return RunTopScreen(source.get(),
+                        {opts.delay_s, opts.top_filter, !opts.connect.empty()},
+                        sort,
                         group);
   }
+  if (!opts.top_at.empty()) return PrintAt(source.get(), opts, group, sort);
   signal(SIGINT, OnSignal);
   signal(SIGTERM, OnSignal);
   auto prev = source->Next();
@@ -221,26 +320,7 @@ int Top(const Options& opts, const ProbeSetOptions& probe_opts) {
     if (!Wait(opts.delay_s)) break;
     auto cur = source->Next();
     if (!cur.ok()) return Fail(cur.status().message());
-    if (!opts.top_why.empty()) {
-      const WhyView w = BuildWhyView(*prev, *cur, group, opts.top_why);
-      const std::string out =
-          opts.json ? FormatWhyJson(w) : FormatWhyText(w, 60) + "\n";
-      std::fwrite(out.data(), 1, out.size(), stdout);
-      std::fflush(stdout);
-      prev = std::move(cur);
-      continue;
-    }
-    TopView v = BuildTopView(*prev, *cur, group);
-    if (!opts.top_filter.empty()) {
-      std::erase_if(v.rows, [&](const TopRow& r) {
-        return !absl::StrContains(r.name, opts.top_filter);
-      });
-    }
-    SortTopRows(&v.rows, sort);
-    const std::string out = opts.json ? FormatTopJson(v, group)
-                                      : FormatTopText(v, group, 120) + "\n";
-    std::fwrite(out.data(), 1, out.size(), stdout);
-    std::fflush(stdout);
+    PrintReport(*prev, *cur, opts, group, sort);
     prev = std::move(cur);
   }
   return 0;

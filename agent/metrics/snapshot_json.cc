@@ -197,9 +197,7 @@ void WorkloadFrom(const json& w, WorkloadStats* ws) {
   }
 }
 
-}  // namespace
-
-std::string SnapshotToJson(const Snapshot& snap) {
+json SnapshotJson(const Snapshot& snap) {
   json j = {{"format", kSnapshotFormat},
             {"taken_unix_ns", snap.taken_unix_ns},
             {"live_processes", snap.live_processes},
@@ -238,57 +236,110 @@ std::string SnapshotToJson(const Snapshot& snap) {
   json ws = json::array();
   for (const auto& [id, w] : snap.workloads) ws.push_back(WorkloadJson(id, w));
   j["workloads"] = std::move(ws);
-  // Names are escaped by the library: a comm may hold any byte, so
-  // invalid UTF-8 is replaced rather than thrown on.
+  return j;
+}
+
+// Throws json::exception on a missing or mistyped field.
+absl::StatusOr<Snapshot> SnapshotFrom(const json& j) {
+  Snapshot snap;
+  if (j.value("format", 0) != kSnapshotFormat) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("snapshot format ", j.value("format", 0), ", want ",
+                     kSnapshotFormat, " (agent and client versions differ)"));
+  }
+  snap.taken_unix_ns = j.at("taken_unix_ns").get<int64_t>();
+  snap.live_processes = j.value("live_processes", 0ull);
+  snap.read_seconds = j.value("read_seconds", 0.0);
+  snap.host = j.value("host", "");
+  snap.kernel = j.value("kernel", "");
+  snap.agent_start_unix_ns = j.value("agent_start_unix_ns", int64_t{0});
+  for (const json& s : j.value("slos", json::array())) {
+    snap.slos.push_back({s.at("name").get<std::string>(),
+                         s.value("burn_1m", 0.0), s.value("burn_5m", 0.0)});
+  }
+  for (const json& p : j.at("programs")) {
+    ProgramStatus st{p.at("name").get<std::string>(),
+                     p.at("attached").get<bool>(), p.value("reason", "")};
+    st.recursion_misses = p.value("recursion_misses", uint64_t{0});
+    snap.programs.push_back(std::move(st));
+  }
+  for (const json& m : j.at("maps")) {
+    MapStatus s;
+    s.name = m.at("name").get<std::string>();
+    s.drops = m.value("drops", 0ull);
+    const json errors = m.value("update_errors", json::object());
+    for (int k = 0; k < kUpdateErrorKinds; ++k) {
+      s.update_errors[k] = errors.value(kUpdateErrorNames[k], 0ull);
+    }
+    s.evictions = m.value("evictions", 0ull);
+    s.entries = m.value("entries", 0ull);
+    s.capacity = m.value("capacity", 0ull);
+    snap.maps.push_back(std::move(s));
+  }
+  for (const json& w : j.at("workloads")) {
+    WorkloadFrom(w, &snap.workloads[IdFrom(w.at("id"))]);
+  }
+  return snap;
+}
+
+// Names are escaped by the library: a comm may hold any byte, so invalid
+// UTF-8 is replaced rather than thrown on.
+std::string Dump(const json& j) {
   return j.dump(-1, ' ', false, json::error_handler_t::replace);
 }
 
+}  // namespace
+
+std::string SnapshotToJson(const Snapshot& snap) {
+  return Dump(SnapshotJson(snap));
+}
+
 absl::StatusOr<Snapshot> SnapshotFromJson(const std::string& text) {
-  Snapshot snap;
   try {
-    const json j = json::parse(text);
-    if (j.value("format", 0) != kSnapshotFormat) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("snapshot format ", j.value("format", 0), ", want ",
-                       kSnapshotFormat, " (agent and client versions differ)"));
-    }
-    snap.taken_unix_ns = j.at("taken_unix_ns").get<int64_t>();
-    snap.live_processes = j.value("live_processes", 0ull);
-    snap.read_seconds = j.value("read_seconds", 0.0);
-    snap.host = j.value("host", "");
-    snap.kernel = j.value("kernel", "");
-    snap.agent_start_unix_ns = j.value("agent_start_unix_ns", int64_t{0});
-    for (const json& s : j.value("slos", json::array())) {
-      snap.slos.push_back({s.at("name").get<std::string>(),
-                           s.value("burn_1m", 0.0), s.value("burn_5m", 0.0)});
-    }
-    for (const json& p : j.at("programs")) {
-      ProgramStatus st{p.at("name").get<std::string>(),
-                       p.at("attached").get<bool>(), p.value("reason", "")};
-      st.recursion_misses = p.value("recursion_misses", uint64_t{0});
-      snap.programs.push_back(std::move(st));
-    }
-    for (const json& m : j.at("maps")) {
-      MapStatus s;
-      s.name = m.at("name").get<std::string>();
-      s.drops = m.value("drops", 0ull);
-      const json errors = m.value("update_errors", json::object());
-      for (int k = 0; k < kUpdateErrorKinds; ++k) {
-        s.update_errors[k] = errors.value(kUpdateErrorNames[k], 0ull);
-      }
-      s.evictions = m.value("evictions", 0ull);
-      s.entries = m.value("entries", 0ull);
-      s.capacity = m.value("capacity", 0ull);
-      snap.maps.push_back(std::move(s));
-    }
-    for (const json& w : j.at("workloads")) {
-      WorkloadFrom(w, &snap.workloads[IdFrom(w.at("id"))]);
-    }
+    return SnapshotFrom(json::parse(text));
   } catch (const json::exception& e) {
     return absl::InvalidArgumentError(
         absl::StrCat("not a redline snapshot: ", e.what()));
   }
-  return snap;
+}
+
+std::string HistoryToJson(const HistoryRange& r, double interval_s) {
+  json snaps = json::array();
+  for (const Snapshot& s : r.snapshots) snaps.push_back(SnapshotJson(s));
+  return Dump({{"format", kSnapshotFormat},
+               {"interval_s", interval_s},
+               {"entries", r.entries},
+               {"oldest_unix_ns", r.oldest_unix_ns},
+               {"newest_unix_ns", r.newest_unix_ns},
+               {"truncated", r.truncated},
+               {"snapshots", std::move(snaps)}});
+}
+
+absl::StatusOr<HistoryRange> HistoryFromJson(const std::string& text,
+                                             double* interval_s) {
+  HistoryRange r;
+  try {
+    const json j = json::parse(text);
+    if (j.value("format", 0) != kSnapshotFormat) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("history format ", j.value("format", 0), ", want ",
+                       kSnapshotFormat, " (agent and client versions differ)"));
+    }
+    if (interval_s != nullptr) *interval_s = j.value("interval_s", 0.0);
+    r.entries = j.value("entries", size_t{0});
+    r.oldest_unix_ns = j.value("oldest_unix_ns", int64_t{0});
+    r.newest_unix_ns = j.value("newest_unix_ns", int64_t{0});
+    r.truncated = j.value("truncated", false);
+    for (const json& s : j.at("snapshots")) {
+      auto snap = SnapshotFrom(s);
+      if (!snap.ok()) return snap.status();
+      r.snapshots.push_back(std::move(*snap));
+    }
+  } catch (const json::exception& e) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("not a redline history: ", e.what()));
+  }
+  return r;
 }
 
 }  // namespace redline

@@ -9,6 +9,7 @@
 #include <string>
 
 #include "absl/status/statusor.h"
+#include "agent/model/history.h"
 #include "agent/model/model.h"
 
 namespace redline {
@@ -18,6 +19,14 @@ inline constexpr int kSnapshotFormat = 1;  // bumped on incompatible change
 
 std::string SnapshotToJson(const Snapshot& snap);
 absl::StatusOr<Snapshot> SnapshotFromJson(const std::string& text);
+
+// /api/v1/history (model/history_time.h has the path and the query):
+// {"format", "interval_s" (the agent's refresh), "entries", "oldest_unix_ns",
+// "newest_unix_ns" (what it keeps), "truncated", "snapshots": [the
+// snapshot format above, oldest first; folded as model/history.h says]}.
+std::string HistoryToJson(const HistoryRange& r, double interval_s);
+absl::StatusOr<HistoryRange> HistoryFromJson(const std::string& text,
+                                             double* interval_s);
 
 }  // namespace redline
 

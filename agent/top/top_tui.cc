@@ -17,7 +17,9 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
+#include "absl/time/clock.h"
 #include "agent/model/histogram.h"
+#include "agent/model/history_time.h"
 #include "agent/top/top_why.h"
 
 namespace redline {
@@ -61,6 +63,11 @@ constexpr const char* kHelp[] = {
     "  w                           why: where its threads spent the time",
     "  Esc Backspace               back",
     "  space                       pause / resume",
+    "  [ ]                         rewind / forward one agent interval",
+    "  t                           rewind to a time (-5m, 14:03, RFC 3339)",
+    "  G L                         back to live",
+    "                              (rewinding reads the agent's history:",
+    "                              --connect only)",
     "  ?                           this help",
     "  q                           quit",
     "",
@@ -112,9 +119,46 @@ class Ui {
     Rebuild();
   }
 
+  // The interval shown: the live one, or the agent's at the rewound time.
+  const Snapshot& Prev() const { return rewound_ ? past_.prev : prev_; }
+  const Snapshot& Cur() const { return rewound_ ? past_.cur : cur_; }
+
+  // Shows the agent's interval at unix_ns; an error stays on the status
+  // line and the view stays where it was.
+  bool Rewind(int64_t unix_ns) {
+    auto past = src_->At(unix_ns);
+    if (!past.ok()) {
+      notice_ = std::string(past.status().message());
+      return false;
+    }
+    past_ = std::move(*past);
+    rewound_ = true;
+    Rebuild();
+    return true;
+  }
+
+  void Live() {
+    rewound_ = false;
+    Rebuild();
+  }
+
+  // [ and ]: the entry before (or after) the one shown; ] past the newest
+  // is live again.
+  void Step(int d) {
+    if (!rewound_ && d > 0) return;
+    const int64_t shown = Cur().taken_unix_ns;
+    if (d < 0) {
+      Rewind(shown - 1);
+      return;
+    }
+    const auto step = static_cast<int64_t>(past_.agent_interval_s * 1.5e9);
+    const int64_t before = past_.cur.taken_unix_ns;
+    if (!Rewind(shown + step) || past_.cur.taken_unix_ns <= before) Live();
+  }
+
   void Rebuild() {
-    if (!ready_) return;
-    view_ = BuildTopView(prev_, cur_, group_);
+    if (!ready_ && !rewound_) return;
+    view_ = BuildTopView(Prev(), Cur(), group_);
     std::erase_if(view_.rows, [&](const TopRow& r) {
       return !filter_.empty() && !absl::StrContains(r.name, filter_);
     });
@@ -154,7 +198,7 @@ class Ui {
     if (screen_ == Screen::kHelp) {
       int y = 0;
       for (const char* l : kHelp) Put(y++, l);
-    } else if (!ready_) {
+    } else if (!ready_ && !rewound_) {
       Put(0, "redline top: collecting the first interval...");
       if (!error_.empty()) Put(1, error_, Color(kRed));
     } else if (screen_ == Screen::kDetail) {
@@ -172,14 +216,24 @@ class Ui {
     const size_t nl = summary.find('\n');
     Put(0, summary.substr(0, nl));
     Put(1, summary.substr(nl + 1) + (paused_ ? "  [paused]" : ""));
+    const std::string when =
+        rewound_ ? absl::StrCat("at ",
+                                FormatClock(Cur().taken_unix_ns,
+                                            absl::LocalTimeZone()),
+                                " (rewound)  ")
+        : opts_.history ? "live  "
+                        : "";
     std::string status =
-        editing_ ? absl::StrCat("filter: ", edit_, "_")
-                 : absl::StrCat("sort: ", TopColumnTitle(sort_),
+        editing_ == Edit::kFilter ? absl::StrCat("filter: ", edit_, "_")
+        : editing_ == Edit::kTime
+            ? absl::StrCat("rewind to (-5m, 14:03, RFC 3339): ", edit_, "_")
+            : absl::StrCat(when, "sort: ", TopColumnTitle(sort_),
                                 "  group: ", TopGroupingName(group_),
                                 filter_.empty() ? "" : "  filter: " + filter_,
                                 "   ? help  q quit");
-    Put(2, error_.empty() ? status : error_,
-        error_.empty() ? A_NORMAL : Color(kRed));
+    const std::string& problem = error_.empty() ? notice_ : error_;
+    Put(2, problem.empty() ? status : problem,
+        problem.empty() ? A_NORMAL : Color(kRed));
     const int name_w = TopNameWidth(COLS);
     const std::string cols = FormatTopColumns(name_w);
     Put(3, cols, color_ ? COLOR_PAIR(kHeader) : A_REVERSE);
@@ -200,7 +254,7 @@ class Ui {
   }
 
   void DrawWhy() {
-    const WhyView w = BuildWhyView(prev_, cur_, group_, detail_);
+    const WhyView w = BuildWhyView(Prev(), Cur(), group_, detail_);
     const std::string text =
         FormatWhyText(w, std::max(10, std::min(60, COLS - 40)));
     int y = 0;
@@ -211,7 +265,7 @@ class Ui {
   }
 
   void DrawDetail() {
-    auto rows = BuildSyscallTable(prev_, cur_, group_, detail_);
+    auto rows = BuildSyscallTable(Prev(), Cur(), group_, detail_);
     dsel_ = std::clamp(dsel_, 0, std::max(0, int(rows.size()) - 1));
     Put(0, absl::StrFormat("%s (%s): last %.1fs   Up/Down syscall  Esc back",
                            detail_, TopGroupingName(group_), view_.interval_s));
@@ -287,8 +341,8 @@ class Ui {
         }
       }
     };
-    collect(prev_, &http_before, &retr_before);
-    collect(cur_, &http_now, &retr_now);
+    collect(Prev(), &http_before, &retr_before);
+    collect(Cur(), &http_now, &retr_now);
     const double dt = view_.interval_s;
     std::string http = "Requests/s:", tcp = "TCP retransmits/s:";
     for (const auto& [k, n] : http_now) {
@@ -305,13 +359,25 @@ class Ui {
 
   // False to quit.
   bool Key(int ch) {
-    if (editing_) {
+    notice_.clear();  // shown until the next key
+    if (editing_ != Edit::kNone) {
+      const bool time = editing_ == Edit::kTime;
       if (ch == '\n' || ch == KEY_ENTER) {
+        editing_ = Edit::kNone;
+        if (time) {
+          auto t =
+              ParseHistoryTime(edit_, absl::Now(), absl::LocalTimeZone());
+          if (t.ok()) {
+            Rewind(*t);
+          } else {
+            notice_ = std::string(t.status().message());
+          }
+          return true;
+        }
         filter_ = edit_;
-        editing_ = false;
       } else if (ch == 27) {
-        filter_.clear();
-        editing_ = false;
+        if (!time) filter_.clear();
+        editing_ = Edit::kNone;
       } else if (ch == KEY_BACKSPACE || ch == 127 || ch == 8) {
         if (!edit_.empty()) edit_.pop_back();
       } else if (ch >= 32 && ch < 127) {
@@ -339,8 +405,20 @@ class Ui {
       case KEY_RESIZE:
         break;  // Draw() reads LINES and COLS
       case '/':
-        editing_ = true;
+        editing_ = Edit::kFilter;
         edit_ = filter_;
+        break;
+      case '[':
+      case ']':
+        Step(ch == '[' ? -1 : 1);
+        break;
+      case 't':
+        editing_ = Edit::kTime;
+        edit_.clear();
+        break;
+      case 'G':
+      case 'L':
+        Live();
         break;
       case 'g':
         group_ = static_cast<TopGrouping>((static_cast<int>(group_) + 1) % 4);
@@ -405,10 +483,14 @@ class Ui {
   TopColumn sort_;
   TopGrouping group_;
   Snapshot prev_, cur_;
-  bool have_ = false, ready_ = false, paused_ = false, editing_ = false;
+  bool have_ = false, ready_ = false, paused_ = false;
+  enum class Edit { kNone, kFilter, kTime } editing_ = Edit::kNone;
+  bool rewound_ = false;
+  HistoryInterval past_;
   TopView view_;
   int sel_ = 0, top_ = 0, dsel_ = 0;
   std::string filter_, edit_, detail_, error_;
+  std::string notice_;  // why a rewind failed
   Screen screen_ = Screen::kMain;
 
  public:

@@ -9,9 +9,12 @@ would use it, with a busy helper (getppid) and a slow one (17 ms sleeps):
   resize to 80x24 still draws; `q` exits 0 and the
   terminal leaves the alternate screen;
 - 80x24 with --connect to an agent: every column fits, BURN included;
+  the header says live; [ rewinds (at HH:MM:SS (rewound)), ] steps
+  forward, t -3s jumps to a time, L is live again;
   with an SLO every slow sleep breaks, the slow helper's BURN (100x) is
   red and nothing else in its row is; under NO_COLOR it is bold, not
   coloured; SIGTERM exits 0 and restores the terminal too."""
+import json
 import os
 import re
 import shutil
@@ -196,7 +199,8 @@ def main():
         slo = os.path.join(tmp, "slo.yaml")
         with open(slo, "w") as f:
             f.write(SLOW_SLO)
-        with Agent("--probes=syscalls,sched", f"--slo-config={slo}") as agent:
+        with Agent("--probes=syscalls,sched", f"--slo-config={slo}",
+                   "--refresh-interval=1") as agent:
             start(f"{redline_bin()} top -d 1 --connect={agent.url('')}", 80, 24)
             # 80 columns leave 8 for the name.
             text = wait_for(lambda t: any(r.startswith("rl_topbu ")
@@ -209,6 +213,36 @@ def main():
             check(re.search(re.escape(RED) + r" *100x", line) is not None
                   and BURN_ONLY(line),
                   f"BURN past 6x is red, and only that cell: {line!r}")
+            # Rewinding reads the agent's history (one entry a second): two
+            # intervals back, and 3 s back, need entries the agent has only
+            # after a few seconds (the screen is ready after one).
+            wait_for(lambda t: "live  sort:" in t, "--connect: the header says live")
+            deadline = time.time() + 10
+            while (json.loads(agent.get("/api/v1/history?limit=1"))["entries"]
+                   < 6 and time.time() < deadline):
+                time.sleep(0.2)
+            def shown_at(t):
+                m = re.search(r"at (\d\d:\d\d:\d\d) \(rewound\)", t)
+                return m.group(1) if m and rows(t) else None
+            tmux("send-keys", "-t", SESSION, "-l", "[")
+            first = shown_at(wait_for(
+                shown_at, "[ rewinds: the header says at HH:MM:SS (rewound)"))
+            tmux("send-keys", "-t", SESSION, "-l", "[")
+            second = shown_at(wait_for(
+                lambda t: shown_at(t) and shown_at(t) < first,
+                "[ again: one interval further back"))
+            tmux("send-keys", "-t", SESSION, "-l", "]")
+            wait_for(lambda t: shown_at(t) and shown_at(t) > second,
+                     "] steps forward one interval")
+            tmux("send-keys", "-t", SESSION, "t")
+            tmux("send-keys", "-t", SESSION, "-l", "--", "-3s")
+            tmux("send-keys", "-t", SESSION, "Enter")
+            wait_for(lambda t: "(rewound)" in t and rows(t),
+                     "t -3s jumps to a time")
+            tmux("send-keys", "-t", SESSION, "L")
+            wait_for(lambda t: "live  sort:" in t and rows(t),
+                     "L goes back to live")
+            check(True, "[ ] t L rewind through the agent's history")
             # Anchored: not the `sh -c` that runs it.
             subprocess.run(["pkill", "-TERM", "-f",
                             f"^{re.escape(redline_bin())} top -d 1"])

@@ -165,6 +165,27 @@ TEST_F(ExposerTest, BasicAuthOnEveryPathButHealthz) {
   EXPECT_EQ(res->status, 404);
 }
 
+TEST_F(ExposerTest, QueryHandlerSeesParamsAndSetsStatus) {
+  exposer_.RegisterQueryHandler("/q", [](const Exposer::Query& q) {
+    auto it = q.find("from");
+    if (it == q.end() || it->second != "1 2") {
+      return Exposer::Reply{400, "text/plain", "from: bad\n"};
+    }
+    return Exposer::Reply{200, "application/json", "{}"};
+  });
+  ASSERT_TRUE(exposer_.Start({"127.0.0.1", 0}).ok());
+  httplib::Client cli("127.0.0.1", exposer_.port());
+  auto ok = cli.Get("/q?from=1%202");
+  ASSERT_TRUE(ok);
+  EXPECT_EQ(ok->status, 200);
+  EXPECT_EQ(ok->body, "{}");
+  EXPECT_EQ(ok->get_header_value("Content-Type"), "application/json");
+  auto bad = cli.Get("/q?from=junk");
+  ASSERT_TRUE(bad);
+  EXPECT_EQ(bad->status, 400);
+  EXPECT_EQ(bad->body, "from: bad\n");
+}
+
 TEST_F(ExposerTest, SecureAfterHandlersIsRefused) {
   exposer_.RegisterHandler("/x", [] {
     return std::make_pair(std::string("text/plain"), std::string("x"));
