@@ -89,8 +89,9 @@
 #define RL_MY_SPLIT_ID 0xfffffffeu
 #define RL_MY_LOST 0x80
 /* Request state: the data that follows is the body of a packet whose
- * header came alone. */
+ * header came alone (its body length kept under RL_MY_HEADER_ID). */
 #define RL_MY_BODY 1
+#define RL_MY_HEADER_ID 0xfffffffbu
 
 /* Commands (the first byte of a command packet's body). */
 #define RL_COM_QUIT 0x01

@@ -342,6 +342,7 @@ static long my_walk_packet(__u32 i, void *data)
 	    blen) {
 		/* A header alone (a server reads one, then the body): the
 		 * body is the next data. */
+		rl_l7_stmt_put(r->conn, RL_MY_HEADER_ID, blen);
 		r->state = RL_MY_BODY;
 		r->off = s->len;
 		return 1;
@@ -392,27 +393,33 @@ static __always_inline bool my_starts_response(struct my_walk *s)
 	       (c == 0xff && blen >= 9 && blen < 1024);
 }
 
-/* Data that is the body of a command packet whose header came alone
- * (RL_MY_BODY): the header is made up from its length (the server reads
- * the body whole) and the packet taken as any other. */
+/* Data that starts the body of a command packet whose header came alone
+ * (RL_MY_BODY; its length kept under RL_MY_HEADER_ID): the packet taken
+ * as any other, and the rest of a body longer than the data (a large
+ * statement the server reads in pieces) skipped in the data after. */
 static __always_inline void my_body(struct my_walk *s)
 {
 	struct rl_l7_runs *r = s->r;
 	char *h = s->w->b + RL_MY_HDR_AT;
 	__u32 got = s->len < RL_MY_HDR - 4 ? s->len : RL_MY_HDR - 4;
+	__u32 blen = rl_l7_stmt_get(r->conn, RL_MY_HEADER_ID);
 
 	r->state = 0;
 	r->first = RL_L7_INTERIM;
+	if (!blen || blen > RL_MY_PKT_MAX)
+		blen = s->len; /* entry evicted: the data is the body */
 	if (!got || rl_l7_gather(s->w, RL_MY_HDR_AT + 4, 0, got, r) != got)
 		return;
-	h[0] = s->len;
-	h[1] = s->len >> 8;
-	h[2] = s->len >> 16;
+	h[0] = blen;
+	h[1] = blen >> 8;
+	h[2] = blen >> 16;
 	h[3] = 0;
 	r->first = 0;
-	my_request(s, 0, s->len, got + 4);
+	my_request(s, 0, blen, got + 4);
 	if (!r->first)
 		r->first = RL_L7_INTERIM;
+	if (blen > s->len)
+		r->end = blen;
 }
 
 /* Walks the len bytes of data (the first of them in w) from their first

@@ -211,6 +211,15 @@ TEST_F(MysqlTest, HeaderThenBodyIsOneRequest) {
   EXPECT_EQ(server.Feed(q.substr(0, 4), true).first, RL_L7_INTERIM);
   EXPECT_EQ(server.Feed(q.substr(4), true).first, RL_PG_CMD_update);
   EXPECT_EQ(server.Feed(Query("commit"), true).first, RL_PG_CMD_commit);
+  // A long statement's body read in pieces: the rest is no packet.
+  const std::string big =
+      Query("INSERT INTO t VALUES " + std::string(3000, '1') + "-- " +
+            Query("select 1") + Query("select 2"));
+  EXPECT_EQ(server.Feed(big.substr(0, 4), true).first, RL_L7_INTERIM);
+  EXPECT_EQ(server.Feed(big.substr(4, 1000), true).first, RL_PG_CMD_insert);
+  EXPECT_EQ(server.Feed(big.substr(1004, 1500), true).first, 0);
+  EXPECT_EQ(server.Feed(big.substr(2504), true).first, 0);
+  EXPECT_EQ(server.Feed(Query("delete from t"), true).first, RL_PG_CMD_delete);
 }
 
 TEST_F(MysqlTest, OutcomesAreOkOrTheSqlstateClass) {
