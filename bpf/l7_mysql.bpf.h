@@ -79,11 +79,12 @@
 	4	     /* after the greeting, up to the login's OK or            \
 		      * ERR: no request yet */
 #define RL_MY_AUTH 5 /* COM_CHANGE_USER's authentication exchange */
+#define RL_MY_OFF 7  /* TLS or compression after the login: not walked */
 /* A packet's first bytes split across reads: how many of them (up to
  * RL_MY_KEEP: what the walk needs to know a packet by) came at the end of
- * the last data, kept in l7_stmts under RL_MY_SPLIT_ID and the two ids
+ * the last data, kept in l7_stmts under RL_MY_SPLIT_ID and the three ids
  * below it. */
-#define RL_MY_KEEP 12
+#define RL_MY_KEEP 16
 #define RL_MY_SPLIT_SHIFT 3
 #define RL_MY_SPLIT (15 << RL_MY_SPLIT_SHIFT)
 #define RL_MY_SPLIT_ID 0xfffffffeu
@@ -91,7 +92,15 @@
 /* Request state: the data that follows is the body of a packet whose
  * header came alone (its body length kept under RL_MY_HEADER_ID). */
 #define RL_MY_BODY 1
-#define RL_MY_HEADER_ID 0xfffffffbu
+#define RL_MY_HEADER_ID 0xfffffff9u
+/* Request state: a command was seen (a packet at sequence 1 is no longer
+ * the login's); TLS or compression was asked for (nothing more is
+ * walked; RL_MY_OFF_ID tells the response side). */
+#define RL_MY_SEEN 0x40
+#define RL_MY_REQ_OFF 0x80
+#define RL_MY_OFF_ID 0xfffffff8u
+#define RL_MY_CLIENT_COMPRESS 0x20
+#define RL_MY_CLIENT_SSL 0x800
 
 /* Commands (the first byte of a command packet's body). */
 #define RL_COM_QUIT 0x01
@@ -116,6 +125,7 @@
 #define RL_COM_BULK_EXECUTE 0xfa /* MariaDB */
 
 #define RL_MY_SERVER_MORE_RESULTS 0x0008 /* in an OK or EOF's status */
+#define RL_MY_SERVER_CURSOR_EXISTS 0x0040
 
 #define RL_MY_CLASS_ROW(name, code)                                            \
 	{RL_PACK8_LC(code, 0), 0, RL_MY_OUT_##name, {0}},
@@ -132,11 +142,14 @@ static __always_inline __u32 my_len_at(const char *b)
 	       (__u32)(__u8)b[2] << 16;
 }
 
-/* Whether a command packet of body length len, command c, second body
- * byte d may start a connection's first request: strict, for the
- * connection is not known to be MySQL yet. */
-static __always_inline bool my_command_packet(__u8 c, __u32 len, char d)
+/* Whether a command packet of body length len, command c, in the window
+ * at b may start a connection's first request: strict, for the
+ * connection is not known to be MySQL yet (a command that gets no answer
+ * names none). */
+static __always_inline bool my_command_packet(const char *b, __u8 c, __u32 len)
 {
+	char d = RL_WAT(b, 5);
+
 	if (!len || len >= RL_MY_START_MAX)
 		return false;
 	switch (c) {
@@ -145,11 +158,10 @@ static __always_inline bool my_command_packet(__u8 c, __u32 len, char d)
 		return len >= 2 &&
 		       (d == ' ' || d == '\t' || d == '\n' || d == '\r' ||
 			d == '(' || d == '/' || d == '-' || pg_letter(d));
-	case RL_COM_STMT_EXECUTE:
-		return len >= 10;
-	case RL_COM_BULK_EXECUTE:
-		return len >= 7;
-	case RL_COM_STMT_CLOSE:
+	case RL_COM_STMT_EXECUTE: /* id, flags, an iteration count of 1 */
+		return len >= 10 && (__u8)RL_WAT(b, 9) <= 7 &&
+		       RL_WAT(b, 10) == 1 && !RL_WAT(b, 11) && !RL_WAT(b, 12) &&
+		       !RL_WAT(b, 13);
 	case RL_COM_STMT_RESET:
 	case RL_COM_PROCESS_KILL:
 		return len == 5;
@@ -157,14 +169,11 @@ static __always_inline bool my_command_packet(__u8 c, __u32 len, char d)
 		return len == 9;
 	case RL_COM_SET_OPTION:
 		return len == 3;
-	case RL_COM_STMT_SEND_LONG_DATA:
-		return len >= 7;
 	case RL_COM_INIT_DB:	 /* a schema name */
 	case RL_COM_FIELD_LIST:	 /* a table name */
 	case RL_COM_CHANGE_USER: /* a user name */
 		return len >= 2 && (pg_letter(d) || (d >= '0' && d <= '9') ||
 				    d == '_' || d == '$' || (__u8)d >= 0x80);
-	case RL_COM_QUIT:
 	case RL_COM_PING:
 	case RL_COM_STATISTICS:
 	case RL_COM_RESET_CONNECTION:
@@ -180,8 +189,7 @@ RL_L7_GLOBAL int rl_my_start(const struct rl_l7_window *w, __u32 n)
 {
 	if (!w || n < 5 || w->b[3])
 		return 0;
-	return my_command_packet((__u8)w->b[4], my_len_at(w->b),
-				 RL_WAT(w->b, 5))
+	return my_command_packet(w->b, (__u8)w->b[4], my_len_at(w->b))
 		   ? RL_PG_CMD_OTHER
 		   : 0;
 }

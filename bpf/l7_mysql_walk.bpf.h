@@ -59,12 +59,22 @@ static __always_inline void my_request(struct my_walk *s, __u32 body,
 				       __u32 blen, __u32 got)
 {
 	struct rl_l7_runs *r = s->r;
+	__u32 id;
 	__u8 cmd;
 
+	if (MY_H(s, 3) == 1 && !(r->state & RL_MY_SEEN) && got >= 8 &&
+	    (my_le32(s, 4) & (RL_MY_CLIENT_SSL | RL_MY_CLIENT_COMPRESS))) {
+		/* The login (or SSLRequest) asks for TLS or compression:
+		 * what follows is no packet the walk can read. */
+		rl_l7_stmt_put(r->conn, RL_MY_OFF_ID, 1);
+		r->state = RL_MY_REQ_OFF;
+		return;
+	}
 	/* Not sequence 0: the rest of a command longer than a packet, or a
 	 * file the server asked for (LOAD DATA LOCAL). */
 	if (MY_H(s, 3) || !blen || got < 5)
 		return;
+	r->state |= RL_MY_SEEN;
 	switch (MY_H(s, 4)) {
 	case RL_COM_QUERY:
 		my_emit(r, my_keyword(s, body, blen));
@@ -76,7 +86,11 @@ static __always_inline void my_request(struct my_walk *s, __u32 body,
 		break;
 	case RL_COM_STMT_EXECUTE:
 	case RL_COM_BULK_EXECUTE:
-		cmd = got >= 9 ? rl_l7_stmt_get(r->conn, my_le32(s, 5)) : 0;
+		id = my_le32(s, 5);
+		/* The ids below RL_MY_LAST are the walk's own entries. */
+		cmd = got >= 9 && (id == RL_MY_LAST || id < RL_MY_OFF_ID)
+			  ? rl_l7_stmt_get(r->conn, id)
+			  : 0;
 		my_emit(r, cmd ? cmd : RL_PG_CMD_execute);
 		break;
 	case RL_COM_STMT_FETCH:
@@ -167,6 +181,19 @@ static __always_inline void my_end(struct rl_l7_runs *r, __u8 outcome,
 	r->state = RL_MY_IDLE;
 }
 
+/* Whether a response's first packet is a column count: a length-encoded
+ * integer, perhaps followed by MariaDB's metadata-follows byte (0 or 1)
+ * when the client cached result set metadata. */
+static __always_inline bool my_column_count(struct my_walk *s, __u32 blen,
+					    __u8 c)
+{
+	__u32 n = c < 0xfb ? 1 : c == 0xfc ? 3 : c == 0xfd ? 4 : 0;
+
+	if (!n)
+		return false;
+	return blen == n || (blen == n + 1 && MY_H(s, 4 + n) <= 1);
+}
+
 /* A response's first packet (or a further result's), c its first byte. */
 static __always_inline void my_first(struct my_walk *s, __u32 blen, __u32 got,
 				     __u8 c)
@@ -196,9 +223,8 @@ static __always_inline void my_first(struct my_walk *s, __u32 blen, __u32 got,
 		/* LOAD DATA LOCAL: the client sends the file, the server's
 		 * OK after it ends the response. */
 		r->state = RL_MY_NEXT;
-	} else if ((c < 0xfb && blen == 1) || (c == 0xfc && blen == 3) ||
-		   (c == 0xfd && blen == 4)) {
-		r->state = RL_MY_RESULT; /* a column count */
+	} else if (my_column_count(s, blen, c)) {
+		r->state = RL_MY_RESULT;
 	} else {
 		/* One packet of its own kind: COM_STATISTICS' string, the
 		 * first column of COM_FIELD_LIST (the rest, at sequence ids 2
@@ -220,10 +246,21 @@ static __always_inline void my_response_packet(struct my_walk *s, __u32 blen,
 		r->state = RL_MY_HANDSHAKE; /* the server's greeting */
 		return;
 	}
+	if (c == 0xff && MY_H(s, 5) == 0xff && MY_H(s, 6) == 0xff) {
+		/* MariaDB's progress report (error code 0xffff): the answer
+		 * proper follows. */
+		if ((r->state & RL_MY_PHASE) == RL_MY_IDLE && MY_H(s, 3) == 1)
+			r->state = RL_MY_NEXT;
+		return;
+	}
 	switch (r->state & RL_MY_PHASE) {
+	case RL_MY_OFF:
+		return;
 	case RL_MY_HANDSHAKE: /* not an answer to a request */
 		if (c == 0 || c == 0xff)
-			r->state = RL_MY_IDLE;
+			r->state = rl_l7_stmt_get(r->conn, RL_MY_OFF_ID)
+				       ? RL_MY_OFF
+				       : RL_MY_IDLE;
 		return;
 	case RL_MY_AUTH:
 		if (c == 0)
@@ -234,7 +271,12 @@ static __always_inline void my_response_packet(struct my_walk *s, __u32 blen,
 	case RL_MY_RESULT:
 		if (c == 0xff)
 			my_end(r, my_error(s, got), false);
-		else if (c == 0xfe && blen < RL_MY_PKT_MAX && blen < 7)
+		else if (c == 0xfe && blen < 7 &&
+			 (MY_H(s, 7) & RL_MY_SERVER_CURSOR_EXISTS))
+			/* A cursor's definitions: rows come by COM_STMT_FETCH.
+			 */
+			my_end(r, RL_MY_OUT_OK, false);
+		else if (c == 0xfe && blen < 7)
 			r->state = RL_MY_ROWS; /* classic EOF: rows follow */
 		else if (c == 0xfe && blen < RL_MY_PKT_MAX)
 			my_end(r, RL_MY_OUT_OK, my_ok_more(s, got));
@@ -301,6 +343,10 @@ static __always_inline void my_joined(struct my_walk *s)
 			h[i] = kept[i / 4] >> (8 * (i & 3));
 	got = k + have;
 	blen = MY_H(s, 0) | MY_H(s, 1) << 8 | MY_H(s, 2) << 16;
+	if (got >= 4 && k > 4 + blen) { /* kept bytes evicted: unknown */
+		r->state |= RL_MY_LOST;
+		return;
+	}
 	if (got < 4 || got < my_need(blen)) { /* still too few */
 		my_keep(s, got);
 		r->off = s->len;
@@ -338,12 +384,13 @@ static long my_walk_packet(__u32 i, void *data)
 			my_keep(s, got);
 		return 1;
 	}
-	if (s->requests && got == 4 && off + 4 == s->len && !MY_H(s, 3) &&
-	    blen) {
+	if (s->requests && got == 4 && off + 4 == s->len && blen &&
+	    (!MY_H(s, 3) || (MY_H(s, 3) == 1 && !(r->state & RL_MY_SEEN)))) {
 		/* A header alone (a server reads one, then the body): the
-		 * body is the next data. */
-		rl_l7_stmt_put(r->conn, RL_MY_HEADER_ID, blen);
-		r->state = RL_MY_BODY;
+		 * body is the next data. A command's, or the login's. */
+		rl_l7_stmt_put(r->conn, RL_MY_HEADER_ID,
+			       blen | (__u32)MY_H(s, 3) << 24);
+		r->state |= RL_MY_BODY;
 		r->off = s->len;
 		return 1;
 	}
@@ -402,18 +449,19 @@ static __always_inline void my_body(struct my_walk *s)
 	struct rl_l7_runs *r = s->r;
 	char *h = s->w->b + RL_MY_HDR_AT;
 	__u32 got = s->len < RL_MY_HDR - 4 ? s->len : RL_MY_HDR - 4;
-	__u32 blen = rl_l7_stmt_get(r->conn, RL_MY_HEADER_ID);
+	__u32 kept = rl_l7_stmt_get(r->conn, RL_MY_HEADER_ID);
+	__u32 blen = kept & RL_MY_PKT_MAX;
 
-	r->state = 0;
+	r->state &= ~RL_MY_BODY;
 	r->first = RL_L7_INTERIM;
-	if (!blen || blen > RL_MY_PKT_MAX)
+	if (!blen)
 		blen = s->len; /* entry evicted: the data is the body */
 	if (!got || rl_l7_gather(s->w, RL_MY_HDR_AT + 4, 0, got, r) != got)
 		return;
 	h[0] = blen;
 	h[1] = blen >> 8;
 	h[2] = blen >> 16;
-	h[3] = 0;
+	h[3] = kept >> 24;
 	r->first = 0;
 	my_request(s, 0, blen, got + 4);
 	if (!r->first)
@@ -439,7 +487,11 @@ RL_L7_GLOBAL int rl_my_walk(struct rl_l7_window *w, __u32 len, __u32 requests,
 	s.len = len;
 	s.requests = requests != 0;
 	r->off = 0;
-	if (s.requests && r->state == RL_MY_BODY) {
+	if (s.requests && (r->state & RL_MY_REQ_OFF)) {
+		r->first = RL_L7_INTERIM;
+		return 0;
+	}
+	if (s.requests && (r->state & RL_MY_BODY)) {
 		my_body(&s);
 		return 0;
 	}

@@ -46,6 +46,12 @@ std::string Eof(int seq, int status = 2) {
 std::string Err(int seq, const std::string& state) {
   return Packet(seq, "\xff\x26\x04#" + state + "Duplicate entry");
 }
+// HandshakeResponse41's fixed part: capabilities (protocol 4.1, secure
+// connection, plugin auth, and flag), max packet, charset, 23 zeros.
+std::string Login(uint32_t flag) {
+  return Le32(0x0008a201 | flag) + Le32(1 << 24) + std::string(1, '\x21') +
+         std::string(23, '\0');
+}
 std::string Greeting() {
   return Packet(0,
                 "\x0a"
@@ -192,9 +198,9 @@ TEST_F(MysqlTest, GreetingNamesTheConnectionAndLoginIsNoRequest) {
   EXPECT_TRUE(server.Feed(Greeting(), false).runs.empty());
   EXPECT_EQ(server.proto(), RL_L7_PROTO_MYSQL);
   // The handshake response (sequence 1), header and body read apart.
-  const std::string login = Packet(1, std::string(60, 'h'));
+  const std::string login = Packet(1, Login(0) + std::string(40, 'h'));
   EXPECT_EQ(server.Feed(login.substr(0, 4), true).first, RL_L7_INTERIM);
-  EXPECT_EQ(server.Feed(login.substr(4), true).first, 0);
+  EXPECT_EQ(server.Feed(login.substr(4), true).first, RL_L7_INTERIM);
   EXPECT_TRUE(server.Feed(Ok(2), false).runs.empty());
   EXPECT_EQ(server.Feed(Query("select 1"), true).first, RL_PG_CMD_select);
   EXPECT_EQ(server.Feed(ResultSet(1, 1, true), false).runs,
@@ -203,6 +209,62 @@ TEST_F(MysqlTest, GreetingNamesTheConnectionAndLoginIsNoRequest) {
   Conn refused(0);
   refused.Feed(Greeting(), false);
   EXPECT_TRUE(refused.Feed(Err(1, "08S01"), false).runs.empty());
+}
+
+// A login that asks for TLS (SSLRequest) or compression: what follows is
+// not walked as packets, on either side.
+TEST_F(MysqlTest, TlsOrCompressionTurnsTheWalkOff) {
+  for (uint32_t flag : {RL_MY_CLIENT_SSL, RL_MY_CLIENT_COMPRESS}) {
+    Conn server(0);
+    server.Feed(Greeting(), false);
+    const std::string login = Packet(1, Login(flag) + std::string(23, '\0'));
+    EXPECT_EQ(server.Feed(login.substr(0, 4), true).first, RL_L7_INTERIM);
+    EXPECT_EQ(server.Feed(login.substr(4), true).first, RL_L7_INTERIM);
+    // A TLS record of 0x3a bytes, or a compressed packet: no request.
+    EXPECT_EQ(server
+                  .Feed(std::string("\x17\x03\x03\x00\x3a", 5) +
+                            std::string(0x3a, 'x'),
+                        true)
+                  .first,
+              RL_L7_INTERIM);
+    EXPECT_EQ(server.Feed(Query("select 1"), true).first, RL_L7_INTERIM);
+    EXPECT_TRUE(server.Feed(Ok(2), false).runs.empty());  // login's end
+    EXPECT_TRUE(server.Feed(Ok(1), false).runs.empty()) << flag;
+  }
+}
+
+// MariaDB's progress reports come before the answer proper; cursors'
+// definitions end their answer; a column count may carry the
+// metadata-follows byte.
+TEST_F(MysqlTest, ProgressCursorsAndMetadata) {
+  Conn c;
+  const std::string progress = Packet(1, "\xff\xff\xff\x01\x01\x00\x10\x00");
+  EXPECT_EQ(c.Feed(progress + Ok(2), false).runs, (Runs{{RL_MY_OUT_OK, 1}}));
+  EXPECT_TRUE(c.Feed(progress, false).runs.empty());
+  EXPECT_EQ(c.Feed(Err(2, "23000"), false).runs, (Runs{{RL_MY_OUT_c23, 1}}));
+  std::string cursor = Packet(1, std::string(1, '\x01')) +
+                       Packet(2,
+                              "\x03"
+                              "def" +
+                                  std::string(30, 'c')) +
+                       Eof(3, 2 | 0x40);
+  EXPECT_EQ(c.Feed(cursor, false).runs, (Runs{{RL_MY_OUT_OK, 1}}));
+  std::string meta = Packet(1, std::string("\x02\x01", 2)) +
+                     Packet(2,
+                            "\x03"
+                            "def" +
+                                std::string(30, 'c')) +
+                     Packet(3,
+                            "\x03"
+                            "def" +
+                                std::string(30, 'c')) +
+                     Packet(4,
+                            "\x02"
+                            "ab\x01"
+                            "c") +
+                     Ok(5, 2, '\xfe');
+  EXPECT_EQ(c.Feed(meta, false).runs, (Runs{{RL_MY_OUT_OK, 1}}));
+  EXPECT_EQ(c.Feed(Ok(1), false).runs, (Runs{{RL_MY_OUT_OK, 1}}));
 }
 
 TEST_F(MysqlTest, HeaderThenBodyIsOneRequest) {
