@@ -225,8 +225,20 @@ int Run(const Options& opts) {
                      "Time to build and serialize a /metrics response.")
       .Add({}, std::vector<double>{0.001, 0.0025, 0.005, 0.01, 0.025, 0.05,
                                    0.1, 0.25, 0.5, 1});
-  auto self = std::make_shared<SelfCollector>(
-      [&exposer] { return exposer.rejected(); });
+  // The recent past, one entry per refresh, for `redline top --at`.
+  std::unique_ptr<History> history;
+  if (opts.history_s > 0) {
+    history = std::make_unique<History>(HistoryOptions{
+        .keep_ns = opts.history_s * 1'000'000'000,
+        .max_entries =
+            static_cast<size_t>(opts.history_s / opts.refresh_interval_s) + 2});
+  }
+  SelfSources sources{.rejected = [&exposer] { return exposer.rejected(); }};
+  if (history) {
+    sources.history_bytes = [h = history.get()] { return h->MemoryBytes(); };
+    sources.history_entries = [h = history.get()] { return h->size(); };
+  }
+  auto self = std::make_shared<SelfCollector>(std::move(sources));
   auto snap = std::make_shared<SnapshotCollector>(
       [&store] { return store.GetFresh(); }, opts.max_series_per_family);
   registry->Register(self);
@@ -240,14 +252,6 @@ int Run(const Options& opts) {
     return std::make_pair(std::string("application/json"),
                           SnapshotToJson(*store.GetFresh()));
   });
-  // The recent past, one entry per refresh, for `redline top --at`.
-  std::unique_ptr<History> history;
-  if (opts.history_s > 0) {
-    history = std::make_unique<History>(HistoryOptions{
-        .keep_ns = opts.history_s * 1'000'000'000,
-        .max_entries =
-            static_cast<size_t>(opts.history_s / opts.refresh_interval_s) + 2});
-  }
   exposer.RegisterQueryHandler(
       kHistoryPath, [&history, &opts](const prom::Exposer::Query& q) {
         return HistoryReply(history.get(), opts.refresh_interval_s, q);

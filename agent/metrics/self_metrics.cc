@@ -70,12 +70,28 @@ std::vector<prom::MetricFamily> SelfCollector::Collect() const {
                     "Build of the running agent; the value is always 1.",
                     prom::MetricType::kGauge, 1,
                     {{"version", REDLINE_VERSION}}));
-  if (rejected_) {
+  if (sources_.rejected) {
     out.push_back(One("redline_http_requests_rejected_total",
                       "HTTP requests answered 503 because every worker and "
                       "queue slot was taken.",
                       prom::MetricType::kCounter,
-                      static_cast<double>(rejected_()), {}));
+                      static_cast<double>(sources_.rejected()), {}));
+  }
+  // The history grows with time up to its --history bound, not with the
+  // host's activity: its own gauge tells that growth from a leak.
+  if (sources_.history_bytes) {
+    out.push_back(One("redline_history_bytes",
+                      "Bytes the agent's history (--history) holds: encoded "
+                      "entries and their name tables.",
+                      prom::MetricType::kGauge,
+                      static_cast<double>(sources_.history_bytes())));
+  }
+  if (sources_.history_entries) {
+    out.push_back(One("redline_history_entries",
+                      "Refreshes the agent's history holds (one per "
+                      "--refresh-interval, up to --history).",
+                      prom::MetricType::kGauge,
+                      static_cast<double>(sources_.history_entries())));
   }
   static const double boot = BootTime();
   ProcSelfStat st;

@@ -1,4 +1,5 @@
-// The agent's own cost and identity: build info, CPU, RSS.
+// The agent's own cost and identity: build info, CPU, RSS, live heap, and
+// what its bounded stores (the history) hold.
 #ifndef REDLINE_AGENT_METRICS_SELF_METRICS_H_
 #define REDLINE_AGENT_METRICS_SELF_METRICS_H_
 
@@ -20,15 +21,22 @@ struct ProcSelfStat {
 bool ParseProcStat(const std::string& text, long clk_tck, long page_size,
                    double boot_time, ProcSelfStat* out);
 
+// Readers of state other layers own; each family is exported only when its
+// reader is given.
+struct SelfSources {
+  std::function<uint64_t()> rejected;         // HTTP requests refused (503)
+  std::function<uint64_t()> history_bytes;    // History::MemoryBytes
+  std::function<uint64_t()> history_entries;  // History::size
+};
+
 class SelfCollector : public prom::Collectable {
  public:
-  // `rejected`, when given, reads the HTTP requests refused with 503.
-  explicit SelfCollector(std::function<uint64_t()> rejected = nullptr)
-      : rejected_(std::move(rejected)) {}
+  explicit SelfCollector(SelfSources sources = {})
+      : sources_(std::move(sources)) {}
   std::vector<prom::MetricFamily> Collect() const override;
 
  private:
-  std::function<uint64_t()> rejected_;
+  SelfSources sources_;
 };
 
 }  // namespace redline

@@ -1,6 +1,8 @@
 #include "agent/metrics/self_metrics.h"
 
+#include <map>
 #include <memory>
+#include <string>
 #include <vector>
 
 #include "gtest/gtest.h"
@@ -29,7 +31,7 @@ TEST(SelfMetrics, ParsesStatWithSpacesAndParensInComm) {
 }
 
 double HeapInUse() {
-  for (const auto& f : SelfCollector(nullptr).Collect()) {
+  for (const auto& f : SelfCollector().Collect()) {
     if (f.name == "redline_heap_inuse_bytes") return f.metric.at(0).gauge.value;
   }
   ADD_FAILURE() << "no redline_heap_inuse_bytes";
@@ -54,6 +56,27 @@ TEST(SelfMetrics, HeapInUseFollowsAllocations) {
   big.reset();
   small.clear();
   EXPECT_LT(HeapInUse() - before, 64 * 1024);
+}
+
+// Each family is there only when its source is: an agent run with
+// --history=0 has no history gauges (rather than a misleading 0).
+TEST(SelfMetrics, SourcesExportedOnlyWhenGiven) {
+  auto names = [](const SelfCollector& c) {
+    std::map<std::string, double> m;
+    for (const auto& f : c.Collect()) m[f.name] = f.metric.at(0).gauge.value;
+    return m;
+  };
+  auto bare = names(SelfCollector());
+  EXPECT_EQ(bare.count("redline_history_bytes"), 0u);
+  EXPECT_EQ(bare.count("redline_history_entries"), 0u);
+  EXPECT_EQ(bare.count("redline_http_requests_rejected_total"), 0u);
+  auto full = names(SelfCollector(SelfSources{
+      .rejected = [] { return uint64_t{3}; },
+      .history_bytes = [] { return uint64_t{123456}; },
+      .history_entries = [] { return uint64_t{42}; }}));
+  EXPECT_EQ(full.at("redline_history_bytes"), 123456);
+  EXPECT_EQ(full.at("redline_history_entries"), 42);
+  EXPECT_EQ(full.at("redline_http_requests_rejected_total"), 3);
 }
 
 }  // namespace
