@@ -33,6 +33,8 @@ PKGS+=(redis-server redis-tools postgresql-15 postgresql-client-15 memcached)
 # MySQL protocol: MariaDB (its SQL error log plugin is in mariadb-server)
 # and sysbench's oltp_read_write as a client.
 PKGS+=(mariadb-server mariadb-client sysbench)
+# TLS through GnuTLS (tls_test): gnutls-serv --http and gnutls-cli.
+PKGS+=(gnutls-bin)
 
 missing=()
 for p in "${PKGS[@]}"; do

@@ -18,6 +18,11 @@ programs nobody here wrote, in a network namespace the test creates:
 - Python's ssl server and client (SSL_read_ex/SSL_write_ex, the
   interpreter's own libssl, here the system one): server and client
   counts by status class exact;
+- GnuTLS (gnutls_record_recv/_send, libgnutls found through the exec of
+  a server started after the agent): gnutls-serv --http answers one
+  HTTP/1.0 request per connection and logs each connection it accepts;
+  N gnutls-cli clients, one GET each: server side == the connections in
+  its log == N, client side (comm gnutls-cli) == N, all 2xx;
 - no ciphertext classified: no connection given up as unclassified, no
   response without its request, no request with method "unknown" on the
   TLS port, no plaintext whose SSL* was never tied to its socket.
@@ -34,7 +39,8 @@ sys.path.insert(0, os.path.dirname(__file__))
 from rltest import (Agent, check, check_l7_path, enter_netns,  # noqa
                     python_as, require_bpf, series, value)
 
-TLS_PORT, PLAIN_PORT, PY_PORT = 18443, 18080, 18444
+TLS_PORT, PLAIN_PORT, PY_PORT, GNUTLS_PORT = 18443, 18080, 18444, 18445
+GNUTLS_CLIENTS = 12
 PY = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..",
                   "helpers", "tls_py.py")
 SRV = "redline_http_server_requests_total"
@@ -147,10 +153,61 @@ def python_phase(agent, tmp):
         srv.wait(timeout=10)
 
 
+def gnutls_phase(agent, tmp):
+    """gnutls-serv (HTTP mode: HTTP/1.0, one response, then it closes) and
+    one gnutls-cli per request: both sides through libgnutls."""
+    log = os.path.join(tmp, "gnutls-serv.log")
+    with open(log, "w") as out:
+        srv = subprocess.Popen(
+            ["gnutls-serv", "--http", "--port", str(GNUTLS_PORT),
+             "--x509certfile", os.path.join(tmp, "cert.pem"),
+             "--x509keyfile", os.path.join(tmp, "key.pem")],
+            stdout=out, stderr=subprocess.STDOUT)
+    try:
+        for _ in range(100):
+            with open(log) as f:
+                if "listening on IPv4" in f.read():
+                    break
+            time.sleep(0.05)
+        m = settled(agent, "redline_tls_library_files", 1, library="gnutls")
+        files = value(m, "redline_tls_library_files", library="gnutls")
+        check(files >= 1, f"libgnutls found through gnutls-serv's exec: "
+              f"{files:.0f} files")
+        m0 = agent.scrape()
+        for i in range(GNUTLS_CLIENTS):
+            r = subprocess.run(
+                ["gnutls-cli", "--insecure", "--port", str(GNUTLS_PORT),
+                 "127.0.0.1"], input=f"GET /{i} HTTP/1.0\r\n\r\n",
+                capture_output=True, text=True, timeout=30)
+            check(r.returncode == 0 and "HTTP/1.0 200 OK" in r.stdout,
+                  f"gnutls-cli request {i} answered 200 (exit "
+                  f"{r.returncode}: {r.stderr.strip()[-200:]})")
+        with open(log) as f:
+            accepted = f.read().count("* Accepted connection from")
+        check(accepted == GNUTLS_CLIENTS,
+              f"gnutls-serv logged {accepted} connections")
+        want = {"2xx": GNUTLS_CLIENTS}
+        m1 = settled(agent, SRV, value(m0, SRV, comm="gnutls-serv") +
+                     GNUTLS_CLIENTS, comm="gnutls-serv")
+        m1 = settled(agent, CLI, value(m0, CLI, comm="gnutls-cli") +
+                     GNUTLS_CLIENTS, comm="gnutls-cli")
+        got = by_class(m1, m0, SRV, comm="gnutls-serv", tls="true",
+                       local_port=str(GNUTLS_PORT))
+        check(got == {"2xx": accepted}, f"gnutls-serv server side {got} == "
+              f"its log's {accepted} connections, one request each")
+        got = by_class(m1, m0, CLI, comm="gnutls-cli", tls="true",
+                       remote=f"127.0.0.1:{GNUTLS_PORT}")
+        check(got == want, f"gnutls-cli client side {got} == {want}")
+    finally:
+        srv.terminate()
+        srv.wait(timeout=10)
+
+
 def main():
     require_bpf()
     enter_netns("RL_TLS_NETNS")
-    for exe in ("nginx", "wrk", "curl", "openssl"):
+    for exe in ("nginx", "wrk", "curl", "openssl", "gnutls-serv",
+                "gnutls-cli"):
         check(shutil.which(exe) is not None, f"{exe} installed")
     tmp = tempfile.mkdtemp(prefix="rl-tls-")
     nginx = None
@@ -241,6 +298,7 @@ def main():
             got = by_class(m1, m0, SRV, tls="true", local_port=str(PLAIN_PORT))
             check(got == {}, f"no plaintext request labelled tls {got}")
             python_phase(agent, tmp)
+            gnutls_phase(agent, tmp)
             m1 = agent.scrape()
             for kind in ("unclassified", "response_without_request",
                          "tls_unmapped", "tls_stale"):
