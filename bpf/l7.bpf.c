@@ -26,6 +26,7 @@
 #include <bpf/bpf_endian.h>
 
 #include "l7_conn.bpf.h"
+#include "l7_dns_udp.bpf.h"
 #include "l7_tls.bpf.h"
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
@@ -33,6 +34,7 @@ char LICENSE[] SEC("license") = "Dual BSD/GPL";
 #define AF_INET 2
 #define AF_INET6 10
 #define IPPROTO_TCP 6
+#define IPPROTO_UDP 17
 #define MSG_PEEK 2
 #define PF_IO_WORKER 0x00000010
 #define PF_KTHREAD 0x00200000
@@ -135,6 +137,225 @@ static __always_inline long syscall_nr(struct pt_regs *regs)
 #endif
 }
 
+/* The address a datagram is sent to (sendto's, a msghdr's msg_name) into
+ * io as the server's: true if it is port 53. */
+static __always_inline bool dns_server_at(struct rl_dns_io *io, __u64 uaddr)
+{
+	struct sockaddr_in sin;
+
+	if (!uaddr || bpf_probe_read_user(&sin, sizeof(sin), (void *)uaddr) ||
+	    bpf_ntohs(sin.sin_port) != RL_DNS_PORT)
+		return false;
+	io->peer_port = RL_DNS_PORT;
+	io->family = sin.sin_family;
+	if (sin.sin_family == AF_INET) {
+		__builtin_memcpy(io->addr, &sin.sin_addr, 4);
+		return true;
+	}
+	return sin.sin_family == AF_INET6 &&
+	       !bpf_probe_read_user(
+		   io->addr, 16,
+		   &((struct sockaddr_in6 *)uaddr)->sin6_addr);
+}
+
+/* The datagram's first segment and the address it goes to, from a
+ * msghdr in user memory; len: bytes the syscall moved. */
+static __always_inline bool dns_from_msghdr(struct rl_dns_io *io, __u64 mh,
+					    __u32 len)
+{
+	const struct user_msghdr *h = (const void *)mh;
+	struct iovec iov, *segs;
+	__u64 name, nsegs;
+
+	/* The fields alone: the stack is short (dns_sock_io). */
+	if (bpf_probe_read_user(&segs, sizeof(segs), &h->msg_iov) ||
+	    bpf_probe_read_user(&nsegs, sizeof(nsegs), &h->msg_iovlen) ||
+	    !nsegs || bpf_probe_read_user(&iov, sizeof(iov), segs))
+		return false;
+	io->ubuf = (__u64)iov.iov_base;
+	io->len = len < iov.iov_len ? len : iov.iov_len;
+	if (io->dir == RL_L7_OUT &&
+	    !bpf_probe_read_user(&name, sizeof(name), &h->msg_name))
+		dns_server_at(io, name);
+	return true;
+}
+
+/* Which entry of a sendmmsg/recvmmsg vector the socket tracepoint fires
+ * for (once per datagram; pt_regs point at the vector): the thread's
+ * count of datagrams of this vector so far. */
+struct dns_mmsg_pos {
+	__u64 vec;
+	__u32 next;
+	__u32 pad;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 1024);
+	__type(key, __u64);
+	__type(value, struct dns_mmsg_pos);
+} dns_mmsg SEC(".maps");
+
+static __always_inline __u64 mmsg_entry(__u64 vec, __u32 vlen)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	struct dns_mmsg_pos *p = bpf_map_lookup_elem(&dns_mmsg, &id);
+	struct dns_mmsg_pos n = { .vec = vec };
+	__u32 i = p && p->vec == vec && p->next < vlen ? p->next : 0;
+
+	n.next = i + 1;
+	if (n.next < vlen)
+		bpf_map_update_elem(&dns_mmsg, &id, &n, BPF_ANY);
+	else if (p)
+		bpf_map_delete_elem(&dns_mmsg, &id);
+	return vec + (__u64)i * sizeof(struct mmsghdr);
+}
+
+/* Into io: the datagram's bytes (and for a send, its address) from the
+ * arguments of a syscall of kind that moved len bytes. */
+static __always_inline bool dns_buffer(struct rl_dns_io *io, __u32 kind,
+				       __u64 arg2, __u64 arg3, __u64 arg5,
+				       __u32 len)
+{
+	struct iovec iov;
+
+	switch (kind & 0x7) {
+	case RL_L7_BUF:
+		io->ubuf = arg2;
+		io->len = len;
+		/* sendto's address (NULL on a connected socket); write
+		 * has no fifth argument. */
+		if (kind & RL_L7_TO)
+			dns_server_at(io, arg5);
+		return true;
+	case RL_L7_IOV:
+		if (!arg3 || bpf_probe_read_user(&iov, sizeof(iov), (void *)arg2))
+			return false;
+		io->ubuf = (__u64)iov.iov_base;
+		io->len = len < iov.iov_len ? len : iov.iov_len;
+		return true;
+	case RL_L7_MSG:
+		return dns_from_msghdr(io, arg2, len);
+	case RL_L7_MMSG:
+		return arg3 && dns_from_msghdr(io, mmsg_entry(arg2, arg3), len);
+	}
+	return false;
+}
+
+/* Whether a datagram on a UDP socket with these ports (host order) may be
+ * DNS: most UDP is not, and ports decide before anything is read. A
+ * client socket connected elsewhere is not asking; an unconnected one is
+ * if it sends to port 53 (its address, read later), or reads on a socket
+ * that sent a query. */
+static __always_inline bool dns_maybe(__u16 local, __u16 dport, __u32 dir,
+				      __u64 key)
+{
+	if (local == RL_DNS_PORT || dport == RL_DNS_PORT)
+		return true;
+	if (dport)
+		return false;
+	return dir == RL_L7_OUT || bpf_map_lookup_elem(&dns_socks, &key);
+}
+
+/* io filled from the syscall: a connected client's server is its peer. */
+static __always_inline void dns_io_done(struct rl_dns_io *io, struct sock *sk,
+					__u16 dport)
+{
+	if (io->dir == RL_L7_OUT && dport == RL_DNS_PORT) {
+		io->peer_port = RL_DNS_PORT;
+		io->family = BPF_CORE_READ(sk, __sk_common.skc_family);
+		if (io->family == AF_INET)
+			bpf_core_read(io->addr, 4, &sk->__sk_common.skc_daddr);
+		else
+			bpf_core_read(io->addr, 16,
+				      &sk->__sk_common.skc_v6_daddr);
+	}
+	rl_dns_datagram(io);
+}
+
+/* A UDP datagram (sock_send_length/sock_recv_length): DNS, or not. Not
+ * inlined, nor dns_exit: the msghdr and addresses they copy stay off the
+ * stack frame of the TCP path, whose chain of calls 6.1 caps at 512
+ * bytes. */
+static __noinline int dns_sock_io(struct sock *sk, int ret, __u32 dir)
+{
+	__u16 local = sk->__sk_common.skc_num;
+	__u16 dport = bpf_ntohs(sk->__sk_common.skc_dport);
+	struct task_struct *task;
+	struct rl_dns_io *io;
+	struct pt_regs *regs;
+	__u32 kind;
+	long nr;
+
+	if (!dns_maybe(local, dport, dir, (__u64)sk))
+		return 0;
+	task = bpf_get_current_task_btf();
+	if (task->flags & (PF_KTHREAD | PF_IO_WORKER))
+		return 0;
+	regs = (struct pt_regs *)bpf_task_pt_regs(task);
+	if (!regs)
+		return 0;
+	nr = syscall_nr(regs);
+	if (nr < 0 || nr >= RL_L7_MAX_NR)
+		return 0;
+	kind = sys_kind[nr];
+	if ((kind & 0xf0) != dir)
+		return 0;
+	io = dns_io_slot();
+	if (!io)
+		return 0;
+	io->sk = (__u64)sk;
+	io->dir = dir;
+	io->local_port = local;
+	if (dns_buffer(io, kind, PT_REGS_PARM2_SYSCALL(regs),
+		       PT_REGS_PARM3_SYSCALL(regs),
+		       PT_REGS_PARM5_SYSCALL(regs), (__u32)ret))
+		dns_io_done(io, sk, dport);
+	return 0;
+}
+
+/* sendmmsg/recvmmsg entries a sys_exit looks at (glibc sends 2). */
+#define RL_DNS_MMSG_MAX 4
+
+/* Fallback: a UDP socket's syscall at sys_exit (ret: bytes, or for
+ * sendmmsg/recvmmsg messages, each with its msg_len filled in). */
+static __noinline void dns_exit(struct sock *sk, struct pt_regs *regs,
+				long ret, __u32 kind)
+{
+	__u16 local = BPF_CORE_READ(sk, __sk_common.skc_num);
+	__u16 dport = bpf_ntohs(BPF_CORE_READ(sk, __sk_common.skc_dport));
+	__u64 vec = PT_REGS_PARM2_SYSCALL(regs);
+	__u32 dir = kind & 0xf0, len;
+	struct mmsghdr *e;
+	struct rl_dns_io *io;
+
+	if (!dns_maybe(local, dport, dir, (__u64)sk))
+		return;
+	if ((kind & 0x7) != RL_L7_MMSG) {
+		io = dns_io_slot();
+		if (!io)
+			return;
+		io->sk = (__u64)sk;
+		io->dir = dir;
+		io->local_port = local;
+		if (dns_buffer(io, kind, vec, PT_REGS_PARM3_SYSCALL(regs),
+			       PT_REGS_PARM5_SYSCALL(regs), (__u32)ret))
+			dns_io_done(io, sk, dport);
+		return;
+	}
+	for (int i = 0; i < RL_DNS_MMSG_MAX && i < ret; i++) {
+		e = (struct mmsghdr *)(vec + i * sizeof(struct mmsghdr));
+		io = dns_io_slot();
+		if (!io || bpf_probe_read_user(&len, sizeof(len), &e->msg_len))
+			return;
+		io->sk = (__u64)sk;
+		io->dir = dir;
+		io->local_port = local;
+		if (dns_from_msghdr(io, (__u64)e, len))
+			dns_io_done(io, sk, dport);
+	}
+}
+
 /* sock_send_length/sock_recv_length: ret bytes moved on sk, in dir. */
 static __always_inline int sock_io(struct sock *sk, int ret, int flags,
 				   __u32 dir)
@@ -147,9 +368,13 @@ static __always_inline int sock_io(struct sock *sk, int ret, int flags,
 	long nr;
 
 	/* MSG_PEEK: the same bytes come again with the read that takes
-	 * them. Non-TCP sockets (unix, UDP) are never tracked. */
-	if (ret <= 0 || (flags & MSG_PEEK) || !sk ||
-	    sk->sk_protocol != IPPROTO_TCP)
+	 * them. UDP carries DNS; other sockets (unix, raw) are never
+	 * tracked. */
+	if (ret <= 0 || (flags & MSG_PEEK) || !sk)
+		return 0;
+	if (sk->sk_protocol == IPPROTO_UDP)
+		return dns_sock_io(sk, ret, dir);
+	if (sk->sk_protocol != IPPROTO_TCP)
 		return 0;
 	key = (__u64)sk;
 	c = conn_of(key, sk->__sk_common.skc_cookie.counter);
@@ -170,7 +395,7 @@ static __always_inline int sock_io(struct sock *sk, int ret, int flags,
 	/* sendfile/splice (their buffer is not user memory), io_uring_enter,
 	 * sendmmsg/recvmmsg: not ours (kind 0), or the other direction. */
 	kind = sys_kind[nr];
-	if ((kind & 0xf0) != dir)
+	if ((kind & 0xf0) != dir || (kind & 0xf) == RL_L7_MMSG)
 		return 0;
 	on_data(key, c, kind, PT_REGS_PARM2_SYSCALL(regs),
 		PT_REGS_PARM3_SYSCALL(regs), (__u64)ret);
@@ -230,6 +455,12 @@ int BPF_PROG(l7_exit, struct pt_regs *regs, long ret)
 		return 0;
 	sk = fd_sock((int)PT_REGS_PARM1_SYSCALL(regs));
 	if (!sk)
+		return 0;
+	if (BPF_CORE_READ(sk, sk_protocol) == IPPROTO_UDP) {
+		dns_exit(sk, regs, ret, kind);
+		return 0;
+	}
+	if ((kind & 0xf) == RL_L7_MMSG)
 		return 0;
 	key = (__u64)sk;
 	bpf_core_read(&cookie, sizeof(cookie), &sk->__sk_common.skc_cookie);

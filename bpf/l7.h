@@ -22,6 +22,9 @@
 #define RL_L7_BUF 1    /* (fd, buf, len): read, write, recvfrom, sendto */
 #define RL_L7_IOV 2    /* (fd, iov, cnt): readv, writev */
 #define RL_L7_MSG 3    /* (fd, msghdr): recvmsg, sendmsg */
+#define RL_L7_MMSG 4   /* (fd, mmsghdr vector, vlen): recvmmsg, sendmmsg;
+			* UDP (DNS) only */
+#define RL_L7_TO 0x08  /* flag: the 5th argument is an address: sendto */
 
 /* Protocols a connection can be classified as (0: not yet known). Each has
  * a classifier header bpf/l7_<proto>.bpf.h, a row in bpf/l7_proto.bpf.h's
@@ -31,6 +34,7 @@
 #define RL_L7_PROTO_PG 3    /* PostgreSQL; labels: bpf/l7_pg.h */
 #define RL_L7_PROTO_MEMCACHED 4 /* labels: bpf/l7_memcached.h */
 #define RL_L7_PROTO_MYSQL 5 /* MySQL/MariaDB; labels: bpf/l7_mysql.h */
+#define RL_L7_PROTO_DNS 6   /* over UDP; labels: bpf/l7_dns.h */
 
 /* From the handshake: SYN_RECV -> ESTABLISHED (the socket accept returns)
  * or SYN_SENT -> ESTABLISHED (connect). */
@@ -88,14 +92,17 @@ enum rl_l7_counter {
 					     * read (pipelined, client side) */
 	RL_L7_UNCLASSIFIED = 3, /* connections no protocol recognised in
 				 * their first messages: given up */
-	RL_L7_COUNTER_COUNT = 4,
+	RL_L7_DNS_UNMATCHED = 4, /* a DNS response whose query was not seen
+				  * (sent before start, or timed out) */
+	RL_L7_COUNTER_COUNT = 5,
 };
 
 /* Maps whose failed updates are counted (bpf/map_errors.h). */
 enum rl_l7_map {
 	RL_L7_MAP_STATS = 0, /* l7_stats full: request not counted */
 	RL_L7_MAP_CONNS = 1, /* connection table full: connection not seen */
-	RL_L7_MAP_COUNT = 2,
+	RL_L7_MAP_DNS = 2,   /* DNS queries awaiting a response: full */
+	RL_L7_MAP_COUNT = 3,
 };
 
 #endif /* REDLINE_BPF_L7_H */

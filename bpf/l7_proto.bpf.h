@@ -41,6 +41,7 @@
 #define REDLINE_BPF_L7_PROTO_BPF_H
 
 #include "l7_classifier.bpf.h"
+#include "l7_dns.bpf.h"
 #include "l7_http.bpf.h"
 #include "l7_memcached.bpf.h"
 #include "l7_mysql.bpf.h"
@@ -60,7 +61,10 @@
 	  mc_next_responses, false, false)                                     \
 	X(RL_L7_PROTO_MYSQL, RL_L7_SMALL_PEEK, my_request_at,                  \
 	  my_next_requests, RL_L7_SMALL_PEEK, my_response, my_next_responses,  \
-	  true, true)
+	  true, true)                                                          \
+	X(RL_L7_PROTO_DNS, RL_DNS_PEEK + 2, dns_tcp_request_at,                \
+	  rl_l7_scan_none, RL_DNS_PEEK + 2, dns_tcp_response, rl_l7_scan_none, \
+	  false, false)
 
 #define RL_L7_MAX(a, b) ((a) > (b) ? (a) : (b))
 

@@ -35,6 +35,10 @@ PKGS+=(redis-server redis-tools postgresql-15 postgresql-client-15 memcached)
 PKGS+=(mariadb-server mariadb-client sysbench)
 # TLS through GnuTLS (tls_test): gnutls-serv --http and gnutls-cli.
 PKGS+=(gnutls-bin)
+# DNS (dns_test): unbound as the server (started by the test on its own
+# configuration; the package's service is disabled below), dnsperf and
+# dig (dnsutils) as clients.
+PKGS+=(unbound dnsperf dnsutils)
 
 missing=()
 for p in "${PKGS[@]}"; do
@@ -68,3 +72,13 @@ if [[ ! -e $policy ]]; then
 fi
 $SUDO apt-get update -qq
 $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+# unbound's postinst enables unbound.service: at the next boot it would
+# take port 53 and (unbound-resolvconf, with the resolvconf package) the
+# host's resolver. Disabled, and stopped if anything started it; only
+# when this run installed it.
+if [[ " ${missing[*]} " == *" unbound "* ]]; then
+  $SUDO systemctl disable unbound.service 2>/dev/null || true
+  if [[ -d /run/systemd/system ]]; then
+    $SUDO systemctl stop unbound.service unbound-resolvconf.service || true
+  fi
+fi

@@ -3,6 +3,7 @@
 #include <linux/types.h>
 
 #include "bpf/l7.h"
+#include "bpf/l7_dns.h"
 #include "bpf/l7_memcached.h"
 #include "bpf/l7_mysql.h"
 #include "bpf/l7_pg.h"
@@ -104,6 +105,26 @@ const char* MysqlOutcomeName(uint32_t outcome) {
   return outcome < RL_MY_OUT_COUNT ? kNames[outcome] : "unknown";
 }
 
+const char* DnsQtypeName(uint32_t op) {
+  static constexpr const char* kNames[RL_DNS_Q_COUNT] = {
+      "unknown", "other",
+#define RL_DNS_NAME(name, code) #name,
+      RL_DNS_QTYPES(RL_DNS_NAME)
+#undef RL_DNS_NAME
+  };
+  return op < RL_DNS_Q_COUNT ? kNames[op] : "unknown";
+}
+
+const char* DnsRcodeName(uint32_t outcome) {
+  static constexpr const char* kNames[RL_DNS_R_COUNT] = {
+      "unknown",
+#define RL_DNS_NAME(name, code) #name,
+      RL_DNS_RCODES(RL_DNS_NAME)
+#undef RL_DNS_NAME
+      "other", "timeout"};
+  return outcome < RL_DNS_R_COUNT ? kNames[outcome] : "unknown";
+}
+
 const std::vector<RequestProtocol>& RequestProtocols() {
   static const std::vector<RequestProtocol> kProtocols = {
       {"http", "HTTP/1.x", RL_L7_PROTO_HTTP, "method", "status_class",
@@ -135,6 +156,15 @@ const std::vector<RequestProtocol>& RequestProtocols() {
        MysqlCommandName, MysqlOutcomeName,
        [](absl::string_view outcome) {
          return outcome != "ok" && outcome != "unknown";
+       }},
+      // The server failed or would not answer, or nothing came back. An
+      // NXDOMAIN is an answer (the name does not exist), not a failure.
+      {"dns", "DNS", RL_L7_PROTO_DNS, "qtype", "rcode", DnsQtypeName,
+       DnsRcodeName,
+       [](absl::string_view outcome) {
+         return outcome == "SERVFAIL" || outcome == "REFUSED" ||
+                outcome == "FORMERR" || outcome == "NOTIMP" ||
+                outcome == "other" || outcome == "timeout";
        }},
   };
   return kProtocols;

@@ -55,6 +55,11 @@ const char* MemcachedOutcomeName(uint32_t outcome);
 // "HY", "error": a class not listed, "unknown": a response not followed).
 const char* MysqlCommandName(uint32_t op);
 const char* MysqlOutcomeName(uint32_t outcome);
+// bpf/l7_dns.h's question type ("A", "AAAA"..., "other"; "unknown": the
+// query was not seen) and RCODE ("NOERROR", "NXDOMAIN"..., "other",
+// "timeout": no answer within RL_DNS_TIMEOUT_NS).
+const char* DnsQtypeName(uint32_t op);
+const char* DnsRcodeName(uint32_t outcome);
 
 }  // namespace redline
 

@@ -4,6 +4,7 @@
 #include <bpf/libbpf.h>
 #include <linux/types.h>
 #include <signal.h>
+#include <time.h>
 #include <sys/syscall.h>
 
 #include <algorithm>
@@ -22,6 +23,7 @@
 #include "agent/model/request_protocols.h"
 #include "agent/model/workload_namer.h"
 #include "agent/probes/bpf_util.h"
+#include "agent/probes/dns_sweep.h"
 #include "agent/probes/ledger_map.h"
 #include "agent/probes/tls_probe.h"
 #include "bpf/l7.h"
@@ -81,8 +83,9 @@ bool PidAlive(uint32_t pid) {
 }
 
 // Which syscalls carry socket I/O, and the shape of their buffer argument.
-// sendmmsg/recvmmsg are left out: the tracepoints fire once per message of
-// the vector, and pt_regs only point at the first.
+// sendmmsg/recvmmsg only for UDP (DNS: glibc's resolver sends A and AAAA
+// in one sendmmsg): the tracepoints fire once per message of the vector,
+// and pt_regs only point at the vector (bpf/l7.bpf.c mmsg_entry).
 void MarkSyscalls(volatile __u8* kind) {
   auto mark = [kind](long nr, __u8 k) {
     if (nr >= 0 && nr < RL_L7_MAX_NR) kind[nr] = k;
@@ -96,9 +99,11 @@ void MarkSyscalls(volatile __u8* kind) {
   mark(SYS_readv, RL_L7_IN | RL_L7_IOV);
   mark(SYS_writev, RL_L7_OUT | RL_L7_IOV);
   mark(SYS_recvfrom, RL_L7_IN | RL_L7_BUF);
-  mark(SYS_sendto, RL_L7_OUT | RL_L7_BUF);
+  mark(SYS_sendto, RL_L7_OUT | RL_L7_BUF | RL_L7_TO);
   mark(SYS_recvmsg, RL_L7_IN | RL_L7_MSG);
   mark(SYS_sendmsg, RL_L7_OUT | RL_L7_MSG);
+  mark(SYS_recvmmsg, RL_L7_IN | RL_L7_MMSG);
+  mark(SYS_sendmmsg, RL_L7_OUT | RL_L7_MMSG);
 }
 
 // Socket I/O from sock:sock_{send,recv}_length (6.3+) when the kernel has
@@ -133,7 +138,7 @@ std::vector<ProgramStatus> ChooseIoPath(l7_bpf* s,
 
 constexpr const char* kCounterNames[RL_L7_COUNTER_COUNT] = {
     "response_without_request", "pipeline_overflow", "request_without_response",
-    "unclassified"};
+    "unclassified", "dns_response_without_query"};
 
 }  // namespace
 
@@ -148,6 +153,8 @@ struct L7Probe::Impl {
   Ledger<std::string, ByKind> ledger;
   uint64_t stats_entries = 0, evictions = 0;
   uint64_t unknown_protocol = 0;  // requests of this read, see KeyOf
+  DnsSweep dns;               // this refresh's
+  uint64_t dns_lost = 0;      // timeouts l7_stats had no room for, in all
   // TLS plaintext into the same maps; null if it failed to load (the
   // reason is logged, plaintext RED goes on).
   std::unique_ptr<TlsUprobes> tls;
@@ -212,6 +219,15 @@ void L7Probe::Detach() {
 absl::Status L7Probe::ReadInto(Snapshot* snap) {
   auto* out = &snap->workloads;
   Impl& im = *impl_;
+  // Unanswered DNS queries become timeouts before l7_stats is read, so
+  // they are in this snapshot.
+  timespec now{};
+  clock_gettime(CLOCK_MONOTONIC, &now);
+  im.dns = SweepDnsTimeouts(
+      bpf_map__fd(im.skel->maps.dns_pending),
+      bpf_map__fd(im.skel->maps.l7_stats),
+      static_cast<uint64_t>(now.tv_sec) * 1'000'000'000 + now.tv_nsec);
+  im.dns_lost += im.dns.lost;
   im.namer.Begin();
   im.unknown_protocol = 0;
   auto res = ReadLedgerMap<rl_l7_key, rl_l7_val, ByKind>(
@@ -245,6 +261,9 @@ absl::Status L7Probe::ReadInto(Snapshot* snap) {
   if (im.unknown_protocol != 0) {
     snap->request_unparsed["unknown_protocol"] = im.unknown_protocol;
   }
+  if (im.dns_lost != 0) {
+    snap->request_unparsed["dns_timeout_not_counted"] = im.dns_lost;
+  }
   return absl::OkStatus();
 }
 
@@ -265,6 +284,10 @@ std::vector<MapStatus> L7Probe::maps() const {
     out[1].entries = static_cast<int64_t>(*n) < 0 ? 0 : *n;
   }
   ReadUpdateErrors(m->l7_update_errors, RL_L7_MAP_CONNS, &out[1]);
+  out[2].name = "dns_pending";
+  out[2].capacity = bpf_map__max_entries(m->dns_pending);
+  out[2].entries = impl_->dns.pending;
+  ReadUpdateErrors(m->l7_update_errors, RL_L7_MAP_DNS, &out[2]);
   if (impl_->tls) {
     for (MapStatus& st : impl_->tls->maps()) out.push_back(std::move(st));
   }

@@ -182,6 +182,115 @@ def stop_mariadb(p):
         p.wait(timeout=5)
 
 
+UNBOUND_CONF = """server:
+    interface: 127.0.0.1
+    port: {port}
+    do-ip6: no
+    num-threads: 1
+    do-daemonize: no
+    username: ""
+    chroot: ""
+    directory: "{tmp}"
+    pidfile: "{tmp}/unbound.pid"
+    use-syslog: no
+    logfile: "{tmp}/unbound.log"
+    verbosity: 1
+    access-control: 127.0.0.0/8 allow
+    module-config: "iterator"
+    extended-statistics: yes
+    statistics-cumulative: yes
+    statistics-interval: 0
+    # Nothing leaves loopback: every name outside test. is REFUSED (no
+    # root hints are ever primed), names under test. are answered from
+    # the records below or NXDOMAIN, refused.test. is REFUSED.
+    local-zone: "." refuse
+    local-zone: "test." static
+    local-zone: "refused.test." refuse
+    local-data: "a.test. 300 IN A 127.0.0.10"
+    local-data: "b.test. 300 IN AAAA fd00::b"
+    local-data: "c.test. 300 IN A 127.0.0.12"
+    local-data: "c.test. 300 IN AAAA fd00::c"
+    local-data: "test. 300 IN MX 10 mx.test."
+    local-data: "mx.test. 300 IN A 127.0.0.25"
+    local-data: "mx.test. 300 IN MX 10 mx.test."
+    local-data: "a.test. 300 IN MX 10 mx.test."
+    local-data: 'a.test. 300 IN TXT "redline test"'
+    local-data: 'b.test. 300 IN TXT "v=spf1 -all"'
+    local-data: "_dns._udp.test. 300 IN SRV 0 0 53 a.test."
+    local-data-ptr: "127.0.0.10 a.test."
+remote-control:
+    control-enable: yes
+    control-interface: "{tmp}/unbound.ctl"
+    control-use-cert: no
+"""
+
+
+def start_unbound(tmp, port=53, prefix=()):
+    """An unbound of this test's own on 127.0.0.1:port, its configuration
+    (tmp/unbound.conf), log, pid file and control socket (tmp/unbound.ctl:
+    `unbound-control -c tmp/unbound.conf stats_noreset`) in tmp; answers
+    only from its local zones (test.: a.test A, b.test AAAA, c.test both,
+    MX, TXT, SRV, PTR; other names under test. NXDOMAIN, refused.test.
+    and every name outside test. REFUSED), never sends a query anywhere.
+    Extended, cumulative statistics. Returns the process once it answers
+    unbound-control status; the caller stops it (stop_unbound)."""
+    conf = os.path.join(tmp, "unbound.conf")
+    with open(conf, "w") as f:
+        f.write(UNBOUND_CONF.format(port=port, tmp=tmp))
+    r = subprocess.run(["/usr/sbin/unbound-checkconf", conf],
+                       capture_output=True, text=True)
+    if r.returncode:
+        raise AssertionError(f"unbound-checkconf: {r.stdout}{r.stderr}")
+    p = subprocess.Popen([*prefix, "/usr/sbin/unbound", "-d", "-c", conf],
+                         stdout=subprocess.DEVNULL,
+                         stderr=subprocess.DEVNULL)
+    p.conf = conf
+    for _ in range(200):
+        r = subprocess.run(["/usr/sbin/unbound-control", "-c", conf,
+                            "status"], capture_output=True, text=True)
+        if r.returncode == 0:
+            return p
+        if p.poll() is not None:
+            break
+        time.sleep(0.05)
+    p.kill()
+    log = ""
+    try:
+        with open(os.path.join(tmp, "unbound.log")) as f:
+            log = f.read()[-300:]
+    except OSError:
+        pass
+    raise AssertionError(f"unbound did not answer in 10 s: {r.stdout}"
+                         f"{r.stderr} {log}")
+
+
+def unbound_stats(p):
+    """unbound-control stats_noreset of a server start_unbound started:
+    {name: value} (num.query.type.A, num.answer.rcode.NXDOMAIN, ...)."""
+    r = subprocess.run(["/usr/sbin/unbound-control", "-c", p.conf,
+                        "stats_noreset"], capture_output=True, text=True,
+                       timeout=10)
+    if r.returncode:
+        raise AssertionError(f"unbound-control stats_noreset: {r.stderr}")
+    out = {}
+    for line in r.stdout.splitlines():
+        k, _, v = line.partition("=")
+        try:
+            out[k] = float(v)
+        except ValueError:
+            pass
+    return out
+
+
+def stop_unbound(p):
+    p.terminate()
+    try:
+        p.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        p.kill()
+        p.wait(timeout=5)
+
+
 def redline_bin():
     return os.environ["REDLINE_BIN"]
 

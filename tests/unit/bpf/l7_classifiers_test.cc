@@ -3,7 +3,7 @@
 // own, and none recognises another's (no false positives across
 // protocols). The streams are what the real clients and servers send
 // (redis-benchmark, nginx and curl, psql and pgbench, mysql, memcached,
-// TLS, SSH).
+// dig, TLS, SSH).
 #include <cstring>
 #include <string>
 #include <vector>
@@ -64,6 +64,15 @@ std::vector<Stream> Streams() {
       {"SSH banner", "SSH-2.0-OpenSSH_9.2p1 Debian-2\r\n", 0, 0},
       {"DNS over TCP",
        B("\0\x1d\x12\x34\1\0\0\1\0\0\0\0\0\0\7example\3com\0"
+         "\0\1\0\1"),
+       RL_L7_PROTO_DNS, 0},
+      // A server reads the length, then the message; an answer alone does
+      // not name a connection.
+      {"DNS query without its length",
+       B("\x12\x34\1\0\0\1\0\0\0\0\0\0\7example\3com\0\0\1\0\1"),
+       RL_L7_PROTO_DNS, 0},
+      {"DNS response over TCP",
+       B("\0\x1d\x12\x34\x81\x80\0\1\0\0\0\0\0\0\7example\3com\0"
          "\0\1\0\1"),
        0, 0},
   };

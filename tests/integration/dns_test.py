@@ -1,0 +1,405 @@
+#!/usr/bin/env python3
+"""DNS request RED, client and server side, against unbound's own
+statistics. In a network namespace the test creates (loopback only), an
+unbound from Debian on 127.0.0.1:53 with a temporary configuration that
+answers from local zones only (rltest.start_unbound: records under test.,
+other names there NXDOMAIN, refused.test. and everything outside test.
+REFUSED; it never sends a query anywhere):
+
+- dnsperf, a fixed query file run once over UDP (115 queries, up to 100
+  outstanding on one socket): 65 A, 30 AAAA, 10 MX, 10 TXT; 90 NOERROR,
+  20 NXDOMAIN, 5 REFUSED;
+- glibc's resolver, getaddrinfo from a Python process (rl_gai) that
+  reads a resolv.conf of the test's own (bind-mounted over
+  /etc/resolv.conf in a mount namespace of its own): AF_UNSPEC sends the
+  A and AAAA queries together (sendmmsg on a connected socket, two
+  recvfrom), AF_INET one A (send, recvfrom); names that exist and names
+  that do not (NXDOMAIN);
+- junk (rl_dns_junk): datagrams unbound drops (a 5-byte one, a header
+  with QR set, random bytes with QR set), two it answers FORMERR (no
+  question; a truncated one) and two TCP connections carrying no
+  complete message: never a request, but for a FORMERR the server sent;
+- dig +tcp (a 2-byte length before each message), last.
+
+Oracle: `unbound-control stats_noreset` (extended statistics) before and
+after each phase: num.query.type.* by query type, num.answer.rcode.* by
+response code, total.num.queries. Server-side counts (comm unbound,
+local_port 53) and client-side counts (each client's comm, remote
+127.0.0.1:53) equal the deltas exactly, by qtype and by rcode, and so do
+the duration histograms' _count. dnsperf's own report (queries
+completed, response codes, average latency) is a second oracle for its
+side. No query name is ever a label value.
+
+With REDLINE_FAULT_TRACEPOINT making sock:sock_{send,recv}_length look
+missing, the same holds on the sys_exit path (dns_test_fallback)."""
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+
+sys.path.insert(0, os.path.dirname(__file__))
+from rltest import (Agent, check, check_l7_path, enter_netns,  # noqa: E402
+                    label_deltas, python_as, require_bpf, series,
+                    start_unbound, stop_unbound, unbound_stats)
+
+PORT = 53
+REMOTE = f"127.0.0.1:{PORT}"
+SRV = "redline_dns_server_requests_total"
+CLI = "redline_dns_client_requests_total"
+DUR = "redline_dns_{}_request_duration_seconds"
+QTYPES = {"A", "AAAA", "CNAME", "MX", "NS", "PTR", "SOA", "SRV", "TXT",
+          "HTTPS", "SVCB", "ANY", "other"}
+RCODES = {"NOERROR", "FORMERR", "SERVFAIL", "NXDOMAIN", "NOTIMP", "REFUSED",
+          "other"}
+# unbound's names where they are not redline's.
+UNBOUND_NAMES = {"NOTIMPL": "NOTIMP", "TYPE64": "SVCB", "TYPE65": "HTTPS"}
+
+# dnsperf's query file: (name, type) lines, run once.
+QUERIES = ([(f"{n}.test", "A") for n in ("a", "c", "mx", "a")] * 10
+           + [(f"{n}.test", "AAAA") for n in ("b", "c", "b")] * 10
+           + [("a.test", "MX"), ("mx.test", "MX")] * 5
+           + [("a.test", "TXT"), ("b.test", "TXT")] * 5
+           + [(f"nx{i}.test", "A") for i in range(20)]
+           + [(f"x{i}.refused.test", "A") for i in range(5)])
+PERF_QTYPES = {"A": 65, "AAAA": 30, "MX": 10, "TXT": 10}
+PERF_RCODES = {"NOERROR": 90, "NXDOMAIN": 20, "REFUSED": 5}
+
+GAI_N, GAI_V4, GAI_NX = 10, 5, 5
+GAI_CLIENT = r"""
+import socket, sys
+n, v4, nx = map(int, sys.argv[1:4])
+print(open("/etc/resolv.conf").read().replace("\n", "|"))
+addrs = set()
+for i in range(n):          # AF_UNSPEC: A and AAAA, sendmmsg
+    addrs |= {a[4][0] for a in socket.getaddrinfo("c.test", 80)}
+for i in range(v4):         # AF_INET: one A
+    addrs |= {a[4][0] for a in socket.getaddrinfo("a.test", 80,
+                                                  socket.AF_INET)}
+failed = 0
+for i in range(nx):         # NXDOMAIN for both; no search list
+    try:
+        socket.getaddrinfo(f"nx-gai{i}.test", 80)
+    except socket.gaierror:
+        failed += 1
+print(" ".join(sorted(addrs)), failed, flush=True)
+"""
+# The test's resolv.conf: unbound only, one try, no search list (glibc
+# would try the name again under each search domain after an NXDOMAIN),
+# no single-request (A and AAAA go out together).
+RESOLV_CONF = "nameserver 127.0.0.1\noptions attempts:1 timeout:2\n"
+
+JUNK_CLIENT = r"""
+import socket
+udp = {
+    "short": b"\x12\x34\x01\x00\x00",                # shorter than a header
+    "qr": b"\x12\x35\x81\x80" + bytes(8),           # a response, unasked
+    "random": bytes((i * 97 + 13) % 256 for i in range(40)),  # QR set too
+    "noquestion": b"\x12\x36\x01\x00" + bytes(8),   # QDCOUNT 0: FORMERR
+    "truncated": b"\x12\x37\x01\x00\x00\x01" + bytes(6) + b"\x01a",  # FORMERR
+}
+for name, payload in udp.items():
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        s.connect(("127.0.0.1", 53))
+        s.send(payload)
+        s.settimeout(0.3)
+        try:
+            r = s.recv(512)
+            print(name, r[3] & 15 if r[:2] == payload[:2] and r[2] & 0x80
+                  else "?")
+        except OSError:
+            print(name, "-")
+# A length prefix and less than it says; a 5-byte message.
+tcp = (b"HELLO THERE\r\n", b"\x00\x05\x01\x02\x03\x04\x05")
+for i, payload in enumerate(tcp):
+    with socket.create_connection(("127.0.0.1", 53)) as s:
+        s.sendall(payload)
+        s.settimeout(0.3)
+        try:
+            r = s.recv(4096)  # b"": unbound closed the connection
+        except OSError:
+            r = b""
+        print(f"tcp{i}", "?" if r else "-")
+"""
+
+
+def oracle(s0, s1):
+    """unbound's statistics from s0 to s1: ({qtype: n}, {rcode: n}, total
+    queries), in redline's names (zero deltas left out)."""
+    qtypes, rcodes = {}, {}
+    for k, v in s1.items():
+        d = int(v - s0.get(k, 0))
+        if not d:
+            continue
+        for prefix, known, out in (("num.query.type.", QTYPES, qtypes),
+                                   ("num.answer.rcode.", RCODES, rcodes)):
+            if k.startswith(prefix):
+                name = k[len(prefix):]
+                if name == "nodata":  # NOERROR without data: a part of it
+                    continue
+                name = UNBOUND_NAMES.get(name, name)
+                name = name if name in known else "other"
+                out[name] = out.get(name, 0) + d
+    total = int(s1.get("total.num.queries", 0)
+                - s0.get("total.num.queries", 0))
+    return qtypes, rcodes, total
+
+
+def server():
+    return dict(comm="unbound", local_port=str(PORT), tls="false")
+
+
+def client(comm):
+    return dict(comm=comm, remote=REMOTE, tls="false")
+
+
+def counted(m1, m0, name, labels):
+    return sum(label_deltas(m1, m0, name, "qtype", **labels).values())
+
+
+def settled(agent, m0, want, sides):
+    """Scrapes until every (family, labels) in sides has counted want
+    requests since m0 (the agent reads the kernel maps once per refresh)
+    or 10 s pass; returns the scrape."""
+    deadline = time.time() + 10
+    while True:
+        m = agent.scrape()
+        if (all(counted(m, m0, name, labels) >= want for name, labels in sides)
+                or time.time() > deadline):
+            return m
+        time.sleep(0.2)
+
+
+def matches(what, m1, m0, qtypes, rcodes, sides):
+    """Each side's requests by qtype and by rcode, and its duration
+    histogram's _count by qtype, equal unbound's deltas."""
+    for name, labels in sides:
+        who = f"{labels['comm']} {'server' if name == SRV else 'client'}"
+        got = label_deltas(m1, m0, name, "qtype", **labels)
+        check(got == qtypes, f"{what}: {who} side by qtype {got} == "
+              f"unbound's num.query.type.* deltas {qtypes}")
+        got = label_deltas(m1, m0, name, "rcode", **labels)
+        check(got == rcodes, f"{what}: {who} side by rcode {got} == "
+              f"unbound's num.answer.rcode.* deltas {rcodes}")
+        fam = DUR.format("server" if name == SRV else "client")
+        got = label_deltas(m1, m0, f"{fam}_count", "qtype", **labels)
+        check(got == qtypes, f"{what}: {who} durations timed by qtype {got} "
+              f"== {qtypes}")
+
+
+def mean(m1, m0, fam, labels):
+    """Mean duration from scrape m0 to m1 (_sum / _count), or None."""
+    d = {}
+    for part in ("sum", "count"):
+        name = f"{fam}_{part}"
+        d[part] = sum(v - m0.get((name, k), 0)
+                      for k, v in series(m1, name, **labels).items())
+    return d["sum"] / d["count"] if d["count"] else None
+
+
+def us(seconds):
+    return "none" if seconds is None else f"{seconds * 1e6:.0f} us"
+
+
+def perf_phase(agent, unb, tmp):
+    """dnsperf: both sides by qtype and rcode equal unbound's deltas and
+    dnsperf's own; the client-side mean latency is within a factor of 2
+    of dnsperf's average, the server's below the client's."""
+    qfile = os.path.join(tmp, "queries.txt")
+    with open(qfile, "w") as f:
+        f.writelines(f"{n} {t}\n" for n, t in QUERIES)
+    m0, s0 = agent.scrape(), unbound_stats(unb)
+    out = subprocess.run(["dnsperf", "-s", "127.0.0.1", "-p", str(PORT),
+                          "-d", qfile, "-n", "1", "-t", "5"],
+                         capture_output=True, text=True, timeout=60)
+    s1 = unbound_stats(unb)
+    check(out.returncode == 0, f"dnsperf ran ({out.stderr[-200:]})")
+    qtypes, rcodes, total = oracle(s0, s1)
+    check(qtypes == PERF_QTYPES and rcodes == PERF_RCODES
+          and total == len(QUERIES),
+          f"dnsperf: unbound counted {total} queries, by type {qtypes}, "
+          f"answered {rcodes}")
+    rep = out.stdout
+    sent = int(re.search(r"Queries sent:\s+(\d+)", rep).group(1))
+    done = int(re.search(r"Queries completed:\s+(\d+)", rep).group(1))
+    codes = {k: int(v) for k, v in re.findall(
+        r"(\w+) (\d+) \([\d.]+%\)", re.search(r"Response codes:(.*)",
+                                              rep).group(1))}
+    avg = float(re.search(r"Average Latency \(s\):\s+([\d.]+)",
+                          rep).group(1))
+    check(sent == done == len(QUERIES) and codes == rcodes,
+          f"dnsperf: {sent} sent, {done} completed, answers {codes}, "
+          f"average latency {us(avg)}")
+    sides = ((SRV, server()), (CLI, client("dnsperf")))
+    m1 = settled(agent, m0, total, sides)
+    matches("dnsperf", m1, m0, qtypes, rcodes, sides)
+    cli = mean(m1, m0, DUR.format("client"), client("dnsperf"))
+    srv = mean(m1, m0, DUR.format("server"), server())
+    check(cli is not None and avg / 2 <= cli <= avg * 2,
+          f"dnsperf: client-side mean {us(cli)} within a factor of 2 of "
+          f"dnsperf's average {us(avg)}")
+    check(srv is not None and cli is not None and srv <= cli,
+          f"dnsperf: server-side mean {us(srv)} <= the client's {us(cli)} "
+          f"(the server's time is inside it)")
+
+
+def gai_phase(agent, unb, tmp):
+    """getaddrinfo through glibc's resolver (a resolv.conf of the test's
+    own): both sides equal unbound's deltas."""
+    conf = os.path.join(tmp, "resolv.conf")
+    with open(conf, "w") as f:
+        f.write(RESOLV_CONF)
+    m0, s0 = agent.scrape(), unbound_stats(unb)
+    out = subprocess.run(
+        ["unshare", "-m", "sh", "-c",
+         'mount --bind "$0" /etc/resolv.conf && exec "$@"', conf,
+         python_as(tmp, "rl_gai"), "-c", GAI_CLIENT,
+         str(GAI_N), str(GAI_V4), str(GAI_NX)],
+        capture_output=True, text=True, timeout=60)
+    s1 = unbound_stats(unb)
+    check(out.returncode == 0, f"getaddrinfo client ran ({out.stderr[-300:]})")
+    seen, result = (out.stdout.splitlines() + ["", ""])[:2]
+    check(seen == RESOLV_CONF.replace("\n", "|"),
+          f"getaddrinfo client read the test's resolv.conf: {seen!r}")
+    check(result == f"127.0.0.10 127.0.0.12 fd00::c {GAI_NX}",
+          f"getaddrinfo: addresses and failed lookups {result!r}")
+    qtypes, rcodes, total = oracle(s0, s1)
+    want_q = {"A": GAI_N + GAI_V4 + GAI_NX, "AAAA": GAI_N + GAI_NX}
+    want_r = {"NOERROR": GAI_N * 2 + GAI_V4, "NXDOMAIN": GAI_NX * 2}
+    check(qtypes == want_q and rcodes == want_r,
+          f"getaddrinfo: unbound counted {total} queries, by type {qtypes} "
+          f"(want {want_q}), answered {rcodes} (want {want_r}; more: a "
+          f"search domain or a retry; fewer: nscd answering?)")
+    sides = ((SRV, server()), (CLI, client("rl_gai")))
+    m1 = settled(agent, m0, total, sides)
+    matches("getaddrinfo", m1, m0, qtypes, rcodes, sides)
+
+
+def dig(*args):
+    out = subprocess.run(["dig", "+tries=1", "+time=5", "@127.0.0.1",
+                          "-p", str(PORT), *args],
+                         capture_output=True, text=True, timeout=30)
+    check(out.returncode == 0 and "status: NOERROR" in out.stdout,
+          f"dig {' '.join(args)}: NOERROR ({out.stderr[-200:]})")
+    return out.stdout
+
+
+def junk_phase(agent, unb, tmp):
+    """Junk is no request; a FORMERR unbound sends back for a message with
+    no (or a truncated) question may count as one: rcode FORMERR, qtype
+    other, never more of them than the client got. A dig query after the
+    junk marks when the agent has seen it all."""
+    m0, s0 = agent.scrape(), unbound_stats(unb)
+    out = subprocess.run([python_as(tmp, "rl_dns_junk"), "-c", JUNK_CLIENT],
+                         capture_output=True, text=True, timeout=60)
+    check(out.returncode == 0, f"junk client ran ({out.stderr[-300:]})")
+    got = dict(line.split() for line in out.stdout.splitlines())
+    want = {"short": "-", "qr": "-", "random": "-", "noquestion": "1",
+            "truncated": "1", "tcp0": "-", "tcp1": "-"}
+    check(got == want, f"junk: unbound's answers (rcode, - for none) "
+          f"{got} == {want}")
+    formerr = list(got.values()).count("1")
+    dig("+notcp", "a.test", "A")
+    s1 = unbound_stats(unb)
+    qtypes, rcodes, total = oracle(s0, s1)
+    # unbound counts the truncated question (no type), not the other.
+    check((qtypes, rcodes, total) == ({"A": 1}, {"NOERROR": 1,
+                                                  "FORMERR": 1}, 2),
+          f"junk: unbound counted {total} queries, by type {qtypes}, "
+          f"answered {rcodes}")
+    m1 = settled(agent, m0, 1, ((SRV, server()), (CLI, client("dig"))))
+    matches("junk's marker", m1, m0, {"A": 1}, {"NOERROR": 1},
+            ((CLI, client("dig")),))
+    for name, labels, base in ((SRV, server(), {"A": 1}),
+                               (CLI, client("rl_dns_junk"), {})):
+        by_q = label_deltas(m1, m0, name, "qtype", **labels)
+        by_r = label_deltas(m1, m0, name, "rcode", **labels)
+        k = by_r.get("FORMERR", 0)
+        want_q = dict(base, **({"other": k} if k else {}))
+        want_r = {"NOERROR": 1} if base else {}
+        want_r.update({"FORMERR": k} if k else {})
+        check(k <= formerr and by_q == want_q and by_r == want_r,
+              f"junk: {labels['comm']} side by qtype {by_q}, by rcode "
+              f"{by_r}: nothing but the marker and at most {formerr} "
+              f"FORMERR answered (qtype other)")
+    # Nothing ever leaves loopback: unbound is no client.
+    got = label_deltas(m1, m0, CLI, "qtype", comm="unbound")
+    check(got == {} and not s1.get("num.query.tcpout", 0)
+          and s1.get("total.num.recursivereplies", 0) == 0,
+          f"unbound sent no query of its own (client side {got})")
+
+
+def privacy_and_labels(m):
+    """No query name anywhere; the DNS families' label sets and values."""
+    names = re.compile(r"a\.test|\.test\.|\.test$|test\.$")
+    leaked = sorted({v for (n, l) in m for _, v in l
+                     if names.search(v) or (n.startswith("redline_dns_")
+                                            and "test." in v)})
+    check(leaked == [], f"no query name in any label value: {leaked}")
+    keys = {SRV: {"comm", "local_port", "qtype", "rcode", "tls"},
+            CLI: {"comm", "remote", "qtype", "rcode", "tls"}}
+    bad = []
+    for fam, want in keys.items():
+        for l in series(m, fam):
+            d = dict(l)
+            rcodes = RCODES | ({"timeout"} if fam == CLI else set())
+            if (set(d) != want or d["qtype"] not in QTYPES
+                    or d["rcode"] not in rcodes
+                    or d["tls"] not in ("true", "false")):
+                bad.append(d)
+    check(bad == [], f"DNS series' labels and values as specified: {bad}")
+
+
+def tcp_phase(agent, unb):
+    """DNS over TCP (dig +tcp): both sides equal unbound's deltas."""
+    n = 3
+    m0, s0 = agent.scrape(), unbound_stats(unb)
+    for _ in range(n):
+        dig("+tcp", "a.test", "A")
+    s1 = unbound_stats(unb)
+    qtypes, rcodes, total = oracle(s0, s1)
+    tcp = int(s1.get("num.query.tcp", 0) - s0.get("num.query.tcp", 0))
+    check((qtypes, rcodes, tcp) == ({"A": n}, {"NOERROR": n}, n),
+          f"dig +tcp: unbound counted {tcp} TCP queries, by type {qtypes}, "
+          f"answered {rcodes}")
+    sides = ((SRV, server()), (CLI, client("dig")))
+    m1 = settled(agent, m0, total, sides)
+    matches("dig +tcp", m1, m0, qtypes, rcodes, sides)
+    return m1
+
+
+def main():
+    require_bpf()
+    enter_netns("RL_DNS_NETNS")
+    for exe in ("/usr/sbin/unbound", "/usr/sbin/unbound-control", "dnsperf",
+                "dig"):
+        check(shutil.which(exe) is not None, f"{exe} installed")
+    check(not os.path.exists("/var/run/nscd/socket"),
+          "no nscd (getaddrinfo must ask DNS every time)")
+    with open("/etc/nsswitch.conf") as f:
+        hosts = re.search(r"^hosts:(.*)$", f.read(), re.M)
+    check(hosts and "dns" in hosts.group(1).split(),
+          f"/etc/nsswitch.conf hosts: asks DNS "
+          f"({hosts and hosts.group(1).strip()})")
+    tmp = tempfile.mkdtemp(prefix="rl-dns-")
+    unb = None
+    try:
+        unb = start_unbound(tmp, PORT)
+        with Agent("--probes=l7", "--refresh-interval=1") as agent:
+            check_l7_path(agent.scrape())
+            perf_phase(agent, unb, tmp)
+            gai_phase(agent, unb, tmp)
+            junk_phase(agent, unb, tmp)
+            privacy_and_labels(agent.scrape())
+            # Last: DNS over TCP may land after UDP.
+            privacy_and_labels(tcp_phase(agent, unb))
+    finally:
+        if unb:
+            stop_unbound(unb)
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
