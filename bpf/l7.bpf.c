@@ -270,6 +270,11 @@ static __always_inline void dns_io_done(struct rl_dns_io *io, struct sock *sk,
 			bpf_core_read(io->addr, 16,
 				      &sk->__sk_common.skc_v6_daddr);
 	}
+	/* A send neither a server's nor to port 53 (an unconnected socket:
+	 * QUIC, statsd...): not DNS, and nothing of it copied. */
+	if (io->dir == RL_L7_OUT && io->local_port != RL_DNS_PORT &&
+	    !io->peer_port)
+		return;
 	rl_dns_datagram(io);
 }
 
