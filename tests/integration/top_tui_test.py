@@ -14,6 +14,7 @@ would use it, with a busy helper (getppid) and a slow one (17 ms sleeps):
   with an SLO every slow sleep breaks, the slow helper's BURN (100x) is
   red and nothing else in its row is; under NO_COLOR it is bold, not
   coloured; SIGTERM exits 0 and restores the terminal too."""
+import glob
 import json
 import os
 import re
@@ -29,11 +30,19 @@ from rltest import Agent, check, python_as, redline_bin, require_bpf  # noqa
 LOAD = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..",
                     "helpers", "top_load.py")
 SESSION = "rl_top_test"
+# Each screen gets its own tmux server (-L socket): after kill-session the
+# old server exits asynchronously, and a new-session that reaches its
+# socket meanwhile fails with "server exited unexpectedly" (seen in CI).
+_server = [0]
+
+
+def socket_name():
+    return f"rl_top_test_{os.getpid()}_{_server[0]}"
 
 
 def tmux(*args):
-    return subprocess.run(["tmux", *args], capture_output=True, text=True,
-                          timeout=10).stdout
+    return subprocess.run(["tmux", "-L", socket_name(), *args],
+                          capture_output=True, text=True, timeout=10).stdout
 
 
 def screen():
@@ -61,9 +70,10 @@ def rows(text):
 
 
 def start(cmd, width, height):
-    tmux("kill-session", "-t", SESSION)
+    tmux("kill-server")
+    _server[0] += 1
     shell = f"{cmd}; echo EXIT=$?; sleep 60"
-    subprocess.run(["tmux", "new-session", "-d", "-s", SESSION, "-x",
+    subprocess.run(["tmux", "-L", socket_name(), "new-session", "-d", "-s", SESSION, "-x",
                     str(width), "-y", str(height), "sh", "-c", shell],
                    check=True)
 
@@ -263,7 +273,12 @@ def main():
             check("EXIT=0" in screen(), "SIGINT: exit status 0")
             check(restored() == "0", "SIGINT: terminal restored")
     finally:
-        tmux("kill-session", "-t", SESSION)
+        tmux("kill-server")
+        sockets = os.path.join(os.environ.get("TMUX_TMPDIR", "/tmp"),
+                               f"tmux-{os.getuid()}",
+                               f"rl_top_test_{os.getpid()}_*")
+        for path in glob.glob(sockets):
+            os.unlink(path)
         for h in helpers:
             h.kill()
             h.wait()
