@@ -19,7 +19,13 @@ REFUSED; it never sends a query anywhere):
   with QR set, random bytes with QR set), two it answers FORMERR (no
   question; a truncated one) and two TCP connections carrying no
   complete message: never a request, but for a FORMERR the server sent;
-- dig +tcp (a 2-byte length before each message), last.
+- dig +tcp (a 2-byte length before each message), last;
+- timeouts, first and interleaved with the rest: a mute server of the
+  test's own (rl_dns_mute, 127.0.0.2:53, reads and never answers) is
+  asked 2 queries on a connected socket and 2 by sendto (rl_dns_ask);
+  nothing is counted before RL_DNS_TIMEOUT_NS (10 s), then each side
+  counts exactly the queries the mute server says it read, rcode
+  timeout, untimed (no _count).
 
 Oracle: `unbound-control stats_noreset` (extended statistics) before and
 after each phase: num.query.type.* by query type, num.answer.rcode.* by
@@ -370,6 +376,97 @@ def tcp_phase(agent, unb):
     return m1
 
 
+MUTE_SERVER = r"""
+import select, socket, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind(("127.0.0.2", 53))
+print("ready", flush=True)
+n = 0
+while True:  # until stdin closes
+    r, _, _ = select.select([s, sys.stdin], [], [])
+    if s in r:
+        s.recv(512)
+        n += 1
+    if sys.stdin in r and not sys.stdin.read(1):
+        break
+print(n, flush=True)
+"""
+# Two queries on a connected socket, two by sendto from an unbound one
+# (an unconnected asker, remembered by its socket); no answer is awaited.
+ASK_CLIENT = r"""
+import socket, struct
+def query(qid):
+    name = b"".join(bytes([len(p)]) + p for p in (b"mute", b"test")) + b"\0"
+    return struct.pack(">HHHHHH", qid, 0x0100, 1, 0, 0, 0) + name + \
+        struct.pack(">HH", 1, 1)
+c = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+c.connect(("127.0.0.2", 53))
+c.send(query(0x5101))
+c.send(query(0x5102))
+u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+u.sendto(query(0x5103), ("127.0.0.2", 53))
+u.sendto(query(0x5104), ("127.0.0.2", 53))
+"""
+MUTE = "127.0.0.2:53"
+TIMEOUT_S = 10  # RL_DNS_TIMEOUT_NS
+
+
+def timeout_start(agent, tmp):
+    """The mute server, and the asker's 4 queries; returns what
+    timeout_finish needs."""
+    mute = subprocess.Popen([python_as(tmp, "rl_dns_mute"), "-c",
+                             MUTE_SERVER], stdin=subprocess.PIPE,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True)
+    ready = mute.stdout.readline().strip()
+    check(ready == "ready", f"mute server bound {MUTE} "
+          f"({ready or mute.stderr.read()[-300:]})")
+    m0 = agent.scrape()
+    sent = time.monotonic()
+    out = subprocess.run([python_as(tmp, "rl_dns_ask"), "-c", ASK_CLIENT],
+                         capture_output=True, text=True, timeout=30)
+    check(out.returncode == 0, f"asker sent 4 queries ({out.stderr[-300:]})")
+    return mute, m0, sent
+
+
+def timeouts(m1, m0):
+    sides = ((SRV, dict(comm="rl_dns_mute", local_port="53")),
+             (CLI, dict(comm="rl_dns_ask", remote=MUTE)))
+    return [label_deltas(m1, m0, name, "rcode", **labels)
+            for name, labels in sides]
+
+
+def timeout_finish(agent, mute, m0, sent):
+    """Nothing before 10 s; then both sides count every query the mute
+    server read as rcode timeout, qtype A, with no duration."""
+    early = agent.scrape()
+    if time.monotonic() - sent < TIMEOUT_S - 1:
+        check(timeouts(early, m0) == [{}, {}],
+              f"{time.monotonic() - sent:.1f} s after the queries: no "
+              f"timeout yet {timeouts(early, m0)}")
+    mute.stdin.close()
+    n = int(mute.stdout.readline() or -1)
+    mute.wait(timeout=10)
+    check(n == 4, f"the mute server read {n} queries (4 sent)")
+    want = [{"timeout": n}, {"timeout": n}]
+    deadline = sent + TIMEOUT_S + 8
+    while True:
+        m1 = agent.scrape()
+        if timeouts(m1, m0) == want or time.monotonic() > deadline:
+            break
+        time.sleep(0.3)
+    check(timeouts(m1, m0) == want,
+          f"after {time.monotonic() - sent:.1f} s: server and client side "
+          f"by rcode {timeouts(m1, m0)} == {want}")
+    for name, labels in ((SRV, dict(comm="rl_dns_mute")),
+                         (CLI, dict(comm="rl_dns_ask"))):
+        got = label_deltas(m1, m0, name, "qtype", **labels)
+        check(got == {"A": n}, f"timeouts by qtype {got} == A {n}")
+        fam = DUR.format("server" if name == SRV else "client")
+        got = label_deltas(m1, m0, f"{fam}_count", "qtype", **labels)
+        check(got == {}, f"a timeout has no duration: _count {got}")
+
+
 def main():
     require_bpf()
     enter_netns("RL_DNS_NETNS")
@@ -384,18 +481,23 @@ def main():
           f"/etc/nsswitch.conf hosts: asks DNS "
           f"({hosts and hosts.group(1).strip()})")
     tmp = tempfile.mkdtemp(prefix="rl-dns-")
-    unb = None
+    unb = mute = None
     try:
         unb = start_unbound(tmp, PORT)
         with Agent("--probes=l7", "--refresh-interval=1") as agent:
             check_l7_path(agent.scrape())
+            mute, m0, sent = timeout_start(agent, tmp)
             perf_phase(agent, unb, tmp)
             gai_phase(agent, unb, tmp)
             junk_phase(agent, unb, tmp)
             privacy_and_labels(agent.scrape())
             # Last: DNS over TCP may land after UDP.
             privacy_and_labels(tcp_phase(agent, unb))
+            timeout_finish(agent, mute, m0, sent)
     finally:
+        if mute and mute.poll() is None:
+            mute.kill()
+            mute.wait()
         if unb:
             stop_unbound(unb)
         shutil.rmtree(tmp, ignore_errors=True)
