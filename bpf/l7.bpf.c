@@ -261,6 +261,7 @@ static __always_inline bool dns_maybe(__u16 local, __u16 dport, __u32 dir,
 static __always_inline void dns_io_done(struct rl_dns_io *io, struct sock *sk,
 					__u16 dport)
 {
+	io->connected = dport != 0;
 	if (io->dir == RL_L7_OUT && dport == RL_DNS_PORT) {
 		io->peer_port = RL_DNS_PORT;
 		io->family = BPF_CORE_READ(sk, __sk_common.skc_family);
@@ -306,12 +307,9 @@ static __noinline int dns_sock_io(struct sock *sk, int ret, __u32 dir)
 	kind = sys_kind[nr];
 	if ((kind & 0xf0) != dir)
 		return 0;
-	io = dns_io_slot();
+	io = dns_io_slot(sk, dir, local);
 	if (!io)
 		return 0;
-	io->sk = (__u64)sk;
-	io->dir = dir;
-	io->local_port = local;
 	if (dns_buffer(io, kind, PT_REGS_PARM2_SYSCALL(regs),
 		       PT_REGS_PARM3_SYSCALL(regs),
 		       PT_REGS_PARM5_SYSCALL(regs), (__u32)ret))
@@ -337,12 +335,9 @@ static __noinline void dns_exit(struct sock *sk, struct pt_regs *regs,
 	if (!dns_maybe(local, dport, dir, (__u64)sk))
 		return;
 	if ((kind & 0x7) != RL_L7_MMSG) {
-		io = dns_io_slot();
+		io = dns_io_slot(sk, dir, local);
 		if (!io)
 			return;
-		io->sk = (__u64)sk;
-		io->dir = dir;
-		io->local_port = local;
 		if (dns_buffer(io, kind, vec, PT_REGS_PARM3_SYSCALL(regs),
 			       PT_REGS_PARM5_SYSCALL(regs), (__u32)ret))
 			dns_io_done(io, sk, dport);
@@ -350,12 +345,9 @@ static __noinline void dns_exit(struct sock *sk, struct pt_regs *regs,
 	}
 	for (int i = 0; i < RL_DNS_MMSG_MAX && i < ret; i++) {
 		e = (struct mmsghdr *)(vec + i * sizeof(struct mmsghdr));
-		io = dns_io_slot();
+		io = dns_io_slot(sk, dir, local);
 		if (!io || bpf_probe_read_user(&len, sizeof(len), &e->msg_len))
 			return;
-		io->sk = (__u64)sk;
-		io->dir = dir;
-		io->local_port = local;
 		if (dns_from_msghdr(io, (__u64)e, len))
 			dns_io_done(io, sk, dport);
 	}

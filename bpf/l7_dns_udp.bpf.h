@@ -29,12 +29,15 @@ struct {
 } dns_pending SEC(".maps");
 
 /* Unconnected client sockets that sent a query: their reads may be
- * responses (a connected one is known by its peer's port). */
+ * responses (a connected one is known by its peer's port). The value is
+ * when the socket was first remembered: an LRU evicts without a trace, and
+ * a query older than its socket's entry may have had its answer missed
+ * (the agent then drops it as untracked, not as a timeout). */
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, 4096);
 	__type(key, __u64);
-	__type(value, __u8);
+	__type(value, __u64);
 } dns_socks SEC(".maps");
 
 /* One datagram, as the hook found it. */
@@ -47,7 +50,8 @@ struct rl_dns_io {
 	__u16 peer_port;  /* host order; client queries: the server's */
 	__u8 dir;	  /* RL_L7_IN or RL_L7_OUT */
 	__u8 family;	  /* of addr: AF_INET, AF_INET6, 0 unknown */
-	__u8 pad[6];
+	__u8 connected;	  /* the socket has a peer */
+	__u8 pad[5];
 	__u8 addr[16]; /* client queries: the server's address */
 };
 
@@ -58,13 +62,19 @@ struct {
 	__type(value, struct rl_dns_io);
 } dns_io_scratch SEC(".maps");
 
-static __always_inline struct rl_dns_io *dns_io_slot(void)
+/* This CPU's scratch io, cleared and filled with what the socket says. */
+static __always_inline struct rl_dns_io *dns_io_slot(struct sock *sk,
+						     __u32 dir, __u16 local)
 {
 	__u32 zero = 0;
 	struct rl_dns_io *io = bpf_map_lookup_elem(&dns_io_scratch, &zero);
 
-	if (io)
-		__builtin_memset(io, 0, sizeof(*io));
+	if (!io)
+		return NULL;
+	__builtin_memset(io, 0, sizeof(*io));
+	io->sk = (__u64)sk;
+	io->dir = dir;
+	io->local_port = local;
 	return io;
 }
 
@@ -127,14 +137,17 @@ __attribute__((noinline)) int rl_dns_datagram(struct rl_dns_io *io)
 			return 0;
 		dns_labels(&q.key, io, k.role, m.qtype);
 		q.start_ns = bpf_ktime_get_ns();
+		q.unconnected = !server && !io->connected;
+		/* Remembered before the query, so that its entry is never
+		 * younger than a query it was there for. */
+		if (q.unconnected)
+			bpf_map_update_elem(&dns_socks, &k.sk, &q.start_ns,
+					    BPF_NOEXIST);
 		/* A retry with the same id and question restarts the
 		 * wait: its answer is the one the client takes. */
 		err = bpf_map_update_elem(&dns_pending, &k, &q, BPF_ANY);
 		if (err)
 			rl_update_error(&l7_update_errors, RL_L7_MAP_DNS, err);
-		else if (!server)
-			bpf_map_update_elem(&dns_socks, &k.sk, &m.response,
-					    BPF_ANY);
 		return 0;
 	}
 	p = bpf_map_lookup_elem(&dns_pending, &k);

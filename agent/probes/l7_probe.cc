@@ -155,6 +155,7 @@ struct L7Probe::Impl {
   uint64_t unknown_protocol = 0;  // requests of this read, see KeyOf
   DnsSweep dns;               // this refresh's
   uint64_t dns_lost = 0;      // timeouts l7_stats had no room for, in all
+  uint64_t dns_untracked = 0;  // queries whose asker dns_socks forgot
   // TLS plaintext into the same maps; null if it failed to load (the
   // reason is logged, plaintext RED goes on).
   std::unique_ptr<TlsUprobes> tls;
@@ -224,10 +225,12 @@ absl::Status L7Probe::ReadInto(Snapshot* snap) {
   timespec now{};
   clock_gettime(CLOCK_MONOTONIC, &now);
   im.dns = SweepDnsTimeouts(
-      bpf_map__fd(im.skel->maps.dns_pending),
-      bpf_map__fd(im.skel->maps.l7_stats),
+      {.pending = bpf_map__fd(im.skel->maps.dns_pending),
+       .socks = bpf_map__fd(im.skel->maps.dns_socks),
+       .stats = bpf_map__fd(im.skel->maps.l7_stats)},
       static_cast<uint64_t>(now.tv_sec) * 1'000'000'000 + now.tv_nsec);
   im.dns_lost += im.dns.lost;
+  im.dns_untracked += im.dns.untracked;
   im.namer.Begin();
   im.unknown_protocol = 0;
   auto res = ReadLedgerMap<rl_l7_key, rl_l7_val, ByKind>(
@@ -263,6 +266,9 @@ absl::Status L7Probe::ReadInto(Snapshot* snap) {
   }
   if (im.dns_lost != 0) {
     snap->request_unparsed["dns_timeout_not_counted"] = im.dns_lost;
+  }
+  if (im.dns_untracked != 0) {
+    snap->request_unparsed["dns_query_untracked"] = im.dns_untracked;
   }
   return absl::OkStatus();
 }

@@ -25,7 +25,12 @@ REFUSED; it never sends a query anywhere):
   asked 2 queries on a connected socket and 2 by sendto (rl_dns_ask);
   nothing is counted before RL_DNS_TIMEOUT_NS (10 s), then each side
   counts exactly the queries the mute server says it read, rcode
-  timeout, untimed (no _count).
+  timeout, untimed (no _count). And 5000 unconnected sockets (rl_dns_flood)
+  each send one query to 127.0.0.3:53, where nobody listens: more askers
+  than the kernel's table of unconnected askers holds (4096), so some are
+  forgotten; each query is then either a timeout or, if its socket was
+  forgotten, `dns_query_untracked`: the two add up to 5000 exactly, and
+  at least the 904 over the table's size are untracked.
 
 Oracle: `unbound-control stats_noreset` (extended statistics) before and
 after each phase: num.query.type.* by query type, num.answer.rcode.* by
@@ -407,6 +412,18 @@ u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
 u.sendto(query(0x5103), ("127.0.0.2", 53))
 u.sendto(query(0x5104), ("127.0.0.2", 53))
 """
+FLOODED = 5000
+FLOOD_CLIENT = r"""
+import resource, socket, struct
+resource.setrlimit(resource.RLIMIT_NOFILE, (8192, 8192))
+name = b"\4mute\4test\0"
+socks = []
+for i in range(%d):
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.sendto(struct.pack(">HHHHHH", i & 0xffff, 0x0100, 1, 0, 0, 0) + name +
+             struct.pack(">HH", 1, 1), ("127.0.0.3", 53))
+    socks.append(s)  # open to the end: each its own struct sock
+""" % FLOODED
 MUTE = "127.0.0.2:53"
 TIMEOUT_S = 10  # RL_DNS_TIMEOUT_NS
 
@@ -423,6 +440,12 @@ def timeout_start(agent, tmp):
           f"({ready or mute.stderr.read()[-300:]})")
     m0 = agent.scrape()
     sent = time.monotonic()
+    # The flood first: the asker's socket, remembered last, is not
+    # the one the table forgets.
+    out = subprocess.run([python_as(tmp, "rl_dns_flood"), "-c", FLOOD_CLIENT],
+                         capture_output=True, text=True, timeout=60)
+    check(out.returncode == 0,
+          f"{FLOODED} unconnected sockets sent a query ({out.stderr[-300:]})")
     out = subprocess.run([python_as(tmp, "rl_dns_ask"), "-c", ASK_CLIENT],
                          capture_output=True, text=True, timeout=30)
     check(out.returncode == 0, f"asker sent 4 queries ({out.stderr[-300:]})")
@@ -430,10 +453,18 @@ def timeout_start(agent, tmp):
 
 
 def timeouts(m1, m0):
+    """Server side, client side (rl_dns_ask), flood's timeouts plus its
+    untracked queries."""
     sides = ((SRV, dict(comm="rl_dns_mute", local_port="53")),
              (CLI, dict(comm="rl_dns_ask", remote=MUTE)))
-    return [label_deltas(m1, m0, name, "rcode", **labels)
-            for name, labels in sides]
+    out = [label_deltas(m1, m0, name, "rcode", **labels)
+           for name, labels in sides]
+    flood = label_deltas(m1, m0, CLI, "rcode", comm="rl_dns_flood",
+                         remote="127.0.0.3:53")
+    name = "redline_http_unparsed_total"
+    untracked = sum(v - m0.get((name, k), 0) for k, v in
+                    series(m1, name, kind="dns_query_untracked").items())
+    return out + [flood, int(untracked)]
 
 
 def timeout_finish(agent, mute, m0, sent):
@@ -441,7 +472,7 @@ def timeout_finish(agent, mute, m0, sent):
     server read as rcode timeout, qtype A, with no duration."""
     early = agent.scrape()
     if time.monotonic() - sent < TIMEOUT_S - 1:
-        check(timeouts(early, m0) == [{}, {}],
+        check(timeouts(early, m0) == [{}, {}, {}, 0],
               f"{time.monotonic() - sent:.1f} s after the queries: no "
               f"timeout yet {timeouts(early, m0)}")
     mute.stdin.close()
@@ -450,14 +481,22 @@ def timeout_finish(agent, mute, m0, sent):
     check(n == 4, f"the mute server read {n} queries (4 sent)")
     want = [{"timeout": n}, {"timeout": n}]
     deadline = sent + TIMEOUT_S + 8
+
+    def flooded(t):
+        return t[2].get("timeout", 0) + t[3]
     while True:
         m1 = agent.scrape()
-        if timeouts(m1, m0) == want or time.monotonic() > deadline:
+        t = timeouts(m1, m0)
+        if ((t[:2] == want and flooded(t) == FLOODED)
+                or time.monotonic() > deadline):
             break
         time.sleep(0.3)
-    check(timeouts(m1, m0) == want,
-          f"after {time.monotonic() - sent:.1f} s: server and client side "
-          f"by rcode {timeouts(m1, m0)} == {want}")
+    check(t[:2] == want, f"after {time.monotonic() - sent:.1f} s: server and "
+          f"client side by rcode {t[:2]} == {want}")
+    check(flooded(t) == FLOODED and set(t[2]) <= {"timeout"}
+          and t[3] >= FLOODED - 4096,
+          f"flood: {t[2]} + {t[3]} untracked == {FLOODED}, and at least "
+          f"{FLOODED - 4096} untracked (4096 askers remembered)")
     for name, labels in ((SRV, dict(comm="rl_dns_mute")),
                          (CLI, dict(comm="rl_dns_ask"))):
         got = label_deltas(m1, m0, name, "qtype", **labels)
