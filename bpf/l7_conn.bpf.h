@@ -119,12 +119,17 @@ static const struct rl_l7_val zero_val;
 	((struct rl_l7_scan *)bpf_map_lookup_elem(&scan_scratch, &(__u32){0}))
 #endif
 
+/* Zeroed but for the runs' op[] and cnt[] (96 of its 192 bytes), which
+ * are written before they are read: only below r.found. */
 static __always_inline struct rl_l7_scan *scan_slot(void)
 {
 	struct rl_l7_scan *s = RL_L7_SCAN_OF_CALLER();
 
-	if (s)
-		__builtin_memset(s, 0, sizeof(*s));
+	if (s) {
+		__builtin_memset(s, 0, offsetof(struct rl_l7_scan, r.op));
+		__builtin_memset(&s->r.off, 0,
+				 sizeof(*s) - offsetof(struct rl_l7_scan, r.off));
+	}
 	return s;
 }
 
@@ -321,6 +326,8 @@ __attribute__((noinline)) int rl_l7_on_request(struct conn *c,
 	if (op != RL_L7_INTERIM)
 		push(c, op, 1, now);
 	carry(c, ctx, ctx->len, d);
+	if (!ctx->r.found) /* the usual case: one request */
+		return 0;
 	x.c = c;
 	x.ctx = ctx;
 	x.now = now;
@@ -385,6 +392,8 @@ __attribute__((noinline)) int rl_l7_on_response(struct conn *c,
 		complete(c, outcome, 1);
 	rl_l7_next_responses(c->proto, w, ctx);
 	carry(c, ctx, ctx->len, d);
+	if (!ctx->r.found) /* the usual case: one response */
+		return 0;
 	x.c = c;
 	x.ctx = ctx;
 	bpf_loop(RL_L7_SCAN_RUNS, complete_run, &x, 0);
