@@ -204,12 +204,15 @@ static __always_inline void record_key(const struct rl_l7_key *k,
 static void record(const struct conn *c, __u8 op, __u8 outcome, __u64 start_ns,
 		   __u64 cnt)
 {
+	const char *comm = bpf_get_current_task_btf()->group_leader->comm;
 	struct rl_l7_key k = {};
 
 	k.cgroup_id = bpf_get_current_cgroup_id();
-	bpf_probe_read_kernel_str(
-	    k.comm, sizeof(k.comm),
-	    bpf_get_current_task_btf()->group_leader->comm);
+	/* Two direct (BTF) loads, not bpf_probe_read_kernel_str's call: the
+	 * kernel keeps comm NUL-padded (strscpy_pad), so the bytes are the
+	 * same. */
+	*(__u64 *)&k.comm[0] = *(const __u64 *)&comm[0];
+	*(__u64 *)&k.comm[8] = *(const __u64 *)&comm[8];
 	k.role = c->role;
 	k.proto = c->proto;
 	k.op = op;
