@@ -138,15 +138,15 @@ static __always_inline long syscall_nr(struct pt_regs *regs)
 }
 
 /* The address a datagram is sent to (sendto's, a msghdr's msg_name) into
- * io as the server's: true if it is port 53. */
+ * io as the server's: true if it is a DNS port (53 or --dns-ports). */
 static __always_inline bool dns_server_at(struct rl_dns_io *io, __u64 uaddr)
 {
 	struct sockaddr_in sin;
 
 	if (!uaddr || bpf_probe_read_user(&sin, sizeof(sin), (void *)uaddr) ||
-	    bpf_ntohs(sin.sin_port) != RL_DNS_PORT)
+	    !dns_port(bpf_ntohs(sin.sin_port)))
 		return false;
-	io->peer_port = RL_DNS_PORT;
+	io->peer_port = bpf_ntohs(sin.sin_port);
 	io->family = sin.sin_family;
 	if (sin.sin_family == AF_INET) {
 		__builtin_memcpy(io->addr, &sin.sin_addr, 4);
@@ -245,15 +245,15 @@ static __always_inline bool dns_buffer(struct rl_dns_io *io, __u32 kind,
 /* Whether a datagram on a UDP socket with these ports (host order) may be
  * DNS: most UDP is not, and ports decide before anything is read. A
  * client socket connected elsewhere is not asking; an unconnected one is
- * if it sends to port 53 (its address, read later), or reads on a socket
+ * if it sends to a DNS port (its address, read later), or reads on a socket
  * that sent a query. */
 static __always_inline bool dns_maybe(__u16 local, __u16 dport, __u32 dir,
 				      __u64 key)
 {
-	if (local == RL_DNS_PORT || dport == RL_DNS_PORT)
+	if (dns_port(local))
 		return true;
 	if (dport)
-		return false;
+		return dns_port(dport);
 	return dir == RL_L7_OUT || bpf_map_lookup_elem(&dns_socks, &key);
 }
 
@@ -262,8 +262,8 @@ static __always_inline void dns_io_done(struct rl_dns_io *io, struct sock *sk,
 					__u16 dport)
 {
 	io->connected = dport != 0;
-	if (io->dir == RL_L7_OUT && dport == RL_DNS_PORT) {
-		io->peer_port = RL_DNS_PORT;
+	if (io->dir == RL_L7_OUT && !io->server && dport) {
+		io->peer_port = dport;
 		io->family = BPF_CORE_READ(sk, __sk_common.skc_family);
 		if (io->family == AF_INET)
 			bpf_core_read(io->addr, 4, &sk->__sk_common.skc_daddr);
@@ -271,10 +271,9 @@ static __always_inline void dns_io_done(struct rl_dns_io *io, struct sock *sk,
 			bpf_core_read(io->addr, 16,
 				      &sk->__sk_common.skc_v6_daddr);
 	}
-	/* A send neither a server's nor to port 53 (an unconnected socket:
+	/* A send neither a server's nor to a DNS port (an unconnected socket:
 	 * QUIC, statsd...): not DNS, and nothing of it copied. */
-	if (io->dir == RL_L7_OUT && io->local_port != RL_DNS_PORT &&
-	    !io->peer_port)
+	if (io->dir == RL_L7_OUT && !io->server && !io->peer_port)
 		return;
 	rl_dns_datagram(io);
 }

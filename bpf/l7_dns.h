@@ -18,8 +18,10 @@
 #include "l7.h"
 
 /* The well-known port: a UDP socket bound to it serves DNS, one that
- * sends to it asks. */
+ * sends to it asks. The agent may name up to RL_DNS_MAX_PORTS ports
+ * (--dns-ports), 53 by default. */
 #define RL_DNS_PORT 53
+#define RL_DNS_MAX_PORTS 4
 
 #define RL_DNS_QTYPES(X)                                                       \
 	X(A, 1)                                                                \

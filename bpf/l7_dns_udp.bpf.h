@@ -3,10 +3,10 @@
  * DNS over UDP: one exchange per datagram pair, not a connection. A query
  * is remembered by (socket, id, question) with the labels of the request
  * and when it was seen; the response that repeats them completes it. The
- * server is a socket bound to port 53: it reads queries and writes
- * responses. A client is a socket that writes a query to port 53 (its
- * connected peer, or the address of a sendto/sendmsg) and reads the
- * response. A query never answered stays until the agent finds it older
+ * server is a socket bound to a DNS port (53, or the agent's --dns-ports):
+ * it reads queries and writes responses. A client is a socket that writes
+ * a query to such a port (its connected peer, or the address of a
+ * sendto/sendmsg) and reads the response. A query never answered stays until the agent finds it older
  * than RL_DNS_TIMEOUT_NS: counted as a timeout, and deleted.
  *
  * Knows no hook: l7.bpf.c fills a struct rl_dns_io from the socket and
@@ -18,6 +18,19 @@
 
 #include "l7_conn.bpf.h"
 #include "l7_dns.bpf.h"
+
+/* DNS's UDP ports, set by the agent before load; 0: unused. */
+const volatile __u16 dns_ports[RL_DNS_MAX_PORTS] = {RL_DNS_PORT};
+
+/* Whether port (host order, 0: none) is one of them. */
+static __always_inline bool dns_port(__u16 port)
+{
+	_Static_assert(RL_DNS_MAX_PORTS == 4, "dns_port compares 4");
+	/* Written out, not a loop: an accumulator spilled on the stack
+	 * frames that 6.1 caps at 512 bytes per call chain. */
+	return port && (port == dns_ports[0] || port == dns_ports[1] ||
+			port == dns_ports[2] || port == dns_ports[3]);
+}
 
 /* Preallocated: an insert never allocates in the socket's path; full is
  * counted (RL_L7_MAP_DNS). The agent deletes what times out. */
@@ -51,7 +64,8 @@ struct rl_dns_io {
 	__u8 dir;	  /* RL_L7_IN or RL_L7_OUT */
 	__u8 family;	  /* of addr: AF_INET, AF_INET6, 0 unknown */
 	__u8 connected;	  /* the socket has a peer */
-	__u8 pad[5];
+	__u8 server;	  /* bound to a DNS port */
+	__u8 pad[4];
 	__u8 addr[16]; /* client queries: the server's address */
 };
 
@@ -75,6 +89,9 @@ static __always_inline struct rl_dns_io *dns_io_slot(struct sock *sk,
 	io->sk = (__u64)sk;
 	io->dir = dir;
 	io->local_port = local;
+	/* Compared again, not passed: one value fewer live across the
+	 * callers' loops (stack spills, see dns_port). */
+	io->server = dns_port(local);
 	return io;
 }
 
@@ -122,7 +139,7 @@ __attribute__((noinline)) int rl_dns_datagram(struct rl_dns_io *io)
 	if (bpf_probe_read_user(w->b, n, (const void *)io->ubuf) ||
 	    !rl_dns_parse(w->b, n, &m))
 		return 0;
-	server = io->local_port == RL_DNS_PORT;
+	server = io->server;
 	/* A server reads queries and writes responses, a client the other
 	 * way round: anything else (a resolver's port 53 socket that also
 	 * asks, junk) is not ours. */

@@ -170,6 +170,24 @@ const std::map<std::string, FlagDef>& Defs() {
       {"strict", {true, Bool(&Options::strict)}},
       {"tls", {true, Bool(&Options::tls)}},
       {"tls-late-attach", {true, Bool(&Options::tls_late_attach)}},
+      {"dns-ports",
+       {false,
+        [](Options& o, const std::string& v) -> absl::Status {
+          o.dns_ports.clear();
+          for (absl::string_view p : absl::StrSplit(v, ',')) {
+            uint32_t port = 0;
+            if (!absl::SimpleAtoi(p, &port) || port == 0 || port > 65535) {
+              return absl::InvalidArgumentError(absl::StrCat(
+                  "want UDP ports from 1 to 65535, got '", p, "'"));
+            }
+            o.dns_ports.push_back(static_cast<uint16_t>(port));
+          }
+          if (o.dns_ports.size() > 4) {  // RL_DNS_MAX_PORTS
+            return absl::InvalidArgumentError(
+                absl::StrCat("at most 4 ports, got ", o.dns_ports.size()));
+          }
+          return absl::OkStatus();
+        }}},
       {"native-histograms-only",
        {true, Bool(&Options::native_histograms_only)}},
       {"programs-off",
@@ -366,6 +384,8 @@ std::string UsageText() {
       "  --tls-late-attach         with --tls, also libraries first mapped after\n"
       "                            start (keeps CAP_SYS_ADMIN and\n"
       "                            CAP_SYS_PTRACE: uprobes need them)\n"
+      "  --dns-ports=LIST          UDP ports DNS is served on, up to 4\n"
+      "                            (default 53), e.g. 53,5353\n"
       "  --native-histograms-only  protobuf scrapes (Prometheus with native\n"
       "                            histograms) get no classic buckets; text\n"
       "                            scrapes always do\n"
@@ -404,6 +424,7 @@ ProbeSetOptions ProbeOptionsFrom(const Options& opts, IdentityResolver* r) {
   p.max_http_entries = opts.max_http_entries;
   p.tls = opts.tls;
   p.tls_late_attach = opts.tls_late_attach;
+  p.dns_ports = opts.dns_ports;
   NamingOptions& a = p.naming;
   a.pid_labels = opts.pid_labels;
   a.resolver = r;

@@ -38,6 +38,7 @@ struct Options {
   bool strict = false;                    // any program not attached: exit
   bool tls = false;              // TLS request RED (uprobes)
   bool tls_late_attach = false;  // keep what TLS uprobes after start need
+  std::vector<uint16_t> dns_ports = {53};  // UDP ports DNS is served on
   std::vector<std::string> programs_off;  // programs not to load
   std::vector<std::string> probes = {"syscalls", "sched", "block", "tcp",
                                        "l7"};

@@ -27,6 +27,7 @@
 #include "agent/probes/ledger_map.h"
 #include "agent/probes/tls_probe.h"
 #include "bpf/l7.h"
+#include "bpf/l7_dns.h"
 #include "l7.skel.h"
 
 namespace redline {
@@ -173,6 +174,14 @@ absl::StatusOr<std::unique_ptr<L7Probe>> L7Probe::Load(
   bpf_map__set_max_entries(s->maps.l7_stats, opts.max_entries);
   bpf_map__set_max_entries(s->maps.conns, opts.max_connections);
   if (!opts.tls) bpf_map__set_max_entries(s->maps.tls_socks, 1);
+  if (opts.dns_ports.size() > RL_DNS_MAX_PORTS) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "at most ", RL_DNS_MAX_PORTS, " DNS ports, got ",
+        opts.dns_ports.size(), ": name fewer in --dns-ports"));
+  }
+  for (size_t i = 0; i < RL_DNS_MAX_PORTS; ++i) {
+    s->rodata->dns_ports[i] = i < opts.dns_ports.size() ? opts.dns_ports[i] : 0;
+  }
   MarkSyscalls(s->rodata->sys_kind);
   impl->missing = ChooseIoPath(s, DisableMissingTracepoints(s->obj, "l7"));
   if (int err = l7_bpf__load(s); err != 0) {

@@ -20,6 +20,8 @@ struct L7ProbeOptions {
   uint32_t max_connections = 65536;  // tracked sockets
   bool tls = false;  // also TLS plaintext (bpf/tls.bpf.c, tls_probe.h)
   bool tls_late_attach = false;  // see TlsOptions::late_attach
+  // UDP ports DNS is served on (at most RL_DNS_MAX_PORTS, checked by Load).
+  std::vector<uint16_t> dns_ports = {53};
   NamingOptions naming;
 };
 

@@ -60,6 +60,7 @@ const std::vector<ProbeKind>& ProbeKinds() {
          p.max_entries = o.max_http_entries;
          p.tls = o.tls;
          p.tls_late_attach = o.tls_late_attach;
+         p.dns_ports = o.dns_ports;
          p.naming = o.naming;
          return Upcast(L7Probe::Load(p));
        }},

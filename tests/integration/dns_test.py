@@ -20,6 +20,10 @@ REFUSED; it never sends a query anywhere):
   question; a truncated one) and two TCP connections carrying no
   complete message: never a request, but for a FORMERR the server sent;
 - dig +tcp (a 2-byte length before each message), last;
+- another port: the agent runs with --dns-ports=53,5353 and a second
+  unbound serves 127.0.0.1:5353; dig asks it 2 names that exist and 1
+  that does not; both sides (local_port 5353, remote 127.0.0.1:5353)
+  equal that unbound's deltas;
 - timeouts, first and interleaved with the rest: a mute server of the
   test's own (rl_dns_mute, 127.0.0.2:53, reads and never answers) is
   asked 2 queries on a connected socket and 2 by sendto (rl_dns_ask);
@@ -506,6 +510,33 @@ def timeout_finish(agent, mute, m0, sent):
         check(got == {}, f"a timeout has no duration: _count {got}")
 
 
+OTHER_PORT = 5353
+
+
+def port_phase(agent, tmp):
+    """A DNS server on a port named by --dns-ports: both sides exact."""
+    d = os.path.join(tmp, f"unbound{OTHER_PORT}")
+    os.mkdir(d)
+    unb = start_unbound(d, OTHER_PORT)
+    try:
+        m0, s0 = agent.scrape(), unbound_stats(unb)
+        for name in ("a.test", "c.test", "nope.test"):
+            out = subprocess.run(["dig", "+tries=1", "+time=5", "@127.0.0.1",
+                                  "-p", str(OTHER_PORT), name, "A"],
+                                 capture_output=True, text=True, timeout=30)
+            check(out.returncode == 0, f"dig -p {OTHER_PORT} {name}")
+        s1 = unbound_stats(unb)
+    finally:
+        stop_unbound(unb)
+    qtypes, rcodes, total = oracle(s0, s1)
+    check((qtypes, rcodes) == ({"A": 3}, {"NOERROR": 2, "NXDOMAIN": 1}),
+          f"port {OTHER_PORT}: unbound counted {qtypes}, answered {rcodes}")
+    sides = ((SRV, dict(comm="unbound", local_port=str(OTHER_PORT))),
+             (CLI, dict(comm="dig", remote=f"127.0.0.1:{OTHER_PORT}")))
+    m1 = settled(agent, m0, total, sides)
+    matches(f"port {OTHER_PORT}", m1, m0, qtypes, rcodes, sides)
+
+
 def main():
     require_bpf()
     enter_netns("RL_DNS_NETNS")
@@ -523,12 +554,14 @@ def main():
     unb = mute = None
     try:
         unb = start_unbound(tmp, PORT)
-        with Agent("--probes=l7", "--refresh-interval=1") as agent:
+        with Agent("--probes=l7", "--refresh-interval=1",
+                   f"--dns-ports=53,{OTHER_PORT}") as agent:
             check_l7_path(agent.scrape())
             mute, m0, sent = timeout_start(agent, tmp)
             perf_phase(agent, unb, tmp)
             gai_phase(agent, unb, tmp)
             junk_phase(agent, unb, tmp)
+            port_phase(agent, tmp)
             privacy_and_labels(agent.scrape())
             # Last: DNS over TCP may land after UDP.
             privacy_and_labels(tcp_phase(agent, unb))

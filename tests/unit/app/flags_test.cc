@@ -59,6 +59,26 @@ TEST(Flags, WebConfigFile) {
   EXPECT_NE(UsageText().find("--web-config-file=PATH"), std::string::npos);
 }
 
+TEST(Flags, DnsPorts) {
+  auto o = ParseFlags({"run"});
+  ASSERT_TRUE(o.ok()) << o.status();
+  EXPECT_EQ(o->dns_ports, std::vector<uint16_t>{53});
+  o = ParseFlags({"run", "--dns-ports=53,5353,1053"});
+  ASSERT_TRUE(o.ok()) << o.status();
+  EXPECT_EQ(o->dns_ports, (std::vector<uint16_t>{53, 5353, 1053}));
+  EXPECT_EQ(ProbeOptionsFrom(*o, nullptr).dns_ports, o->dns_ports);
+  for (const char* bad : {"--dns-ports=", "--dns-ports=0", "--dns-ports=65536",
+                          "--dns-ports=53,", "--dns-ports=domain",
+                          "--dns-ports=1,2,3,4,5"}) {
+    auto e = ParseFlags({"run", bad});
+    ASSERT_FALSE(e.ok()) << bad;
+    EXPECT_NE(std::string(e.status().message()).find("--dns-ports"),
+              std::string::npos)
+        << e.status();
+  }
+  EXPECT_NE(UsageText().find("--dns-ports=LIST"), std::string::npos);
+}
+
 TEST(ListenAddress, Forms) {
   auto a = prom::ParseListenAddress("127.0.0.1:10433");
   ASSERT_TRUE(a.ok());
