@@ -6,12 +6,16 @@ and with `redline run --probes=PROBES` (default l7,tcp,sched: no syscall
 tracepoint), interleaved over R rounds; ratio of median requests/s (target:
 at least 0.93). With --all, also every probe. Reports the agent's CPU per
 10k requests/s (scraped every second) and, in a last round with kernel.bpf_stats_enabled, the mean
-ns per run of the l7 programs. Needs root, redis-server and
+ns per run of the l7 programs. With --floor, also the floor under the
+target: the same probes but l7, plus empty programs at the socket
+tracepoints l7 uses (redline_floor_bench sock): what any request tracer
+there costs before it does anything. Needs root, redis-server and
 redis-benchmark (scripts/install-deps.sh) and a build.
 
 usage: scripts/bench-redis.py [--build DIR] [--rounds R] [--requests N]
-                              [--probes LIST] [--all]
+                              [--probes LIST] [--all] [--floor]
 """
+import contextlib
 import argparse
 import importlib.util
 import os
@@ -71,6 +75,27 @@ class Scraper:
         self.t.join(timeout=10)
 
 
+@contextlib.contextmanager
+def floor_of(build, probes):
+    """The floor of --probes: its other probes in an agent, and the empty
+    socket tracepoint pair."""
+    rest = ",".join(p for p in probes.split(",") if p != "l7")
+    with contextlib.ExitStack() as stack:
+        if rest:
+            stack.enter_context(rltest.Agent(f"--probes={rest}"))
+        p = subprocess.Popen([os.path.join(build, "tests",
+                                           "redline_floor_bench"), "sock"],
+                             stdout=subprocess.PIPE, text=True)
+        try:
+            if p.stdout.readline().strip() != "attached":
+                sys.exit("bench-redis: redline_floor_bench sock did not "
+                         "attach (kernel < 6.3?)")
+            yield
+        finally:
+            p.terminate()
+            p.wait(timeout=10)
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--build", default=os.path.join(HERE, "..", "build"))
@@ -79,6 +104,9 @@ def main():
     ap.add_argument("--probes", default="l7,tcp,sched")
     ap.add_argument("--all", action="store_true",
                     help="also measure with every probe (syscall RED too)")
+    ap.add_argument("--floor", action="store_true",
+                    help="also the floor: the other probes plus empty "
+                         "socket tracepoint programs")
     args = ap.parse_args()
     if os.geteuid() != 0:
         sys.exit("bench-redis: needs root (BPF, network namespaces)")
@@ -97,6 +125,8 @@ def main():
     configs = {"none": None, "agent": args.probes}
     if args.all:
         configs["all"] = "syscalls,sched,block,tcp,l7"
+    if args.floor:
+        configs["floor"] = "floor"
     rates = {k: [] for k in configs}
     cpu = []
     with tempfile.TemporaryDirectory() as tmp:
@@ -107,6 +137,10 @@ def main():
                 for name, probes in configs.items():
                     if probes is None:
                         rates[name].append(bench(args.requests))
+                        continue
+                    if probes == "floor":
+                        with floor_of(args.build, args.probes):
+                            rates[name].append(bench(args.requests))
                         continue
                     with rltest.Agent(f"--probes={probes}") as agent, \
                             Scraper(agent):
@@ -133,6 +167,11 @@ def main():
     if "all" in rates:
         print(f"every probe: ratio "
               f"{statistics.median(rates['all']) / base:.3f}")
+    if "floor" in rates:
+        floor = statistics.median(rates["floor"]) / base
+        print(f"floor (the other probes + empty socket tracepoint "
+              f"programs): ratio {floor:.3f}; l7's own share: "
+              f"{floor - ratio:.3f}")
     per_10k = statistics.median(cpu) / (statistics.median(rates["agent"])
                                         / 1e4)
     print(f"agent CPU (user space): {statistics.median(cpu) * 100:.2f}% of "

@@ -5,6 +5,10 @@
  * (mode 0) or doing only the two clock reads latency needs (mode 1).
  * And of any scheduler tool, for scripts/bench-sched.py: an empty
  * tp_btf/sched_switch (the loader attaches only it in "sched" mode).
+ * And of any request tracer on socket I/O, for scripts/bench-redis.py and
+ * the other request benchmarks: an empty tp_btf pair at
+ * sock_send_length/sock_recv_length, where the l7 probe attaches on
+ * kernels since 6.3 ("sock" mode).
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
@@ -43,6 +47,18 @@ int BPF_PROG(floor_exit, struct pt_regs *regs, long ret)
 {
 	if (mode == 1)
 		keep(bpf_ktime_get_ns());
+	return 0;
+}
+
+SEC("tp_btf/sock_send_length")
+int BPF_PROG(floor_send, struct sock *sk, int ret, int flags)
+{
+	return 0;
+}
+
+SEC("tp_btf/sock_recv_length")
+int BPF_PROG(floor_recv, struct sock *sk, int ret, int flags)
+{
 	return 0;
 }
 
