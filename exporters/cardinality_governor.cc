@@ -6,10 +6,7 @@
 #include "exporters/native_buckets.h"
 
 namespace redline::prom {
-namespace {
-
-// A label set as a map key: names and values, NUL-separated.
-std::string KeyOf(const std::vector<Label>& labels) {
+std::string LabelSetKey(const std::vector<Label>& labels) {
   std::string k;
   for (const Label& l : labels) {
     k += l.name;
@@ -19,8 +16,6 @@ std::string KeyOf(const std::vector<Label>& labels) {
   }
   return k;
 }
-
-}  // namespace
 
 void ClientMetricTraits::Add(ClientMetric* a, const ClientMetric& b) const {
   if (type != MetricType::kHistogram) {
@@ -83,7 +78,7 @@ void CardinalityGovernor::Apply(MetricFamily* fam) {
   std::vector<Label>& other_labels = other_labels_[fam->name];
   for (ClientMetric& m : fam->metric) {
     if (other_labels.empty()) other_labels = m.label;
-    entries.emplace_back(KeyOf(m.label), std::move(m));
+    entries.emplace_back(LabelSetKey(m.label), std::move(m));
   }
   auto res = gov->Apply(std::move(entries));
   fam->metric.clear();
@@ -103,7 +98,8 @@ void CardinalityGovernor::CountFolded(const std::string& family, uint64_t n) {
 MetricFamily CardinalityGovernor::FoldedFamily() const {
   MetricFamily f{"redline_series_folded_total",
                  "Label sets folded into the [other] series of their family "
-                 "because it exceeded --max-series-per-family.",
+                 "because it exceeded --max-series-per-family or "
+                 "--max-series.",
                  MetricType::kCounter, {}};
   for (const auto& [name, n] : folded_total_) {
     ClientMetric m;

@@ -17,6 +17,9 @@ namespace redline::prom {
 
 inline constexpr char kOtherLabelValue[] = "[other]";
 
+// A label set as a map key: names and values, NUL-separated.
+std::string LabelSetKey(const std::vector<Label>& labels);
+
 // Sums counters or histograms (bucket by bucket) of one family.
 struct ClientMetricTraits {
   MetricType type = MetricType::kCounter;

@@ -42,6 +42,12 @@ class FoldingGovernor {
 
   Result Apply(std::vector<std::pair<K, V>> entries);
 
+  // A new budget from the next Apply on. Lower than the admitted keys:
+  // the smallest of them are folded (they end; [other] takes their
+  // totals), so the budget holds at once.
+  void set_budget(size_t budget) { budget_ = budget; }
+  size_t budget() const { return budget_; }
+
  private:
   size_t budget_;
   Traits traits_;
@@ -111,6 +117,10 @@ FoldingGovernor<K, V, Traits>::Apply(std::vector<std::pair<K, V>> entries) {
                                f != folded_.end() ? entries[i].second : V{});
     if (f != folded_.end()) folded_.erase(f);
   };
+  while (admitted_.size() > budget_ && !in_budget.empty()) {
+    admitted_.erase(entries[in_budget.back()].first);
+    in_budget.pop_back();
+  }
   size_t next = 0;
   while (next < candidates.size() && admitted_.size() < budget_) {
     admit(candidates[next++]);

@@ -216,6 +216,21 @@ const std::map<std::string, FlagDef>& Defs() {
         }}},
       {"max-series-per-family",
        {false, U32(&Options::max_series_per_family, 10, 1u << 22)}},
+      {"max-series",
+       {false,
+        [](Options& o, const std::string& v) -> absl::Status {
+          uint32_t n = 0;
+          // Below 500 the fixed cost (gauges, one [other] per family,
+          // redline_series) leaves little to keep.
+          if (!absl::SimpleAtoi(v, &n) || (n != 0 && n < 500) ||
+              n > (1u << 24)) {
+            return absl::InvalidArgumentError(absl::StrCat(
+                "want 0 (no limit) or 500 to 16777216 label sets, got '", v,
+                "'"));
+          }
+          o.max_series = n;
+          return absl::OkStatus();
+        }}},
   };
   return *defs;
 }
@@ -391,6 +406,9 @@ std::string UsageText() {
       "                            scrapes always do\n"
       "  --max-series-per-family=N label sets per metric family before the\n"
       "                            smallest fold into [other] (default 2000)\n"
+      "  --max-series=N            label sets of all workload families together\n"
+      "                            (0: no limit, the default; else >= 500):\n"
+      "                            RED counters kept first, histograms last\n"
       "  --identity-labels=LIST    container_id,pod_uid,systemd_unit,kubernetes\n"
       "                            (default all) or none\n"
       "  --cgroup-root=PATH        cgroup v2 mount (default: from mountinfo)\n"

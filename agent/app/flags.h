@@ -27,6 +27,7 @@ struct Options {
   uint32_t max_syscall_entries = 65536;
   uint32_t max_errno_entries = 16384;
   uint32_t max_series_per_family = 2000;
+  uint32_t max_series = 0;  // all workload families together; 0: no limit
   // Protobuf scrapes (native histograms) get no classic buckets.
   bool native_histograms_only = false;
   uint32_t max_sched_entries = 32768;

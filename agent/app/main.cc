@@ -240,7 +240,8 @@ int Run(const Options& opts) {
   }
   auto self = std::make_shared<SelfCollector>(std::move(sources));
   auto snap = std::make_shared<SnapshotCollector>(
-      [&store] { return store.GetFresh(); }, opts.max_series_per_family);
+      [&store] { return store.GetFresh(); }, opts.max_series_per_family,
+      opts.max_series);
   registry->Register(self);
   registry->Register(snap);
   if (slos) registry->Register(slos);

@@ -1,5 +1,7 @@
 #include "agent/metrics/snapshot_collector.h"
 
+#include <algorithm>
+
 #include "agent/metrics/snapshot_metrics.h"
 
 namespace redline {
@@ -31,8 +33,26 @@ std::vector<prom::MetricFamily> SnapshotCollector::Collect() const {
   for (prom::MetricFamily& f : fams) {
     if (governed.count(f.name) == 0) governor_.Apply(&f);
   }
+  if (budget_.total() != 0) {
+    // Added below: redline_series and redline_series_folded_total (a
+    // label set per family at most, each) and redline_series_budget.
+    const size_t reserved = 2 * (fams.size() + 1) + 1;
+    std::map<std::string, uint64_t> folded_now;
+    budget_.Apply(&fams, reserved, &folded_now);
+    for (const auto& [name, n] : folded_now) governor_.CountFolded(name, n);
+  }
   prom::MetricFamily folded = governor_.FoldedFamily();
   for (const auto& [name, n] : governed) {
+    // The budget may have folded these families too: one series each.
+    auto same = std::find_if(
+        folded.metric.begin(), folded.metric.end(),
+        [&name](const prom::ClientMetric& m) {
+          return m.label[0].value == name;
+        });
+    if (same != folded.metric.end()) {
+      same->counter.value += static_cast<double>(n);
+      continue;
+    }
     prom::ClientMetric m;
     m.label = {{"family", name}};
     m.counter.value = static_cast<double>(n);
@@ -40,6 +60,16 @@ std::vector<prom::MetricFamily> SnapshotCollector::Collect() const {
   }
   fams.push_back(std::move(folded));
   fams.push_back(SeriesFamily(fams));
+  if (budget_.total() != 0) {
+    prom::MetricFamily b{"redline_series_budget",
+                         "--max-series: the label sets all workload families "
+                         "may export together.",
+                         prom::MetricType::kGauge,
+                         {}};
+    b.metric.emplace_back();
+    b.metric.back().gauge.value = static_cast<double>(budget_.total());
+    fams.push_back(std::move(b));
+  }
   return fams;
 }
 

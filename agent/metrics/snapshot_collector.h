@@ -1,6 +1,7 @@
 // The snapshot's families at every scrape, bounded: per-workload syscall
 // series on model keys (WorkloadGovernor), every other family by label set
-// (prom::CardinalityGovernor), what both folded, as one family, and how
+// (prom::CardinalityGovernor), then, with a host budget, every family
+// together (prom::SeriesBudget), what they folded, as one family, and how
 // many series each family exports (redline_series).
 #ifndef REDLINE_AGENT_METRICS_SNAPSHOT_COLLECTOR_H_
 #define REDLINE_AGENT_METRICS_SNAPSHOT_COLLECTOR_H_
@@ -17,6 +18,7 @@
 #include "agent/model/model.h"
 #include "exporters/cardinality_governor.h"
 #include "exporters/metric_family.h"
+#include "exporters/series_budget.h"
 
 namespace redline {
 
@@ -25,12 +27,15 @@ prom::MetricFamily SeriesFamily(const std::vector<prom::MetricFamily>& fams);
 
 class SnapshotCollector : public prom::Collectable {
  public:
-  // `fresh` returns a snapshot read after the scrape began.
+  // `fresh` returns a snapshot read after the scrape began. max_series:
+  // label sets per family; max_total: for all of this collector's
+  // families together, 0 for no such budget.
   SnapshotCollector(std::function<std::shared_ptr<const Snapshot>()> fresh,
-                    size_t max_series)
+                    size_t max_series, size_t max_total = 0)
       : fresh_(std::move(fresh)),
         workloads_(max_series),
-        governor_(max_series) {}
+        governor_(max_series),
+        budget_(max_total) {}
   std::vector<prom::MetricFamily> Collect() const override;
 
  private:
@@ -38,6 +43,7 @@ class SnapshotCollector : public prom::Collectable {
   mutable std::mutex mu_;
   mutable WorkloadGovernor workloads_;
   mutable prom::CardinalityGovernor governor_;
+  mutable prom::SeriesBudget budget_;
 };
 
 }  // namespace redline

@@ -7,7 +7,11 @@
   growth in each batch, not by one bound (see leak_rates);
 - 5000 distinct comms: every family stays within the series budget plus
   one [other] series, counters never go down, and the folded family's total
-  matches an agent that folds nothing."""
+  matches an agent that folds nothing; a third agent with --max-series=800
+  exports at most 800 label sets in its workload families together (counted
+  in the exposition, and equal to its redline_series gauges), keeps the
+  request and syscall counts before the histograms, never lets a series
+  or [other] go down, and its syscall total matches the unfolded agent's."""
 import os
 import subprocess
 import sys
@@ -40,6 +44,7 @@ RSS_RATE_MAX = 64
 SERIES_ALLOWANCE = 1024
 N_COMMS = 5000
 BUDGET = 2000
+HOST_BUDGET = 800
 
 
 
@@ -201,13 +206,64 @@ def churn():
               f"({N_TRUE / took:.0f}/s), {len(scrapes)} scrapes during churn")
 
 
+def label_sets(m, family):
+    """Distinct label sets of a family in a scrape (a histogram's by its
+    _count samples)."""
+    return (len(series(m, family)) or len(series(m, family + "_count")))
+
+
+def host_budget(h1, h2, full):
+    """--max-series: the families redline_series lists, plus its own and
+    redline_series_budget, are within the budget in both scrapes."""
+    for m in (h1, h2):
+        fams = {dict(l)["family"]: v
+                for l, v in series(m, "redline_series").items()}
+        counted = {f: label_sets(m, f) for f in fams}
+        check(counted == {f: int(v) for f, v in fams.items()},
+              "--max-series: redline_series equals the label sets exported")
+        total = (sum(counted.values()) + len(fams)
+                 + len(series(m, "redline_series_budget")))
+        check(total <= HOST_BUDGET and
+              value(m, "redline_series_budget") == HOST_BUDGET,
+              f"--max-series={HOST_BUDGET}: {total} label sets in all")
+    n_calls = label_sets(h2, "redline_syscalls_total")
+    n_hist = label_sets(h2, "redline_syscall_duration_seconds")
+    check(n_calls > n_hist and n_hist >= 1,
+          f"--max-series: syscall counts keep more series ({n_calls}) than "
+          f"their histograms ({n_hist}, [other] included)")
+    for fam in ("redline_syscalls_total", "redline_cpu_seconds_total"):
+        down = [(dict(l), series(h1, fam)[l], v)
+                for l, v in series(h2, fam).items()
+                if v < series(h1, fam).get(l, 0)]
+        check(not down, f"--max-series: no {fam} series goes down, "
+              f"[other] included {down[:3]}")
+    folded = value(h2, "redline_series_folded_total",
+                   family="redline_syscall_duration_seconds")
+    check(folded > 0, f"--max-series: histogram folds counted ({folded})")
+
+    def total(m):
+        return sum(v for l, v in series(m, "redline_syscalls_total").items()
+                   if dict(l).get("comm") != "redline")
+    # The unfolded agent was scraped between the two: folding keeps the
+    # total (each agent counts from its own start: 1% for the moment
+    # between the two starts).
+    check(total(h1) <= 1.01 * total(full) and total(full) <= 1.01 * total(h2),
+          f"--max-series: syscall totals, kept + [other], bracket the "
+          f"unfolded agent's: {total(h1):.0f} <= {total(full):.0f} <= "
+          f"{total(h2):.0f}")
+
+
 def cardinality():
-    with Agent() as folded, Agent(f"--max-series-per-family={10**6}") as full:
+    with Agent() as folded, Agent(f"--max-series-per-family={10**6}") as full, \
+            Agent(f"--max-series={HOST_BUDGET}") as budget:
         spawn("names", N_COMMS, 4, 3, "rlc")
         time.sleep(0.3)
+        h1 = budget.scrape()
         a1 = folded.scrape()
         b = full.scrape()
         a2 = folded.scrape()
+        h2 = budget.scrape()
+        host_budget(h1, h2, b)
         names = {dict(l).get("comm") for l in
                  series(b, "redline_syscalls_total")}
         check(sum(1 for n in names if n and n.startswith("rlc")) == N_COMMS,

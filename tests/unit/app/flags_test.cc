@@ -79,6 +79,24 @@ TEST(Flags, DnsPorts) {
   EXPECT_NE(UsageText().find("--dns-ports=LIST"), std::string::npos);
 }
 
+TEST(Flags, MaxSeries) {
+  auto o = ParseFlags({"run"});
+  ASSERT_TRUE(o.ok()) << o.status();
+  EXPECT_EQ(o->max_series, 0u) << "no host budget by default";
+  o = ParseFlags({"run", "--max-series=50000"});
+  ASSERT_TRUE(o.ok()) << o.status();
+  EXPECT_EQ(o->max_series, 50000u);
+  EXPECT_TRUE(ParseFlags({"run", "--max-series=0"}).ok());
+  for (const char* bad : {"--max-series=499", "--max-series=-1",
+                          "--max-series=lots", "--max-series=99999999"}) {
+    auto e = ParseFlags({"run", bad});
+    ASSERT_FALSE(e.ok()) << bad;
+    EXPECT_NE(std::string(e.status().message()).find("--max-series"),
+              std::string::npos)
+        << e.status();
+  }
+}
+
 TEST(ListenAddress, Forms) {
   auto a = prom::ParseListenAddress("127.0.0.1:10433");
   ASSERT_TRUE(a.ok());
