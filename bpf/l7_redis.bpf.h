@@ -138,27 +138,7 @@ static __always_inline bool redis_number_in(const char *b, __u32 off, __u32 n,
 					    struct redis_num *m)
 {
 	struct redis_number_ctx x = {.b = b, .m = m};
-	char c1 = RL_WAT(b, off + 1), c2 = RL_WAT(b, off + 2);
 
-	/* One or two digits (array counts, command and key lengths: most
-	 * numbers): read here, not a byte per bpf_loop step. */
-	if (c1 >= '0' && c1 <= '9') {
-		if (c2 == '\r' && off + 3 < n) {
-			if (RL_WAT(b, off + 3) != '\n')
-				return false;
-			*v = c1 - '0';
-			*next = off + 4;
-			return true;
-		}
-		if (c2 >= '0' && c2 <= '9' && RL_WAT(b, off + 3) == '\r' &&
-		    off + 4 < n) {
-			if (RL_WAT(b, off + 4) != '\n')
-				return false;
-			*v = (c1 - '0') * 10 + (c2 - '0');
-			*next = off + 5;
-			return true;
-		}
-	}
 	m->x = 0;
 	m->off = off;
 	m->n = n;
@@ -303,11 +283,9 @@ static long redis_walk_value(__u32 i, void *data)
 			return 1;
 		r->need = 1;
 		r->name = s->requests;
-		/* The first message's outcome: its start said. */
-		r->cur = s->requests	? RL_REDIS_CMD_OTHER
-			 : t == '>'	? 0 /* a push: no request's answer */
-			 : !r->past_first ? RL_REDIS_OUT_OK
-					  : redis_outcome(b, off, s->n);
+		r->cur = s->requests ? RL_REDIS_CMD_OTHER
+			 : t == '>'  ? 0 /* a push: no request's answer */
+				     : redis_outcome(b, off, s->n);
 	}
 	switch (t) {
 	case '*':
@@ -330,8 +308,7 @@ static long redis_walk_value(__u32 i, void *data)
 		    v > RL_REDIS_BULK_MAX)
 			return 1;
 		if (v >= 0) {
-			/* The first message's command: its start said. */
-			if (r->name && r->past_first)
+			if (r->name)
 				r->cur = next + v <= s->n
 					     ? redis_command(b, next, v)
 					     : RL_REDIS_CMD_OTHER;
