@@ -167,9 +167,13 @@ def churn():
         # a storm of 3000 short-lived processes a second makes more pairs
         # in one refresh than its 4096 entries (seen: 27383 E2BIG over this
         # run). Those waits are counted as dropped, never anything else,
-        # and the table empties once the storm is over.
-        check(set(e for (m, e) in by_err if m == "culprits") <= {"E2BIG"},
-              f"culprit pairs dropped only for a full table ({culprit:.0f})")
+        # and the table empties once the storm is over. The table is not
+        # preallocated: in such a burst its allocator can also be out of
+        # memory for a moment (ENOMEM; seen: 2 of 160436 in one CI run).
+        check(set(e for (m, e) in by_err if m == "culprits")
+              <= {"E2BIG", "ENOMEM"},
+              f"culprit pairs dropped only for want of room ({culprit:.0f}: "
+              f"{by_err})")
         culprits1 = value(after, "redline_bpf_map_entries", map="culprits")
         check(culprits1 <= 1000, f"culprits table back to steady state "
               f"({culprits1:.0f} entries)")
