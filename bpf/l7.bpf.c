@@ -389,8 +389,11 @@ static __always_inline int sock_io(struct sock *sk, int ret, int flags,
 	if (nr < 0 || nr >= RL_L7_MAX_NR)
 		return 0;
 	/* sendfile/splice (their buffer is not user memory), io_uring_enter,
-	 * sendmmsg/recvmmsg: not ours (kind 0), or the other direction. */
+	 * sendmmsg/recvmmsg: not ours (kind 0 or OPAQUE), or the other
+	 * direction; but an HTTP/2 walk needs to know bytes went by. */
 	kind = sys_kind[nr];
+	if (!kind && c->proto == RL_L7_PROTO_H2)
+		kind = dir | RL_L7_OPAQUE;
 	if ((kind & 0xf0) != dir || (kind & 0xf) == RL_L7_MMSG)
 		return 0;
 	on_data(key, c, kind, PT_REGS_PARM2_SYSCALL(regs),

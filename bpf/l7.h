@@ -24,6 +24,8 @@
 #define RL_L7_MSG 3    /* (fd, msghdr): recvmsg, sendmsg */
 #define RL_L7_MMSG 4   /* (fd, mmsghdr vector, vlen): recvmmsg, sendmmsg;
 			* UDP (DNS) only */
+#define RL_L7_OPAQUE 5 /* (fd, ...): sendfile: bytes sent from no user
+			* buffer; only counted (an HTTP/2 walk skips them) */
 #define RL_L7_TO 0x08  /* flag: the 5th argument is an address: sendto */
 
 /* Protocols a connection can be classified as (0: not yet known). Each has
@@ -35,6 +37,9 @@
 #define RL_L7_PROTO_MEMCACHED 4 /* labels: bpf/l7_memcached.h */
 #define RL_L7_PROTO_MYSQL 5 /* MySQL/MariaDB; labels: bpf/l7_mysql.h */
 #define RL_L7_PROTO_DNS 6   /* over UDP; labels: bpf/l7_dns.h */
+#define RL_L7_PROTO_H2 7    /* HTTP/2: frames to the agent (bpf/l7_h2.h),
+			     * which counts its requests as HTTP2 or GRPC */
+#define RL_L7_PROTO_GRPC 8  /* gRPC over HTTP/2: written by the agent only */
 
 /* From the handshake: SYN_RECV -> ESTABLISHED (the socket accept returns)
  * or SYN_SENT -> ESTABLISHED (connect). */
@@ -94,7 +99,9 @@ enum rl_l7_counter {
 				 * their first messages: given up */
 	RL_L7_DNS_UNMATCHED = 4, /* a DNS response whose query was not seen
 				  * (sent before start, or timed out) */
-	RL_L7_COUNTER_COUNT = 5,
+	RL_L7_H2_EVENTS_LOST = 5, /* HTTP/2 events the ring buffer had no
+				   * room for (their connection is lost) */
+	RL_L7_COUNTER_COUNT = 6,
 };
 
 /* Maps whose failed updates are counted (bpf/map_errors.h). */

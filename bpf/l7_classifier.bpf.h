@@ -63,8 +63,9 @@ struct rl_l7_window {
 	char b[4 * RL_L7_WINDOW];
 };
 
-/* Segments of a readv/writev/sendmsg/recvmsg a walk reads through. */
-#define RL_L7_IOV_MAX 16
+/* Segments of a readv/writev/sendmsg/recvmsg a walk reads through (grpc
+ * core sends its first HTTP/2 request as 27). */
+#define RL_L7_IOV_MAX 64
 
 /* struct iovec, as user memory holds it (64-bit). */
 struct rl_l7_iovec {

@@ -10,6 +10,7 @@
 #define REDLINE_BPF_L7_CONN_BPF_H
 
 #include "l7.h"
+#include "l7_h2.h"
 #include "l7_proto.bpf.h"
 
 #define FIFO RL_L7_FIFO /* runs of pending requests per connection */
@@ -45,8 +46,16 @@ struct conn {
 	__u8 addr[16];
 	__u64 gen;	    /* the socket's cookie: a recycled address is
 			     * another socket with another cookie */
-	__u64 idle_read_ns; /* server: first read since the last response */
-	__u64 start_ns[FIFO];
+	union {
+		struct {
+			/* server: first read since the last response */
+			__u64 idle_read_ns;
+			__u64 start_ns[FIFO];
+		};
+		/* HTTP/2 (proto RL_L7_PROTO_H2): its requests are the
+		 * agent's to pair, these fields its frame walk's. */
+		struct rl_h2_state h2;
+	};
 };
 
 /* Keyed by the struct sock pointer: whoever does the I/O (the process
@@ -141,6 +150,8 @@ static __always_inline struct rl_l7_scan *scan_slot(void)
 	((struct rl_l7_window *)bpf_map_lookup_elem(&scratch, &(__u32){0}))
 #endif
 
+#include "l7_h2.bpf.h"
+
 static __always_inline void conn_count_add(__u64 d)
 {
 	__u32 zero = 0;
@@ -159,6 +170,22 @@ static void conn_delete(__u64 key, const struct conn *c)
 	for (__u32 i = 0; i < FIFO; i++)
 		if (i < c->count)
 			pending += c->n[(c->head + i) & (FIFO - 1)];
+	if (c->proto == RL_L7_PROTO_H2) {
+		/* The agent frees its decoders; pending requests are its. */
+		struct rl_h2_event *ev = bpf_ringbuf_reserve(
+		    &h2_events, RL_H2_EVENT_HEAD, 0);
+
+		pending = 0;
+		if (ev) {
+			__builtin_memset(ev, 0, RL_H2_EVENT_HEAD);
+			ev->sk = key;
+			ev->gen = c->gen;
+			ev->kind = RL_H2_EV_CLOSED;
+			bpf_ringbuf_submit(ev, 0);
+		} else {
+			RL_COUNT_EVENT(l7_counters, RL_L7_H2_EVENTS_LOST);
+		}
+	}
 	if (pending) {
 		__u32 k = RL_L7_REQUEST_WITHOUT_RESPONSE;
 		__u64 *cnt = bpf_map_lookup_elem(&l7_counters, &k);
@@ -433,6 +460,14 @@ static bool on_message(struct conn *c, __u64 src, __u32 len, __u32 how)
 
 	if (!ctx)
 		return false;
+	if (proto == RL_L7_PROTO_H2) {
+		ctx->len = len;
+		ctx->r.ubuf = (__u64)ubuf;
+		ctx->r.iov = iovcnt ? src : 0;
+		ctx->r.iovcnt = iovcnt;
+		rl_h2_data(c, ctx, d, 0);
+		return false;
+	}
 	if (skip) { /* the rest of a large value: no message starts here */
 		if (len <= skip) {
 			c->skip[d] = skip - len;
@@ -458,6 +493,10 @@ static bool on_message(struct conn *c, __u64 src, __u32 len, __u32 how)
 		if (!pb)
 			return false;
 		ctx->n = n;
+		/* HTTP/2 from its preface on (after an h2c upgrade too). */
+		if ((!proto || proto == RL_L7_PROTO_HTTP) && pb->b[0] == 'P' &&
+		    rl_h2_data(c, ctx, d, RL_H2_PREFACE_LEN))
+			return false;
 		op = rl_l7_request(&proto, pb->b, n);
 		if (!op && proto && rl_l7_every(proto))
 			op = RL_L7_INTERIM;
@@ -506,6 +545,12 @@ static __always_inline void on_data(__u64 key, struct conn *c, __u32 kind,
 					&mh->msg_iovlen))
 			return;
 		kind = (kind & ~0xf) | RL_L7_IOV;
+	}
+	if ((kind & 0xf) == RL_L7_OPAQUE) {
+		if (c->proto == RL_L7_PROTO_H2 && len <= 0x7fffffff)
+			rl_h2_unseen(c, (kind & 0xf0) == RL_L7_IN ? 0 : 1,
+				     (__u32)len);
+		return;
 	}
 	if ((kind & 0xf) != RL_L7_IOV)
 		iovcnt = 0;

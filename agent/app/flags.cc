@@ -170,6 +170,20 @@ const std::map<std::string, FlagDef>& Defs() {
       {"strict", {true, Bool(&Options::strict)}},
       {"tls", {true, Bool(&Options::tls)}},
       {"tls-late-attach", {true, Bool(&Options::tls_late_attach)}},
+      {"h2-buffer-bytes",
+       {false,
+        [](Options& o, const std::string& v) -> absl::Status {
+          uint32_t n = 0;
+          // A ring buffer is a power of 2 of pages.
+          if (!absl::SimpleAtoi(v, &n) || n < (64u << 10) || n > (1u << 30) ||
+              (n & (n - 1)) != 0) {
+            return absl::InvalidArgumentError(absl::StrCat(
+                "want a power of 2 from 65536 to 1073741824 bytes, got '", v,
+                "'"));
+          }
+          o.h2_buffer_bytes = n;
+          return absl::OkStatus();
+        }}},
       {"dns-ports",
        {false,
         [](Options& o, const std::string& v) -> absl::Status {
@@ -399,6 +413,8 @@ std::string UsageText() {
       "  --tls-late-attach         with --tls, also libraries first mapped after\n"
       "                            start (keeps CAP_SYS_ADMIN and\n"
       "                            CAP_SYS_PTRACE: uprobes need them)\n"
+      "  --h2-buffer-bytes=N       HTTP/2 frame events to the agent: ring\n"
+      "                            buffer size, a power of 2 (default 4 MiB)\n"
       "  --dns-ports=LIST          UDP ports DNS is served on, up to 4\n"
       "                            (default 53), e.g. 53,5353\n"
       "  --native-histograms-only  protobuf scrapes (Prometheus with native\n"
@@ -443,6 +459,7 @@ ProbeSetOptions ProbeOptionsFrom(const Options& opts, IdentityResolver* r) {
   p.tls = opts.tls;
   p.tls_late_attach = opts.tls_late_attach;
   p.dns_ports = opts.dns_ports;
+  p.h2_buffer_bytes = opts.h2_buffer_bytes;
   NamingOptions& a = p.naming;
   a.pid_labels = opts.pid_labels;
   a.resolver = r;

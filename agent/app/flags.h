@@ -40,6 +40,7 @@ struct Options {
   bool tls = false;              // TLS request RED (uprobes)
   bool tls_late_attach = false;  // keep what TLS uprobes after start need
   std::vector<uint16_t> dns_ports = {53};  // UDP ports DNS is served on
+  uint32_t h2_buffer_bytes = 4u << 20;     // HTTP/2 event ring buffer
   std::vector<std::string> programs_off;  // programs not to load
   std::vector<std::string> probes = {"syscalls", "sched", "block", "tcp",
                                        "l7"};

@@ -3,7 +3,9 @@
 #include <linux/types.h>
 
 #include "bpf/l7.h"
+#include "agent/model/grpc_methods.h"
 #include "bpf/l7_dns.h"
+#include "bpf/l7_h2.h"
 #include "bpf/l7_memcached.h"
 #include "bpf/l7_mysql.h"
 #include "bpf/l7_pg.h"
@@ -125,6 +127,20 @@ const char* DnsRcodeName(uint32_t outcome) {
   return outcome < RL_DNS_R_COUNT ? kNames[outcome] : "unknown";
 }
 
+const char* Http2Outcome(uint32_t outcome) {
+  return outcome == RL_H2_OUT_RESET ? "reset" : HttpStatusClass(outcome);
+}
+
+const char* GrpcStatusName(uint32_t outcome) {
+  static constexpr const char* kNames[RL_GRPC_OUT_COUNT] = {
+      "unknown",
+#define RL_GRPC_NAME(name, code) #name,
+      RL_GRPC_CODES(RL_GRPC_NAME)
+#undef RL_GRPC_NAME
+      "reset"};
+  return outcome < RL_GRPC_OUT_COUNT ? kNames[outcome] : "unknown";
+}
+
 const std::vector<RequestProtocol>& RequestProtocols() {
   static const std::vector<RequestProtocol> kProtocols = {
       {"http", "HTTP/1.x", RL_L7_PROTO_HTTP, "method", "status_class",
@@ -165,6 +181,22 @@ const std::vector<RequestProtocol>& RequestProtocols() {
          return outcome == "SERVFAIL" || outcome == "REFUSED" ||
                 outcome == "FORMERR" || outcome == "NOTIMP" ||
                 outcome == "other" || outcome == "timeout";
+       }},
+      // Counted by the agent from the frames bpf/l7_h2.bpf.h forwards.
+      {"http2", "HTTP/2", RL_L7_PROTO_H2, "method", "status_class",
+       HttpMethodName, Http2Outcome,
+       [](absl::string_view outcome) {
+         return outcome == "5xx" || outcome == "reset";
+       }},
+      // The server-side failures (gRPC's own guidance for availability):
+      // a client's NOT_FOUND or INVALID_ARGUMENT is an answer.
+      {"grpc", "gRPC", RL_L7_PROTO_GRPC, "method", "grpc_status",
+       GrpcMethodName, GrpcStatusName,
+       [](absl::string_view outcome) {
+         return outcome == "UNKNOWN" || outcome == "DEADLINE_EXCEEDED" ||
+                outcome == "UNIMPLEMENTED" || outcome == "INTERNAL" ||
+                outcome == "UNAVAILABLE" || outcome == "DATA_LOSS" ||
+                outcome == "reset";
        }},
   };
   return kProtocols;

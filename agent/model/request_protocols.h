@@ -59,6 +59,10 @@ const char* MysqlOutcomeName(uint32_t outcome);
 // query was not seen) and RCODE ("NOERROR", "NXDOMAIN"..., "other",
 // "timeout": no answer within RL_DNS_TIMEOUT_NS).
 const char* DnsQtypeName(uint32_t op);
+// HTTP/2's outcome: HttpStatusClass's, or "reset" (bpf/l7_h2.h); gRPC's:
+// the grpc-status code's name ("OK", "NOT_FOUND"...), "reset", "unknown".
+const char* Http2Outcome(uint32_t outcome);
+const char* GrpcStatusName(uint32_t outcome);
 const char* DnsRcodeName(uint32_t outcome);
 
 }  // namespace redline

@@ -24,6 +24,7 @@
 #include "agent/model/workload_namer.h"
 #include "agent/probes/bpf_util.h"
 #include "agent/probes/dns_sweep.h"
+#include "agent/probes/h2_events.h"
 #include "agent/probes/ledger_map.h"
 #include "agent/probes/tls_probe.h"
 #include "bpf/l7.h"
@@ -105,6 +106,9 @@ void MarkSyscalls(volatile __u8* kind) {
   mark(SYS_sendmsg, RL_L7_OUT | RL_L7_MSG);
   mark(SYS_recvmmsg, RL_L7_IN | RL_L7_MMSG);
   mark(SYS_sendmmsg, RL_L7_OUT | RL_L7_MMSG);
+  // nginx sends HTTP/2 DATA payloads with sendfile, between frame headers
+  // it writes: a walk must know how many bytes went by.
+  mark(SYS_sendfile, RL_L7_OUT | RL_L7_OPAQUE);
 }
 
 // Socket I/O from sock:sock_{send,recv}_length (6.3+) when the kernel has
@@ -139,7 +143,7 @@ std::vector<ProgramStatus> ChooseIoPath(l7_bpf* s,
 
 constexpr const char* kCounterNames[RL_L7_COUNTER_COUNT] = {
     "response_without_request", "pipeline_overflow", "request_without_response",
-    "unclassified", "dns_response_without_query"};
+    "unclassified", "dns_response_without_query", "h2_events_lost"};
 
 }  // namespace
 
@@ -160,6 +164,9 @@ struct L7Probe::Impl {
   // TLS plaintext into the same maps; null if it failed to load (the
   // reason is logged, plaintext RED goes on).
   std::unique_ptr<TlsUprobes> tls;
+  // HTTP/2 requests, counted from the kernel's frame events; null if the
+  // ring buffer could not be opened (logged; HTTP/2 is then not counted).
+  std::unique_ptr<H2Events> h2;
 };
 
 L7Probe::L7Probe(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
@@ -174,6 +181,7 @@ absl::StatusOr<std::unique_ptr<L7Probe>> L7Probe::Load(
   bpf_map__set_max_entries(s->maps.l7_stats, opts.max_entries);
   bpf_map__set_max_entries(s->maps.conns, opts.max_connections);
   if (!opts.tls) bpf_map__set_max_entries(s->maps.tls_socks, 1);
+  bpf_map__set_max_entries(s->maps.h2_events, opts.h2_buffer_bytes);
   if (opts.dns_ports.size() > RL_DNS_MAX_PORTS) {
     return absl::InvalidArgumentError(absl::StrCat(
         "at most ", RL_DNS_MAX_PORTS, " DNS ports, got ",
@@ -197,6 +205,13 @@ absl::StatusOr<std::unique_ptr<L7Probe>> L7Probe::Load(
       Log(LogLevel::kWarn, "l7: no TLS request RED: ", tls.status().message());
     }
   }
+  auto h2 = H2Events::Start(bpf_map__fd(s->maps.h2_events),
+                            bpf_map__fd(s->maps.l7_stats));
+  if (h2.ok()) {
+    impl->h2 = std::move(*h2);
+  } else {
+    Log(LogLevel::kWarn, "l7: no HTTP/2 request RED: ", h2.status().message());
+  }
   return std::unique_ptr<L7Probe>(new L7Probe(std::move(impl)));
 }
 
@@ -208,6 +223,7 @@ void L7Probe::SetSloThresholds(const SloSlots& slots) {
                      __ATOMIC_RELAXED);
   }
   if (impl_->tls) impl_->tls->SetSloThresholds(threshold_ns);
+  if (impl_->h2) impl_->h2->SetSloThresholds(threshold_ns);
 }
 
 absl::Status L7Probe::Attach() {
@@ -270,6 +286,14 @@ absl::Status L7Probe::ReadInto(Snapshot* snap) {
     if (c.ok()) snap->request_unparsed[kCounterNames[i]] = *c;
   }
   if (im.tls) im.tls->ReadInto(snap);
+  if (im.h2) {
+    const H2Events::Counts h = im.h2->counts();
+    snap->request_unparsed["h2_desynced"] = h.stream.desynced;
+    snap->request_unparsed["h2_streams_dropped"] = h.stream.dropped_streams;
+    if (h.not_counted != 0) {
+      snap->request_unparsed["h2_not_counted"] = h.not_counted;
+    }
+  }
   if (im.unknown_protocol != 0) {
     snap->request_unparsed["unknown_protocol"] = im.unknown_protocol;
   }

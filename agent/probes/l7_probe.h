@@ -22,6 +22,8 @@ struct L7ProbeOptions {
   bool tls_late_attach = false;  // see TlsOptions::late_attach
   // UDP ports DNS is served on (at most RL_DNS_MAX_PORTS, checked by Load).
   std::vector<uint16_t> dns_ports = {53};
+  // Bytes of the HTTP/2 event ring buffer (a power of 2, page multiple).
+  uint32_t h2_buffer_bytes = 4u << 20;
   NamingOptions naming;
 };
 

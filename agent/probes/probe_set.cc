@@ -61,6 +61,7 @@ const std::vector<ProbeKind>& ProbeKinds() {
          p.tls = o.tls;
          p.tls_late_attach = o.tls_late_attach;
          p.dns_ports = o.dns_ports;
+         p.h2_buffer_bytes = o.h2_buffer_bytes;
          p.naming = o.naming;
          return Upcast(L7Probe::Load(p));
        }},

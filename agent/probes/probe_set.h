@@ -33,6 +33,7 @@ struct ProbeSetOptions {
   bool tls = false;              // l7 also reads TLS plaintext (uprobes)
   bool tls_late_attach = false;  // TLS libraries mapped after start too
   std::vector<uint16_t> dns_ports = {53};  // UDP ports DNS is served on
+  uint32_t h2_buffer_bytes = 4u << 20;     // HTTP/2 event ring buffer
   NamingOptions naming;
 };
 

@@ -40,7 +40,7 @@ namespace {
 constexpr const char* kShared[] = {
     "conns",       "conn_count",       "l7_stats",
     "l7_counters", "l7_update_errors", "tls_calls",
-    "tls_socks",   "tls_update_errors"};
+    "tls_socks",   "tls_update_errors", "h2_events"};
 
 struct Hook {
   const char* func;

@@ -14,7 +14,7 @@ import sys
 
 INCLUDE = re.compile(r'^\s*#\s*include\s*([<"])([^>"]+)[>"]', re.M)
 MAY = re.compile(r'^May include:((?:.|\n(?!\n))*)', re.M)
-LINK = re.compile(r'\bredline_([a-z]+)\b')
+LINK = re.compile(r'\bredline_([a-z][a-z0-9]*)\b')
 
 
 def allowed_of(root):
@@ -29,7 +29,7 @@ def allowed_of(root):
         if m is None:
             errors.append(f"agent/{d}/README.md: no 'May include:' line")
             continue
-        allowed[d] = set(re.findall(r'[a-z]+', m.group(1)))
+        allowed[d] = set(re.findall(r'[a-z][a-z0-9]*', m.group(1)))
     return allowed, errors
 
 

@@ -79,6 +79,23 @@ TEST(Flags, DnsPorts) {
   EXPECT_NE(UsageText().find("--dns-ports=LIST"), std::string::npos);
 }
 
+TEST(Flags, H2BufferBytes) {
+  auto o = ParseFlags({"run"});
+  ASSERT_TRUE(o.ok()) << o.status();
+  EXPECT_EQ(o->h2_buffer_bytes, 4u << 20);
+  o = ParseFlags({"run", "--h2-buffer-bytes=1048576"});
+  ASSERT_TRUE(o.ok()) << o.status();
+  EXPECT_EQ(ProbeOptionsFrom(*o, nullptr).h2_buffer_bytes, 1u << 20);
+  for (const char* bad : {"--h2-buffer-bytes=1000000",
+                          "--h2-buffer-bytes=4096", "--h2-buffer-bytes=x"}) {
+    auto e = ParseFlags({"run", bad});
+    ASSERT_FALSE(e.ok()) << bad;
+    EXPECT_NE(std::string(e.status().message()).find("--h2-buffer-bytes"),
+              std::string::npos)
+        << e.status();
+  }
+}
+
 TEST(Flags, MaxSeries) {
   auto o = ParseFlags({"run"});
   ASSERT_TRUE(o.ok()) << o.status();

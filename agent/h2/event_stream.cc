@@ -1,0 +1,185 @@
+#include "agent/h2/event_stream.h"
+
+#include <algorithm>
+#include <cstring>
+
+#include "agent/model/grpc_methods.h"
+#include "agent/model/request_protocols.h"
+#include "bpf/l7.h"
+
+namespace redline::h2 {
+namespace {
+
+static_assert(offsetof(rl_h2_event, data) == RL_H2_EVENT_HEAD);
+static_assert(offsetof(rl_h2_event, key) == 24);
+static_assert(offsetof(rl_h2_event, header) == 75);
+static_assert(sizeof(rl_h2_event) == RL_H2_EVENT_HEAD + RL_H2_MAX_DATA);
+static_assert(sizeof(rl_h2_state) == 36);
+
+uint8_t MethodCode(absl::string_view method) {
+  for (uint32_t m = 1; m < RL_HTTP_METHOD_COUNT; ++m) {
+    if (method == HttpMethodName(m)) return static_cast<uint8_t>(m);
+  }
+  return RL_HTTP_UNKNOWN;
+}
+
+uint32_t PayloadWanted(const uint8_t* h) {
+  const uint32_t len = uint32_t{h[0]} << 16 | uint32_t{h[1]} << 8 | h[2];
+  return h[3] == RL_H2_DATA ? 0 : std::min<uint32_t>(len, RL_H2_MAX_DATA);
+}
+
+}  // namespace
+
+EventStream::EventStream(size_t max_connections, size_t max_grpc_operations)
+    : max_connections_(max_connections), grpc_(max_grpc_operations) {}
+
+EventStream::Conn& EventStream::ConnOf(uint64_t gen) {
+  auto it = conns_.find(gen);
+  if (it != conns_.end()) return it->second;
+  if (conns_.size() >= max_connections_) {
+    auto oldest = std::min_element(
+        conns_.begin(), conns_.end(),
+        [](const auto& a, const auto& b) { return a.second.seq < b.second.seq; });
+    ++counts_.desynced;  // its requests are no longer followed
+    conns_.erase(oldest);
+  }
+  Conn& c = conns_[gen];
+  c.seq = next_seq_++;
+  return c;
+}
+
+void EventStream::OnEvent(const void* data, size_t size,
+                          std::vector<Counted>* out) {
+  ++counts_.events;
+  if (size < RL_H2_EVENT_HEAD) {
+    ++counts_.malformed;
+    return;
+  }
+  rl_h2_event ev;
+  std::memcpy(&ev, data, std::min(size, sizeof(ev)));
+  if (ev.len > RL_H2_MAX_DATA || RL_H2_EVENT_HEAD + size_t{ev.len} > size) {
+    ++counts_.malformed;
+    return;
+  }
+  if (ev.kind == RL_H2_EV_CLOSED) {
+    auto it = conns_.find(ev.gen);
+    if (it != conns_.end()) {
+      counts_.dropped_streams += it->second.decoder.dropped_streams();
+      conns_.erase(it);
+    }
+    return;
+  }
+  if (ev.kind != RL_H2_EV_FRAME && ev.kind != RL_H2_EV_MORE &&
+      ev.kind != RL_H2_EV_LOST) {
+    ++counts_.malformed;
+    return;
+  }
+  Conn& c = ConnOf(ev.gen);
+  if (ev.kind == RL_H2_EV_LOST) {
+    c.decoder.OnLoss();
+    CheckDesync(c);
+    return;
+  }
+  // Client to server: what a server reads, or a client writes.
+  const bool to_server = (ev.key.role == RL_L7_SERVER) == (ev.dir == RL_L7_IN);
+  Deliver(c, ev, to_server ? 0 : 1, out);
+  CheckDesync(c);
+}
+
+void EventStream::Deliver(Conn& c, const rl_h2_event& ev, int side,
+                          std::vector<Counted>* out) {
+  Conn::Pending& p = c.pending[side];
+  const char* bytes = reinterpret_cast<const char*>(ev.data);
+  if (ev.kind == RL_H2_EV_MORE) {
+    if (!p.open || p.payload.size() + ev.len > p.want) {
+      c.decoder.OnLoss();  // a piece without its frame
+      return;
+    }
+    p.payload.append(bytes, ev.len);
+  } else {
+    if (p.open) {
+      c.decoder.OnLoss();  // the last frame's payload never completed
+      return;
+    }
+    p.open = true;
+    std::memcpy(p.header, ev.header, sizeof(p.header));
+    p.truncated = ev.truncated != 0;
+    p.want = PayloadWanted(ev.header);
+    p.ts_ns = ev.ts_ns;
+    p.payload.assign(bytes, ev.len);
+    if (ev.len > p.want) {
+      c.decoder.OnLoss();
+      return;
+    }
+  }
+  if (p.payload.size() == p.want) Finish(c, side, ev, out);
+}
+
+void EventStream::Finish(Conn& c, int side, const rl_h2_event& ev,
+                         std::vector<Counted>* out) {
+  Conn::Pending& p = c.pending[side];
+  FrameEvent f;
+  f.direction = side == 0 ? Direction::kClientToServer
+                          : Direction::kServerToClient;
+  f.timestamp_ns = p.ts_ns;
+  f.type = p.header[3];
+  f.flags = p.header[4];
+  f.length = uint32_t{p.header[0]} << 16 | uint32_t{p.header[1]} << 8 |
+             p.header[2];
+  f.stream_id = (uint32_t{p.header[5]} << 24 | uint32_t{p.header[6]} << 16 |
+                 uint32_t{p.header[7]} << 8 | p.header[8]) &
+                0x7fffffff;
+  f.payload = p.payload;
+  f.truncated = p.truncated;
+  std::vector<CompletedRequest> done;
+  c.decoder.OnFrame(f, &done);
+  p.open = false;
+  p.payload.clear();
+  for (const CompletedRequest& r : done) Count(r, ev.key, out);
+}
+
+void EventStream::Count(const CompletedRequest& r, const rl_l7_key& labels,
+                        std::vector<Counted>* out) {
+  Counted n;
+  n.key = labels;
+  if (r.is_grpc) {
+    n.key.proto = RL_L7_PROTO_GRPC;
+    const std::string label =
+        r.grpc_service.empty()
+            ? std::string(GrpcOperations::kOther)
+            : grpc_.Label(r.grpc_service, r.grpc_method);
+    n.key.op = GrpcMethodId(label);
+    n.key.outcome = r.reset && r.grpc_status < 0 ? RL_GRPC_OUT_RESET
+                    : r.grpc_status >= 0 && r.grpc_status <= 16
+                        ? static_cast<uint8_t>(r.grpc_status + 1)
+                        : 0;
+  } else {
+    n.key.proto = RL_L7_PROTO_H2;
+    n.key.op = MethodCode(r.method);
+    n.key.outcome = r.status >= 100 && r.status < 600
+                        ? static_cast<uint8_t>(r.status / 100)
+                    : r.reset ? RL_H2_OUT_RESET
+                              : 0;
+  }
+  n.timed = r.start_ns != 0;
+  n.duration_ns = r.DurationNs();
+  out->push_back(n);
+}
+
+void EventStream::CheckDesync(Conn& c) {
+  if (c.told || !c.decoder.desynced()) return;
+  c.told = true;
+  ++counts_.desynced;
+  counts_.abandoned_streams += c.decoder.abandoned_streams();
+}
+
+StreamCounts EventStream::counts() const {
+  StreamCounts out = counts_;
+  out.connections = conns_.size();
+  for (const auto& [gen, c] : conns_) {
+    out.dropped_streams += c.decoder.dropped_streams();
+  }
+  return out;
+}
+
+}  // namespace redline::h2

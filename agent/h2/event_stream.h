@@ -1,0 +1,89 @@
+// The HTTP/2 events of every connection (bpf/l7_h2.h, from the h2_events
+// ring buffer, in order) into requests to count: per connection (its
+// socket cookie), a payload split over events is put back together, the
+// frames go to its Connection decoder, and each completed request becomes
+// an l7_stats key (the labels of the process whose I/O completed it; the
+// protocol HTTP/2, or gRPC by content-type; method and outcome codes) and
+// its duration. Pure: no kernel access; probes/h2_events feeds it.
+#ifndef REDLINE_AGENT_H2_EVENT_STREAM_H_
+#define REDLINE_AGENT_H2_EVENT_STREAM_H_
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include <linux/types.h>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/strings/string_view.h"
+#include "agent/h2/connection.h"
+#include "agent/h2/grpc_operations.h"
+#include "bpf/l7_h2.h"
+
+namespace redline::h2 {
+
+struct Counted {
+  rl_l7_key key{};
+  uint64_t duration_ns = 0;
+  bool timed = false;  // the request HEADERS were seen
+};
+
+struct StreamCounts {
+  uint64_t events = 0;
+  uint64_t malformed = 0;  // events too short or of an unknown kind
+  uint64_t desynced = 0;   // connections given up (lost frames, HPACK...)
+  uint64_t dropped_streams = 0;    // beyond a connection's stream budget
+  uint64_t abandoned_streams = 0;  // open when their connection desynced
+  uint64_t connections = 0;        // followed now
+};
+
+class EventStream {
+ public:
+  // Connections followed at most (the oldest-created is dropped beyond:
+  // counted as desynced) and the gRPC label budget.
+  explicit EventStream(size_t max_connections = 65536,
+                       size_t max_grpc_operations = 64);
+
+  // One ring buffer record (size bytes). Requests it completes are
+  // appended to out.
+  void OnEvent(const void* data, size_t size, std::vector<Counted>* out);
+
+  StreamCounts counts() const;
+
+ private:
+  struct Conn {
+    Connection decoder;
+    uint64_t seq = 0;  // creation order, to drop the oldest when full
+    bool told = false;  // desync counted
+    // A FRAME whose payload comes in MORE events, per direction
+    // (0: client to server).
+    struct Pending {
+      bool open = false;
+      uint8_t header[RL_H2_FRAME_HEADER] = {};
+      bool truncated = false;
+      uint32_t want = 0;  // payload bytes forwarded in all
+      uint64_t ts_ns = 0;
+      std::string payload;
+    } pending[2];
+  };
+
+  void Deliver(Conn& c, const rl_h2_event& ev, int side,
+               std::vector<Counted>* out);
+  void Finish(Conn& c, int side, const rl_h2_event& ev,
+              std::vector<Counted>* out);
+  void Count(const CompletedRequest& r, const rl_l7_key& labels,
+             std::vector<Counted>* out);
+  void CheckDesync(Conn& c);
+  Conn& ConnOf(uint64_t gen);
+
+  size_t max_connections_;
+  GrpcOperations grpc_;
+  absl::flat_hash_map<uint64_t, Conn> conns_;
+  uint64_t next_seq_ = 0;
+  StreamCounts counts_;
+};
+
+}  // namespace redline::h2
+
+#endif  // REDLINE_AGENT_H2_EVENT_STREAM_H_

@@ -1,0 +1,82 @@
+#include "agent/probes/h2_events.h"
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include <vector>
+
+#include "agent/probes/bpf_util.h"
+#include "bpf/hist_edges.h"
+#include "bpf/l7.h"
+
+namespace redline {
+
+absl::StatusOr<std::unique_ptr<H2Events>> H2Events::Start(int events_fd,
+                                                          int stats_fd) {
+  auto self = std::unique_ptr<H2Events>(new H2Events(stats_fd, nullptr));
+  self->rb_ = ring_buffer__new(events_fd, &H2Events::OnSample, self.get(),
+                               nullptr);
+  if (self->rb_ == nullptr) {
+    return LibbpfError(-errno, "opening the HTTP/2 event ring buffer");
+  }
+  self->thread_ = std::thread([s = self.get()] { s->Run(); });
+  return self;
+}
+
+H2Events::H2Events(int stats_fd, ring_buffer* rb)
+    : stats_fd_(stats_fd), rb_(rb) {}
+
+H2Events::~H2Events() {
+  stop_ = true;
+  if (thread_.joinable()) thread_.join();
+  if (rb_ != nullptr) ring_buffer__free(rb_);
+}
+
+void H2Events::Run() {
+  // A short timeout bounds how long stopping waits; events wake it at once.
+  while (!stop_) ring_buffer__poll(rb_, 100);
+}
+
+int H2Events::OnSample(void* self, void* data, size_t size) {
+  auto* h = static_cast<H2Events*>(self);
+  std::vector<h2::Counted> done;
+  {
+    std::lock_guard<std::mutex> l(h->mu_);
+    h->stream_.OnEvent(data, size, &done);
+  }
+  for (const h2::Counted& c : done) h->Record(c);
+  return 0;
+}
+
+void H2Events::Record(const h2::Counted& c) {
+  rl_l7_val v{};
+  if (bpf_map_lookup_elem(stats_fd_, &c.key, &v) != 0) v = rl_l7_val{};
+  ++v.requests;
+  if (c.timed) {
+    ++v.timed;
+    v.sum_ns += c.duration_ns;
+    ++v.hist[rl_fine_slot(c.duration_ns)];
+    for (int i = 0; i < RL_SLO_SLOTS; ++i) {
+      const uint64_t t = slo_ns_[i].load(std::memory_order_relaxed);
+      if (t != 0 && c.duration_ns <= t) ++v.within[i];
+    }
+  }
+  if (bpf_map_update_elem(stats_fd_, &c.key, &v, BPF_ANY) != 0) {
+    std::lock_guard<std::mutex> l(mu_);
+    ++not_counted_;
+  }
+}
+
+void H2Events::SetSloThresholds(
+    const std::array<uint64_t, RL_SLO_SLOTS>& ns) {
+  for (int i = 0; i < RL_SLO_SLOTS; ++i) {
+    slo_ns_[i].store(ns[i], std::memory_order_relaxed);
+  }
+}
+
+H2Events::Counts H2Events::counts() const {
+  std::lock_guard<std::mutex> l(mu_);
+  return {stream_.counts(), not_counted_};
+}
+
+}  // namespace redline

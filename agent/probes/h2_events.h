@@ -1,0 +1,58 @@
+// Drains bpf/l7_h2.bpf.h's h2_events ring buffer on a thread of its own
+// (h2::EventStream decodes), and counts each completed HTTP/2 or gRPC
+// request into l7_stats as the kernel counts the other protocols' (the
+// kernel never writes those protocols' keys, so this read-modify-write
+// races with nothing), so metrics, SLOs and top read them as any other.
+#ifndef REDLINE_AGENT_PROBES_H2_EVENTS_H_
+#define REDLINE_AGENT_PROBES_H2_EVENTS_H_
+
+#include <array>
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <thread>
+
+#include "absl/status/statusor.h"
+#include "agent/h2/event_stream.h"
+#include "bpf/slo.h"
+
+struct ring_buffer;
+
+namespace redline {
+
+class H2Events {
+ public:
+  // events_fd: h2_events; stats_fd: l7_stats.
+  static absl::StatusOr<std::unique_ptr<H2Events>> Start(int events_fd,
+                                                         int stats_fd);
+  ~H2Events();  // stops the thread, then frees the ring buffer
+
+  // The SLO latency thresholds in ns (0: off), as the kernel's.
+  void SetSloThresholds(const std::array<uint64_t, RL_SLO_SLOTS>& ns);
+
+  struct Counts {
+    h2::StreamCounts stream;
+    uint64_t not_counted = 0;  // requests l7_stats had no room for
+  };
+  Counts counts() const;
+
+ private:
+  H2Events(int stats_fd, ring_buffer* rb);
+  static int OnSample(void* self, void* data, size_t size);
+  void Record(const h2::Counted& c);
+  void Run();
+
+  int stats_fd_;
+  ring_buffer* rb_;
+  mutable std::mutex mu_;  // stream_, not_counted_
+  h2::EventStream stream_;
+  uint64_t not_counted_ = 0;
+  std::array<std::atomic<uint64_t>, RL_SLO_SLOTS> slo_ns_{};
+  std::atomic<bool> stop_{false};
+  std::thread thread_;
+};
+
+}  // namespace redline
+
+#endif  // REDLINE_AGENT_PROBES_H2_EVENTS_H_

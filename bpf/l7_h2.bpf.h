@@ -1,0 +1,248 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * HTTP/2 in the kernel: which connections carry it (the client preface),
+ * and a walk of their frames, across reads and writes, that forwards to
+ * the agent (h2_events) only what carries or ends requests: HEADERS,
+ * CONTINUATION and PUSH_PROMISE with their header blocks (the agent's
+ * HPACK decoders must see every one), RST_STREAM, SETTINGS (header table
+ * sizes, and their ACKs) and the header of a DATA frame that ends a
+ * stream. DATA payloads are skipped, never copied. Requests are counted
+ * by the agent (agent/h2), which writes them into l7_stats.
+ *
+ * A connection whose frames cannot all be followed (more frames in one
+ * read or write than the walk takes, a copy that failed, a full ring
+ * buffer) is lost: one RL_H2_EV_LOST event, and nothing more of it; the
+ * agent says so rather than count from a broken HPACK state.
+ *
+ * Included by l7_conn.bpf.h (the state machine hands HTTP/2 connections
+ * here), after struct conn and the maps it uses.
+ */
+#ifndef REDLINE_BPF_L7_H2_BPF_H
+#define REDLINE_BPF_L7_H2_BPF_H
+
+#include "l7_h2.h"
+
+/* Per-event stream: the agent sizes it (--h2-buffer), drains it from a
+ * thread of its own, and a full buffer is counted (RL_L7_H2_EVENTS_LOST),
+ * never waited for. */
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 1 << 22);
+} h2_events SEC(".maps");
+
+/* Where a frame header being read goes, in the window: after the event
+ * (0 to RL_H2_EVENT_HEAD + RL_H2_MAX_DATA), below 2 * RL_L7_WINDOW, the
+ * bound rl_l7_gather masks its destination with. */
+#define RL_H2_HDR_AT 1536
+
+/* Whether b[0, n) starts with the client connection preface. */
+static __always_inline bool rl_h2_preface(const char *b, __u32 n)
+{
+	if (n < RL_H2_PREFACE_LEN || b[0] != 'P')
+		return false;
+	/* Unrolled, each byte against a constant: a copy of the preface
+	 * would take 32 bytes of l7_exit's stack, which 6.1 cannot spare. */
+#pragma unroll
+	for (int i = 1; i < RL_H2_PREFACE_LEN; i++)
+		if (b[i] != RL_H2_PREFACE[i])
+			return false;
+	return true;
+}
+
+struct rl_h2_walk {
+	struct conn *c;
+	struct rl_l7_window *w;
+	struct rl_l7_runs *r; /* where the data is: rl_l7_gather */
+	__u32 off;	      /* next byte of the data to look at */
+	__u32 len;	      /* bytes of data */
+	__u32 d;	      /* 0: read, 1: written */
+	__u32 lost;
+};
+
+/* Sends the event in the window with n bytes of the data at x->off as its
+ * payload; false if they could not be copied or sent. */
+static __always_inline bool h2_emit(struct rl_h2_walk *x, __u8 kind, __u32 n)
+{
+	struct rl_h2_event *ev = (struct rl_h2_event *)x->w->b;
+
+	if (n > RL_H2_MAX_DATA)
+		return false;
+	if (n && rl_l7_gather(x->w, RL_H2_EVENT_HEAD, x->off, n, x->r) != n)
+		return false;
+	ev->kind = kind;
+	ev->len = n;
+	barrier_var(n); /* or clang drops the mask: n <= 1024 is known */
+	n &= 2 * RL_H2_MAX_DATA - 1;
+	if (bpf_ringbuf_output(&h2_events, ev, RL_H2_EVENT_HEAD + n, 0)) {
+		RL_COUNT_EVENT(l7_counters, RL_L7_H2_EVENTS_LOST);
+		return false;
+	}
+	return true;
+}
+
+/* Whether a frame is forwarded: what carries header blocks, ends streams,
+ * or changes how header blocks decode. */
+static __always_inline bool h2_forwarded(__u8 type, __u8 flags)
+{
+	return type == RL_H2_HEADERS || type == RL_H2_CONTINUATION ||
+	       type == RL_H2_PUSH_PROMISE || type == RL_H2_RST_STREAM ||
+	       type == RL_H2_SETTINGS ||
+	       (type == RL_H2_DATA && (flags & RL_H2_END_STREAM));
+}
+
+/* One step of the walk: the rest of a forwarded payload, of a skipped
+ * one, or the next frame header. */
+static long h2_step(__u32 i, void *data)
+{
+	struct rl_h2_walk *x = (struct rl_h2_walk *)data;
+	struct rl_h2_event *ev = (struct rl_h2_event *)x->w->b;
+	struct conn *c = x->c;
+	__u32 d = x->d & 1, left, n, flen, fwd;
+	__u8 *hdr = c->h2.hdr[d];
+	__u8 have;
+
+	if (x->off >= x->len)
+		return 1;
+	left = x->len - x->off;
+	if (c->h2.more[d]) {
+		n = c->h2.more[d] < left ? c->h2.more[d] : left;
+		if (!h2_emit(x, RL_H2_EV_MORE, n))
+			goto lost;
+		c->h2.more[d] -= n;
+		x->off += n;
+		return 0;
+	}
+	if (c->skip[d]) {
+		n = c->skip[d] < left ? c->skip[d] : left;
+		c->skip[d] -= n;
+		x->off += n;
+		return 0;
+	}
+	have = c->h2.have[d];
+	if (have >= RL_H2_FRAME_HEADER)
+		goto lost;
+	n = RL_H2_FRAME_HEADER - have;
+	n = n < left ? n : left;
+	if (rl_l7_gather(x->w, RL_H2_HDR_AT, x->off, n, x->r) != n)
+		goto lost;
+	for (int k = 0; k < RL_H2_FRAME_HEADER; k++)
+		if (k < n && have + k < RL_H2_FRAME_HEADER)
+			hdr[(have + k) & 15] = x->w->b[RL_H2_HDR_AT + k];
+	x->off += n;
+	have += n;
+	if (have < RL_H2_FRAME_HEADER) { /* the rest comes next time */
+		c->h2.have[d] = have;
+		return 1;
+	}
+	c->h2.have[d] = 0;
+	flen = (__u32)hdr[0] << 16 | (__u32)hdr[1] << 8 | hdr[2];
+	if (!h2_forwarded(hdr[3], hdr[4])) {
+		c->skip[d] = flen;
+		return 0;
+	}
+	fwd = hdr[3] == RL_H2_DATA ? 0 : flen;
+	fwd = fwd < RL_H2_MAX_DATA ? fwd : RL_H2_MAX_DATA;
+	__builtin_memcpy(ev->header, hdr, RL_H2_FRAME_HEADER);
+	ev->truncated = flen > fwd && hdr[3] != RL_H2_DATA;
+	left = x->len - x->off;
+	n = fwd < left ? fwd : left;
+	if (!h2_emit(x, RL_H2_EV_FRAME, n))
+		goto lost;
+	x->off += n;
+	c->h2.more[d] = fwd - n;
+	c->skip[d] = flen - fwd;
+	return 0;
+lost:
+	x->lost = 1;
+	return 1;
+}
+
+/* The labels of the process doing the I/O, and the connection, into the
+ * event in the window (as record() labels a request). */
+static __always_inline void h2_labels(struct rl_h2_event *ev,
+				      const struct conn *c, __u32 d)
+{
+	const char *comm = bpf_get_current_task_btf()->group_leader->comm;
+	struct rl_l7_key *k = &ev->key;
+
+	__builtin_memset(ev, 0, RL_H2_EVENT_HEAD);
+	ev->gen = c->gen;
+	ev->ts_ns = bpf_ktime_get_ns();
+	ev->dir = d ? RL_L7_OUT : RL_L7_IN;
+	k->cgroup_id = bpf_get_current_cgroup_id();
+	*(__u64 *)&k->comm[0] = *(const __u64 *)&comm[0];
+	*(__u64 *)&k->comm[8] = *(const __u64 *)&comm[8];
+	k->role = c->role;
+	k->tls = c->tls;
+	k->port = c->port;
+	if (c->role == RL_L7_CLIENT) {
+		k->family = c->family;
+		__builtin_memcpy(k->addr, c->addr, sizeof(k->addr));
+	}
+}
+
+/* n bytes moved in direction d (1: written) that cannot be read (sendfile,
+ * splice, io_uring): a DATA payload being skipped, or the walk is lost
+ * (told at the next read or write). */
+static __always_inline void rl_h2_unseen(struct conn *c, __u32 d, __u32 n)
+{
+	d &= 1;
+	if (c->h2.lost)
+		return;
+	if (!c->h2.more[d] && !c->h2.have[d] && c->skip[d] >= n) {
+		c->skip[d] -= n;
+		return;
+	}
+	c->h2.lost = 1;
+}
+
+/* The data of one read or write on an HTTP/2 connection; or, with off
+ * RL_H2_PREFACE_LEN, of one that may start with the preface (its first
+ * bytes in the window): then 0 if it does not, and if it does, the
+ * connection is HTTP/2 from here, its walk's state replacing the runs'.
+ * Not inlined: this stays off the stack of l7_exit, whose chains of
+ * calls 6.1 caps at 512 bytes. */
+static __noinline int rl_h2_data(struct conn *c, struct rl_l7_scan *ctx,
+				 __u32 d, __u32 off)
+{
+	struct rl_l7_window *w = RL_L7_WINDOW_OF_CALLER();
+	struct rl_h2_walk x = {};
+
+	if (!c || !ctx || !w)
+		return 0;
+	if (off) {
+		if (!rl_h2_preface(w->b, ctx->n))
+			return 0;
+		c->proto = RL_L7_PROTO_H2;
+		c->count = 0;
+		c->skip[0] = c->skip[1] = 0;
+		__builtin_memset(&c->h2, 0, sizeof(c->h2));
+	}
+	h2_labels((struct rl_h2_event *)w->b, c, d);
+	if (c->h2.lost) {
+		/* Told once; if the buffer was full, at the next I/O. */
+		if (c->h2.lost == 1) {
+			x.w = w;
+			x.r = &ctx->r;
+			if (h2_emit(&x, RL_H2_EV_LOST, 0))
+				c->h2.lost = 2;
+		}
+		return 0;
+	}
+	x.c = c;
+	x.w = w;
+	x.r = &ctx->r;
+	x.off = off;
+	x.len = ctx->len;
+	x.d = d;
+	bpf_loop(3 * RL_H2_MAX_FRAMES, h2_step, &x, 0);
+	if (x.lost || x.off < x.len) {
+		c->h2.lost = 1;
+		x.lost = 0;
+		if (h2_emit(&x, RL_H2_EV_LOST, 0))
+			c->h2.lost = 2;
+	}
+	return 1;
+}
+
+#endif /* REDLINE_BPF_L7_H2_BPF_H */

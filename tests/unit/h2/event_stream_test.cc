@@ -1,0 +1,183 @@
+#include "agent/h2/event_stream.h"
+
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "agent/model/grpc_methods.h"
+#include "gtest/gtest.h"
+#include "tests/unit/h2/h2_test_session.h"
+
+namespace redline::h2 {
+namespace {
+
+// Builds ring buffer records as bpf/l7_h2.bpf.h sends them: one socket's
+// view (a server: reads are client to server).
+class Kernel {
+ public:
+  explicit Kernel(uint8_t role, uint64_t gen = 7) : role_(role), gen_(gen) {
+    std::memcpy(labels_.comm, "srv", 4);
+    labels_.cgroup_id = 42;
+    labels_.role = role;
+    labels_.port = 8080;
+  }
+
+  // A frame the client sent; its payload forwarded in pieces of at most
+  // `piece` bytes (a FRAME, then MOREs), as reads split it.
+  void Frame(bool from_client, uint8_t type, uint8_t flags, uint32_t id,
+             const std::string& payload, size_t piece = RL_H2_MAX_DATA) {
+    rl_h2_event ev = Head(RL_H2_EV_FRAME, from_client);
+    const uint32_t len = payload.size();
+    const uint8_t h[9] = {static_cast<uint8_t>(len >> 16),
+                          static_cast<uint8_t>(len >> 8),
+                          static_cast<uint8_t>(len), type, flags,
+                          static_cast<uint8_t>(id >> 24),
+                          static_cast<uint8_t>(id >> 16),
+                          static_cast<uint8_t>(id >> 8),
+                          static_cast<uint8_t>(id)};
+    std::memcpy(ev.header, h, 9);
+    const std::string fwd =
+        type == RL_H2_DATA ? "" : payload.substr(0, RL_H2_MAX_DATA);
+    ev.truncated = type != RL_H2_DATA && payload.size() > RL_H2_MAX_DATA;
+    size_t at = std::min(piece, fwd.size());
+    Send(ev, fwd.substr(0, at));
+    while (at < fwd.size()) {
+      const size_t n = std::min(piece, fwd.size() - at);
+      Send(Head(RL_H2_EV_MORE, from_client), fwd.substr(at, n));
+      at += n;
+    }
+  }
+  void Headers(Encoder& e, bool from_client, uint32_t id, const Fields& f,
+               bool end_stream, size_t piece = RL_H2_MAX_DATA) {
+    Frame(from_client, RL_H2_HEADERS,
+          0x4 | (end_stream ? RL_H2_END_STREAM : 0), id, e.Encode(f), piece);
+  }
+  void Lost() { Send(Head(RL_H2_EV_LOST, true), ""); }
+  void Closed() { Send(Head(RL_H2_EV_CLOSED, true), ""); }
+
+  EventStream stream;
+  std::vector<Counted> counted;
+  uint64_t now = 1000;
+
+ private:
+  rl_h2_event Head(uint8_t kind, bool from_client) {
+    rl_h2_event ev{};
+    ev.gen = gen_;
+    ev.ts_ns = now += 1000;
+    ev.key = labels_;
+    ev.kind = kind;
+    // A server reads what the client sent.
+    const bool read = (role_ == RL_L7_SERVER) == from_client;
+    ev.dir = read ? RL_L7_IN : RL_L7_OUT;
+    return ev;
+  }
+  void Send(rl_h2_event ev, const std::string& data) {
+    ev.len = data.size();
+    std::memcpy(ev.data, data.data(), data.size());
+    stream.OnEvent(&ev, RL_H2_EVENT_HEAD + data.size(), &counted);
+  }
+
+  uint8_t role_;
+  uint64_t gen_;
+  rl_l7_key labels_{};
+};
+
+TEST(EventStream, RequestsOfBothKindsWithTheirLabels) {
+  Kernel k(RL_L7_SERVER);
+  Encoder client, server;
+  k.Headers(client, true, 1, Get("/"), true);
+  k.Headers(client, true, 3, Get("/missing"), true);
+  k.Headers(server, false, 3, Status(404), true);
+  k.Headers(server, false, 1, Status(200), false);
+  k.Frame(false, RL_H2_DATA, RL_H2_END_STREAM, 1, "hello");
+  ASSERT_EQ(k.counted.size(), 2u);
+  const Counted& a = k.counted[0];  // stream 3 ended first
+  EXPECT_EQ(a.key.proto, RL_L7_PROTO_H2);
+  EXPECT_EQ(a.key.op, RL_HTTP_GET);
+  EXPECT_EQ(a.key.outcome, 4);  // 4xx
+  EXPECT_EQ(std::string(a.key.comm), "srv");
+  EXPECT_EQ(a.key.cgroup_id, 42u);
+  EXPECT_EQ(a.key.role, RL_L7_SERVER);
+  EXPECT_EQ(a.key.port, 8080);
+  EXPECT_TRUE(a.timed);
+  EXPECT_EQ(a.duration_ns, 1000u);  // request HEADERS -> response HEADERS
+  EXPECT_EQ(k.counted[1].key.outcome, 2);
+  EXPECT_EQ(k.counted[1].duration_ns, 3000u);
+  EXPECT_EQ(k.stream.counts().desynced, 0u);
+}
+
+TEST(EventStream, AHeaderBlockInPiecesIsPutBackTogether) {
+  Kernel k(RL_L7_CLIENT);
+  Encoder client, server;
+  Fields big = Get("/");
+  big.push_back({"cookie", std::string(600, 'c')});
+  k.Headers(client, true, 1, big, true, 100);  // a FRAME and 6 MOREs
+  k.Headers(server, false, 1, Status(503), true, 7);
+  ASSERT_EQ(k.counted.size(), 1u);
+  EXPECT_EQ(k.counted[0].key.outcome, 5);
+  EXPECT_EQ(k.counted[0].key.role, RL_L7_CLIENT);
+}
+
+TEST(EventStream, GrpcByContentTypeWithMethodAndStatus) {
+  Kernel k(RL_L7_SERVER);
+  Encoder client, server;
+  const Fields call = {{":method", "POST"},
+                       {":scheme", "http"},
+                       {":path", "/redline.test.Echo/Say"},
+                       {":authority", "x"},
+                       {"content-type", "application/grpc"}};
+  k.Headers(client, true, 1, call, false);
+  k.Frame(true, RL_H2_DATA, RL_H2_END_STREAM, 1, "");
+  k.Headers(server, false, 1,
+            {{":status", "200"}, {"content-type", "application/grpc"}},
+            false);
+  k.Headers(server, false, 1, {{"grpc-status", "5"}}, true);
+  ASSERT_EQ(k.counted.size(), 1u);
+  const Counted& c = k.counted[0];
+  EXPECT_EQ(c.key.proto, RL_L7_PROTO_GRPC);
+  EXPECT_STREQ(GrpcMethodName(c.key.op), "redline.test.Echo/Say");
+  EXPECT_EQ(c.key.outcome, 5 + 1);  // NOT_FOUND
+}
+
+TEST(EventStream, LostFramesDesyncAndNothingMoreIsCounted) {
+  Kernel k(RL_L7_SERVER);
+  Encoder client, server;
+  k.Headers(client, true, 1, Get("/"), true);
+  k.Lost();
+  k.Headers(server, false, 1, Status(200), true);
+  EXPECT_TRUE(k.counted.empty());
+  EXPECT_EQ(k.stream.counts().desynced, 1u);
+  EXPECT_EQ(k.stream.counts().abandoned_streams, 1u);
+  // A truncated header block: the same.
+  Kernel t(RL_L7_SERVER, 8);
+  Fields huge = Get("/");
+  huge.push_back({"cookie", std::string(2000, 'x')});
+  t.Headers(client, true, 1, huge, true);
+  t.Headers(server, false, 1, Status(200), true);
+  EXPECT_TRUE(t.counted.empty());
+  EXPECT_EQ(t.stream.counts().desynced, 1u);
+}
+
+TEST(EventStream, ClosedForgetsAndJunkIsCountedNotTrusted) {
+  Kernel k(RL_L7_SERVER);
+  Encoder client;
+  k.Headers(client, true, 1, Get("/"), true);
+  EXPECT_EQ(k.stream.counts().connections, 1u);
+  k.Closed();
+  EXPECT_EQ(k.stream.counts().connections, 0u);
+  std::vector<Counted> out;
+  const char junk[10] = {};
+  k.stream.OnEvent(junk, sizeof(junk), &out);
+  rl_h2_event ev{};
+  ev.kind = RL_H2_EV_FRAME;
+  ev.len = 500;  // more than the record holds
+  k.stream.OnEvent(&ev, RL_H2_EVENT_HEAD + 10, &out);
+  ev.kind = 99;
+  ev.len = 0;
+  k.stream.OnEvent(&ev, RL_H2_EVENT_HEAD, &out);
+  EXPECT_EQ(k.stream.counts().malformed, 3u);
+  EXPECT_TRUE(out.empty());
+}
+
+}  // namespace
+}  // namespace redline::h2
