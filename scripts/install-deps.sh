@@ -39,8 +39,9 @@ PKGS+=(gnutls-bin)
 # configuration; the package's service is disabled below), dnsperf and
 # dig (dnsutils) as clients.
 PKGS+=(unbound dnsperf dnsutils)
-# HTTP/2 and gRPC (agent/h2): libnghttp2's HPACK inflater to build; nghttp
-# (nghttp2-client) and Python's grpc as clients and servers of the tests.
+# HTTP/2 and gRPC (agent/h2): libnghttp2's HPACK inflater to build; h2load
+# and nghttp (nghttp2-client) and Python's grpc (python3-grpcio, for
+# Debian's /usr/bin/python3) as clients and servers of the tests (h2_test).
 PKGS+=(libnghttp2-dev nghttp2-client python3-grpcio)
 
 missing=()
