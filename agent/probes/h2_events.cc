@@ -19,8 +19,11 @@ absl::StatusOr<std::unique_ptr<H2Events>> H2Events::Start(int events_fd,
   if (self->rb_ == nullptr) {
     return LibbpfError(-errno, "opening the HTTP/2 event ring buffer");
   }
-  self->thread_ = std::thread([s = self.get()] { s->Run(); });
   return self;
+}
+
+void H2Events::Drain() {
+  std::call_once(started_, [this] { thread_ = std::thread([this] { Run(); }); });
 }
 
 H2Events::H2Events(int stats_fd, ring_buffer* rb)

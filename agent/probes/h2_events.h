@@ -23,10 +23,16 @@ namespace redline {
 
 class H2Events {
  public:
-  // events_fd: h2_events; stats_fd: l7_stats.
+  // events_fd: h2_events; stats_fd: l7_stats. No thread yet: see Drain.
   static absl::StatusOr<std::unique_ptr<H2Events>> Start(int events_fd,
                                                          int stats_fd);
   ~H2Events();  // stops the thread, then frees the ring buffer
+
+  // Starts draining on a thread of its own, once; later calls do nothing.
+  // Not at Start: capabilities are per thread, and the agent drops its own
+  // after attaching, before any thread of its starts (one started earlier
+  // would keep CAP_BPF and CAP_PERFMON).
+  void Drain();
 
   // The SLO latency thresholds in ns (0: off), as the kernel's.
   void SetSloThresholds(const std::array<uint64_t, RL_SLO_SLOTS>& ns);
@@ -50,6 +56,7 @@ class H2Events {
   uint64_t not_counted_ = 0;
   std::array<std::atomic<uint64_t>, RL_SLO_SLOTS> slo_ns_{};
   std::atomic<bool> stop_{false};
+  std::once_flag started_;
   std::thread thread_;
 };
 

@@ -203,7 +203,7 @@ INSTANTIATE_TEST_SUITE_P(
         BadCase{SLO("{comm: a}", "{kind: request_availability, protocol: smtp}",
                     ""),
                 "slo.yaml:4:49: slos[0].sli.protocol: unknown protocol "
-                "\"smtp\" (want http, redis, postgresql, memcached, mysql, dns)"},
+                "\"smtp\" (want http, redis, postgresql, memcached, mysql, dns, http2, grpc)"},
         BadCase{
             SLO("{comm: a}", "{kind: http_availability, protocol: redis}", ""),
             "slo.yaml:4:46: slos[0].sli.protocol: not used by kind "
