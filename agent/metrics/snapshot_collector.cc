@@ -42,8 +42,10 @@ std::vector<prom::MetricFamily> SnapshotCollector::Collect() const {
     for (const auto& [name, n] : folded_now) governor_.CountFolded(name, n);
   }
   prom::MetricFamily folded = governor_.FoldedFamily();
-  for (const auto& [name, n] : governed) {
+  for (const auto& [family, n] : governed) {
     // The budget may have folded these families too: one series each.
+    // (A copy: clang 14 cannot capture a structured binding.)
+    const std::string& name = family;
     auto same = std::find_if(
         folded.metric.begin(), folded.metric.end(),
         [&name](const prom::ClientMetric& m) {
