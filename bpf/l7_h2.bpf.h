@@ -136,21 +136,32 @@ static long h2_step(__u32 i, void *data)
 	}
 	c->h2.have[d] = 0;
 	flen = (__u32)hdr[0] << 16 | (__u32)hdr[1] << 8 | hdr[2];
+	left = x->len - x->off;
 	if (!h2_forwarded(hdr[3], hdr[4])) {
-		c->skip[d] = flen;
+		/* Skipped in this step as far as the data goes: one step per
+		 * frame (a read of 100 answers holds 300 frames). */
+		n = flen < left ? flen : left;
+		x->off += n;
+		c->skip[d] = flen - n;
 		return 0;
 	}
+	/* A header block the agent could not decode (over RL_H2_MAX_DATA):
+	 * lost now, rather than forwarding what cannot be used. */
+	if (hdr[3] != RL_H2_DATA && flen > RL_H2_MAX_DATA)
+		goto lost;
 	fwd = hdr[3] == RL_H2_DATA ? 0 : flen;
-	fwd = fwd < RL_H2_MAX_DATA ? fwd : RL_H2_MAX_DATA;
 	__builtin_memcpy(ev->header, hdr, RL_H2_FRAME_HEADER);
-	ev->truncated = flen > fwd && hdr[3] != RL_H2_DATA;
-	left = x->len - x->off;
+	ev->truncated = 0;
 	n = fwd < left ? fwd : left;
 	if (!h2_emit(x, RL_H2_EV_FRAME, n))
 		goto lost;
 	x->off += n;
 	c->h2.more[d] = fwd - n;
-	c->skip[d] = flen - fwd;
+	/* A DATA frame's payload (fwd 0): skipped in this step too. */
+	left = x->len - x->off;
+	n = flen - fwd < left ? flen - fwd : left;
+	x->off += n;
+	c->skip[d] = flen - fwd - n;
 	return 0;
 lost:
 	x->lost = 1;
@@ -219,23 +230,25 @@ static __noinline int rl_h2_data(struct conn *c, struct rl_l7_scan *ctx,
 		__builtin_memset(&c->h2, 0, sizeof(c->h2));
 	}
 	h2_labels((struct rl_h2_event *)w->b, c, d);
+	x.w = w;
+	x.r = &ctx->r;
+	/* A socket's cookie outlives a reconnect (tcp_disconnect): whatever
+	 * the agent holds for it is another connection's. */
+	if (off)
+		h2_emit(&x, RL_H2_EV_CLOSED, 0);
 	if (c->h2.lost) {
 		/* Told once; if the buffer was full, at the next I/O. */
-		if (c->h2.lost == 1) {
-			x.w = w;
-			x.r = &ctx->r;
-			if (h2_emit(&x, RL_H2_EV_LOST, 0))
-				c->h2.lost = 2;
-		}
+		if (c->h2.lost == 1 && h2_emit(&x, RL_H2_EV_LOST, 0))
+			c->h2.lost = 2;
 		return 0;
 	}
 	x.c = c;
-	x.w = w;
-	x.r = &ctx->r;
 	x.off = off;
 	x.len = ctx->len;
 	x.d = d;
-	bpf_loop(3 * RL_H2_MAX_FRAMES, h2_step, &x, 0);
+	/* A frame takes one step, or two when its header or payload
+	 * straddles the end of the data. */
+	bpf_loop(2 * RL_H2_MAX_FRAMES, h2_step, &x, 0);
 	if (x.lost || x.off < x.len) {
 		c->h2.lost = 1;
 		x.lost = 0;

@@ -22,8 +22,9 @@
 /* Payload bytes forwarded per frame: a header block longer than this
  * cannot be decoded (its connection is then given up by the agent). */
 #define RL_H2_MAX_DATA 1024
-/* Frames walked per read or write; past them the connection is lost. */
-#define RL_H2_MAX_FRAMES 128
+/* Frames walked per read or write; past them the connection is lost (a
+ * loop bound: only frames present cost anything). */
+#define RL_H2_MAX_FRAMES 1024
 
 /* Frame types (RFC 9113 6). */
 #define RL_H2_DATA 0

@@ -269,6 +269,10 @@ int Run(const Options& opts) {
       exposer.basic_auth() ? " (basic auth)" : "",
       "; capabilities after attach: ", *caps_left);
 
+  // A first read now, not a refresh interval from now: it starts what
+  // drains at read time (the HTTP/2 events, whose ring buffer would
+  // otherwise fill for 10 s), after the capabilities are gone.
+  store.Refresh();
   const timespec interval{static_cast<time_t>(opts.refresh_interval_s), 0};
   for (;;) {
     const int sig = sigtimedwait(&sigs, nullptr, &interval);

@@ -240,7 +240,10 @@ void Connection::OnRequestHeaders(uint32_t id, uint64_t ns,
   if (const std::string* m = h.Find(":method")) s.method = *m;
   if (const std::string* p = h.Find(":path")) s.path = *p;
   const std::string* type = h.Find("content-type");
-  s.is_grpc = type != nullptr && absl::StartsWith(*type, "application/grpc");
+  // grpc-web carries its status in the body, not in trailers: HTTP/2.
+  s.is_grpc = type != nullptr &&
+              absl::StartsWith(*type, "application/grpc") &&
+              !absl::StartsWith(*type, "application/grpc-web");
 }
 
 void Connection::OnResponseHeaders(uint32_t id, uint8_t flags, uint64_t ns,

@@ -23,6 +23,45 @@ uint8_t MethodCode(absl::string_view method) {
   return RL_HTTP_UNKNOWN;
 }
 
+// gRPC's status codes, by name index + 1 (bpf/l7_h2.h's outcome codes).
+constexpr uint8_t kGrpcUnknown = 2 + 1, kGrpcInternal = 13 + 1,
+                  kGrpcUnimplemented = 12 + 1, kGrpcUnavailable = 14 + 1,
+                  kGrpcUnauthenticated = 16 + 1,
+                  kGrpcPermissionDenied = 7 + 1;
+
+// The call's outcome as a gRPC client would report it: grpc-status if the
+// server sent one; else from the HTTP status as gRPC's "HTTP to gRPC
+// status code mapping" says (a proxy's 502/503/504 is UNAVAILABLE); a
+// 200 that ended with no grpc-status is INTERNAL; reset: the stream was
+// reset with neither.
+uint8_t GrpcOutcome(const CompletedRequest& r) {
+  if (r.grpc_status >= 0) {
+    return r.grpc_status <= 16 ? static_cast<uint8_t>(r.grpc_status + 1)
+                               : kGrpcUnknown;
+  }
+  switch (r.status) {
+    case 0:
+      return r.reset ? RL_GRPC_OUT_RESET : 0;
+    case 200:
+      return r.reset ? RL_GRPC_OUT_RESET : kGrpcInternal;
+    case 400:
+      return kGrpcInternal;
+    case 401:
+      return kGrpcUnauthenticated;
+    case 403:
+      return kGrpcPermissionDenied;
+    case 404:
+      return kGrpcUnimplemented;
+    case 429:
+    case 502:
+    case 503:
+    case 504:
+      return kGrpcUnavailable;
+    default:
+      return kGrpcUnknown;
+  }
+}
+
 uint32_t PayloadWanted(const uint8_t* h) {
   const uint32_t len = uint32_t{h[0]} << 16 | uint32_t{h[1]} << 8 | h[2];
   return h[3] == RL_H2_DATA ? 0 : std::min<uint32_t>(len, RL_H2_MAX_DATA);
@@ -144,15 +183,17 @@ void EventStream::Count(const CompletedRequest& r, const rl_l7_key& labels,
   n.key = labels;
   if (r.is_grpc) {
     n.key.proto = RL_L7_PROTO_GRPC;
+    n.key.outcome = GrpcOutcome(r);
+    // A method the server does not know, or a call with no answer, takes
+    // no place in the label budget: a scanner cannot use it up.
+    const bool unanswered = n.key.outcome == kGrpcUnimplemented ||
+                            n.key.outcome == RL_GRPC_OUT_RESET ||
+                            n.key.outcome == 0;
     const std::string label =
-        r.grpc_service.empty()
+        r.grpc_service.empty() || unanswered
             ? std::string(GrpcOperations::kOther)
             : grpc_.Label(r.grpc_service, r.grpc_method);
     n.key.op = GrpcMethodId(label);
-    n.key.outcome = r.reset && r.grpc_status < 0 ? RL_GRPC_OUT_RESET
-                    : r.grpc_status >= 0 && r.grpc_status <= 16
-                        ? static_cast<uint8_t>(r.grpc_status + 1)
-                        : 0;
   } else {
     n.key.proto = RL_L7_PROTO_H2;
     n.key.op = MethodCode(r.method);

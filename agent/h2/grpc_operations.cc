@@ -6,6 +6,19 @@
 
 namespace redline::h2 {
 
+namespace {
+
+// gRPC names are protobuf identifiers with dots: anything else (a scanner's
+// made-up path, bytes the exposition formats would refuse) is no label.
+bool IsName(absl::string_view s) {
+  return std::all_of(s.begin(), s.end(), [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+           (c >= '0' && c <= '9') || c == '_' || c == '.';
+  });
+}
+
+}  // namespace
+
 std::optional<GrpcPath> ParseGrpcPath(absl::string_view path) {
   if (path.size() < 4 || path[0] != '/') return std::nullopt;
   path.remove_prefix(1);
@@ -13,6 +26,9 @@ std::optional<GrpcPath> ParseGrpcPath(absl::string_view path) {
   if (slash == absl::string_view::npos || slash == 0 ||
       slash + 1 == path.size() ||
       path.find('/', slash + 1) != absl::string_view::npos) {
+    return std::nullopt;
+  }
+  if (!IsName(path.substr(0, slash)) || !IsName(path.substr(slash + 1))) {
     return std::nullopt;
   }
   GrpcPath p;

@@ -3,6 +3,8 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
+#include <cstring>
+#include <string>
 #include <vector>
 
 #include "agent/probes/bpf_util.h"
@@ -43,31 +45,50 @@ void H2Events::Run() {
 int H2Events::OnSample(void* self, void* data, size_t size) {
   auto* h = static_cast<H2Events*>(self);
   std::vector<h2::Counted> done;
-  {
-    std::lock_guard<std::mutex> l(h->mu_);
-    h->stream_.OnEvent(data, size, &done);
-  }
+  std::lock_guard<std::mutex> l(h->mu_);
+  h->stream_.OnEvent(data, size, &done);
   for (const h2::Counted& c : done) h->Record(c);
   return 0;
 }
 
+// mu_ held.
 void H2Events::Record(const h2::Counted& c) {
-  rl_l7_val v{};
-  if (bpf_map_lookup_elem(stats_fd_, &c.key, &v) != 0) v = rl_l7_val{};
+  rl_l7_val& v = sums_[std::string(reinterpret_cast<const char*>(&c.key),
+                                   sizeof(c.key))];
   ++v.requests;
-  if (c.timed) {
-    ++v.timed;
-    v.sum_ns += c.duration_ns;
-    ++v.hist[rl_fine_slot(c.duration_ns)];
-    for (int i = 0; i < RL_SLO_SLOTS; ++i) {
-      const uint64_t t = slo_ns_[i].load(std::memory_order_relaxed);
-      if (t != 0 && c.duration_ns <= t) ++v.within[i];
+  if (!c.timed) return;
+  ++v.timed;
+  v.sum_ns += c.duration_ns;
+  ++v.hist[rl_fine_slot(c.duration_ns)];
+  for (int i = 0; i < RL_SLO_SLOTS; ++i) {
+    const uint64_t t = slo_ns_[i].load(std::memory_order_relaxed);
+    if (t != 0 && c.duration_ns <= t) ++v.within[i];
+  }
+}
+
+void H2Events::Flush() {
+  absl::flat_hash_map<std::string, rl_l7_val> sums;
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    sums.swap(sums_);
+  }
+  uint64_t lost = 0;
+  for (const auto& [bytes, add] : sums) {
+    rl_l7_key key;
+    std::memcpy(&key, bytes.data(), sizeof(key));
+    rl_l7_val v{};
+    if (bpf_map_lookup_elem(stats_fd_, &key, &v) != 0) v = rl_l7_val{};
+    v.requests += add.requests;
+    v.timed += add.timed;
+    v.sum_ns += add.sum_ns;
+    for (int i = 0; i < RL_L7_HIST_SLOTS; ++i) v.hist[i] += add.hist[i];
+    for (int i = 0; i < RL_SLO_SLOTS; ++i) v.within[i] += add.within[i];
+    if (bpf_map_update_elem(stats_fd_, &key, &v, BPF_ANY) != 0) {
+      lost += add.requests;
     }
   }
-  if (bpf_map_update_elem(stats_fd_, &c.key, &v, BPF_ANY) != 0) {
-    std::lock_guard<std::mutex> l(mu_);
-    ++not_counted_;
-  }
+  std::lock_guard<std::mutex> l(mu_);
+  not_counted_ += lost;
 }
 
 void H2Events::SetSloThresholds(

@@ -1,8 +1,11 @@
 // Drains bpf/l7_h2.bpf.h's h2_events ring buffer on a thread of its own
-// (h2::EventStream decodes), and counts each completed HTTP/2 or gRPC
-// request into l7_stats as the kernel counts the other protocols' (the
-// kernel never writes those protocols' keys, so this read-modify-write
-// races with nothing), so metrics, SLOs and top read them as any other.
+// (h2::EventStream decodes) and adds up each completed HTTP/2 or gRPC
+// request; Flush, on the thread that reads l7_stats and just before it
+// does, adds those sums into l7_stats, as the kernel counts the other
+// protocols' requests, so metrics, SLOs and top read them as any other.
+// The kernel never writes those protocols' keys, and the reader that
+// retires idle entries is the one writing: no update can bring back an
+// entry it just retired (which would count it twice).
 #ifndef REDLINE_AGENT_PROBES_H2_EVENTS_H_
 #define REDLINE_AGENT_PROBES_H2_EVENTS_H_
 
@@ -13,6 +16,7 @@
 #include <mutex>
 #include <thread>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
 #include "agent/h2/event_stream.h"
 #include "bpf/slo.h"
@@ -27,6 +31,10 @@ class H2Events {
   static absl::StatusOr<std::unique_ptr<H2Events>> Start(int events_fd,
                                                          int stats_fd);
   ~H2Events();  // stops the thread, then frees the ring buffer
+
+  // Adds the requests counted since the last call into l7_stats. Call it
+  // from the thread that reads l7_stats, before reading it.
+  void Flush();
 
   // Starts draining on a thread of its own, once; later calls do nothing.
   // Not at Start: capabilities are per thread, and the agent drops its own
@@ -51,8 +59,10 @@ class H2Events {
 
   int stats_fd_;
   ring_buffer* rb_;
-  mutable std::mutex mu_;  // stream_, not_counted_
+  mutable std::mutex mu_;  // stream_, sums_, not_counted_
   h2::EventStream stream_;
+  // Per l7_stats key (its bytes), what Flush adds.
+  absl::flat_hash_map<std::string, rl_l7_val> sums_;
   uint64_t not_counted_ = 0;
   std::array<std::atomic<uint64_t>, RL_SLO_SLOTS> slo_ns_{};
   std::atomic<bool> stop_{false};

@@ -245,7 +245,10 @@ void L7Probe::Detach() {
 absl::Status L7Probe::ReadInto(Snapshot* snap) {
   auto* out = &snap->workloads;
   Impl& im = *impl_;
-  if (im.h2) im.h2->Drain();  // the first read comes after the drop
+  if (im.h2) {
+    im.h2->Drain();  // the first read comes after the drop
+    im.h2->Flush();  // before l7_stats is read, on this thread
+  }
   // Unanswered DNS queries become timeouts before l7_stats is read, so
   // they are in this snapshot.
   timespec now{};

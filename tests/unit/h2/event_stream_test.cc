@@ -139,6 +139,53 @@ TEST(EventStream, GrpcByContentTypeWithMethodAndStatus) {
   EXPECT_EQ(c.key.outcome, 5 + 1);  // NOT_FOUND
 }
 
+Fields Call(const std::string& path, const std::string& type) {
+  return {{":method", "POST"}, {":scheme", "http"}, {":path", path},
+          {":authority", "x"}, {"content-type", type}};
+}
+
+// One call on stream id: request, then response headers `head` (with
+// END_STREAM when `trailers` is empty), then the trailers.
+uint8_t Outcome(Kernel& k, Encoder& client, Encoder& server, uint32_t id,
+                const std::string& path, const Fields& head,
+                const Fields& trailers,
+                const std::string& type = "application/grpc+proto") {
+  k.Headers(client, true, id, Call(path, type), true);
+  k.Headers(server, false, id, head, trailers.empty());
+  if (!trailers.empty()) k.Headers(server, false, id, trailers, true);
+  EXPECT_FALSE(k.counted.empty());
+  return k.counted.empty() ? 255 : k.counted.back().key.outcome;
+}
+
+TEST(EventStream, GrpcOutcomesAsAClientWouldReportThem) {
+  Kernel k(RL_L7_CLIENT);
+  Encoder client, server;
+  const Fields ok = {{":status", "200"}, {"content-type", "application/grpc"}};
+  // A proxy's 503 with no grpc-status: UNAVAILABLE; a 404: UNIMPLEMENTED.
+  EXPECT_EQ(Outcome(k, client, server, 1, "/a.B/C", {{":status", "503"}}, {}),
+            14 + 1);
+  EXPECT_EQ(Outcome(k, client, server, 3, "/a.B/C", {{":status", "404"}}, {}),
+            12 + 1);
+  // 200 and the stream ended with no grpc-status: INTERNAL.
+  EXPECT_EQ(Outcome(k, client, server, 5, "/a.B/C", ok, {}), 13 + 1);
+  // A status gRPC does not define: UNKNOWN.
+  EXPECT_EQ(Outcome(k, client, server, 7, "/a.B/C", ok, {{"grpc-status", "99"}}),
+            2 + 1);
+  EXPECT_STREQ(GrpcMethodName(k.counted.back().key.op), "a.B/C");
+  // UNIMPLEMENTED takes no label: a scanner cannot use up the budget.
+  EXPECT_EQ(Outcome(k, client, server, 9, "/no.Such/Method", ok,
+                    {{"grpc-status", "12"}}),
+            12 + 1);
+  EXPECT_STREQ(GrpcMethodName(k.counted.back().key.op), "other");
+  // A path that is no gRPC name: other.
+  Outcome(k, client, server, 11, "/a.B/C%20D", ok, {{"grpc-status", "0"}});
+  EXPECT_STREQ(GrpcMethodName(k.counted.back().key.op), "other");
+  // grpc-web carries its status in the body: HTTP/2, not gRPC.
+  Outcome(k, client, server, 13, "/a.B/C", {{":status", "200"}}, {},
+          "application/grpc-web+proto");
+  EXPECT_EQ(k.counted.back().key.proto, RL_L7_PROTO_H2);
+}
+
 TEST(EventStream, LostFramesDesyncAndNothingMoreIsCounted) {
   Kernel k(RL_L7_SERVER);
   Encoder client, server;

@@ -21,6 +21,14 @@ TEST(ParseGrpcPath, RejectsWhatIsNotServiceSlashMethod) {
   }
 }
 
+TEST(ParseGrpcPath, OnlyIdentifiersAndDotsAreNames) {
+  EXPECT_TRUE(ParseGrpcPath("/pkg.v1_2.Svc/Do_It9").has_value());
+  for (const char* p : {"/a b.S/M", "/a.S/M?x=1", "/a.S/M%20", "/a.S/M\n",
+                        "/a.S/\xff", "/a-b.S/M"}) {
+    EXPECT_FALSE(ParseGrpcPath(p).has_value()) << p;
+  }
+}
+
 TEST(ParseGrpcPath, CutsLongNames) {
   std::string svc(500, 's');
   auto p = ParseGrpcPath("/" + svc + "/" + std::string(300, 'm'));

@@ -1,0 +1,148 @@
+#!/usr/bin/env python3
+"""Benchmarks the cost of redline's HTTP/2 request tracking (issue 22
+target): nginx (h2c, one worker pinned to CPU 0, `return 200`) under
+`h2load -c 8 -m 32` (keep-alive, many streams) on loopback in a network
+namespace, with no agent and with `redline run --probes=PROBES` (default
+l7,tcp,sched), interleaved over R rounds; ratio of median requests/s
+(target: at least 0.93). Also, from the agent's own counters: HTTP/2
+frame events per second through the ring buffer and events lost (target
+0 at the default --h2-buffer-bytes), and, in a last round with
+kernel.bpf_stats_enabled, the mean ns per run of the l7 programs. Needs
+root, nginx and h2load (scripts/install-deps.sh) and a build.
+
+usage: scripts/bench-h2.py [--build DIR] [--rounds R] [--requests N]
+                           [--probes LIST]
+"""
+import argparse
+import importlib.util
+import os
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "..", "tests", "integration"))
+import rltest  # noqa: E402
+
+_spec = importlib.util.spec_from_file_location(
+    "bench_http", os.path.join(HERE, "bench-http.py"))
+bench_http = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(bench_http)
+
+PORT = 18480
+NCPU = os.cpu_count() or 1
+TASKSET_CLIENT = ["taskset", "-c", f"1-{NCPU - 1}"] if NCPU > 1 else []
+CONF = """
+daemon off;
+user root;
+worker_processes 1;
+worker_cpu_affinity 1;
+pid {tmp}/nginx.pid;
+error_log {tmp}/error.log;
+events {{ worker_connections 1024; }}
+http {{
+    access_log off;
+    client_body_temp_path {tmp}/body;
+    proxy_temp_path {tmp}/proxy;
+    fastcgi_temp_path {tmp}/fastcgi;
+    uwsgi_temp_path {tmp}/uwsgi;
+    scgi_temp_path {tmp}/scgi;
+    server {{
+        listen 127.0.0.1:{port} http2;
+        location / {{ return 200 "ok"; }}
+    }}
+}}
+"""
+
+
+def bench(requests):
+    out = subprocess.run(
+        TASKSET_CLIENT + ["h2load", "-n", str(requests), "-c", "8", "-m",
+                          "32", f"http://127.0.0.1:{PORT}/"],
+        check=True, capture_output=True, text=True).stdout
+    m = re.search(r"finished in [\d.]+m?s, ([\d.]+) req/s", out)
+    done = re.search(r"requests: \d+ total, \d+ started, (\d+) done", out)
+    if not m or not done or int(done.group(1)) != requests:
+        sys.exit(f"bench-h2: h2load did not finish:\n{out[-500:]}")
+    return float(m.group(1))
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--build", default=os.path.join(HERE, "..", "build"))
+    ap.add_argument("--rounds", type=int, default=8)
+    ap.add_argument("--requests", type=int, default=200000)
+    ap.add_argument("--probes", default="l7,tcp,sched")
+    args = ap.parse_args()
+    if os.geteuid() != 0:
+        sys.exit("bench-h2: needs root (BPF, network namespaces)")
+    for exe in ("nginx", "h2load"):
+        if not shutil.which(exe):
+            sys.exit(f"bench-h2: {exe} not found: run scripts/install-deps.sh")
+    if os.environ.get("RL_BENCH_NETNS") != "1":
+        env = dict(os.environ, RL_BENCH_NETNS="1")
+        sys.exit(subprocess.run(
+            ["unshare", "-n", "sh", "-c", 'ip link set lo up && exec "$0" "$@"',
+             sys.executable, os.path.abspath(__file__), *sys.argv[1:]],
+            env=env).returncode)
+    os.environ.setdefault("REDLINE_BIN",
+                          os.path.join(args.build, "agent", "redline"))
+    rates = {"none": [], "agent": []}
+    events, lost, desynced, counted = [], 0, 0, 0
+    with tempfile.TemporaryDirectory() as tmp:
+        conf = os.path.join(tmp, "nginx.conf")
+        with open(conf, "w") as f:
+            f.write(CONF.format(tmp=tmp, port=PORT))
+        srv = subprocess.Popen(["nginx", "-c", conf, "-p", tmp],
+                               stdout=subprocess.DEVNULL,
+                               stderr=subprocess.DEVNULL)
+        try:
+            time.sleep(0.5)
+            bench(args.requests // 4)  # warm up
+            for r in range(args.rounds):
+                rates["none"].append(bench(args.requests))
+                with rltest.Agent(f"--probes={args.probes}",
+                                  "--refresh-interval=1") as agent:
+                    t0 = time.time()
+                    rates["agent"].append(bench(args.requests))
+                    took = time.time() - t0
+                    time.sleep(1.5)  # the ring buffer drained, counted
+                    m = agent.scrape()
+                    counted += rltest.value(
+                        m, "redline_http2_server_requests_total")
+                    lost += rltest.value(m, "redline_http_unparsed_total",
+                                         kind="h2_events_lost")
+                    desynced += rltest.value(
+                        m, "redline_http_unparsed_total", kind="h2_desynced")
+                    # Per request, server side and client side: 2 HEADERS
+                    # each way, of which the response's ends its stream.
+                    events.append(4 * args.requests / took)
+                print(f"round {r + 1}/{args.rounds}: " + ", ".join(
+                    f"{k} {v[-1]:.0f} req/s" for k, v in rates.items()),
+                    file=sys.stderr)
+            per_run = bench_http.ns_per_run(args.requests, args.probes,
+                                            load=bench)
+        finally:
+            srv.terminate()
+            srv.wait(timeout=10)
+    base = statistics.median(rates["none"])
+    ratio = statistics.median(rates["agent"]) / base
+    print(f"nginx h2c (1 worker, CPU 0), h2load -c 8 -m 32, {args.rounds} "
+          f"rounds of {args.requests}: none {base:.0f} req/s, "
+          f"--probes={args.probes} ratio {ratio:.3f} (target >= 0.93: "
+          f"{'PASS' if ratio >= 0.93 else 'FAIL'})")
+    print(f"server side counted {counted:.0f} of "
+          f"{args.requests * args.rounds} requests; frame events (estimated, 4 "
+          f"per request) ~"
+          f"{statistics.median(events):.0f}/s; lost {lost:.0f}, "
+          f"connections desynced {desynced:.0f}")
+    bench_http.print_per_run(per_run)
+    sys.exit(0 if ratio >= 0.93 and lost == 0 else 1)
+
+
+if __name__ == "__main__":
+    main()
