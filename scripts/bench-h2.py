@@ -46,6 +46,7 @@ error_log {tmp}/error.log;
 events {{ worker_connections 1024; }}
 http {{
     access_log off;
+    keepalive_requests 100000000;  # HTTP/2 too (1.19.7+): one connection
     client_body_temp_path {tmp}/body;
     proxy_temp_path {tmp}/proxy;
     fastcgi_temp_path {tmp}/fastcgi;
