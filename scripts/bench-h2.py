@@ -93,7 +93,7 @@ def main():
     os.environ.setdefault("REDLINE_BIN",
                           os.path.join(args.build, "agent", "redline"))
     rates = {"none": [], "agent": []}
-    events, lost, desynced, counted = [], 0, 0, 0
+    events, cpu, lost, desynced, counted = [], [], 0, 0, 0
     with tempfile.TemporaryDirectory() as tmp:
         conf = os.path.join(tmp, "nginx.conf")
         with open(conf, "w") as f:
@@ -108,9 +108,14 @@ def main():
                 rates["none"].append(bench(args.requests))
                 with rltest.Agent(f"--probes={args.probes}",
                                   "--refresh-interval=1") as agent:
+                    c0 = bench_http.cpu_seconds(agent.proc.pid)
                     t0 = time.time()
                     rates["agent"].append(bench(args.requests))
                     took = time.time() - t0
+                    # User-space CPU: the ring buffer's draining and
+                    # decoding, mostly.
+                    cpu.append((bench_http.cpu_seconds(agent.proc.pid) - c0)
+                               / took)
                     time.sleep(1.5)  # the ring buffer drained, counted
                     m = agent.scrape()
                     counted += rltest.value(
@@ -123,7 +128,8 @@ def main():
                     # each way, of which the response's ends its stream.
                     events.append(4 * args.requests / took)
                 print(f"round {r + 1}/{args.rounds}: " + ", ".join(
-                    f"{k} {v[-1]:.0f} req/s" for k, v in rates.items()),
+                    f"{k} {v[-1]:.0f} req/s" for k, v in rates.items())
+                    + f", agent CPU {cpu[-1] * 100:.0f}% of a core",
                     file=sys.stderr)
             per_run = bench_http.ns_per_run(args.requests, args.probes,
                                             load=bench)
@@ -141,6 +147,11 @@ def main():
           f"per request) ~"
           f"{statistics.median(events):.0f}/s; lost {lost:.0f}, "
           f"connections desynced {desynced:.0f}")
+    per_10k = statistics.median(cpu) / (statistics.median(rates["agent"])
+                                        / 1e4)
+    print(f"agent CPU (user space, draining and decoding): "
+          f"{statistics.median(cpu) * 100:.1f}% of one core, "
+          f"{per_10k * 100:.2f}% per 10k requests/s")
     bench_http.print_per_run(per_run)
     sys.exit(0 if ratio >= 0.93 and lost == 0 else 1)
 
