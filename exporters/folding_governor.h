@@ -1,23 +1,29 @@
 // The cardinality budget, generic over series key K and value V. Beyond
 // `budget` keys, the smallest contributors are folded into one [other]
 // value, such that:
-//  - while no series disappears, kept values plus [other] sum exactly to
-//    the unfolded total;
-//  - no exported value ever goes down: a series that leaves the budget ends
-//    (its total moves into [other], which only grows); a series admitted
-//    after being folded restarts from zero while what it had accumulated
-//    stays in [other] (a base remembered per admitted key); a folded series
-//    that disappears leaves its last value in [other].
+//  - no exported value ever goes down, [other] included;
+//  - a rate() over all exported series (Prometheus: rate then sum) never
+//    jumps: [other] takes a folded series's growth, not its past. A series
+//    folded from the start is in [other] whole (as an unfolded new series
+//    would be, its first value included); a series that leaves the budget
+//    ends at its last exported value and [other] takes its growth from the
+//    fold on (its growth since the previous Apply is not counted anywhere:
+//    one interval of the smallest kept series); a series admitted after
+//    being folded restarts from zero while what it had put in [other] stays
+//    there; a series that disappears leaves what it had put in [other];
+//  - while nothing leaves the budget or disappears, kept values plus
+//    [other] sum exactly to the unfolded total.
 // Admission is sticky (no flapping between scrapes); a folded series
 // replaces an admitted one only when it is more than twice as large.
 //
-// Traits provides: void Add(V*, const V&), void Sub(V*, const V&),
-// bool IsZero(const V&), double Weight(const V&).
+// Traits provides: void Add(V*, const V&), void Sub(V*, const V&) (clamped
+// at zero), bool IsZero(const V&), double Weight(const V&); V{} is zero.
 #ifndef REDLINE_EXPORTERS_FOLDING_GOVERNOR_H_
 #define REDLINE_EXPORTERS_FOLDING_GOVERNOR_H_
 
 #include <algorithm>
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <utility>
 #include <vector>
@@ -48,12 +54,24 @@ class FoldingGovernor {
   void set_budget(size_t budget) { budget_ = budget; }
   size_t budget() const { return budget_; }
 
+  // Keys that may ever be admitted (default: all); the others are always
+  // folded. Set before the first Apply: a key admitted earlier stays.
+  void set_admissible(std::function<bool(const K&)> admissible) {
+    admissible_ = std::move(admissible);
+  }
+
  private:
   size_t budget_;
   Traits traits_;
-  absl::flat_hash_map<K, V> admitted_;  // key -> base
+  std::function<bool(const K&)> admissible_;
+  struct Admitted {
+    V sub{};   // exported = value - sub (its value when last admitted)
+    V keep{};  // what it had put in [other] before (stays there)
+  };
+  absl::flat_hash_map<K, Admitted> admitted_;
   struct Folded {
-    V last;              // value at the last Apply that folded it
+    V last{};            // value at the last Apply that folded it
+    V sub{};             // [other] holds last - sub of it
     uint64_t epoch = 0;  // that Apply
   };
   // Kept across calls and updated in place: no per-scrape rebuild.
@@ -85,23 +103,32 @@ FoldingGovernor<K, V, Traits>::Apply(std::vector<std::pair<K, V>> entries) {
       traits_.Add(&*gone_, v);
     }
   };
+  // What a folded series puts in [other] now.
+  auto share = [&](const Folded& f) {
+    V c = f.last;
+    if (!traits_.IsZero(f.sub)) traits_.Sub(&c, f.sub);
+    return c;
+  };
   // Departed series free their place; what they put in [other] stays.
   for (auto it = admitted_.begin(); it != admitted_.end();) {
     if (index.contains(&it->first)) {
       ++it;
       continue;
     }
-    leave(it->second);
+    leave(it->second.keep);
     admitted_.erase(it++);
   }
   for (const auto& [k, f] : folded_) {
-    if (!index.contains(&k)) leave(f.last);
+    if (!index.contains(&k)) leave(share(f));
   }
 
   std::vector<size_t> in_budget, candidates;
   for (size_t i = 0; i < entries.size(); ++i) {
-    (admitted_.contains(entries[i].first) ? in_budget : candidates)
-        .push_back(i);
+    if (admitted_.contains(entries[i].first)) {
+      in_budget.push_back(i);
+    } else if (!admissible_ || admissible_(entries[i].first)) {
+      candidates.push_back(i);
+    }
   }
   auto bigger = [&](size_t a, size_t b) {
     const double wa = traits_.Weight(entries[a].second);
@@ -111,16 +138,31 @@ FoldingGovernor<K, V, Traits>::Apply(std::vector<std::pair<K, V>> entries) {
   std::sort(candidates.begin(), candidates.end(), bigger);
   std::sort(in_budget.begin(), in_budget.end(), bigger);
   auto admit = [&](size_t i) {
-    auto f = folded_.find(entries[i].first);
-    // A formerly folded series keeps its past in [other].
-    admitted_.insert_or_assign(entries[i].first,
-                               f != folded_.end() ? entries[i].second : V{});
-    if (f != folded_.end()) folded_.erase(f);
+    const auto& [k, v] = entries[i];
+    Admitted a;
+    auto f = folded_.find(k);
+    if (f != folded_.end()) {
+      // Restarts from zero; its share of [other] stays there.
+      a.sub = v;
+      a.keep = v;
+      if (!traits_.IsZero(f->second.sub)) traits_.Sub(&a.keep, f->second.sub);
+      folded_.erase(f);
+    }
+    admitted_.insert_or_assign(k, std::move(a));
   };
-  while (admitted_.size() > budget_ && !in_budget.empty()) {
-    admitted_.erase(entries[in_budget.back()].first);
+  // The smallest admitted leaves: [other] takes its growth from now on.
+  auto demote = [&]() {
+    const auto& [k, v] = entries[in_budget.back()];
+    auto it = admitted_.find(k);
+    Folded f;
+    f.sub = v;
+    if (!traits_.IsZero(it->second.keep)) traits_.Sub(&f.sub, it->second.keep);
+    admitted_.erase(it);
+    folded_.insert_or_assign(k, std::move(f));
+    ++res.newly_folded;
     in_budget.pop_back();
-  }
+  };
+  while (admitted_.size() > budget_ && !in_budget.empty()) demote();
   size_t next = 0;
   while (next < candidates.size() && admitted_.size() < budget_) {
     admit(candidates[next++]);
@@ -128,8 +170,7 @@ FoldingGovernor<K, V, Traits>::Apply(std::vector<std::pair<K, V>> entries) {
   while (next < candidates.size() && !in_budget.empty() &&
          traits_.Weight(entries[candidates[next]].second) >
              2 * traits_.Weight(entries[in_budget.back()].second)) {
-    admitted_.erase(entries[in_budget.back()].first);
-    in_budget.pop_back();
+    demote();
     admit(candidates[next++]);
   }
 
@@ -146,18 +187,19 @@ FoldingGovernor<K, V, Traits>::Apply(std::vector<std::pair<K, V>> entries) {
   for (auto& [k, v] : entries) {
     auto it = admitted_.find(k);
     if (it == admitted_.end()) {
-      add_other(v);
       auto [f, inserted] = folded_.try_emplace(std::move(k));
-      // New, or demoted from admitted (which erased it from folded_).
-      if (inserted) ++res.newly_folded;
+      if (inserted) ++res.newly_folded;  // new (demoted ones are counted)
       f->second.last = std::move(v);
       f->second.epoch = epoch_;
+      if (traits_.IsZero(f->second.sub)) {
+        add_other(f->second.last);  // folded from the start: no copy
+      } else {
+        add_other(share(f->second));
+      }
       continue;
     }
-    if (!traits_.IsZero(it->second)) {
-      add_other(it->second);
-      traits_.Sub(&v, it->second);
-    }
+    if (!traits_.IsZero(it->second.keep)) add_other(it->second.keep);
+    if (!traits_.IsZero(it->second.sub)) traits_.Sub(&v, it->second.sub);
     res.kept.emplace_back(std::move(k), std::move(v));
   }
   // Drop what is no longer folded (departed: already left in gone_).

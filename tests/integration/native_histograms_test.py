@@ -19,7 +19,6 @@ with a fixed delay and its client):
   land on either side of it.)
 - histogram_count(native) equals the counter of the same scrape exactly.
 """
-import json
 import math
 import os
 import shutil
@@ -28,45 +27,14 @@ import subprocess
 import sys
 import tempfile
 import time
-import urllib.parse
-import urllib.request
 
 sys.path.insert(0, os.path.dirname(__file__))
-from rltest import (Agent, check, enter_netns, free_port, python_as,  # noqa
-                    require_bpf)
+from rltest import (Agent, Prometheus, check, enter_netns, free_port,  # noqa
+                    python_as, require_bpf)
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 LOAD = os.path.join(HERE, "..", "helpers", "http_load.py")
 SLEEP = "import time\nwhile True: time.sleep({})\n"
-
-
-def query(port, q, at):
-    url = f"http://127.0.0.1:{port}/api/v1/query?" + urllib.parse.urlencode(
-        {"query": q, "time": f"{at:.3f}"})
-    with urllib.request.urlopen(url, timeout=5) as r:
-        res = json.load(r)["data"]["result"]
-    return res
-
-
-def scalar(port, q, at):
-    res = query(port, q, at)
-    return float(res[0]["value"][1]) if len(res) == 1 else None
-
-
-def prometheus(tmp, name, target, native):
-    cfg = os.path.join(tmp, f"{name}.yml")
-    with open(cfg, "w") as f:
-        f.write("global:\n  scrape_interval: 1s\n"
-                "scrape_configs:\n  - job_name: redline\n"
-                f"    static_configs:\n      - targets: ['{target}']\n")
-    port = free_port()
-    cmd = ["prometheus", f"--config.file={cfg}",
-           f"--storage.tsdb.path={tmp}/{name}",
-           f"--web.listen-address=127.0.0.1:{port}"]
-    if native:
-        cmd.append("--enable-feature=native-histograms")
-    return subprocess.Popen(cmd, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL), port
 
 
 def bucket(seconds, schema):
@@ -77,20 +45,14 @@ def bucket(seconds, schema):
 def main():
     require_bpf()
     enter_netns("RL_NH_NETNS")
-    if not shutil.which("prometheus"):
-        check(False, "prometheus is installed (scripts/install-deps.sh)")
     tmp = tempfile.mkdtemp(prefix="rl-nh-")
     procs = []
     try:
-        with Agent() as agent:
-            target = f"127.0.0.1:{agent.port}"
-            for name, native in (("native", True), ("classic", False)):
-                p, port = prometheus(tmp, name, target, native)
-                procs.append(p)
-                if native:
-                    nport = port
-                else:
-                    cport = port
+        with Agent() as agent, \
+                Prometheus({"redline": f"127.0.0.1:{agent.port}"},
+                           extra=["--enable-feature=native-histograms"]) \
+                as nprom, \
+                Prometheus({"redline": f"127.0.0.1:{agent.port}"}) as cprom:
             # 2 ms and 20 ms sleeps: clock_nanosleep in buckets
             # (1.95, 3.9] ms and (15.6, 31.25] ms (with wakeup latency).
             for comm, s in (("rl_nh_fast", 0.002), ("rl_nh_slow", 0.02)):
@@ -107,12 +69,12 @@ def main():
                                            "loop", str(port), "40"]))
             time.sleep(25)
             live = time.time() - 1
-            for p in procs[2:]:
+            for p in procs:
                 if p is not srv:
                     p.send_signal(signal.SIGSTOP)
             time.sleep(4)  # a few scrapes of the still counts by both
-            checks(nport, cport, live, time.time())
-            for p in procs[2:]:
+            checks(nprom, cprom, live, time.time())
+            for p in procs:
                 p.send_signal(signal.SIGCONT)
     finally:
         for p in procs:
@@ -123,7 +85,7 @@ def main():
     print("native histograms: all checks passed")
 
 
-def checks(nport, cport, live, at):
+def checks(nprom, cprom, live, at):
     cases = [
         ("redline_syscall_duration_seconds",
          'comm="rl_nh_fast",syscall="clock_nanosleep"', 0, 0.002),
@@ -133,16 +95,16 @@ def checks(nport, cport, live, at):
          'comm="rl_nh_srv"', 1, 0.010),
     ]
     for name, sel, schema, known in cases:
-        native = query(nport, f"{name}{{{sel}}}", at)
+        native = nprom.query(f"{name}{{{sel}}}", at)
         check(len(native) == 1 and "histogram" in native[0],
               f"{name}{{{sel}}} is one native histogram series")
-        check(not query(nport, f"{name}_bucket{{{sel}}}", at),
+        check(not nprom.query(f"{name}_bucket{{{sel}}}", at),
               f"native Prometheus has no {name}_bucket (scraped protobuf)")
-        check(query(cport, f"{name}_bucket{{{sel}}}", at),
+        check(cprom.query(f"{name}_bucket{{{sel}}}", at),
               f"classic Prometheus has {name}_bucket (scraped text)")
-        nq = scalar(nport, f"histogram_quantile(0.5, "
+        nq = nprom.scalar(f"histogram_quantile(0.5, "
                     f"sum(rate({name}{{{sel}}}[1m])))", live)
-        cq = scalar(cport, f"histogram_quantile(0.5, sum by (le) "
+        cq = cprom.scalar(f"histogram_quantile(0.5, sum by (le) "
                     f"(rate({name}_bucket{{{sel}}}[1m])))", live)
         check(nq is not None and cq is not None and
               bucket(nq, schema) == bucket(cq, schema),
@@ -153,9 +115,9 @@ def checks(nport, cport, live, at):
               f"p50 of {sel} ({nq * 1e3:.2f} ms) in the bucket of "
               f"{known * 1e3:g} ms or the next")
         for q in (0.5, 0.9, 0.99):
-            nq = scalar(nport, f"histogram_quantile({q}, "
+            nq = nprom.scalar(f"histogram_quantile({q}, "
                         f"sum({name}{{{sel}}}))", at)
-            cq = scalar(cport, f"histogram_quantile({q}, sum by (le) "
+            cq = cprom.scalar(f"histogram_quantile({q}, sum by (le) "
                         f"({name}_bucket{{{sel}}}))", at)
             # Same counts, same bounds, same interpolation: same number.
             check(nq is not None and nq == cq,
@@ -166,16 +128,16 @@ def checks(nport, cport, live, at):
     # scrape: equal exactly.
     for sel in ('comm="rl_nh_fast",syscall="clock_nanosleep"',
                 'comm="rl_nh_slow",syscall="clock_nanosleep"'):
-        hc = scalar(nport, "histogram_count(redline_syscall_duration_seconds"
+        hc = nprom.scalar("histogram_count(redline_syscall_duration_seconds"
                     f"{{{sel}}})", at)
-        total = scalar(nport, f"redline_syscalls_total{{{sel}}}", at)
+        total = nprom.scalar(f"redline_syscalls_total{{{sel}}}", at)
         check(hc is not None and hc == total and hc > 100,
               f"histogram_count {hc} == redline_syscalls_total {total} "
               f"({sel})")
     sel = 'comm="rl_nh_srv"'
-    hc = scalar(nport, "histogram_count(sum(redline_http_server_request_"
+    hc = nprom.scalar("histogram_count(sum(redline_http_server_request_"
                 f"duration_seconds{{{sel}}}))", at)
-    total = scalar(nport, f"sum(redline_http_server_requests_total{{{sel}}})",
+    total = nprom.scalar(f"sum(redline_http_server_requests_total{{{sel}}})",
                    at)
     check(hc is not None and hc == total and hc > 100,
           f"HTTP: histogram_count {hc} == requests_total {total}")

@@ -1,11 +1,15 @@
 """Shared helpers for redline's privileged integration tests (stdlib only)."""
+import json
 import os
 import re
+import shutil
 import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
+import urllib.parse
 import urllib.request
 
 SKIP = 77
@@ -349,6 +353,67 @@ class Agent:
 
 _SAMPLE = re.compile(r'^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{(.*)\})? (\S+)$')
 _LABEL = re.compile(r'([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"')
+
+
+class Prometheus:
+    """A Debian Prometheus in a temporary dir, scraping `jobs` (job name ->
+    host:port) every `interval` seconds; stopped and removed on exit."""
+
+    def __init__(self, jobs, interval="1s", extra=()):
+        if not shutil.which("prometheus"):
+            check(False, "prometheus is installed (scripts/install-deps.sh)")
+        self.tmp = tempfile.mkdtemp(prefix="rl-prom-")
+        cfg = os.path.join(self.tmp, "prometheus.yml")
+        with open(cfg, "w") as f:
+            f.write(f"global:\n  scrape_interval: {interval}\n"
+                    "scrape_configs:\n")
+            for job, target in jobs.items():
+                f.write(f"  - job_name: {job}\n    static_configs:\n"
+                        f"      - targets: ['{target}']\n")
+        self.port = free_port()
+        self.proc = subprocess.Popen(
+            ["prometheus", f"--config.file={cfg}",
+             f"--storage.tsdb.path={self.tmp}/data",
+             f"--web.listen-address=127.0.0.1:{self.port}", *extra],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+    def query(self, q, at=None):
+        args = {"query": q}
+        if at is not None:
+            args["time"] = f"{at:.3f}"
+        url = (f"http://127.0.0.1:{self.port}/api/v1/query?"
+               + urllib.parse.urlencode(args))
+        with urllib.request.urlopen(url, timeout=5) as r:
+            return json.load(r)["data"]["result"]
+
+    def scalar(self, q, at=None):
+        res = self.query(q, at)
+        return float(res[0]["value"][1]) if len(res) == 1 else None
+
+    def wait_up(self, jobs, timeout=60):
+        """Until every job's target has been scraped up."""
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            try:
+                if self.scalar(f"count(up{{job=~'{'|'.join(jobs)}'}} == 1)") \
+                        == len(jobs):
+                    return
+            except OSError:
+                pass
+            time.sleep(0.5)
+        check(False, f"Prometheus scraped {jobs} within {timeout} s")
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.proc.terminate()
+        try:
+            self.proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+        shutil.rmtree(self.tmp, ignore_errors=True)
 
 
 def parse_metrics(text):
