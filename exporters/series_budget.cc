@@ -6,6 +6,9 @@
 #include <utility>
 
 #include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 
 namespace redline::prom {
 namespace {
@@ -41,6 +44,17 @@ void Share(const std::vector<size_t>& demand, const std::vector<size_t>& order,
   }
 }
 
+bool IsMetricName(absl::string_view n) {
+  if (n.empty()) return false;
+  for (size_t i = 0; i < n.size(); ++i) {
+    const char c = n[i];
+    const bool alpha = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+                       c == '_' || c == ':';
+    if (!alpha && !(i > 0 && c >= '0' && c <= '9')) return false;
+  }
+  return true;
+}
+
 }  // namespace
 
 int DefaultSeriesPriority(const MetricFamily& f) {
@@ -54,6 +68,32 @@ int DefaultSeriesPriority(const MetricFamily& f) {
     return 1;
   }
   return 2;
+}
+
+absl::StatusOr<std::map<std::string, int>> ParseSeriesPriorities(
+    absl::string_view spec) {
+  std::map<std::string, int> levels;
+  for (absl::string_view pair : absl::StrSplit(spec, ',')) {
+    std::pair<absl::string_view, absl::string_view> kv =
+        absl::StrSplit(pair, absl::MaxSplits('=', 1));
+    int level = -1;
+    if (!IsMetricName(kv.first) || !absl::SimpleAtoi(kv.second, &level) ||
+        level < 0 || level > 9) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "want family=level pairs, levels 0 (kept first) to 9, got '", pair,
+          "'"));
+    }
+    levels[std::string(kv.first)] = level;
+  }
+  return levels;
+}
+
+std::function<int(const MetricFamily&)> SeriesPriorityWith(
+    std::map<std::string, int> levels) {
+  return [levels = std::move(levels)](const MetricFamily& f) {
+    auto it = levels.find(f.name);
+    return it != levels.end() ? it->second : DefaultSeriesPriority(f);
+  };
 }
 
 std::vector<size_t> AllocateSeries(const std::vector<int>& priority,

@@ -21,6 +21,9 @@
 #include <string>
 #include <vector>
 
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+
 #include "exporters/cardinality_governor.h"
 #include "exporters/folding_governor.h"
 #include "exporters/metric_family.h"
@@ -31,6 +34,15 @@ namespace redline::prom {
 // RED need), then the other counters and the request histograms, then the
 // other histograms.
 int DefaultSeriesPriority(const MetricFamily& f);
+
+// An operator's levels for named families (--series-priority), e.g.
+// "redline_tcp_retransmits_total=0,redline_syscall_duration_seconds=3":
+// family=level pairs, levels 0 (first) to 9; families not named keep
+// DefaultSeriesPriority's 0-2.
+absl::StatusOr<std::map<std::string, int>> ParseSeriesPriorities(
+    absl::string_view spec);
+std::function<int(const MetricFamily&)> SeriesPriorityWith(
+    std::map<std::string, int> levels);
 
 class SeriesBudget {
  public:

@@ -10,6 +10,7 @@
 #include "agent/app/config_file.h"
 #include "agent/base/logging.h"
 #include "agent/model/history_time.h"
+#include "exporters/series_budget.h"
 
 namespace redline {
 namespace {
@@ -245,6 +246,24 @@ const std::map<std::string, FlagDef>& Defs() {
           o.max_series = n;
           return absl::OkStatus();
         }}},
+      {"series-priority",
+       {false,
+        [](Options& o, const std::string& v) -> absl::Status {
+          absl::StatusOr<std::map<std::string, int>> p =
+              prom::ParseSeriesPriorities(v);
+          if (!p.ok()) return p.status();
+          o.series_priorities = *std::move(p);
+          return absl::OkStatus();
+        }}},
+      {"syscall-histograms",
+       {false,
+        [](Options& o, const std::string& v) -> absl::Status {
+          absl::StatusOr<SyscallHistogramPolicy> p =
+              ParseSyscallHistogramPolicy(v);
+          if (!p.ok()) return p.status();
+          o.syscall_histograms = *std::move(p);
+          return absl::OkStatus();
+        }}},
   };
   return *defs;
 }
@@ -425,6 +444,15 @@ std::string UsageText() {
       "  --max-series=N            label sets of all workload families together\n"
       "                            (0: no limit, the default; else >= 500):\n"
       "                            RED counters kept first, histograms last\n"
+      "  --series-priority=LIST    with --max-series, levels for named\n"
+      "                            families: family=level,... (0 kept first\n"
+      "                            .. 9; defaults: RED counts 0, other\n"
+      "                            counters and request histograms 1, other\n"
+      "                            histograms 2)\n"
+      "  --syscall-histograms=S    which syscalls keep a duration histogram:\n"
+      "                            all (default), top:N (each workload's N\n"
+      "                            by time) or names (read,write,...); the\n"
+      "                            rest sum into syscall=\"[other]\"\n"
       "  --identity-labels=LIST    container_id,pod_uid,systemd_unit,kubernetes\n"
       "                            (default all) or none\n"
       "  --cgroup-root=PATH        cgroup v2 mount (default: from mountinfo)\n"

@@ -3,11 +3,13 @@
 #define REDLINE_AGENT_APP_FLAGS_H_
 
 #include <cstdint>
+#include <map>
 #include <string>
 #include <vector>
 
 #include "absl/status/statusor.h"
 #include "agent/identity/identity.h"
+#include "agent/metrics/histogram_selector.h"
 #include "agent/probes/probe_set.h"
 
 namespace redline {
@@ -28,6 +30,8 @@ struct Options {
   uint32_t max_errno_entries = 16384;
   uint32_t max_series_per_family = 2000;
   uint32_t max_series = 0;  // all workload families together; 0: no limit
+  std::map<std::string, int> series_priorities;  // family -> level
+  SyscallHistogramPolicy syscall_histograms;     // default: all
   // Protobuf scrapes (native histograms) get no classic buckets.
   bool native_histograms_only = false;
   uint32_t max_sched_entries = 32768;

@@ -241,7 +241,8 @@ int Run(const Options& opts) {
   auto self = std::make_shared<SelfCollector>(std::move(sources));
   auto snap = std::make_shared<SnapshotCollector>(
       [&store] { return store.GetFresh(); }, opts.max_series_per_family,
-      opts.max_series);
+      opts.max_series, prom::SeriesPriorityWith(opts.series_priorities),
+      opts.syscall_histograms);
   registry->Register(self);
   registry->Register(snap);
   if (slos) registry->Register(slos);

@@ -29,7 +29,7 @@ std::vector<prom::MetricFamily> SnapshotCollector::Collect() const {
   std::lock_guard<std::mutex> l(mu_);
   std::map<std::string, uint64_t> governed;
   std::vector<prom::MetricFamily> fams =
-      SnapshotToFamilies(*snap, &workloads_, &governed);
+      SnapshotToFamilies(*snap, &workloads_, &governed, histograms_.get());
   for (prom::MetricFamily& f : fams) {
     if (governed.count(f.name) == 0) governor_.Apply(&f);
   }

@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "agent/metrics/histogram_selector.h"
 #include "agent/metrics/workload_governor.h"
 #include "agent/model/model.h"
 #include "exporters/cardinality_governor.h"
@@ -29,13 +30,22 @@ class SnapshotCollector : public prom::Collectable {
  public:
   // `fresh` returns a snapshot read after the scrape began. max_series:
   // label sets per family; max_total: for all of this collector's
-  // families together, 0 for no such budget.
-  SnapshotCollector(std::function<std::shared_ptr<const Snapshot>()> fresh,
-                    size_t max_series, size_t max_total = 0)
+  // families together, 0 for no such budget, served by `priority`;
+  // `histograms`: which syscalls keep duration histograms.
+  SnapshotCollector(
+      std::function<std::shared_ptr<const Snapshot>()> fresh,
+      size_t max_series, size_t max_total = 0,
+      prom::SeriesBudget::Priority priority = prom::DefaultSeriesPriority,
+      SyscallHistogramPolicy histograms = {})
       : fresh_(std::move(fresh)),
         workloads_(max_series),
         governor_(max_series),
-        budget_(max_total) {}
+        budget_(max_total, std::move(priority)) {
+    if (!histograms.all()) {
+      histograms_ =
+          std::make_unique<SyscallHistogramSelector>(std::move(histograms));
+    }
+  }
   std::vector<prom::MetricFamily> Collect() const override;
 
  private:
@@ -44,6 +54,7 @@ class SnapshotCollector : public prom::Collectable {
   mutable WorkloadGovernor workloads_;
   mutable prom::CardinalityGovernor governor_;
   mutable prom::SeriesBudget budget_;
+  std::unique_ptr<SyscallHistogramSelector> histograms_;  // null: all
 };
 
 }  // namespace redline

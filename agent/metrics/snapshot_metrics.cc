@@ -60,7 +60,8 @@ ClientMetric CounterSample(std::vector<Label> labels, double v) {
 
 std::vector<MetricFamily> SnapshotToFamilies(
     const Snapshot& snap, WorkloadGovernor* gov,
-    std::map<std::string, uint64_t>* governed) {
+    std::map<std::string, uint64_t>* governed,
+    SyscallHistogramSelector* hists) {
   MetricFamily calls{"redline_syscalls_total",
                      "System calls completed, per process name and syscall.",
                      MetricType::kCounter, {}};
@@ -81,18 +82,28 @@ std::vector<MetricFamily> SnapshotToFamilies(
     (*governed)[errors.name] = gov->folded_errors_total();
   }
   calls.metric.reserve(view.calls.size());
-  dur.metric.reserve(view.calls.size());
   for (const auto& [key, s] : view.calls) {
-    std::vector<Label> l = WorkloadLabels(key.id);
-    l.push_back({"syscall", SyscallLabel(key.nr)});
     ClientMetric c;
-    c.label = l;
+    c.label = WorkloadLabels(key.id);
+    c.label.push_back({"syscall", SyscallLabel(key.nr)});
     c.counter.value = static_cast<double>(s.calls);
     calls.metric.push_back(std::move(c));
-    ClientMetric h;
-    h.label = std::move(l);
-    h.histogram = ToPromHistogram(s.hist, s.sum_ns);
-    dur.metric.push_back(std::move(h));
+  }
+  auto add_histograms = [&dur](const SyscallHistogramSelector::Series& from) {
+    dur.metric.reserve(from.size());
+    for (const auto& [key, s] : from) {
+      ClientMetric h;
+      h.label = WorkloadLabels(key.id);
+      h.label.push_back({"syscall", SyscallLabel(key.nr)});
+      h.histogram = ToPromHistogram(s.hist, s.sum_ns);
+      dur.metric.push_back(std::move(h));
+    }
+  };
+  if (hists != nullptr) {
+    add_histograms(hists->Apply(view.calls));
+    if (governed != nullptr) (*governed)[dur.name] += hists->folded_total();
+  } else {
+    add_histograms(view.calls);
   }
   errors.metric.reserve(view.errors.size());
   for (const auto& [key, n] : view.errors) {
@@ -173,6 +184,21 @@ std::vector<MetricFamily> SnapshotToFamilies(
   live.metric.emplace_back();
   live.metric.back().gauge.value = static_cast<double>(snap.live_processes);
 
+  MetricFamily read_s{
+      "redline_kernel_read_seconds_total",
+      "Time the agent spent reading and folding each concern's kernel maps "
+      "(programs: BPF run statistics; pressure: PSI files), at refreshes "
+      "and scrapes.",
+      MetricType::kCounter, {}};
+  MetricFamily reads{"redline_kernel_reads_total",
+                     "Reads of each concern's kernel maps.",
+                     MetricType::kCounter, {}};
+  for (const auto& [concern, c] : snap.read_costs) {
+    read_s.metric.push_back(CounterSample({{"concern", concern}}, c.seconds));
+    reads.metric.push_back(
+        CounterSample({{"concern", concern}}, static_cast<double>(c.reads)));
+  }
+
   std::vector<MetricFamily> out;
   out.push_back(std::move(calls));
   out.push_back(std::move(errors));
@@ -185,6 +211,8 @@ std::vector<MetricFamily> SnapshotToFamilies(
   out.push_back(std::move(entries));
   out.push_back(std::move(capacity));
   out.push_back(std::move(live));
+  out.push_back(std::move(read_s));
+  out.push_back(std::move(reads));
   AppendUseFamilies(snap, &out);
   AppendTcpFamilies(snap, &out);
   AppendRequestFamilies(snap, &out);

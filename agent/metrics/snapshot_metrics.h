@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "agent/metrics/histogram_selector.h"
 #include "agent/metrics/workload_governor.h"
 #include "agent/model/model.h"
 #include "exporters/metric_family.h"
@@ -16,10 +17,12 @@ namespace redline {
 // With a governor, the per-workload syscall families are bounded by its
 // budget; without one (nullptr) every series is exported. `governed`, when
 // given, receives each family the governor bounded and the label sets it
-// has folded so far (the rest are for prom::CardinalityGovernor).
+// has folded so far (the rest are for prom::CardinalityGovernor). With a
+// selector, only the syscalls it selects keep their duration histograms.
 std::vector<prom::MetricFamily> SnapshotToFamilies(
     const Snapshot& snap, WorkloadGovernor* gov,
-    std::map<std::string, uint64_t>* governed = nullptr);
+    std::map<std::string, uint64_t>* governed = nullptr,
+    SyscallHistogramSelector* hists = nullptr);
 
 // comm first, then the identity labels that are set (absent, not empty).
 std::vector<prom::Label> WorkloadLabels(const WorkloadId& id);

@@ -226,6 +226,12 @@ struct TlsStatus {
   uint64_t links = 0;  // uprobes attached, over every file
 };
 
+// What reading one concern's kernel maps has cost so far (cumulative).
+struct ReadCost {
+  uint64_t reads = 0;
+  double seconds = 0;
+};
+
 struct Snapshot {
   int64_t taken_unix_ns = 0;
   std::string host, kernel;          // uname nodename, release
@@ -241,6 +247,9 @@ struct Snapshot {
   std::vector<MapStatus> maps;
   uint64_t live_processes = 0;
   double read_seconds = 0;  // time to read and fold the kernel maps
+  // By concern (a probe's name, "programs" for BPF run stats, "pressure"
+  // for PSI files), including the read behind this snapshot.
+  std::map<std::string, ReadCost> read_costs;
 };
 
 }  // namespace redline

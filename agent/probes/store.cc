@@ -56,19 +56,32 @@ void Store::RefreshLocked() {
   snap->agent_start_unix_ns = start_unix_ns_;
   // Each concern is read on its own: one that fails keeps the others, and
   // its own last counts.
+  auto timed = [this](const char* concern, const auto& read) {
+    const auto t0 = std::chrono::steady_clock::now();
+    read();
+    ReadCost& c = costs_[concern];
+    ++c.reads;
+    c.seconds += std::chrono::duration<double>(
+                     std::chrono::steady_clock::now() - t0)
+                     .count();
+  };
   for (Probe* p : probes_.probes) {
-    if (absl::Status st = p->ReadInto(snap.get()); !st.ok()) {
-      Log(LogLevel::kWarn, p->name(), " read failed: ", st.message());
-      p->CarryForward(*snap_, snap.get());
-    }
-    for (auto& s : p->programs()) snap->programs.push_back(s);
-    for (auto& m : p->maps()) snap->maps.push_back(m);
+    timed(p->name(), [&] {
+      if (absl::Status st = p->ReadInto(snap.get()); !st.ok()) {
+        Log(LogLevel::kWarn, p->name(), " read failed: ", st.message());
+        p->CarryForward(*snap_, snap.get());
+      }
+      for (auto& s : p->programs()) snap->programs.push_back(s);
+      for (auto& m : p->maps()) snap->maps.push_back(m);
+    });
   }
   for (const ProgramStatus& f : probes_.failed) snap->programs.push_back(f);
-  ReadProgramStats(&snap->programs);
+  timed("programs", [&] { ReadProgramStats(&snap->programs); });
   if (!probes_.pressure_dir.empty()) {
-    snap->pressure = ReadPressure(probes_.pressure_dir);
+    timed("pressure",
+          [&] { snap->pressure = ReadPressure(probes_.pressure_dir); });
   }
+  snap->read_costs = costs_;
   if (observer_) observer_(snap.get());
   snap_ = std::move(snap);
 }

@@ -6,6 +6,7 @@
 
 #include <chrono>
 #include <functional>
+#include <map>
 #include <memory>
 #include <mutex>
 
@@ -54,6 +55,7 @@ class Store {
   std::function<void(Snapshot*)> observer_;
   std::string host_, kernel_;
   int64_t start_unix_ns_ = 0;
+  std::map<std::string, ReadCost> costs_;  // cumulative, by concern
   // When the read behind snap_ began.
   std::chrono::steady_clock::time_point taken_started_{};
 };

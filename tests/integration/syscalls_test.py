@@ -40,6 +40,39 @@ def parse_syscount(text):
     return counts
 
 
+def check_selected_histograms():
+    """--syscall-histograms=getppid: only getppid keeps its histogram; every
+    other syscall of the workload sums into syscall="[other]", so the
+    workload's histogram counts still equal its counters."""
+    with Agent("--probes=syscalls", "--syscall-histograms=getppid") as agent:
+        subprocess.run([os.environ["RL_SYSSTORM"], "5000", "300", "--comm",
+                        "rl_histsel"], check=True, capture_output=True)
+        m = agent.scrape()
+        calls = series(m, "redline_syscalls_total", comm="rl_histsel")
+        counts = series(m, "redline_syscall_duration_seconds_count",
+                        comm="rl_histsel")
+        hist = sorted(dict(l)["syscall"] for l in counts)
+        check(hist == ["[other]", "getppid"],
+              f"histograms only for getppid and [other]: {hist}")
+        check(value(m, "redline_syscall_duration_seconds_count",
+                    comm="rl_histsel", syscall="getppid") == 5000,
+              "getppid's histogram counts its 5000 calls")
+        total = sum(calls.values())
+        rest = total - value(m, "redline_syscalls_total", comm="rl_histsel",
+                             syscall="getppid")
+        got = value(m, "redline_syscall_duration_seconds_count",
+                    comm="rl_histsel", syscall="[other]")
+        check(got == rest and rest >= 300,
+              f"[other] histogram = the other syscalls' calls ({got} == {rest})")
+        check(len(calls) > 2, f"counters stay per syscall ({len(calls)})")
+        # Where scrapes spend their time: one read per scrape and refresh.
+        reads = value(m, "redline_kernel_reads_total", concern="syscalls")
+        secs = value(m, "redline_kernel_read_seconds_total",
+                     concern="syscalls")
+        check(reads >= 1 and secs > 0,
+              f"kernel read cost exported ({reads} reads, {secs} s)")
+
+
 def main():
     require_bpf()
     rc = subprocess.run([redline_bin(), "check"], capture_output=True, text=True)
@@ -141,6 +174,8 @@ def main():
         check(value(renamed, "redline_syscalls_total", comm=COMM,
                     syscall="getppid") == N_GETPPID,
               "nothing of the renamed process leaks into its old name")
+
+    check_selected_histograms()
 
     # Unprivileged: both commands fail with a readable diagnosis.
     drop = ["setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups",

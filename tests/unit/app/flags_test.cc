@@ -130,5 +130,29 @@ TEST(ListenAddress, Forms) {
   EXPECT_FALSE(prom::ParseListenAddress("::1:80").ok());
 }
 
+TEST(Flags, SyscallHistogramsAndSeriesPriority) {
+  auto o = ParseFlags({"run"});
+  ASSERT_TRUE(o.ok());
+  EXPECT_TRUE(o->syscall_histograms.all());
+  EXPECT_TRUE(o->series_priorities.empty());
+  o = ParseFlags({"run", "--syscall-histograms=top:8",
+                  "--series-priority=redline_tcp_retransmits_total=0"});
+  ASSERT_TRUE(o.ok()) << o.status();
+  EXPECT_EQ(o->syscall_histograms.top, 8u);
+  EXPECT_EQ(o->series_priorities.at("redline_tcp_retransmits_total"), 0);
+  o = ParseFlags({"run", "--syscall-histograms=read,write,futex"});
+  ASSERT_TRUE(o.ok()) << o.status();
+  EXPECT_EQ(o->syscall_histograms.named.size(), 3u);
+  for (const char* bad : {"--syscall-histograms=reed", "--syscall-histograms=",
+                          "--series-priority=x=11"}) {
+    auto e = ParseFlags({"run", bad});
+    ASSERT_FALSE(e.ok()) << bad;
+    EXPECT_NE(std::string(e.status().message()).find(
+                  std::string(bad).substr(2, std::string(bad).find('=') - 2)),
+              std::string::npos)
+        << e.status();
+  }
+}
+
 }  // namespace
 }  // namespace redline

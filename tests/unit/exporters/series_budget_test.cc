@@ -90,6 +90,40 @@ TEST(SeriesBudget, PriorityOrderAndOneOtherPerFoldedFamily) {
   EXPECT_EQ(fams[2].metric.front().label[0].value, "w57");
 }
 
+TEST(SeriesBudget, OperatorLevelsOverrideTheDefaults) {
+  auto levels = ParseSeriesPriorities(
+      "redline_syscall_duration_seconds=0,redline_x_requests_total=5");
+  ASSERT_TRUE(levels.ok()) << levels.status();
+  SeriesBudget b(100, SeriesPriorityWith(*levels));
+  std::vector<MetricFamily> fams = {
+      Family("redline_tracked", MetricType::kGauge, 5, 0),
+      Family("redline_x_requests_total", MetricType::kCounter, 50, 1),
+      Family("redline_syscall_duration_seconds", MetricType::kHistogram, 100,
+             1)};
+  std::map<std::string, uint64_t> folded;
+  b.Apply(&fams, 0, &folded);
+  // Histograms first now: 93 places for 100 histograms, none for requests
+  // (but their [other] place: nothing is lost).
+  ASSERT_EQ(fams[2].metric.size(), 94u);  // 93 + [other]
+  ASSERT_EQ(fams[1].metric.size(), 1u);   // [other] alone
+  EXPECT_EQ(fams[1].metric[0].label[0].value, kOtherLabelValue);
+  EXPECT_EQ(fams[1].metric[0].counter.value, 50.0 * 51 / 2);
+  EXPECT_EQ(folded["redline_x_requests_total"], 50u);
+}
+
+TEST(ParseSeriesPriorities, Errors) {
+  for (const char* bad : {"", "a", "a=", "a=10", "a=-1", "1a=1", "a b=1",
+                          "a=1,", "=1"}) {
+    auto e = ParseSeriesPriorities(bad);
+    ASSERT_FALSE(e.ok()) << bad;
+    EXPECT_EQ(std::string(e.status().message()).find('\n'),
+              std::string::npos);
+  }
+  auto ok = ParseSeriesPriorities("a:b_c=9,d=0");
+  ASSERT_TRUE(ok.ok());
+  EXPECT_EQ(*ok, (std::map<std::string, int>{{"a:b_c", 9}, {"d", 0}}));
+}
+
 TEST(SeriesBudget, ReservedAndTheFirstFoldsOther) {
   SeriesBudget b(30);
   MetricFamily f = Family("redline_a_total", MetricType::kCounter, 40, 1);
