@@ -20,11 +20,12 @@ side's counts equal to what the programs themselves say they did:
   maps is probed at start; curl and h2load map the same file): exact on
   both sides, tls="false" and tls="true";
 - slow readers over TLS (issue 22): 2 curl --http2 -k --limit-rate 1M at
-  once against a listener with a 16 KiB send buffer, each on one
-  connection two 1 MiB files, then 3 small requests: nginx's debug log
-  shows SSL_write returning WANT_WRITE (retried later with the same
-  bytes); both sides exact against the access log and curl's -w, and no
-  connection given up (h2_desynced);
+  once, and one curl --http1.1 alike, against a listener with a 16 KiB
+  send buffer, each on one connection two 1 MiB files, then 3 small
+  requests: nginx's debug log shows SSL_write returning WANT_WRITE
+  (retried later with the same bytes); both sides exact against the
+  access log and curl's -w, HTTP/1.1 too, and no connection given up
+  (h2_desynced);
 - a gRPC server and client (Debian's python3-grpcio, generic handlers,
   no protoc; tests/helpers/grpc_echo.py), comm rl_grpc_srv and
   rl_grpc_cli: 30 unary calls of which 5 end NOT_FOUND and 3 UNAVAILABLE,
@@ -65,6 +66,8 @@ H2_SRV = "redline_http2_server_requests_total"
 H2_CLI = "redline_http2_client_requests_total"
 H2_SDUR = "redline_http2_server_request_duration_seconds"
 H2_CDUR = "redline_http2_client_request_duration_seconds"
+H1_SRV = "redline_http_server_requests_total"
+H1_CLI = "redline_http_client_requests_total"
 G_SRV = "redline_grpc_server_requests_total"
 G_CLI = "redline_grpc_client_requests_total"
 G_SDUR = "redline_grpc_server_request_duration_seconds"
@@ -93,13 +96,14 @@ CURLS = [("GET", "/rl-ok.html", "2xx")] * 3 + [("GET", "/rl-nope", "4xx"),
 # gRPC: unary calls, of them NOT_FOUND, UNAVAILABLE; streams, messages.
 GRPC_N, GRPC_NOT_FOUND, GRPC_UNAVAILABLE = 30, 5, 3
 GRPC_STREAMS, GRPC_MESSAGES = 2, 10
-# Slow readers over TLS: SLOW_CLIENTS curl processes at once, each one
-# connection reading at SLOW_RATE, each these requests in turn: two files
-# of SLOW_BIG bytes, during which nginx's writes back up, then three more
-# on the same connection.
+# Slow readers over TLS: SLOW_CLIENTS curl processes at once over HTTP/2
+# and one over HTTP/1.1, each one connection reading at SLOW_RATE, each
+# these requests in turn: two files of SLOW_BIG bytes, during which
+# nginx's writes back up, then three more on the same connection.
 SLOW_CLIENTS, SLOW_RATE, SLOW_BIG = 2, "1M", 1 << 20
 SLOW_PATHS = ["/rl-big.bin"] * 2 + ["/rl-ok.html"] * 2 + ["/rl-nope"]
 SLOW_WANT = {"2xx": 4 * SLOW_CLIENTS, "4xx": SLOW_CLIENTS}
+SLOW_WANT_H1 = {"2xx": 4, "4xx": 1}
 
 NGINX_CONF = """
 daemon off;
@@ -170,9 +174,9 @@ def wait_port(port, what, proc=None):
 
 # --- oracles -------------------------------------------------------------
 
-def access_log(path, offset, port):
-    """Requests nginx logged as HTTP/2.0 on port since offset: by status
-    class, by method, and the number logged otherwise (must be 0)."""
+def access_log(path, offset, port, version="HTTP/2.0"):
+    """Requests nginx logged as version on port since offset: by status
+    class, by method, and the number logged otherwise."""
     by_class, by_method, other = {}, {}, 0
     with open(path) as f:
         f.seek(offset)
@@ -180,7 +184,7 @@ def access_log(path, offset, port):
             p, code, proto, method = line.split()
             if p != str(port):
                 continue
-            if proto != "HTTP/2.0" or code == "499":
+            if proto != version or code == "499":
                 other += 1
                 continue
             c = code[0] + "xx"
@@ -519,40 +523,56 @@ def slow_phase(agent, tmp, log):
     m0 = agent.scrape() if agent else None
     slow_log = os.path.join(tmp, "slow.log")
     off, slow_off = log_size(log), log_size(slow_log)
-    cmd = ["curl", "-s", "--http2", "-k", "--limit-rate", SLOW_RATE,
-           "-H", f"x-rl-secret: {SECRET_HEADER}",
-           "-w", "%{http_code} %{http_version} %{num_connects}\n"]
-    for path in SLOW_PATHS:
-        cmd += ["-o", "/dev/null", f"https://127.0.0.1:{H2SLOW}{path}"]
     t0 = time.time()
-    procs = [subprocess.Popen(cmd, stdout=subprocess.PIPE,
-                              stderr=subprocess.PIPE, text=True)
-             for _ in range(SLOW_CLIENTS)]
+    procs = []
+    for version in ["--http2"] * SLOW_CLIENTS + ["--http1.1"]:
+        cmd = ["curl", "-s", version, "-k", "--limit-rate", SLOW_RATE,
+               "-H", f"x-rl-secret: {SECRET_HEADER}",
+               "-w", "%{http_code} %{http_version} %{num_connects}\n"]
+        for path in SLOW_PATHS:
+            cmd += ["-o", "/dev/null", f"https://127.0.0.1:{H2SLOW}{path}"]
+        procs.append(subprocess.Popen(cmd, stdout=subprocess.PIPE,
+                                      stderr=subprocess.PIPE, text=True))
     answers = []
     for p in procs:
         out, err = p.communicate(timeout=60)
         check(p.returncode == 0, f"slow curl exited {p.returncode}: "
               f"{err.strip()[-300:]}")
-        answers += [line.split() for line in out.splitlines()]
+        answers.append([line.split() for line in out.splitlines()])
     took = time.time() - t0
     time.sleep(0.3)
-    codes = {}
-    for code, _, _ in answers:
-        codes[code[0] + "xx"] = codes.get(code[0] + "xx", 0) + 1
+    h1 = answers.pop()
+    answers = [a for each in answers for a in each]
+
+    def by_class(answers):
+        codes = {}
+        for code, _, _ in answers:
+            codes[code[0] + "xx"] = codes.get(code[0] + "xx", 0) + 1
+        return codes
+    codes, codes_h1 = by_class(answers), by_class(h1)
     connects = sum(int(n) for _, _, n in answers)
     classes, methods, other = access_log(log, off, H2SLOW)
+    classes_h1, methods_h1, _ = access_log(log, off, H2SLOW, "HTTP/1.1")
     retries = want_writes(slow_log, slow_off)
-    print(f"oracle: slow curl x{SLOW_CLIENTS} over TLS ({took:.1f} s) "
-          f"{codes} on {connects} connections; nginx access log {classes} "
-          f"by method {methods}; nginx's SSL_write returned WANT_WRITE "
-          f"{retries} times")
+    print(f"oracle: slow curl over TLS ({took:.1f} s): HTTP/2 "
+          f"x{SLOW_CLIENTS} {codes} on {connects} connections, HTTP/1.1 "
+          f"{codes_h1}; nginx access log HTTP/2 {classes} by method "
+          f"{methods}, HTTP/1.1 {classes_h1}; nginx's SSL_write returned "
+          f"WANT_WRITE {retries} times")
     check(len(answers) == len(SLOW_PATHS) * SLOW_CLIENTS and
           all(v == "2" for _, v, _ in answers) and
           connects == SLOW_CLIENTS, f"slow curl spoke HTTP/2, one "
           f"connection each ({answers})")
-    check(codes == classes == SLOW_WANT and other == 0,
+    check(len(h1) == len(SLOW_PATHS) and all(v == "1.1" for _, v, _ in h1)
+          and sum(int(n) for _, _, n in h1) == 1, f"slow curl --http1.1 "
+          f"spoke HTTP/1.1 on one connection ({h1})")
+    check(codes == classes == SLOW_WANT and
+          other == sum(SLOW_WANT_H1.values()),
           f"oracles agree: access log {classes} == curl's {codes} == "
-          f"{SLOW_WANT}")
+          f"{SLOW_WANT} ({other} HTTP/1.1 and no other)")
+    check(codes_h1 == classes_h1 == SLOW_WANT_H1,
+          f"oracles agree: access log HTTP/1.1 {classes_h1} == curl's "
+          f"{codes_h1} == {SLOW_WANT_H1}")
     check(retries > 0, f"nginx's SSL_write returned WANT_WRITE ({retries} "
           f"times): the slow readers pushed back")
     if agent is None:
@@ -560,12 +580,16 @@ def slow_phase(agent, tmp, log):
     n = sum(SLOW_WANT.values())
     srv = dict(comm="nginx", local_port=str(H2SLOW), tls="true")
     cli = dict(comm="curl", remote=f"127.0.0.1:{H2SLOW}", tls="true")
-    m1 = settled(agent, m0, [(H2_SRV, srv, n), (H2_CLI, cli, n)])
+    n1 = sum(SLOW_WANT_H1.values())
+    m1 = settled(agent, m0, [(H2_SRV, srv, n), (H2_CLI, cli, n),
+                             (H1_SRV, srv, n1), (H1_CLI, cli, n1)])
     lost = delta(m1, m0, UNPARSED, kind="h2_desynced")
-    print(f"agent: slow TLS server side "
+    print(f"agent: slow TLS HTTP/2 server side "
           f"{sum_by(m1, m0, H2_SRV, 'status_class', **srv)}, client side "
           f"{sum_by(m1, m0, H2_CLI, 'status_class', **cli)}, h2_desynced "
-          f"+{lost:.0f}")
+          f"+{lost:.0f}; HTTP/1.1 server side "
+          f"{sum_by(m1, m0, H1_SRV, 'status_class', **srv)}, client side "
+          f"{sum_by(m1, m0, H1_CLI, 'status_class', **cli)}")
     got = sum_by(m1, m0, H2_SRV, "status_class", **srv)
     check(got == classes, f"slow TLS: nginx server side by status class "
           f"{got} == access log {classes}")
@@ -579,6 +603,12 @@ def slow_phase(agent, tmp, log):
     check_histograms(m1, m0, "slow TLS client", H2_CDUR, n, **cli)
     check(lost == 0, f"slow TLS: h2_desynced +{lost:.0f} == 0 (no "
           f"connection given up after WANT_WRITE)")
+    got = sum_by(m1, m0, H1_SRV, "status_class", **srv)
+    check(got == classes_h1, f"slow TLS HTTP/1.1: nginx server side by "
+          f"status class {got} == access log {classes_h1}")
+    got = sum_by(m1, m0, H1_CLI, "status_class", **cli)
+    check(got == codes_h1, f"slow TLS HTTP/1.1: client side by status "
+          f"class {got} == curl's {codes_h1}")
 
 
 def start_nginx(tmp, conf):
