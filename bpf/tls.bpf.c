@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /*
  * Request RED for TLS connections: the plaintext at a TLS library's
- * boundary (uprobes on OpenSSL 1.1/3's SSL_read/SSL_read_ex at return,
- * SSL_write/SSL_write_ex at entry), fed to the l7 engine's own state
+ * boundary (uprobes on OpenSSL 1.1/3's SSL_read/SSL_read_ex and
+ * SSL_write/SSL_write_ex, all at return), fed to the l7 engine's own state
  * machine and maps (bpf/l7_conn.bpf.h; the agent loads this object with
  * l7's maps), so a TLS request gets the workload, role and peer labels a
  * plaintext one gets, plus tls.
@@ -145,7 +145,6 @@ static __always_inline struct rl_tls_call *enter(__u64 ssl, __u8 kind)
 	call->ssl = ssl;
 	call->sock = s ? s->key : 0;
 	call->kind = kind;
-	call->done = 0;
 	call->lenp = 0;
 	return call;
 }
@@ -198,44 +197,44 @@ int BPF_KPROBE(tls_read_ex_entry, void *ssl, void *buf, __u64 num,
 	return 0;
 }
 
-/* SSL_write(ssl, buf, int num), SSL_write_ex(ssl, buf, size_t num, ...):
- * the request (response) starts now, before the library encrypts it. An
- * SSL * not tied yet (the first write of a connection whose handshake
- * this write runs) is classified at return, once its I/O tied it. */
-static __always_inline void write_entry(__u64 ssl, __u64 buf, __u64 num,
-					bool ex)
+/* SSL_write(ssl, buf, num), gnutls_record_send(session, data, size): the
+ * bytes are walked at return, as many as the library says it took. A
+ * non-blocking write that returns WANT_WRITE (nginx under back-pressure)
+ * says none, whatever records it already sent; the caller retries later
+ * with the same buffer, and that call's return counts them all: a walk
+ * at entry saw them twice (issue 22: the HTTP/2 frame walk desynced). A
+ * partial write (GnuTLS's one record, OpenSSL's partial-write mode) is
+ * walked as far as it went, the rest by the call that sends it. */
+SEC("uprobe")
+int BPF_KPROBE(tls_write_entry, void *ssl, void *buf)
 {
-	struct rl_tls_call *call = enter(ssl, RL_TLS_WRITE);
+	struct rl_tls_call *call = enter((__u64)ssl, RL_TLS_WRITE);
 
-	if (!call)
-		return;
-	call->buf = buf;
-	call->len = num;
-	call->lenp = ex;
-	if (call->sock) {
-		call->done = 1;
-		tls_data(ssl, buf, num, RL_L7_OUT);
+	if (call)
+		call->buf = (__u64)buf;
+	return 0;
+}
+
+/* SSL_write_ex(ssl, buf, num, size_t *written): the count is behind
+ * written at return. */
+SEC("uprobe")
+int BPF_KPROBE(tls_write_ex_entry, void *ssl, void *buf, __u64 num,
+	       __u64 *written)
+{
+	struct rl_tls_call *call = enter((__u64)ssl, RL_TLS_WRITE);
+
+	if (call) {
+		call->buf = (__u64)buf;
+		call->lenp = (__u64)written;
 	}
-}
-
-SEC("uprobe")
-int BPF_KPROBE(tls_write_entry, void *ssl, void *buf, int num)
-{
-	write_entry((__u64)ssl, (__u64)buf, num > 0 ? num : 0, false);
 	return 0;
 }
 
-SEC("uprobe")
-int BPF_KPROBE(tls_write_ex_entry, void *ssl, void *buf, __u64 num)
-{
-	write_entry((__u64)ssl, (__u64)buf, num, true);
-	return 0;
-}
-
-/* Return of a read or write: a read's plaintext exists only now. The
- * count is an int (SSL_read; SSL_read_ex's 1): the upper half of the
+/* Return of a read or write: a read's plaintext exists only now, and a
+ * write's count (what the library took) too. The count is an int
+ * (SSL_read, SSL_write; the _ex functions' 1): the upper half of the
  * return register is undefined. GnuTLS's ssize_t fits, its sizes being
- * ints too. */
+ * ints too. A call that returned <= 0 moved nothing: not walked. */
 SEC("uretprobe")
 int BPF_KRETPROBE(tls_exit, long rax)
 {
@@ -248,18 +247,18 @@ int BPF_KRETPROBE(tls_exit, long rax)
 	if (!call || !call->ssl)
 		return 0;
 	ssl = call->ssl;
-	if (call->kind == RL_TLS_READ && ret > 0) {
+	if ((call->kind == RL_TLS_READ || call->kind == RL_TLS_WRITE) &&
+	    ret > 0) {
 		len = ret;
-		/* _ex: 1 on success, the count behind readbytes. */
+		/* _ex: 1 on success, the count behind readbytes (written). */
 		if (call->lenp &&
 		    (ret != 1 || bpf_probe_read_user(&len, sizeof(len),
 						     (void *)call->lenp)))
 			len = 0;
 		if (len)
-			tls_data(ssl, call->buf, len, RL_L7_IN);
-	} else if (call->kind == RL_TLS_WRITE && !call->done && ret > 0) {
-		len = call->lenp ? call->len : (__u64)ret;
-		tls_data(ssl, call->buf, len, RL_L7_OUT);
+			tls_data(ssl, call->buf, len,
+				 call->kind == RL_TLS_READ ? RL_L7_IN
+							   : RL_L7_OUT);
 	}
 	call->ssl = 0;
 	call->kind = 0;

@@ -8,7 +8,7 @@
 
 /* What the library call a thread is inside does. */
 #define RL_TLS_READ 1	   /* SSL_read, SSL_read_ex: plaintext at return */
-#define RL_TLS_WRITE 2	   /* SSL_write, SSL_write_ex: plaintext at entry */
+#define RL_TLS_WRITE 2	   /* SSL_write, SSL_write_ex: at return, as taken */
 #define RL_TLS_HANDSHAKE 3 /* SSL_do_handshake: only ties SSL* to socket */
 
 /* Per thread (task storage): the TLS library call it is inside, from the
@@ -17,12 +17,10 @@
 struct rl_tls_call {
 	__u64 ssl;  /* SSL * (0: in no call) */
 	__u64 buf;  /* the caller's plaintext buffer */
-	__u64 len;  /* write: bytes offered */
 	__u64 lenp; /* SSL_read_ex / SSL_write_ex: the size_t * out */
 	__u64 sock; /* the socket tls_socks had for ssl at entry, 0 if none */
 	__u8 kind;  /* RL_TLS_* */
-	__u8 done;  /* write: classified at entry */
-	__u8 pad[6];
+	__u8 pad[7];
 };
 
 /* tls_socks key: an SSL * is an address in one process; two processes

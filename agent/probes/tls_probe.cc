@@ -29,7 +29,7 @@
 
 namespace redline {
 
-static_assert(sizeof(rl_tls_call) == 48);
+static_assert(sizeof(rl_tls_call) == 40);
 static_assert(sizeof(rl_tls_sock) == 16);
 static_assert(sizeof(rl_tls_ssl) == 16);
 

@@ -19,6 +19,13 @@ side's counts equal to what the programs themselves say they did:
   with an agent started with --tls after nginx (the system libssl nginx
   maps is probed at start; curl and h2load map the same file): exact on
   both sides, tls="false" and tls="true";
+- slow readers over TLS (issue 22): 2 curl --http2 -k --limit-rate 1M at
+  once, and one curl --http1.1 alike, against a listener with a 16 KiB
+  send buffer, each on one connection two 1 MiB files, then 3 small
+  requests: nginx's debug log shows SSL_write returning WANT_WRITE
+  (retried later with the same bytes); both sides exact against the
+  access log and curl's -w, HTTP/1.1 too, and no connection given up
+  (h2_desynced);
 - a gRPC server and client (Debian's python3-grpcio, generic handlers,
   no protoc; tests/helpers/grpc_echo.py), comm rl_grpc_srv and
   rl_grpc_cli: 30 unary calls of which 5 end NOT_FOUND and 3 UNAVAILABLE,
@@ -54,11 +61,13 @@ GRPC_ECHO = os.path.join(HERE, "..", "helpers", "grpc_echo.py")
 DEBIAN_PY = "/usr/bin/python3"
 ORACLE_ONLY = os.environ.get("RL_H2_ORACLE_ONLY") == "1"
 
-H2C, H2S, GRPC = 18090, 18091, 18092
+H2C, H2S, GRPC, H2SLOW = 18090, 18091, 18092, 18093
 H2_SRV = "redline_http2_server_requests_total"
 H2_CLI = "redline_http2_client_requests_total"
 H2_SDUR = "redline_http2_server_request_duration_seconds"
 H2_CDUR = "redline_http2_client_request_duration_seconds"
+H1_SRV = "redline_http_server_requests_total"
+H1_CLI = "redline_http_client_requests_total"
 G_SRV = "redline_grpc_server_requests_total"
 G_CLI = "redline_grpc_client_requests_total"
 G_SDUR = "redline_grpc_server_request_duration_seconds"
@@ -70,8 +79,9 @@ FAMILIES = (H2_SRV, H2_CLI, H2_SDUR, H2_CDUR, G_SRV, G_CLI, G_SDUR, G_CDUR)
 # Strings the programs send that no label may hold.
 SECRET_HEADER = "rl-header-secret-3f9a"  # grpc_echo.SECRET's value too
 SECRET_QUERY = "rlq=query-secret-77c1"
-PATHS = ("/rl-ok.html", "/rl-nope", "/rl-busy")
+PATHS = ("/rl-ok.html", "/rl-nope", "/rl-busy", "/rl-big.bin")
 PRIVATE = (SECRET_HEADER, SECRET_QUERY, "rl-ok", "rl-nope", "rl-busy",
+           "rl-big",
            "as asked", "hello", "message 1")
 GRPC_METHODS = ("redline.test.Echo/Say", "redline.test.Echo/Stream")
 
@@ -86,6 +96,14 @@ CURLS = [("GET", "/rl-ok.html", "2xx")] * 3 + [("GET", "/rl-nope", "4xx"),
 # gRPC: unary calls, of them NOT_FOUND, UNAVAILABLE; streams, messages.
 GRPC_N, GRPC_NOT_FOUND, GRPC_UNAVAILABLE = 30, 5, 3
 GRPC_STREAMS, GRPC_MESSAGES = 2, 10
+# Slow readers over TLS: SLOW_CLIENTS curl processes at once over HTTP/2
+# and one over HTTP/1.1, each one connection reading at SLOW_RATE, each
+# these requests in turn: two files of SLOW_BIG bytes, during which
+# nginx's writes back up, then three more on the same connection.
+SLOW_CLIENTS, SLOW_RATE, SLOW_BIG = 2, "1M", 1 << 20
+SLOW_PATHS = ["/rl-big.bin"] * 2 + ["/rl-ok.html"] * 2 + ["/rl-nope"]
+SLOW_WANT = {"2xx": 4 * SLOW_CLIENTS, "4xx": SLOW_CLIENTS}
+SLOW_WANT_H1 = {"2xx": 4, "4xx": 1}
 
 NGINX_CONF = """
 daemon off;
@@ -110,6 +128,16 @@ http {{
         ssl_certificate_key {tmp}/key.pem;
         root {tmp}/www;
         location = /rl-busy {{ return 503; }}
+    }}
+    # Back-pressure: a send buffer of 16 KiB (doubled by the kernel) makes
+    # SSL_write hit WANT_WRITE as soon as a slow reader falls behind; its
+    # debug log counts them ("SSL_get_error: 3").
+    server {{
+        listen 127.0.0.1:{h2slow} ssl http2 sndbuf=16k;
+        error_log {tmp}/slow.log debug;
+        ssl_certificate {tmp}/cert.pem;
+        ssl_certificate_key {tmp}/key.pem;
+        root {tmp}/www;
     }}
 }}
 """
@@ -146,9 +174,9 @@ def wait_port(port, what, proc=None):
 
 # --- oracles -------------------------------------------------------------
 
-def access_log(path, offset, port):
-    """Requests nginx logged as HTTP/2.0 on port since offset: by status
-    class, by method, and the number logged otherwise (must be 0)."""
+def access_log(path, offset, port, version="HTTP/2.0"):
+    """Requests nginx logged as version on port since offset: by status
+    class, by method, and the number logged otherwise."""
     by_class, by_method, other = {}, {}, 0
     with open(path) as f:
         f.seek(offset)
@@ -156,7 +184,7 @@ def access_log(path, offset, port):
             p, code, proto, method = line.split()
             if p != str(port):
                 continue
-            if proto != "HTTP/2.0" or code == "499":
+            if proto != version or code == "499":
                 other += 1
                 continue
             c = code[0] + "xx"
@@ -480,6 +508,109 @@ def curl_phase(agent, log):
         check(not got, f"no request on {port} labelled tls={other} {got}")
 
 
+def want_writes(path, offset):
+    """SSL_write calls nginx's debug log says returned WANT_WRITE (3)."""
+    with open(path, errors="replace") as f:
+        f.seek(offset)
+        return f.read().count("SSL_get_error: 3\n")
+
+
+def slow_phase(agent, tmp, log):
+    """Slow readers over TLS: nginx's SSL_write returns WANT_WRITE and is
+    retried later with the same bytes, which must be walked once (issue
+    22): every request of each connection, those after the retries too,
+    counted exactly, and no connection given up."""
+    m0 = agent.scrape() if agent else None
+    slow_log = os.path.join(tmp, "slow.log")
+    off, slow_off = log_size(log), log_size(slow_log)
+    t0 = time.time()
+    procs = []
+    for version in ["--http2"] * SLOW_CLIENTS + ["--http1.1"]:
+        cmd = ["curl", "-s", version, "-k", "--limit-rate", SLOW_RATE,
+               "-H", f"x-rl-secret: {SECRET_HEADER}",
+               "-w", "%{http_code} %{http_version} %{num_connects}\n"]
+        for path in SLOW_PATHS:
+            cmd += ["-o", "/dev/null", f"https://127.0.0.1:{H2SLOW}{path}"]
+        procs.append(subprocess.Popen(cmd, stdout=subprocess.PIPE,
+                                      stderr=subprocess.PIPE, text=True))
+    answers = []
+    for p in procs:
+        out, err = p.communicate(timeout=60)
+        check(p.returncode == 0, f"slow curl exited {p.returncode}: "
+              f"{err.strip()[-300:]}")
+        answers.append([line.split() for line in out.splitlines()])
+    took = time.time() - t0
+    time.sleep(0.3)
+    h1 = answers.pop()
+    answers = [a for each in answers for a in each]
+
+    def by_class(answers):
+        codes = {}
+        for code, _, _ in answers:
+            codes[code[0] + "xx"] = codes.get(code[0] + "xx", 0) + 1
+        return codes
+    codes, codes_h1 = by_class(answers), by_class(h1)
+    connects = sum(int(n) for _, _, n in answers)
+    classes, methods, other = access_log(log, off, H2SLOW)
+    classes_h1, methods_h1, _ = access_log(log, off, H2SLOW, "HTTP/1.1")
+    retries = want_writes(slow_log, slow_off)
+    print(f"oracle: slow curl over TLS ({took:.1f} s): HTTP/2 "
+          f"x{SLOW_CLIENTS} {codes} on {connects} connections, HTTP/1.1 "
+          f"{codes_h1}; nginx access log HTTP/2 {classes} by method "
+          f"{methods}, HTTP/1.1 {classes_h1}; nginx's SSL_write returned "
+          f"WANT_WRITE {retries} times")
+    check(len(answers) == len(SLOW_PATHS) * SLOW_CLIENTS and
+          all(v == "2" for _, v, _ in answers) and
+          connects == SLOW_CLIENTS, f"slow curl spoke HTTP/2, one "
+          f"connection each ({answers})")
+    check(len(h1) == len(SLOW_PATHS) and all(v == "1.1" for _, v, _ in h1)
+          and sum(int(n) for _, _, n in h1) == 1, f"slow curl --http1.1 "
+          f"spoke HTTP/1.1 on one connection ({h1})")
+    check(codes == classes == SLOW_WANT and
+          other == sum(SLOW_WANT_H1.values()),
+          f"oracles agree: access log {classes} == curl's {codes} == "
+          f"{SLOW_WANT} ({other} HTTP/1.1 and no other)")
+    check(codes_h1 == classes_h1 == SLOW_WANT_H1,
+          f"oracles agree: access log HTTP/1.1 {classes_h1} == curl's "
+          f"{codes_h1} == {SLOW_WANT_H1}")
+    check(retries > 0, f"nginx's SSL_write returned WANT_WRITE ({retries} "
+          f"times): the slow readers pushed back")
+    if agent is None:
+        return
+    n = sum(SLOW_WANT.values())
+    srv = dict(comm="nginx", local_port=str(H2SLOW), tls="true")
+    cli = dict(comm="curl", remote=f"127.0.0.1:{H2SLOW}", tls="true")
+    n1 = sum(SLOW_WANT_H1.values())
+    m1 = settled(agent, m0, [(H2_SRV, srv, n), (H2_CLI, cli, n),
+                             (H1_SRV, srv, n1), (H1_CLI, cli, n1)])
+    lost = delta(m1, m0, UNPARSED, kind="h2_desynced")
+    print(f"agent: slow TLS HTTP/2 server side "
+          f"{sum_by(m1, m0, H2_SRV, 'status_class', **srv)}, client side "
+          f"{sum_by(m1, m0, H2_CLI, 'status_class', **cli)}, h2_desynced "
+          f"+{lost:.0f}; HTTP/1.1 server side "
+          f"{sum_by(m1, m0, H1_SRV, 'status_class', **srv)}, client side "
+          f"{sum_by(m1, m0, H1_CLI, 'status_class', **cli)}")
+    got = sum_by(m1, m0, H2_SRV, "status_class", **srv)
+    check(got == classes, f"slow TLS: nginx server side by status class "
+          f"{got} == access log {classes}")
+    got = sum_by(m1, m0, H2_SRV, "method", **srv)
+    check(got == methods, f"slow TLS: nginx server side by method {got} == "
+          f"access log {methods}")
+    got = sum_by(m1, m0, H2_CLI, "status_class", **cli)
+    check(got == codes, f"slow TLS: client side by status class {got} == "
+          f"curl's {codes}")
+    check_histograms(m1, m0, "slow TLS server", H2_SDUR, n, **srv)
+    check_histograms(m1, m0, "slow TLS client", H2_CDUR, n, **cli)
+    check(lost == 0, f"slow TLS: h2_desynced +{lost:.0f} == 0 (no "
+          f"connection given up after WANT_WRITE)")
+    got = sum_by(m1, m0, H1_SRV, "status_class", **srv)
+    check(got == classes_h1, f"slow TLS HTTP/1.1: nginx server side by "
+          f"status class {got} == access log {classes_h1}")
+    got = sum_by(m1, m0, H1_CLI, "status_class", **cli)
+    check(got == codes_h1, f"slow TLS HTTP/1.1: client side by status "
+          f"class {got} == curl's {codes_h1}")
+
+
 def start_nginx(tmp, conf):
     nginx = subprocess.Popen(["nginx", "-c", conf, "-p", tmp],
                              stdin=subprocess.DEVNULL,
@@ -487,6 +618,7 @@ def start_nginx(tmp, conf):
                              stderr=subprocess.DEVNULL)
     wait_port(H2C, "nginx (h2c)", nginx)
     wait_port(H2S, "nginx (TLS)", nginx)
+    wait_port(H2SLOW, "nginx (TLS, small send buffer)", nginx)
     return nginx
 
 
@@ -507,13 +639,16 @@ def main():
         os.makedirs(os.path.join(tmp, "www"))
         with open(os.path.join(tmp, "www", "rl-ok.html"), "w") as f:
             f.write("hello over h2\n")
+        with open(os.path.join(tmp, "www", "rl-big.bin"), "wb") as f:
+            f.write(os.urandom(SLOW_BIG))
         run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes",
              "-keyout", os.path.join(tmp, "key.pem"), "-out",
              os.path.join(tmp, "cert.pem"), "-days", "1", "-subj",
              "/CN=localhost"])
         conf = os.path.join(tmp, "nginx.conf")
         with open(conf, "w") as f:
-            f.write(NGINX_CONF.format(tmp=tmp, h2c=H2C, h2s=H2S))
+            f.write(NGINX_CONF.format(tmp=tmp, h2c=H2C, h2s=H2S,
+                                      h2slow=H2SLOW))
         log = os.path.join(tmp, "access.log")
         # Before any agent: the system libssl nginx maps is mapped when
         # the --tls agent starts, and curl and h2load map that same file.
@@ -522,6 +657,7 @@ def main():
             h2load_phase(None, log)
             grpc_phase(None, tmp)
             curl_phase(None, log)
+            slow_phase(None, tmp, log)
         else:
             with Agent("--probes=l7") as agent:
                 m = agent.scrape()
@@ -539,6 +675,7 @@ def main():
                 check(files >= 1, f"the system libssl (mapped by nginx) "
                       f"probed at start: {files:.0f} files")
                 curl_phase(agent, log)
+                slow_phase(agent, tmp, log)
                 m = agent.scrape()
                 check_nothing_lost(m, "--tls agent")
                 check_private(m, "--tls agent")
