@@ -85,16 +85,64 @@ def own(agent):
     return out
 
 
-def measure(extra, accept, scrapes):
+class Workload:
+    """P live processes under C names that made their syscalls while the
+    agent ran (an agent counts only what happens after it attached)."""
+
+    def __init__(self, helper, procs, comms):
+        self.children = []
+        try:
+            for i in range(procs):
+                p = subprocess.Popen(
+                    [helper, "100", "10", "--wait", "--comm",
+                     f"rlbench{i % comms:05d}"],
+                    stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+                p.stdout.readline()
+                p.stdin.write("go\n")
+                p.stdin.flush()
+                self.children.append(p)
+            for p in self.children:
+                p.stdout.readline()
+        except BaseException:
+            self.close()
+            raise
+
+    def close(self):
+        for p in self.children:
+            p.stdin.close()
+            p.wait()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+
+def measure(a, extra, accept):
     """(bytes, median ms, breakdown per scrape) for one fresh agent."""
-    with rltest.Agent(*extra) as agent:
+    helper = os.path.join(a.build, "tests", "rl_sysstorm")
+    with rltest.Agent(*extra) as agent, Workload(helper, a.procs, a.comms):
         scrape(agent, accept, 2)  # warm: first reads size the buffers
         b0 = own(agent)
-        size, ms = scrape(agent, accept, scrapes)
+        size, ms = scrape(agent, accept, a.scrapes)
         b1 = own(agent)
     n = b1["scrapes"] - b0["scrapes"]  # our scrapes + the second own()
     per = {k: (b1.get(k, 0) - b0.get(k, 0)) / n for k in b1}
     return size, ms, per
+
+
+def samples(a):
+    """Prometheus's scrape_samples_scraped: native (protobuf), text."""
+    helper = os.path.join(a.build, "tests", "rl_sysstorm")
+    with rltest.Agent() as agent, Workload(helper, a.procs, a.comms):
+        target = {"redline": f"127.0.0.1:{agent.port}"}
+        with rltest.Prometheus(
+                target, "2s", ["--enable-feature=native-histograms"]) as n:
+            n_native = samples_scraped(n)
+        with rltest.Prometheus(target, "2s") as c:
+            n_text = samples_scraped(c)
+    return n_native, n_text
 
 
 def main():
@@ -106,39 +154,14 @@ def main():
     ap.add_argument("--rounds", type=int, default=3)
     a = ap.parse_args()
     os.environ["REDLINE_BIN"] = os.path.join(a.build, "agent", "redline")
-    helper = os.path.join(a.build, "tests", "rl_sysstorm")
-    children = []
     results = {label: [] for label, _, _ in CONFIGS}
-    try:
-        for i in range(a.procs):
-            p = subprocess.Popen(
-                [helper, "100", "10", "--wait", "--comm",
-                 f"rlbench{i % a.comms:05d}"],
-                stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
-            p.stdout.readline()
-            p.stdin.write("go\n")
-            p.stdin.flush()
-            children.append(p)
-        for p in children:
-            p.stdout.readline()
-        with rltest.Agent() as agent:
-            target = {"redline": f"127.0.0.1:{agent.port}"}
-            with rltest.Prometheus(
-                    target, "2s",
-                    ["--enable-feature=native-histograms"]) as native:
-                n_native = samples_scraped(native)
-            with rltest.Prometheus(target, "2s") as classic:
-                n_text = samples_scraped(classic)
-        for r in range(a.rounds):
-            for label, extra, accept in CONFIGS:
-                results[label].append(measure(extra, accept, a.scrapes))
-            print(f"round {r + 1}/{a.rounds}: " + "  ".join(
-                f"{k} {v[-1][1]:.1f} ms" for k, v in results.items()),
-                flush=True)
-    finally:
-        for p in children:
-            p.stdin.close()
-            p.wait()
+    n_native, n_text = samples(a)
+    for r in range(a.rounds):
+        for label, extra, accept in CONFIGS:
+            results[label].append(measure(a, extra, accept))
+        print(f"round {r + 1}/{a.rounds}: " + "  ".join(
+            f"{k} {v[-1][1]:.1f} ms" for k, v in results.items()),
+            flush=True)
     report(a, results, n_text, n_native)
 
 
