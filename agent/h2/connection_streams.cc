@@ -39,7 +39,8 @@ void Connection::OnRequestHeaders(uint32_t id, uint64_t ns,
     s = std::move(it->second);
     early_.erase(it);
   }
-  if (streams_.size() >= max_streams_) {
+  // A request whose response ended already takes no slot.
+  if (!s.ended && streams_.size() >= max_streams_) {
     ++dropped_streams_;
     return;
   }

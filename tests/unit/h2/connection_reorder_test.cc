@@ -141,6 +141,15 @@ TEST(ConnectionReorder, EarlyResponsesAreBoundedLowestGivenUpFirst) {
   EXPECT_EQ(s.conn.early_responses(), 0u);
   EXPECT_EQ(s.conn.unpaired_responses(), 2u);
   EXPECT_EQ(s.conn.open_streams(), 0u);
+  // A request whose response ended already needs no slot: with the only
+  // one taken, it completes all the same.
+  Session one(/*max_streams=*/1);
+  one.Headers(kC2S, 1, Get("/slow"), true);
+  one.Headers(kS2C, 3, Status(200), true);
+  one.Headers(kC2S, 3, Get("/fast"), true);
+  ASSERT_EQ(one.done.size(), 1u);
+  EXPECT_EQ(one.done[0].path, "/fast");
+  EXPECT_EQ(one.conn.dropped_streams(), 0u);
   // No room at all: counted, nothing kept.
   Session none(/*max_streams=*/0);
   none.Headers(kS2C, 1, Status(200), true);
