@@ -2,10 +2,7 @@
 
 #include <utility>
 
-#include "absl/strings/match.h"
-#include "absl/strings/numbers.h"
 #include "absl/strings/str_format.h"
-#include "agent/h2/grpc_operations.h"
 
 namespace redline::h2 {
 namespace {
@@ -23,11 +20,6 @@ Direction Other(Direction d) {
 
 const char* Name(Direction d) {
   return d == Direction::kClientToServer ? "client" : "server";
-}
-
-int ParseInt(const std::string* s, int none) {
-  int v = 0;
-  return s != nullptr && absl::SimpleAtoi(*s, &v) ? v : none;
 }
 
 }  // namespace
@@ -59,8 +51,9 @@ void Connection::OnLoss() {
 void Connection::Desync(std::string reason) {
   desynced_ = true;
   desync_reason_ = std::move(reason);
-  abandoned_streams_ += streams_.size();
+  abandoned_streams_ += streams_.size() + early_.size();
   streams_.clear();
+  early_.clear();
   for (Side& s : sides_) {
     s.in_block = false;
     s.block.clear();
@@ -81,8 +74,8 @@ void Connection::OnFrame(const FrameEvent& f,
   if (f.type == kFrameData) {
     // Only the frame header is copied; END_STREAM from the server ends it.
     if (f.direction == Direction::kServerToClient &&
-        (f.flags & kFlagEndStream) && streams_.contains(f.stream_id)) {
-      Complete(f.stream_id, f.timestamp_ns, false, 0, out);
+        (f.flags & kFlagEndStream)) {
+      End(f.stream_id, f.timestamp_ns, false, 0, out);
     }
     return;
   }
@@ -176,7 +169,7 @@ void Connection::FinishBlock(Direction d, std::vector<CompletedRequest>* out) {
   // A PUSH_PROMISE block only updates the server's dynamic table.
   if (s.block_type != kFrameHeaders) return;
   if (d == Direction::kClientToServer) {
-    OnRequestHeaders(s.block_stream, s.block_ns, *h);
+    OnRequestHeaders(s.block_stream, s.block_ns, *h, out);
   } else {
     OnResponseHeaders(s.block_stream, s.block_flags, s.block_ns, *h, out);
   }
@@ -222,80 +215,6 @@ void Connection::SetTableSize(Side& s, uint32_t size) {
   absl::Status st = s.hpack.ChangeTableSize(size);
   if (!st.ok()) return Desync(std::string(st.message()));
   s.table_size_limit = size;
-}
-
-void Connection::OnRequestHeaders(uint32_t id, uint64_t ns,
-                                  const HeaderFields& h) {
-  // Client trailers, or a stream that is over or was never followed.
-  if (streams_.contains(id) || id % 2 == 0 || id <= max_client_stream_id_) {
-    return;
-  }
-  max_client_stream_id_ = id;
-  if (streams_.size() >= max_streams_) {
-    ++dropped_streams_;
-    return;
-  }
-  Stream& s = streams_[id];
-  s.start_ns = ns;
-  if (const std::string* m = h.Find(":method")) s.method = *m;
-  if (const std::string* p = h.Find(":path")) s.path = *p;
-  const std::string* type = h.Find("content-type");
-  // grpc-web carries its status in the body, not in trailers: HTTP/2.
-  s.is_grpc = type != nullptr &&
-              absl::StartsWith(*type, "application/grpc") &&
-              !absl::StartsWith(*type, "application/grpc-web");
-}
-
-void Connection::OnResponseHeaders(uint32_t id, uint8_t flags, uint64_t ns,
-                                   const HeaderFields& h,
-                                   std::vector<CompletedRequest>* out) {
-  auto it = streams_.find(id);
-  if (it == streams_.end()) return;  // pushed, dropped or unknown stream
-  Stream& s = it->second;
-  int status = ParseInt(h.Find(":status"), 0);
-  // 1xx responses are interim (RFC 9110 section 15.2): the final one is
-  // the response, unless the stream ends on an interim one.
-  bool interim = status >= 100 && status < 200 && !(flags & kFlagEndStream);
-  if (s.response_ns == 0 && status != 0 && !interim) {
-    s.response_ns = ns;
-    s.status = status;
-  }
-  s.grpc_status = ParseInt(h.Find("grpc-status"), s.grpc_status);
-  if (flags & kFlagEndStream) Complete(id, ns, false, 0, out);
-}
-
-void Connection::OnRstStream(const FrameEvent& f,
-                             std::vector<CompletedRequest>* out) {
-  absl::StatusOr<uint32_t> code = RstStreamErrorCode(f.payload);
-  if (!code.ok()) return Desync(std::string(code.status().message()));
-  if (streams_.contains(f.stream_id)) {
-    Complete(f.stream_id, f.timestamp_ns, true, *code, out);
-  }
-}
-
-void Connection::Complete(uint32_t id, uint64_t ns, bool reset, uint32_t code,
-                          std::vector<CompletedRequest>* out) {
-  auto node = streams_.extract(id);
-  Stream& s = node.mapped();
-  CompletedRequest r;
-  r.stream_id = id;
-  r.method = std::move(s.method);
-  r.path = std::move(s.path);
-  r.status = s.status;
-  r.is_grpc = s.is_grpc;
-  r.grpc_status = s.grpc_status;
-  if (s.is_grpc) {
-    if (auto parts = ParseGrpcPath(r.path)) {
-      r.grpc_service = std::move(parts->service);
-      r.grpc_method = std::move(parts->method);
-    }
-  }
-  r.start_ns = s.start_ns;
-  r.response_ns = s.response_ns;
-  r.end_ns = ns;
-  r.reset = reset;
-  r.reset_error_code = code;
-  out->push_back(std::move(r));
 }
 
 }  // namespace redline::h2

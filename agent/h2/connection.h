@@ -14,6 +14,12 @@
 // protocol error makes the connection desynced for good (the HPACK state
 // is unknowable from then on); it emits nothing more and its open streams
 // are counted as abandoned.
+//
+// Events of the two directions can arrive out of order: a client's write
+// is stamped when its tracepoint fires, as the write returns, by which
+// time the server may have answered and another client thread read the
+// answer on another CPU. A response to a stream the client has not opened
+// yet is therefore kept (bounded) until its request arrives, then paired.
 #ifndef REDLINE_AGENT_H2_CONNECTION_H_
 #define REDLINE_AGENT_H2_CONNECTION_H_
 
@@ -21,6 +27,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <deque>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -51,7 +58,8 @@ struct CompletedRequest {
   uint32_t reset_error_code = 0;
 
   // Request HEADERS -> response HEADERS; for a request reset before any
-  // response, request HEADERS -> the reset.
+  // response, request HEADERS -> the reset. 0 for a response seen before
+  // its request (the request's write was stamped after the answer came).
   uint64_t DurationNs() const {
     uint64_t to = response_ns != 0 ? response_ns : end_ns;
     return to > start_ns ? to - start_ns : 0;
@@ -96,6 +104,12 @@ class Connection {
   // Streams open when the connection desynced, never completed.
   uint64_t abandoned_streams() const { return abandoned_streams_; }
   size_t open_streams() const { return streams_.size(); }
+  // Responses whose request never came: a later request passed them (the
+  // client writes its streams in order), or more than max_streams were
+  // waiting. Those still waiting are early_responses(): the owner counts
+  // them too when it forgets the connection.
+  uint64_t unpaired_responses() const { return unpaired_responses_; }
+  size_t early_responses() const { return early_.size(); }
 
  private:
   struct Stream {
@@ -106,6 +120,11 @@ class Connection {
     int grpc_status = -1;
     uint64_t start_ns = 0;
     uint64_t response_ns = 0;
+    // Early responses only: the server ended the stream already.
+    bool ended = false;
+    bool reset = false;
+    uint32_t reset_code = 0;
+    uint64_t end_ns = 0;
   };
   // One direction: its encoder's HPACK state and its header block in
   // progress (HEADERS or PUSH_PROMISE awaiting CONTINUATION).
@@ -132,22 +151,30 @@ class Connection {
   void FinishBlock(Direction d, std::vector<CompletedRequest>* out);
   void OnSettings(const FrameEvent& f);
   void SetTableSize(Side& s, uint32_t size);
-  void OnRequestHeaders(uint32_t id, uint64_t ns, const HeaderFields& h);
+  void OnRequestHeaders(uint32_t id, uint64_t ns, const HeaderFields& h,
+                        std::vector<CompletedRequest>* out);
+  Stream* EarlyStream(uint32_t id, bool create);
+  void End(uint32_t id, uint64_t ns, bool reset, uint32_t code,
+           std::vector<CompletedRequest>* out);
   void OnResponseHeaders(uint32_t id, uint8_t flags, uint64_t ns,
                          const HeaderFields& h,
                          std::vector<CompletedRequest>* out);
   void OnRstStream(const FrameEvent& f, std::vector<CompletedRequest>* out);
-  void Complete(uint32_t id, uint64_t ns, bool reset, uint32_t code,
-                std::vector<CompletedRequest>* out);
+  static void Complete(uint32_t id, Stream s, uint64_t ns, bool reset,
+                       uint32_t code, std::vector<CompletedRequest>* out);
 
   size_t max_streams_;
   std::array<Side, 2> sides_;
   absl::flat_hash_map<uint32_t, Stream> streams_;
+  // Responses to client streams above max_client_stream_id_, by stream id
+  // (ordered: the lowest is the first a later request passes).
+  std::map<uint32_t, Stream> early_;
   uint32_t max_client_stream_id_ = 0;
   bool desynced_ = false;
   std::string desync_reason_;
   uint64_t dropped_streams_ = 0;
   uint64_t abandoned_streams_ = 0;
+  uint64_t unpaired_responses_ = 0;
 };
 
 }  // namespace redline::h2

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <iterator>
 
 #include "agent/model/grpc_methods.h"
 #include "agent/model/request_protocols.h"
@@ -72,19 +73,37 @@ uint32_t PayloadWanted(const uint8_t* h) {
 EventStream::EventStream(size_t max_connections, size_t max_grpc_operations)
     : max_connections_(max_connections), grpc_(max_grpc_operations) {}
 
+// An evicted connection that speaks again starts afresh, which is safe:
+// its HPACK decoders start empty, and a header block that refers to an
+// entry added before then fails to decode (a desync), while the entries
+// added since sit at the same indices as in the peer's table; responses
+// to requests not seen are unpaired_responses, not requests.
 EventStream::Conn& EventStream::ConnOf(uint64_t gen) {
   auto it = conns_.find(gen);
-  if (it != conns_.end()) return it->second;
-  if (conns_.size() >= max_connections_) {
-    auto oldest = std::min_element(
-        conns_.begin(), conns_.end(),
-        [](const auto& a, const auto& b) { return a.second.seq < b.second.seq; });
-    ++counts_.desynced;  // its requests are no longer followed
-    conns_.erase(oldest);
+  if (it != conns_.end()) {
+    lru_.splice(lru_.begin(), lru_, it->second);
+    return *it->second;
   }
-  Conn& c = conns_[gen];
-  c.seq = next_seq_++;
-  return c;
+  if (!lru_.empty() && conns_.size() >= max_connections_) {
+    // Its open streams will not complete here: abandoned, as at a desync
+    // (which already counted a desynced one's).
+    const Connection& last = lru_.back().decoder;
+    if (!last.desynced()) counts_.abandoned_streams += last.open_streams();
+    ++counts_.evicted;
+    Forget(std::prev(lru_.end()));
+  }
+  lru_.emplace_front(gen);
+  conns_[gen] = lru_.begin();
+  return lru_.front();
+}
+
+// The counts of a connection that goes, kept; then it goes.
+void EventStream::Forget(std::list<Conn>::iterator it) {
+  const Connection& d = it->decoder;
+  counts_.dropped_streams += d.dropped_streams();
+  counts_.unpaired_responses += d.unpaired_responses() + d.early_responses();
+  conns_.erase(it->gen);
+  lru_.erase(it);
 }
 
 void EventStream::OnEvent(const void* data, size_t size,
@@ -102,10 +121,7 @@ void EventStream::OnEvent(const void* data, size_t size,
   }
   if (ev.kind == RL_H2_EV_CLOSED) {
     auto it = conns_.find(ev.gen);
-    if (it != conns_.end()) {
-      counts_.dropped_streams += it->second.decoder.dropped_streams();
-      conns_.erase(it);
-    }
+    if (it != conns_.end()) Forget(it->second);
     return;
   }
   if (ev.kind != RL_H2_EV_FRAME && ev.kind != RL_H2_EV_MORE &&
@@ -217,8 +233,9 @@ void EventStream::CheckDesync(Conn& c) {
 StreamCounts EventStream::counts() const {
   StreamCounts out = counts_;
   out.connections = conns_.size();
-  for (const auto& [gen, c] : conns_) {
+  for (const Conn& c : lru_) {
     out.dropped_streams += c.decoder.dropped_streams();
+    out.unpaired_responses += c.decoder.unpaired_responses();
   }
   return out;
 }

@@ -10,6 +10,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <list>
 #include <string>
 #include <vector>
 
@@ -35,13 +36,19 @@ struct StreamCounts {
   uint64_t desynced = 0;   // connections given up (lost frames, HPACK...)
   uint64_t dropped_streams = 0;    // beyond a connection's stream budget
   uint64_t abandoned_streams = 0;  // open when their connection desynced
+  // Responses whose request was never seen (Connection::
+  // unpaired_responses, and those still waiting when it was forgotten).
+  uint64_t unpaired_responses = 0;
+  // Connections forgotten to make room for another (least recently used
+  // first): what they carried next is not followed.
+  uint64_t evicted = 0;
   uint64_t connections = 0;        // followed now
 };
 
 class EventStream {
  public:
-  // Connections followed at most (the oldest-created is dropped beyond:
-  // counted as desynced) and the gRPC label budget.
+  // Connections followed at most (beyond, the least recently used is
+  // forgotten: counts().evicted) and the gRPC label budget.
   explicit EventStream(size_t max_connections = 65536,
                        size_t max_grpc_operations = 64);
 
@@ -53,8 +60,9 @@ class EventStream {
 
  private:
   struct Conn {
+    explicit Conn(uint64_t g) : gen(g) {}
+    uint64_t gen;  // the key in conns_
     Connection decoder;
-    uint64_t seq = 0;  // creation order, to drop the oldest when full
     bool told = false;  // desync counted
     // A FRAME whose payload comes in MORE events, per direction
     // (0: client to server).
@@ -76,11 +84,15 @@ class EventStream {
              std::vector<Counted>* out);
   void CheckDesync(Conn& c);
   Conn& ConnOf(uint64_t gen);
+  void Forget(std::list<Conn>::iterator it);
 
   size_t max_connections_;
   GrpcOperations grpc_;
-  absl::flat_hash_map<uint64_t, Conn> conns_;
-  uint64_t next_seq_ = 0;
+  // Every connection followed, most recently used first (a list: moving
+  // one to the front and evicting the last are O(1), and the map's
+  // iterators stay valid), and by socket cookie.
+  std::list<Conn> lru_;
+  absl::flat_hash_map<uint64_t, std::list<Conn>::iterator> conns_;
   StreamCounts counts_;
 };
 

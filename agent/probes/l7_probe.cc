@@ -294,6 +294,9 @@ absl::Status L7Probe::ReadInto(Snapshot* snap) {
     const H2Events::Counts h = im.h2->counts();
     snap->request_unparsed["h2_desynced"] = h.stream.desynced;
     snap->request_unparsed["h2_streams_dropped"] = h.stream.dropped_streams;
+    snap->request_unparsed["h2_response_without_request"] =
+        h.stream.unpaired_responses;
+    snap->request_unparsed["h2_connections_evicted"] = h.stream.evicted;
     if (h.not_counted != 0) {
       snap->request_unparsed["h2_not_counted"] = h.not_counted;
     }

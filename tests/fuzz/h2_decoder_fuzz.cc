@@ -1,8 +1,9 @@
 // The HTTP/2 connection decoder (agent/h2) on any sequence of frame events
 // of one connection, and its invariants: a completed request belongs to a
 // stream the client opened with HEADERS (or the h2c upgrade's stream 1),
-// completes at most once, has ordered times; a desynced connection holds
-// no stream and emits nothing more.
+// completes at most once, has ordered times (a response before its end, a
+// duration within request-to-end); a desynced connection holds no stream
+// and emits nothing more; streams and early responses stay in budget.
 //
 // Input: a byte choosing the h2c upgrade start, then events, each
 //   byte 0: bit 0 direction (1: server), bit 1 truncated, bits 2-4 kind
@@ -90,13 +91,17 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       Check(!conn.desync_reason().empty());
     }
     Check(conn.open_streams() <= max_streams);
+    Check(conn.early_responses() <= max_streams);
+    if (conn.desynced()) Check(conn.early_responses() == 0);
     for (size_t k = before; k < out.size(); ++k) {
       const CompletedRequest& r = out[k];
       Check(opened.contains(r.stream_id));
       Check(completed.insert(r.stream_id).second);
-      Check(r.start_ns <= r.end_ns);
-      Check(r.response_ns == 0 ||
-            (r.start_ns <= r.response_ns && r.response_ns <= r.end_ns));
+      // A response seen before its request (events from two CPUs) may
+      // precede the request's start, and end before it: duration 0.
+      Check(r.response_ns == 0 || r.response_ns <= r.end_ns);
+      Check(r.DurationNs() <=
+            (r.end_ns > r.start_ns ? r.end_ns - r.start_ns : 0));
       Check(r.path.size() <= redline::h2::kMaxHeaderValue);
       Check(r.grpc_service.size() <= redline::h2::kMaxGrpcNamePart);
     }

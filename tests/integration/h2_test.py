@@ -35,8 +35,17 @@ side's counts equal to what the programs themselves say they did:
   request in the http2 families;
 - privacy: no label value holds a path (but the gRPC method name), a
   query string, a header value, a gRPC message or payload;
+- SLOs (h2_slo_top.py): with an SLO file of http2 and grpc SLIs, the
+  plaintext agent's redline_slo_events_total (good, bad) equal nginx's
+  access log (bad: 5xx), the gRPC server's tally (bad: its server-side
+  failure codes), the client's (outcomes: [NOT_FOUND]), and every request
+  is good for 5 s latency SLIs when the client ran under 5 s;
+- `redline top --connect -b --json`, running across those two phases:
+  the rows nginx, h2load, rl_grpc_srv and rl_grpc_cli hold exactly the
+  requests and errors of the same oracles;
 - nothing lost: redline_http_unparsed_total{kind="h2_desynced"} and
-  {kind="h2_events_lost"} stay 0.
+  {kind="h2_events_lost"} stay 0, and so do h2_response_without_request
+  and h2_connections_evicted.
 RL_H2_ORACLE_ONLY=1 runs every server, client and oracle (and prints what
 each counted) without an agent: the oracles checked on their own.
 With REDLINE_FAULT_TRACEPOINT making sock:sock_{send,recv}_length look
@@ -52,6 +61,7 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(__file__))
+import h2_slo_top  # noqa
 from rltest import (Agent, check, check_l7_path, enter_netns,  # noqa
                     require_bpf, series, value)
 
@@ -278,7 +288,9 @@ def hist(m1, m0, name, **labels):
 
 def check_nothing_lost(m, what):
     for name, labels in ((UNPARSED, {"kind": "h2_desynced"}),
-                         (UNPARSED, {"kind": LOST})):
+                         (UNPARSED, {"kind": LOST}),
+                         (UNPARSED, {"kind": "h2_response_without_request"}),
+                         (UNPARSED, {"kind": "h2_connections_evicted"})):
         s = series(m, name, **labels)
         check(s, f"{what}: {name}{labels or ''} exported")
         check(sum(s.values()) == 0, f"{what}: {name}{labels or ''} == "
@@ -311,12 +323,16 @@ def check_histograms(m1, m0, what, fam, want_n, **labels):
 # --- phases --------------------------------------------------------------
 
 def h2load_phase(agent, log):
+    """Returns the scrapes around it, the access log's status classes and
+    h2load's wall time (None without an agent)."""
     m0 = agent.scrape() if agent else None
     off = log_size(log)
     base = f"http://127.0.0.1:{H2C}"
+    t0 = time.monotonic()
     proto, codes, done, h2mean = h2load(
         ["-n", "600", "-c", "4", "-m", "16"],
         [base + u for u in H2LOAD_URIS])
+    wall = time.monotonic() - t0
     time.sleep(0.3)  # nginx writes its log line after the response
     classes, methods, other = access_log(log, off, H2C)
     print(f"oracle: h2load h2c protocol {proto}, {done} done, status "
@@ -358,6 +374,7 @@ def h2load_phase(agent, log):
     got = sum_by(m1, m0, G_SRV, "comm") | sum_by(m1, m0, G_CLI, "comm")
     check(not {"nginx", "h2load"} & set(got),
           f"h2load: no HTTP/2 request counted as gRPC {got}")
+    return m0, m1, classes, wall
 
 
 def grpc_phase(agent, tmp):
@@ -369,10 +386,12 @@ def grpc_phase(agent, tmp):
         check(srv.stdout.readline().strip() == "listening",
               "gRPC server (rl_grpc_srv) started")
         m0 = agent.scrape() if agent else None
+        t0 = time.monotonic()
         out = run([debian_python_as(tmp, "rl_grpc_cli"), GRPC_ECHO, "call",
                    str(GRPC), str(GRPC_N), str(GRPC_NOT_FOUND),
                    str(GRPC_UNAVAILABLE), str(GRPC_STREAMS),
                    str(GRPC_MESSAGES)])
+        wall = time.monotonic() - t0
         srv.stdin.close()
         server_tally = json.loads(srv.stdout.readline())
         check(srv.wait(timeout=20) == 0, "gRPC server stopped")
@@ -425,6 +444,7 @@ def grpc_phase(agent, tmp):
               if dict(l).get("comm", "").startswith("rl_grpc_")}
     check(not leaked, f"gRPC requests absent from the http2 families "
           f"{leaked}")
+    return m0, m1, server_tally, client_tally, wall
 
 
 def curl_phase(agent, log):
@@ -659,11 +679,22 @@ def main():
             curl_phase(None, log)
             slow_phase(None, tmp, log)
         else:
-            with Agent("--probes=l7") as agent:
+            slo = h2_slo_top.write_config(tmp)
+            with Agent("--probes=l7", f"--slo-config={slo}") as agent:
                 m = agent.scrape()
                 check_l7_path(m)
-                h2load_phase(agent, log)
-                grpc_phase(agent, tmp)
+                top = h2_slo_top.TopWatch(agent)
+                top.start()
+                m0, m1, classes, wall = h2load_phase(agent, log)
+                h2_slo_top.check_h2load(m1, m0, classes, wall)
+                m0, m1, srv_tally, cli_tally, wall = grpc_phase(agent, tmp)
+                h2_slo_top.check_grpc(m1, m0, srv_tally, cli_tally, wall)
+                rows = top.stop()
+                h2_slo_top.check_top(rows, {
+                    "nginx": (sum(classes.values()), classes["5xx"]),
+                    "h2load": (sum(classes.values()), classes["5xx"]),
+                    "rl_grpc_srv": h2_slo_top.grpc_errors(srv_tally),
+                    "rl_grpc_cli": h2_slo_top.grpc_errors(cli_tally)})
                 m = agent.scrape()
                 check_nothing_lost(m, "plaintext agent")
                 check_private(m, "plaintext agent")

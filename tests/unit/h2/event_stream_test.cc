@@ -15,7 +15,9 @@ namespace {
 // view (a server: reads are client to server).
 class Kernel {
  public:
-  explicit Kernel(uint8_t role, uint64_t gen = 7) : role_(role), gen_(gen) {
+  explicit Kernel(uint8_t role, uint64_t gen = 7,
+                  size_t max_connections = 65536)
+      : stream(max_connections), role_(role), gen_(gen) {
     std::memcpy(labels_.comm, "srv", 4);
     labels_.cgroup_id = 42;
     labels_.role = role;
@@ -53,6 +55,11 @@ class Kernel {
           0x4 | (end_stream ? RL_H2_END_STREAM : 0), id, e.Encode(f), piece);
   }
   void Lost() { Send(Head(RL_H2_EV_LOST, true), ""); }
+  // The connection the next events are of (its socket cookie).
+  Kernel& On(uint64_t gen) {
+    gen_ = gen;
+    return *this;
+  }
   void Closed() { Send(Head(RL_H2_EV_CLOSED, true), ""); }
 
   EventStream stream;
@@ -224,6 +231,52 @@ TEST(EventStream, ClosedForgetsAndJunkIsCountedNotTrusted) {
   k.stream.OnEvent(&ev, RL_H2_EVENT_HEAD, &out);
   EXPECT_EQ(k.stream.counts().malformed, 3u);
   EXPECT_TRUE(out.empty());
+}
+
+// Past its capacity the table forgets the connection used least recently,
+// not the one created first: a long-lived busy connection (gRPC's) stays.
+TEST(EventStream, FullTableEvictsTheLeastRecentlyUsed) {
+  Kernel k(RL_L7_SERVER, 1, /*max_connections=*/2);
+  Encoder c1, s1, c2, s2, c3, s3;
+  k.On(1).Headers(c1, true, 1, Get("/a"), true);  // created first
+  k.On(2).Headers(c2, true, 1, Get("/b"), true);
+  k.On(1).Headers(c1, true, 3, Get("/c"), true);  // 1 used last
+  k.On(3).Headers(c3, true, 1, Get("/d"), true);  // evicts 2
+  k.On(1).Headers(s1, false, 1, Status(200), true);
+  k.On(1).Headers(s1, false, 3, Status(200), true);
+  k.On(3).Headers(s3, false, 1, Status(200), true);
+  EXPECT_EQ(k.counted.size(), 3u);
+  // Connection 2 was forgotten: its answer is not counted.
+  k.On(2).Headers(s2, false, 1, Status(200), true);
+  EXPECT_EQ(k.counted.size(), 3u);
+  StreamCounts n = k.stream.counts();
+  EXPECT_EQ(n.connections, 2u);
+  // 2 (its stream 1 open), then 1 (all answered) for 2's return.
+  EXPECT_EQ(n.evicted, 2u);
+  EXPECT_EQ(n.abandoned_streams, 1u);
+  EXPECT_EQ(n.desynced, 0u);  // an eviction is no verdict on the decoder
+  // 2's answer came back to an empty decoder: a response without request.
+  EXPECT_EQ(n.unpaired_responses, 0u);
+  k.On(2).Closed();
+  EXPECT_EQ(k.stream.counts().unpaired_responses, 1u);
+  EXPECT_EQ(k.stream.counts().connections, 1u);
+}
+
+// Closing a connection keeps its counts: the unpaired responses it still
+// held, and the streams it dropped, as those of connections followed now.
+TEST(EventStream, UnpairedResponsesAreCountedLiveAndAtClose) {
+  Kernel k(RL_L7_CLIENT);
+  Encoder client, server;
+  k.Headers(server, false, 1, Status(200), true);  // its request comes late
+  k.Headers(client, true, 1, Get("/a"), true);
+  EXPECT_EQ(k.counted.size(), 1u);
+  k.Headers(server, false, 3, Status(200), true);  // never asked
+  k.Headers(client, true, 5, Get("/b"), true);     // passes 3
+  k.Headers(server, false, 7, Status(200), true);  // waiting
+  EXPECT_EQ(k.stream.counts().unpaired_responses, 1u);
+  k.Closed();
+  EXPECT_EQ(k.stream.counts().unpaired_responses, 2u);
+  EXPECT_EQ(k.counted.size(), 1u);
 }
 
 }  // namespace
