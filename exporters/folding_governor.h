@@ -24,6 +24,7 @@
 #include <algorithm>
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <utility>
 #include <vector>
@@ -64,14 +65,17 @@ class FoldingGovernor {
   size_t budget_;
   Traits traits_;
   std::function<bool(const K&)> admissible_;
+  // The two parts below are zero (null) for almost every key: a pointer
+  // keeps a folded (workload, syscall) pair from holding a second copy of
+  // its histogram.
   struct Admitted {
-    V sub{};   // exported = value - sub (its value when last admitted)
-    V keep{};  // what it had put in [other] before (stays there)
+    std::unique_ptr<V> sub;   // exported = value - sub (value at admission)
+    std::unique_ptr<V> keep;  // what it had put in [other] (stays there)
   };
   absl::flat_hash_map<K, Admitted> admitted_;
   struct Folded {
-    V last{};            // value at the last Apply that folded it
-    V sub{};             // [other] holds last - sub of it
+    V last{};                // value at the last Apply that folded it
+    std::unique_ptr<V> sub;  // [other] holds last - sub of it
     uint64_t epoch = 0;  // that Apply
   };
   // Kept across calls and updated in place: no per-scrape rebuild.
@@ -106,7 +110,7 @@ FoldingGovernor<K, V, Traits>::Apply(std::vector<std::pair<K, V>> entries) {
   // What a folded series puts in [other] now.
   auto share = [&](const Folded& f) {
     V c = f.last;
-    if (!traits_.IsZero(f.sub)) traits_.Sub(&c, f.sub);
+    if (f.sub) traits_.Sub(&c, *f.sub);
     return c;
   };
   // Departed series free their place; what they put in [other] stays.
@@ -115,7 +119,7 @@ FoldingGovernor<K, V, Traits>::Apply(std::vector<std::pair<K, V>> entries) {
       ++it;
       continue;
     }
-    leave(it->second.keep);
+    if (it->second.keep) leave(*it->second.keep);
     admitted_.erase(it++);
   }
   for (const auto& [k, f] : folded_) {
@@ -143,9 +147,9 @@ FoldingGovernor<K, V, Traits>::Apply(std::vector<std::pair<K, V>> entries) {
     auto f = folded_.find(k);
     if (f != folded_.end()) {
       // Restarts from zero; its share of [other] stays there.
-      a.sub = v;
-      a.keep = v;
-      if (!traits_.IsZero(f->second.sub)) traits_.Sub(&a.keep, f->second.sub);
+      a.sub = std::make_unique<V>(v);
+      a.keep = std::make_unique<V>(v);
+      if (f->second.sub) traits_.Sub(a.keep.get(), *f->second.sub);
       folded_.erase(f);
     }
     admitted_.insert_or_assign(k, std::move(a));
@@ -155,8 +159,8 @@ FoldingGovernor<K, V, Traits>::Apply(std::vector<std::pair<K, V>> entries) {
     const auto& [k, v] = entries[in_budget.back()];
     auto it = admitted_.find(k);
     Folded f;
-    f.sub = v;
-    if (!traits_.IsZero(it->second.keep)) traits_.Sub(&f.sub, it->second.keep);
+    f.sub = std::make_unique<V>(v);
+    if (it->second.keep) traits_.Sub(f.sub.get(), *it->second.keep);
     admitted_.erase(it);
     folded_.insert_or_assign(k, std::move(f));
     ++res.newly_folded;
@@ -191,15 +195,15 @@ FoldingGovernor<K, V, Traits>::Apply(std::vector<std::pair<K, V>> entries) {
       if (inserted) ++res.newly_folded;  // new (demoted ones are counted)
       f->second.last = std::move(v);
       f->second.epoch = epoch_;
-      if (traits_.IsZero(f->second.sub)) {
+      if (!f->second.sub) {
         add_other(f->second.last);  // folded from the start: no copy
       } else {
         add_other(share(f->second));
       }
       continue;
     }
-    if (!traits_.IsZero(it->second.keep)) add_other(it->second.keep);
-    if (!traits_.IsZero(it->second.sub)) traits_.Sub(&v, it->second.sub);
+    if (it->second.keep) add_other(*it->second.keep);
+    if (it->second.sub) traits_.Sub(&v, *it->second.sub);
     res.kept.emplace_back(std::move(k), std::move(v));
   }
   // Drop what is no longer folded (departed: already left in gone_).
