@@ -92,10 +92,21 @@ def run_mode(agent, tmp, mode, ms):
         prev = cur
     got, cpu, rq, steal = cur
     known = {r: want["known_ns"][r] / NS for r in REASONS}
+    # fsync mode's open and unlink: disk if the kernel waited on I/O, else
+    # openat's or unlinkat's class (a journal lock on a busy disk).
+    either = want.get("file_ops_ns", 0) / NS
+    # The helper's waits are wall - thread CPU - run delay: time stolen
+    # while it ran (the hypervisor; with IRQ time accounting, interrupts
+    # such as fsync's I/O completions) is in them, and redline counts it
+    # as steal (seen: 0.045 s of 1 s in fsync mode).
     for r in MODES[mode]:
-        check(known[r] >= 0.001 and abs(got.get(r, 0) - known[r]) <=
-              0.05 * known[r],
-              f"{mode}: {r} {got.get(r, 0):.4f} s vs known {known[r]:.4f} s")
+        g = got.get(r, 0)
+        check(known[r] >= 0.001 and
+              known[r] - steal - 0.05 * known[r] <= g <=
+              known[r] + either + 0.05 * known[r],
+              f"{mode}: {r} {g:.4f} s vs known {known[r]:.4f} s (- up to "
+              f"{steal:.4f} s stolen, + up to {either:.4f} s of file "
+              f"creation and removal)")
     total = cpu + steal + rq + sum(got.values())
     wall = (want["wall_ns"] + tail_cpu + tail_rq) / NS
     check(abs(total - wall) <= 0.02 * wall,
