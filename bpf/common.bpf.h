@@ -65,6 +65,19 @@ static __always_inline void rl_update_error(void *errors, __u32 map_idx,
 		__sync_fetch_and_add(d, 1);
 }
 
+/* Entries each map of this object gained, by the concern's map index.
+ * .bss is mmapped: the agent polls these between refreshes without a
+ * syscall and reads early when a map fills faster than refreshes drain it
+ * (an exec storm adds ~18 syscall entries per process). */
+#define RL_INSERT_SLOTS 8
+__u64 rl_inserts[RL_INSERT_SLOTS];
+
+static __always_inline void rl_count_insert(__u32 map_idx)
+{
+	if (map_idx < RL_INSERT_SLOTS)
+		__sync_fetch_and_add(&rl_inserts[map_idx], 1);
+}
+
 /* The value at key, inserted as *zero if absent; NULL, counted, when the
  * map has no room. A racing insert by another CPU (-EEXIST) is fine. */
 static __always_inline void *rl_lookup_or_init(void *map, const void *key,
@@ -81,6 +94,8 @@ static __always_inline void *rl_lookup_or_init(void *map, const void *key,
 		rl_update_error(errors, map_idx, err);
 		return NULL;
 	}
+	if (!err)
+		rl_count_insert(map_idx);
 	v = bpf_map_lookup_elem(map, key);
 	if (!v) /* deleted by the agent between the two */
 		rl_update_error(errors, map_idx, -RL_ENOENT);

@@ -100,6 +100,7 @@ static __u64 new_gen(struct task_struct *task, __u32 tgid)
 		rl_update_error(&sys_update_errors, RL_MAP_PROCS, err);
 		return 0;
 	}
+	rl_count_insert(RL_MAP_PROCS);
 	return pk.gen;
 }
 

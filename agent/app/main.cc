@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -180,8 +181,8 @@ int Run(const Options& opts) {
   if (!opts.slo_config.empty()) {
     auto plan = LoadSloPlan(opts.slo_config, {});
     if (!plan.ok()) return Fail(plan.status().message());
-    slo_plan = std::make_unique<std::pair<SloConfig, SloSlots>>(
-        std::move(*plan));
+    slo_plan =
+        std::make_unique<std::pair<SloConfig, SloSlots>>(std::move(*plan));
   }
   if (absl::Status s = SetPolicy(opts); !s.ok()) return Fail(s.message());
   std::unique_ptr<HostIdentity> identity = MakeIdentity(opts);
@@ -191,12 +192,11 @@ int Run(const Options& opts) {
   std::unique_ptr<ProbeSet> set = std::move(*loaded);
   if (opts.strict && !set->warnings.empty()) {
     set->Detach();
-    return Fail(absl::StrCat("--strict: not attached: ", set->warnings.front(),
-                             set->warnings.size() > 1
-                                 ? absl::StrCat(" (and ",
-                                                set->warnings.size() - 1,
-                                                " more)")
-                                 : ""));
+    return Fail(absl::StrCat(
+        "--strict: not attached: ", set->warnings.front(),
+        set->warnings.size() > 1
+            ? absl::StrCat(" (and ", set->warnings.size() - 1, " more)")
+            : ""));
   }
   for (const std::string& e : set->warnings) Log(LogLevel::kWarn, e);
   // Everything is loaded and attached: give up what only that needed before
@@ -211,20 +211,21 @@ int Run(const Options& opts) {
   Store store(set->view);
   std::shared_ptr<SloRuntime> slos;
   if (slo_plan) {
-    slos = std::make_shared<SloRuntime>(
-        opts.slo_config, std::move(slo_plan->first),
-        std::move(slo_plan->second), set.get());
+    slos = std::make_shared<SloRuntime>(opts.slo_config,
+                                        std::move(slo_plan->first),
+                                        std::move(slo_plan->second), set.get());
     store.SetObserver([slos](Snapshot* s) { slos->OnSnapshot(s); });
   }
   prom::Exposer exposer;
   if (absl::Status s = exposer.Secure(web); !s.ok()) return Fail(s.message());
   exposer.set_classic_histograms(!opts.native_histograms_only);
   auto registry = std::make_shared<prom::Registry>();
-  auto& scrape_hist = registry
-      ->AddHistogram("redline_scrape_duration_seconds",
-                     "Time to build and serialize a /metrics response.")
-      .Add({}, std::vector<double>{0.001, 0.0025, 0.005, 0.01, 0.025, 0.05,
-                                   0.1, 0.25, 0.5, 1});
+  auto& scrape_hist =
+      registry
+          ->AddHistogram("redline_scrape_duration_seconds",
+                         "Time to build and serialize a /metrics response.")
+          .Add({}, std::vector<double>{0.001, 0.0025, 0.005, 0.01, 0.025, 0.05,
+                                       0.1, 0.25, 0.5, 1});
   // The recent past, one entry per refresh, for `redline top --at`.
   std::unique_ptr<History> history;
   if (opts.history_s > 0) {
@@ -274,9 +275,21 @@ int Run(const Options& opts) {
   // drains at read time (the HTTP/2 events, whose ring buffer would
   // otherwise fill for 10 s), after the capabilities are gone.
   store.Refresh();
-  const timespec interval{static_cast<time_t>(opts.refresh_interval_s), 0};
+  // Between refreshes, every 100 ms, a look at how fast the maps fill
+  // (mmapped counters, no syscall): an exec storm can fill sys_stats long
+  // before the interval is up, and reading early beats dropping.
+  using Clock = std::chrono::steady_clock;
+  const auto interval = std::chrono::seconds(opts.refresh_interval_s);
+  auto next = Clock::now() + interval;
   for (;;) {
-    const int sig = sigtimedwait(&sigs, nullptr, &interval);
+    const auto wait = std::min<Clock::duration>(next - Clock::now(),
+                                                std::chrono::milliseconds(100));
+    const auto ns =
+        std::chrono::duration_cast<std::chrono::nanoseconds>(wait).count();
+    const timespec poll{
+        static_cast<time_t>(std::max<int64_t>(ns, 0) / 1000000000),
+        static_cast<long>(std::max<int64_t>(ns, 0) % 1000000000)};
+    const int sig = sigtimedwait(&sigs, nullptr, &poll);
     if (sig == SIGINT || sig == SIGTERM) break;
     if (sig == SIGHUP) {
       if (!slos) {
@@ -285,8 +298,12 @@ int Run(const Options& opts) {
         Log(LogLevel::kError, "SIGHUP: ", s.message(),
             " (keeping the SLOs loaded before)");
       }
+    } else if (Clock::now() < next) {
+      store.RefreshIfPressed();
+      continue;
     }
     store.Refresh();
+    next = Clock::now() + interval;
     if (history) history->Add(*store.Latest());
     // Give back what a burst of scrapes left free, at most once per refresh
     // (trimming after every scrape would re-fault the same pages each time).
@@ -304,10 +321,10 @@ int Run(const Options& opts) {
 int Rules(const Options& opts) {
   auto cfg = LoadSloConfig(opts.slo_config);
   if (!cfg.ok()) return Fail(std::string(cfg.status().message()));
-  const std::string text = GenerateRules(
-      *cfg, opts.rules_format == "prometheus-operator"
-                ? RulesFormat::kPrometheusOperator
-                : RulesFormat::kPrometheus);
+  const std::string text =
+      GenerateRules(*cfg, opts.rules_format == "prometheus-operator"
+                              ? RulesFormat::kPrometheusOperator
+                              : RulesFormat::kPrometheus);
   if (opts.output.empty()) {
     std::fputs(text.c_str(), stdout);
     return 0;
@@ -332,8 +349,7 @@ int Main(int argc, char** argv) {
   std::vector<std::string> args(argv + 1, argv + argc);
   auto opts = ParseFlags(args);
   if (!opts.ok()) {
-    return Fail(absl::StrCat(opts.status().message(),
-                             " (see redline --help)"));
+    return Fail(absl::StrCat(opts.status().message(), " (see redline --help)"));
   }
   if (opts->help) {
     std::fputs(UsageText().c_str(), stdout);

@@ -64,15 +64,18 @@ std::vector<MetricFamily> SnapshotToFamilies(
     SyscallHistogramSelector* hists) {
   MetricFamily calls{"redline_syscalls_total",
                      "System calls completed, per process name and syscall.",
-                     MetricType::kCounter, {}};
+                     MetricType::kCounter,
+                     {}};
   MetricFamily errors{
       "redline_syscall_errors_total",
       "System calls that returned an error (-4095..-1), by errno name.",
-      MetricType::kCounter, {}};
+      MetricType::kCounter,
+      {}};
   MetricFamily dur{"redline_syscall_duration_seconds",
                    "Time from syscall entry to exit; buckets are the kernel's "
                    "slots, powers of 2 of seconds.",
-                   MetricType::kHistogram, {}};
+                   MetricType::kHistogram,
+                   {}};
 
   const SyscallSeriesView view =
       gov != nullptr ? gov->Apply(snap.workloads) : UnfoldedView(snap);
@@ -116,19 +119,23 @@ std::vector<MetricFamily> SnapshotToFamilies(
     errors.metric.push_back(std::move(e));
   }
 
-  MetricFamily attached{"redline_bpf_program_attached",
-                        "1 if the BPF program is attached, else 0 (with the reason).",
-                        MetricType::kGauge, {}};
+  MetricFamily attached{
+      "redline_bpf_program_attached",
+      "1 if the BPF program is attached, else 0 (with the reason).",
+      MetricType::kGauge,
+      {}};
   MetricFamily misses{
       "redline_bpf_program_recursion_misses_total",
       "Runs the kernel skipped because the program was already running on "
       "that CPU (an interrupt's event nested in it): events not counted.",
-      MetricType::kCounter, {}};
+      MetricType::kCounter,
+      {}};
   for (const ProgramStatus& p : snap.programs) {
     ClientMetric m;
     m.label = {{"program", p.name}};
     // Why not, on the same series: a bounded set (one per program).
-    if (!p.attached && !p.reason.empty()) m.label.push_back({"reason", p.reason});
+    if (!p.attached && !p.reason.empty())
+      m.label.push_back({"reason", p.reason});
     m.gauge.value = p.attached ? 1 : 0;
     attached.metric.push_back(std::move(m));
     if (p.attached) {
@@ -141,24 +148,29 @@ std::vector<MetricFamily> SnapshotToFamilies(
   MetricFamily drops{"redline_bpf_map_drops_total",
                      "Kernel map updates lost: the sum over errno of "
                      "redline_bpf_map_update_errors_total.",
-                     MetricType::kCounter, {}};
+                     MetricType::kCounter,
+                     {}};
   MetricFamily update_errors{
       "redline_bpf_map_update_errors_total",
       "Failed kernel map updates, counted in BPF by error: E2BIG the map "
       "is full, ENOMEM no kernel memory, EBUSY re-entered, ENOENT removed "
       "while in use, other (no code). Each is an event not counted.",
-      MetricType::kCounter, {}};
+      MetricType::kCounter,
+      {}};
   MetricFamily evictions{
       "redline_bpf_map_evictions_total",
       "Entries of live processes moved from a nearly full kernel map into "
       "the agent's totals (counts are kept; the map makes room).",
-      MetricType::kCounter, {}};
+      MetricType::kCounter,
+      {}};
   MetricFamily entries{"redline_bpf_map_entries",
                        "Entries in the kernel map at the last read.",
-                       MetricType::kGauge, {}};
+                       MetricType::kGauge,
+                       {}};
   MetricFamily capacity{"redline_bpf_map_capacity",
                         "Maximum entries of the kernel map.",
-                        MetricType::kGauge, {}};
+                        MetricType::kGauge,
+                        {}};
   for (const MapStatus& m : snap.maps) {
     ClientMetric d;
     d.label = {{"map", m.name}};
@@ -180,7 +192,8 @@ std::vector<MetricFamily> SnapshotToFamilies(
   }
   MetricFamily live{"redline_tracked_processes",
                     "Process incarnations with state in kernel maps.",
-                    MetricType::kGauge, {}};
+                    MetricType::kGauge,
+                    {}};
   live.metric.emplace_back();
   live.metric.back().gauge.value = static_cast<double>(snap.live_processes);
 
@@ -189,14 +202,25 @@ std::vector<MetricFamily> SnapshotToFamilies(
       "Time the agent spent reading and folding each concern's kernel maps "
       "(programs: BPF run statistics; pressure: PSI files), at refreshes "
       "and scrapes.",
-      MetricType::kCounter, {}};
+      MetricType::kCounter,
+      {}};
   MetricFamily reads{"redline_kernel_reads_total",
                      "Reads of each concern's kernel maps.",
-                     MetricType::kCounter, {}};
+                     MetricType::kCounter,
+                     {}};
+  MetricFamily early{
+      "redline_kernel_early_reads_total",
+      "Reads made before the refresh interval was up because this concern's "
+      "maps were filling faster than refreshes drain them (each also counts "
+      "in redline_kernel_reads_total).",
+      MetricType::kCounter,
+      {}};
   for (const auto& [concern, c] : snap.read_costs) {
     read_s.metric.push_back(CounterSample({{"concern", concern}}, c.seconds));
     reads.metric.push_back(
         CounterSample({{"concern", concern}}, static_cast<double>(c.reads)));
+    early.metric.push_back(
+        CounterSample({{"concern", concern}}, static_cast<double>(c.early)));
   }
 
   std::vector<MetricFamily> out;
@@ -213,6 +237,7 @@ std::vector<MetricFamily> SnapshotToFamilies(
   out.push_back(std::move(live));
   out.push_back(std::move(read_s));
   out.push_back(std::move(reads));
+  out.push_back(std::move(early));
   AppendUseFamilies(snap, &out);
   AppendTcpFamilies(snap, &out);
   AppendRequestFamilies(snap, &out);

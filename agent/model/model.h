@@ -34,7 +34,7 @@ struct SyscallStats {
   uint64_t errors = 0;
   uint64_t sum_ns = 0;
   Log2Hist hist{};
-  SloWithin within{};  // for syscalls an SLO names
+  SloWithin within{};                   // for syscalls an SLO names
   std::map<uint32_t, uint64_t> errnos;  // positive errno -> count
 
   void Add(const SyscallStats& o);
@@ -131,7 +131,7 @@ struct TcpStats {
   uint64_t connect_sum_ns = 0;
   Log2Hist connect_hist{};  // SYN_SENT -> ESTABLISHED
   uint64_t srtt_sum_ns = 0;
-  Log2Hist srtt_hist{};  // one smoothed-RTT sample per socket-second
+  Log2Hist srtt_hist{};            // one smoothed-RTT sample per socket-second
   uint64_t data_segs_out = 0;      // data segments sent, retransmits included
   uint64_t data_segs_retrans = 0;  // of those, retransmitted (the SLI's bad)
 
@@ -156,8 +156,8 @@ struct RequestStats {
   uint64_t requests = 0;  // completed: a response started
   uint64_t timed = 0;     // of which the request start was seen
   uint64_t sum_ns = 0;
-  FineHist hist{};        // request start to response start
-  SloWithin within{};      // timed, at most each SLO threshold
+  FineHist hist{};     // request start to response start
+  SloWithin within{};  // timed, at most each SLO threshold
 
   void Add(const RequestStats& o);
 };
@@ -192,10 +192,10 @@ struct PressureStats {
 };
 
 struct ProgramStatus {
-  std::string name;      // e.g. "syscalls/sys_enter"
+  std::string name;  // e.g. "syscalls/sys_enter"
   bool attached = false;
-  std::string reason;    // why not, when not attached
-  int fd = -1;           // while attached: to read its kernel stats
+  std::string reason;  // why not, when not attached
+  int fd = -1;         // while attached: to read its kernel stats
   // Runs the kernel skipped because the program was already running on
   // that CPU (bpf_prog_info.recursion_misses, since 5.12).
   uint64_t recursion_misses = 0;
@@ -209,7 +209,7 @@ inline constexpr const char* kUpdateErrorNames[kUpdateErrorKinds] = {
 
 struct MapStatus {
   std::string name;
-  uint64_t drops = 0;    // updates lost: the sum of update_errors
+  uint64_t drops = 0;      // updates lost: the sum of update_errors
   uint64_t evictions = 0;  // live entries moved to the agent to make room
   uint64_t entries = 0;
   uint64_t capacity = 0;
@@ -230,13 +230,16 @@ struct TlsStatus {
 struct ReadCost {
   uint64_t reads = 0;
   double seconds = 0;
+  // Reads this concern asked for before the refresh interval was up,
+  // because its maps were filling (Probe::Pressed).
+  uint64_t early = 0;
 };
 
 struct Snapshot {
   int64_t taken_unix_ns = 0;
-  std::string host, kernel;          // uname nodename, release
-  int64_t agent_start_unix_ns = 0;   // when this agent (or top) started
-  std::vector<SloBurn> slos;         // with --slo-config
+  std::string host, kernel;         // uname nodename, release
+  int64_t agent_start_unix_ns = 0;  // when this agent (or top) started
+  std::vector<SloBurn> slos;        // with --slo-config
   std::map<WorkloadId, WorkloadStats> workloads;
   std::map<DiskKey, DiskIoStats> disks;
   std::vector<PressureStats> pressure;

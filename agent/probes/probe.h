@@ -29,6 +29,10 @@ class Probe {
   // SLO latency thresholds (bpf/slo.h), live at once; concerns that time
   // no SLO events ignore them.
   virtual void SetSloThresholds(const SloSlots& slots) {}
+  // True when a map of this concern fills faster than refreshes drain it
+  // (agent/model/fill_watch.h): the Store reads early. Polled every ~100 ms
+  // between refreshes, so it must not make a syscall.
+  virtual bool Pressed() const { return false; }
   virtual std::vector<ProgramStatus> programs() const = 0;
   virtual std::vector<MapStatus> maps() const = 0;
 };

@@ -17,6 +17,7 @@
 
 #include "agent/identity/cgroup_paths.h"
 #include "agent/model/culprits.h"
+#include "agent/model/fill_watch.h"
 #include "agent/model/ledger.h"
 #include "agent/model/offcpu.h"
 #include "agent/model/throttle.h"
@@ -98,9 +99,20 @@ struct SchedProbe::Impl {
   std::vector<Member> members;  // of the current read
   uint64_t entries = 0;
   uint64_t evictions = 0;
+  // sched_stats only: the culprit table is a bounded top that folds the
+  // rest by design, a full one is its steady state.
+  FillWatch stats_fill;
+
+  uint64_t Inserts(uint32_t map) const {
+    return __atomic_load_n(&skel->bss->rl_inserts[map], __ATOMIC_RELAXED);
+  }
 };
 
 SchedProbe::SchedProbe(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+
+bool SchedProbe::Pressed() const {
+  return impl_->stats_fill.Pressed(impl_->Inserts(RL_SCHED_MAP_STATS));
+}
 SchedProbe::~SchedProbe() { Detach(); }
 
 absl::StatusOr<std::unique_ptr<SchedProbe>> SchedProbe::Load(
@@ -128,7 +140,8 @@ absl::StatusOr<std::unique_ptr<SchedProbe>> SchedProbe::Load(
     bpf_program__set_autoload(s->progs.sched_wakeup, false);
     bpf_program__set_autoload(s->progs.sched_wakeup_new, false);
     std::erase_if(impl->missing, [](const ProgramStatus& p) {
-      return p.name == "sched/sched_wakeup" || p.name == "sched/sched_wakeup_new";
+      return p.name == "sched/sched_wakeup" ||
+             p.name == "sched/sched_wakeup_new";
     });
   }
   if (int err = sched_bpf__load(s); err != 0) {
@@ -155,20 +168,21 @@ absl::Status SchedProbe::ReadInto(Snapshot* snap) {
   im.namer.Begin();
   im.culprits.Begin();
   im.members.clear();
+  im.stats_fill.ReadStarted(im.Inserts(RL_SCHED_MAP_STATS));
   auto res = ReadLedgerMap<rl_sched_key, rl_sched_val, SchedStats>(
       im.skel->maps.sched_stats, &im.ledger,
       [&im](const rl_sched_key& k, const rl_sched_val& v) {
         LedgerEntry<SchedStats> e;
-        e.id = im.namer.Name(
-            std::string(k.comm, strnlen(k.comm, sizeof(k.comm))), k.tgid,
-            k.cgroup_id);
+        e.id =
+            im.namer.Name(std::string(k.comm, strnlen(k.comm, sizeof(k.comm))),
+                          k.tgid, k.cgroup_id);
         e.stats = ToStats(v);
         e.exited = v.exited != 0;
         im.culprits.Name(k.tgid, e.id, e.exited);
         if (!e.exited) im.members.push_back({k.tgid, k.cgroup_id, e.id});
         // Every field only grows: their sum changes iff the entry changed.
-        e.fingerprint = v.oncpu_ns + v.voluntary + v.involuntary + v.rq_sum_ns +
-                        v.steal_ns;
+        e.fingerprint =
+            v.oncpu_ns + v.voluntary + v.involuntary + v.rq_sum_ns + v.steal_ns;
         for (uint64_t off : v.off_ns) e.fingerprint += off;
         return e;
       },
@@ -181,6 +195,8 @@ absl::Status SchedProbe::ReadInto(Snapshot* snap) {
   if (!res.ok()) return res.status();
   im.entries = res->entries;
   im.evictions += res->retired;
+  im.stats_fill.ReadDone(res->entries,
+                         bpf_map__max_entries(im.skel->maps.sched_stats));
   ReadThrottle(out);
   return ReadCulprits(out);
 }
@@ -199,8 +215,8 @@ void SchedProbe::ReadThrottle(std::map<WorkloadId, WorkloadStats>* out) {
       }
     }
     if (!im.v1_mount.empty()) {
-      auto p = CpuCgroupV1Path(
-          Slurp("/proc/" + std::to_string(m.tgid) + "/cgroup"));
+      auto p =
+          CpuCgroupV1Path(Slurp("/proc/" + std::to_string(m.tgid) + "/cgroup"));
       if (p && *p != "/") dirs[m.id].insert({false, im.v1_mount + *p});
     }
   }
@@ -218,7 +234,8 @@ void SchedProbe::ReadThrottle(std::map<WorkloadId, WorkloadStats>* out) {
 }
 
 // After the scheduler entries: they name the tgids.
-absl::Status SchedProbe::ReadCulprits(std::map<WorkloadId, WorkloadStats>* out) {
+absl::Status SchedProbe::ReadCulprits(
+    std::map<WorkloadId, WorkloadStats>* out) {
   Impl& im = *impl_;
   std::vector<rl_culprit_key> gone;
   auto n = ForEachEntry(

@@ -32,6 +32,8 @@ class SchedProbe : public Probe {
 
   // Adds every workload's scheduler totals.
   absl::Status ReadInto(Snapshot* snap) override;
+  // sched_stats past half the room the last read left.
+  bool Pressed() const override;
 
   std::vector<ProgramStatus> programs() const override { return programs_; }
   std::vector<MapStatus> maps() const override;

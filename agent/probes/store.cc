@@ -3,6 +3,7 @@
 #include <sys/utsname.h>
 #include <time.h>
 
+#include <algorithm>
 #include <ctime>
 
 #include "agent/base/logging.h"
@@ -40,6 +41,23 @@ void Store::Refresh() {
   RefreshLocked();
 }
 
+bool Store::RefreshIfPressed() {
+  std::lock_guard<std::mutex> l(mu_);
+  const auto now = std::chrono::steady_clock::now();
+  const std::chrono::steady_clock::duration spacing =
+      std::max<std::chrono::steady_clock::duration>(
+          std::chrono::milliseconds(100), 4 * took_);
+  if (now - taken_started_ < spacing) return false;
+  for (Probe* p : probes_.probes) {
+    if (p->Pressed()) {
+      ++costs_[p->name()].early;
+      RefreshLocked();
+      return true;
+    }
+  }
+  return false;
+}
+
 void Store::Exclusive(const std::function<void()>& fn) {
   std::lock_guard<std::mutex> l(mu_);
   fn();
@@ -61,9 +79,9 @@ void Store::RefreshLocked() {
     read();
     ReadCost& c = costs_[concern];
     ++c.reads;
-    c.seconds += std::chrono::duration<double>(
-                     std::chrono::steady_clock::now() - t0)
-                     .count();
+    c.seconds +=
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - t0)
+            .count();
   };
   for (Probe* p : probes_.probes) {
     timed(p->name(), [&] {
@@ -84,6 +102,7 @@ void Store::RefreshLocked() {
   snap->read_costs = costs_;
   if (observer_) observer_(snap.get());
   snap_ = std::move(snap);
+  took_ = std::chrono::steady_clock::now() - taken_started_;
 }
 
 }  // namespace redline

@@ -35,6 +35,12 @@ class Store {
   std::shared_ptr<const Snapshot> Latest();
   // Reads the kernel now. Safe from any thread.
   void Refresh();
+  // Reads the kernel now if a concern's maps are filling faster than
+  // refreshes drain them, unless the last read began less than
+  // max(100 ms, 4 x its duration) ago: early reads cost at most a quarter
+  // of a core, and past that a full map counts what it drops. Returns
+  // whether it read.
+  bool RefreshIfPressed();
   // Runs fn with no refresh in progress: for changes to what refreshes read
   // (detaching rewrites the probes' program status, which a scrape's
   // refresh may be copying on another thread).
@@ -56,8 +62,9 @@ class Store {
   std::string host_, kernel_;
   int64_t start_unix_ns_ = 0;
   std::map<std::string, ReadCost> costs_;  // cumulative, by concern
-  // When the read behind snap_ began.
+  // When the read behind snap_ began, and how long it took.
   std::chrono::steady_clock::time_point taken_started_{};
+  std::chrono::steady_clock::duration took_{};
 };
 
 }  // namespace redline

@@ -12,6 +12,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "agent/base/logging.h"
+#include "agent/model/fill_watch.h"
 #include "agent/probes/bpf_util.h"
 #include "bpf/syscalls.h"
 #include "exporters/status_macros.h"
@@ -37,7 +38,7 @@ static_assert(offsetof(rl_err_key, err) == 16);
 namespace {
 
 constexpr const char* kMapNames[RL_MAP_COUNT] = {"sys_stats", "sys_errors",
-                                                  "procs", "task_states"};
+                                                 "procs", "task_states"};
 
 std::string CommOf(const rl_proc_info& info) {
   return std::string(info.comm, strnlen(info.comm, sizeof(info.comm)));
@@ -52,6 +53,11 @@ struct SyscallsProbe::Impl {
   SyscallsProbeOptions opts;
   SyscallAggregator agg;
   std::vector<ProgramStatus> missing;  // not loaded: no such tracepoint
+  FillWatch stats_fill, procs_fill;    // sys_stats and procs
+
+  uint64_t Inserts(uint32_t map) const {
+    return __atomic_load_n(&skel->bss->rl_inserts[map], __ATOMIC_RELAXED);
+  }
 };
 
 SyscallsProbe::SyscallsProbe(std::unique_ptr<Impl> impl)
@@ -134,6 +140,12 @@ absl::Status SyscallsProbe::ReadInto(Snapshot* snap) {
   return absl::OkStatus();
 }
 
+bool SyscallsProbe::Pressed() const {
+  const Impl& im = *impl_;
+  return im.stats_fill.Pressed(im.Inserts(RL_MAP_SYS_STATS)) ||
+         im.procs_fill.Pressed(im.Inserts(RL_MAP_PROCS));
+}
+
 void SyscallsProbe::CarryForward(const Snapshot& prev, Snapshot* snap) {
   for (const auto& [id, ws] : prev.workloads) {
     if (!ws.syscalls.empty()) snap->workloads[id].syscalls = ws.syscalls;
@@ -146,18 +158,19 @@ absl::StatusOr<ReadResult> SyscallsProbe::Read(
   SyscallAggregator* agg = &impl_->agg;
   ReadResult res;
   auto* m = &impl_->skel->maps;
+  impl_->stats_fill.ReadStarted(impl_->Inserts(RL_MAP_SYS_STATS));
+  impl_->procs_fill.ReadStarted(impl_->Inserts(RL_MAP_PROCS));
 
   // Processes first: an incarnation that exits after this read is only
   // freed on a later read, after its last counts were seen.
   std::vector<ProcRecord> procs;
-  RETURN_IF_ERROR(ForEachEntry(m->procs, [&](const void* k, const void* v) {
-                    const auto* pk = static_cast<const rl_proc_key*>(k);
-                    const auto* pi = static_cast<const rl_proc_info*>(v);
-                    procs.push_back({{pk->tgid, pk->gen},
-                                     CommOf(*pi),
-                                     pi->cgroup_id,
-                                     pi->exited != 0});
-                  }).status());
+  RETURN_IF_ERROR(
+      ForEachEntry(m->procs, [&](const void* k, const void* v) {
+        const auto* pk = static_cast<const rl_proc_key*>(k);
+        const auto* pi = static_cast<const rl_proc_info*>(v);
+        procs.push_back(
+            {{pk->tgid, pk->gen}, CommOf(*pi), pi->cgroup_id, pi->exited != 0});
+      }).status());
   res.procs = procs.size();
   agg->Begin(procs);
 
@@ -187,7 +200,9 @@ absl::StatusOr<ReadResult> SyscallsProbe::Read(
   if (s.ok()) {
     s = ForEachEntry(m->sys_errors, [&](const void* k, const void* v) {
           const auto* ek = static_cast<const rl_err_key*>(k);
-          ErrnoRecord r{{ek->tgid, ek->gen}, ek->nr, ek->err,
+          ErrnoRecord r{{ek->tgid, ek->gen},
+                        ek->nr,
+                        ek->err,
                         *static_cast<const uint64_t*>(v)};
           ++res.errno_entries;
           if (agg->AddErrno(r)) dead_errors.push_back(*ek);
@@ -208,6 +223,10 @@ absl::StatusOr<ReadResult> SyscallsProbe::Read(
   DeleteKeys(m->procs, dead_procs.data(), dead_procs.size());
   res.live_processes = res.procs - freed.size();
   res.spilled = Spill(&live_stats);
+  impl_->stats_fill.ReadDone(live_stats.size() - res.spilled,
+                             bpf_map__max_entries(m->sys_stats));
+  impl_->procs_fill.ReadDone(res.live_processes,
+                             bpf_map__max_entries(m->procs));
   return res;
 }
 
@@ -223,8 +242,9 @@ uint64_t SyscallsProbe::Spill(
   if (live->size() * 4 <= cap * 3) return 0;
   const size_t target = cap / 2;
   const size_t n = live->size() - target;
-  std::partial_sort(live->begin(), live->begin() + n, live->end(),
-                    [](const auto& a, const auto& b) { return a.first < b.first; });
+  std::partial_sort(
+      live->begin(), live->begin() + n, live->end(),
+      [](const auto& a, const auto& b) { return a.first < b.first; });
   const int fd = bpf_map__fd(impl_->skel->maps.sys_stats);
   uint64_t spilled = 0;
   rl_sys_val v;

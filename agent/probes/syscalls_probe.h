@@ -58,6 +58,8 @@ class SyscallsProbe : public Probe {
   // The syscall thresholds (ns per slot, 0: off) and, per syscall number,
   // the slots that apply (bit i: slot i).
   void SetSloThresholds(const SloSlots& slots) override;
+  // sys_stats or procs past half the room the last read left.
+  bool Pressed() const override;
 
  private:
   struct Impl;
