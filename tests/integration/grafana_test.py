@@ -22,83 +22,22 @@ import json
 import os
 import re
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 import urllib.error
 import urllib.parse
 import urllib.request
 
 sys.path.insert(0, os.path.dirname(__file__))
+from grafana_load import Workloads  # noqa
 from rltest import (Agent, check, enter_netns, free_port,  # noqa
-                    python_as, require_bpf, start_postgres, start_redis,
-                    stop_postgres)
+                    require_bpf)
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-LOAD = os.path.join(HERE, "..", "helpers", "http_load.py")
 DASHBOARD = os.environ.get("REDLINE_GRAFANA_DASHBOARD", os.path.join(
     HERE, "..", "..", "packaging", "grafana", "redline.json"))
-HTTP_PORT, CLOSED_PORT, BULK_PORT = 18380, 18381, 18382
-REDIS_PORT = 18383
-PG_PORT = 18384
-MC_PORT = 18385
-# A Redis client: GETs and SETs, and every tenth command a WRONGTYPE error,
-# for the dependencies row (rate, error ratio, p99, served by command).
-REDIS_CLIENT = """import socket, time
-def cmd(*a):
-    out = b"*%d\\r\\n" % len(a)
-    for x in a:
-        out += b"$%d\\r\\n%s\\r\\n" % (len(x), x.encode())
-    return out
-s = socket.create_connection(("127.0.0.1", {port}))
-s.sendall(cmd("SET", "str", "v")); s.recv(100)
-i = 0
-while True:
-    i += 1
-    c = cmd("LPUSH", "str", "x") if i % 10 == 0 else cmd("GET", "str")
-    s.sendall(c); s.recv(100)
-    time.sleep(0.005)
-"""
-
-# A PostgreSQL client on the raw protocol: SELECT 1, and every tenth query a
-# division by zero (class 22), for the same row.
-PG_CLIENT = """import socket, struct, time
-def msg(t, body): return t + struct.pack("!I", len(body) + 4) + body
-s = socket.create_connection(("127.0.0.1", {port}))
-p = b"user\\0postgres\\0database\\0postgres\\0\\0"
-s.sendall(struct.pack("!II", len(p) + 8, 196608) + p)
-def ready():
-    buf = b""
-    while not (len(buf) >= 6 and buf[-6:-1] == b"Z\\0\\0\\0\\5"):
-        buf += s.recv(65536)
-ready()
-i = 0
-while True:
-    i += 1
-    q = b"SELECT 1/0" if i % 10 == 0 else b"SELECT 1"
-    s.sendall(msg(b"Q", q + b"\\0")); ready()
-    time.sleep(0.005)
-"""
-
-# A memcached client: sets and gets, every tenth an incr of a string
-# (CLIENT_ERROR), for the same row.
-MC_CLIENT = """import socket, time
-s = socket.create_connection(("127.0.0.1", {port}))
-f = s.makefile("rb")
-s.sendall(b"set str 0 0 1\\r\\nv\\r\\n"); f.readline()
-i = 0
-while True:
-    i += 1
-    if i % 10 == 0:
-        s.sendall(b"incr str 1\\r\\n"); f.readline()
-    else:
-        s.sendall(b"get str\\r\\n"); f.readline(); f.readline(); f.readline()
-    time.sleep(0.005)
-"""
-
 # Grafana's built-in variables, as an instant query at "now" sees them.
 BUILTINS = {"__rate_interval": "1m", "__interval": "15s",
             "__interval_ms": "15000", "__range": "1m", "__range_s": "60",
@@ -127,60 +66,6 @@ SLO_CONFIG = """slos:
     sli: {kind: syscall_errors, syscalls: [openat]}
     objective: 99.9
 """
-
-# Keep-alive HTTP client with some 5xx and 404s, plus a refused connect
-# (failed connect, reset received) every round; runs until killed.
-CLIENT = """import http.client, socket, time
-conn = None
-while True:
-    for path in ("/", "/", "/", "/status/500", "/status/404", "/sleep/20"):
-        try:
-            if conn is None:
-                conn = http.client.HTTPConnection("127.0.0.1", {port}, timeout=5)
-            conn.request("GET", path)
-            conn.getresponse().read()
-        except (OSError, http.client.HTTPException):
-            conn = None
-    s = socket.socket()
-    try:
-        s.connect(("127.0.0.1", {closed}))
-    except OSError:
-        pass
-    s.close()
-    time.sleep(0.1)
-"""
-
-# 2 MiB each way over one connection; iptables drops 10% of its packets.
-# Segments of 1400 bytes (loopback's MTU would make 2 MiB some 32 segments,
-# none of them dropped one time in 30): retransmits on both sides, always.
-BULK = """import socket, sys, threading
-N = 2 << 20
-MSS = (socket.IPPROTO_TCP, socket.TCP_MAXSEG, 1400)
-srv = socket.socket()
-srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-srv.setsockopt(*MSS)
-srv.bind(("127.0.0.1", {port}))
-srv.listen()
-def serve():
-    c, _ = srv.accept()
-    got = 0
-    while got < N:
-        got += len(c.recv(65536))
-    c.sendall(b"y" * N)
-    c.close()
-t = threading.Thread(target=serve)
-t.start()
-s = socket.socket()
-s.setsockopt(*MSS)
-s.connect(("127.0.0.1", {port}))
-s.sendall(b"x" * N)
-got = 0
-while got < N:
-    got += len(s.recv(65536))
-s.close()
-t.join()
-"""
-
 
 # ---------------------------------------------------------------- dashboard
 
@@ -388,35 +273,6 @@ def variable_values(port, dash, at):
     return values, options
 
 
-# ---------------------------------------------------------------- workloads
-
-class Background:
-    """Repeats the syscall and disk workloads until stopped."""
-
-    def __init__(self, tmp):
-        self.tmp, self.stop_ev = tmp, threading.Event()
-        self.errors = []
-        self.t = threading.Thread(target=self.run, daemon=True)
-        self.t.start()
-
-    def run(self):
-        data = os.path.join(self.tmp, "dd.data")
-        while not self.stop_ev.is_set():
-            for cmd in ([os.environ["RL_SYSSTORM"], "20000", "200"],
-                        ["dd", "if=/dev/zero", f"of={data}", "bs=4k",
-                         "count=256", "oflag=direct", "conv=fsync"],
-                        ["dd", f"if={data}", "of=/dev/null", "bs=4k",
-                         "iflag=direct"]):
-                r = subprocess.run(cmd, capture_output=True, text=True)
-                if r.returncode != 0:
-                    self.errors.append(f"{cmd[0]}: {r.stderr.strip()[-200:]}")
-            self.stop_ev.wait(1.0)
-
-    def stop(self):
-        self.stop_ev.set()
-        self.t.join(timeout=30)
-
-
 def start_prometheus(tmp, agent_port):
     cfg = os.path.join(tmp, "prometheus.yml")
     with open(cfg, "w") as f:
@@ -480,16 +336,6 @@ def last_good_scrape(port, limit=15):
     return at
 
 
-def wait_port(port):
-    for _ in range(200):
-        try:
-            socket.create_connection(("127.0.0.1", port)).close()
-            return
-        except OSError:
-            time.sleep(0.05)
-    check(False, f"a server listens on {port}")
-
-
 def scrape_types(agent):
     return {m.group(1): m.group(2) for m in re.finditer(
         r"^# TYPE (\S+) (\S+)$", agent.get(), re.M)}
@@ -520,7 +366,7 @@ def main():
 
     tmp = tempfile.mkdtemp(prefix="rl-grafana-")
     pg_tmp = tempfile.mkdtemp(prefix="rl-grafana-pg-")  # postgres-owned
-    procs, bg, prom, pg = [], None, None, None
+    load, prom = Workloads(tmp, pg_tmp), None
     try:
         check(os.major(os.stat(tmp).st_dev) != 0,
               f"{tmp} is on a block device (O_DIRECT I/O reaches the disk)")
@@ -530,44 +376,7 @@ def main():
         with Agent(f"--slo-config={cfg}", "--refresh-interval=1") as agent:
             prom, pport = start_prometheus(tmp, agent.port)
             t_prom = time.time()
-            srv = subprocess.Popen([python_as(tmp, "rl_gf_srv"), LOAD, "serve",
-                                    str(HTTP_PORT)], stdout=subprocess.PIPE, text=True)
-            procs.append(srv)
-            check(srv.stdout.readline().strip() == "listening", "HTTP server started")
-            procs.append(subprocess.Popen(
-                [python_as(tmp, "rl_gf_cli"), "-c",
-                 CLIENT.format(port=HTTP_PORT, closed=CLOSED_PORT)]))
-            procs.append(start_redis(REDIS_PORT, tmp))
-            procs.append(subprocess.Popen(
-                [python_as(tmp, "rl_gf_redis"), "-c",
-                 REDIS_CLIENT.format(port=REDIS_PORT)]))
-            procs.append(subprocess.Popen(
-                ["memcached", "-p", str(MC_PORT), "-l", "127.0.0.1", "-U",
-                 "0", "-m", "16", "-u", "nobody"]))
-            wait_port(MC_PORT)
-            procs.append(subprocess.Popen(
-                [python_as(tmp, "rl_gf_mc"), "-c",
-                 MC_CLIENT.format(port=MC_PORT)]))
-            pg = start_postgres(PG_PORT, pg_tmp)
-            procs.append(subprocess.Popen(
-                [python_as(tmp, "rl_gf_pg"), "-c",
-                 PG_CLIENT.format(port=PG_PORT)]))
-            # Two CPU-bound processes sharing CPU 0: run-queue waits and CPU
-            # time for the saturation and USE panels, whatever else runs.
-            for _ in range(2):
-                procs.append(subprocess.Popen(
-                    [python_as(tmp, "rl_gf_burn"), "-c",
-                     "import os\nos.sched_setaffinity(0, {0})\nwhile True: pass"]))
-            bg = Background(tmp)
-            for rule in (f"--dport {BULK_PORT}", f"--sport {BULK_PORT}"):
-                subprocess.run(["iptables", "-A", "INPUT", "-i", "lo", "-p", "tcp",
-                                *rule.split(), "-m", "statistic", "--mode",
-                                "random", "--probability", "0.1", "-j", "DROP"],
-                               check=True)
-            r = subprocess.run([python_as(tmp, "rl_gf_bulk"), "-c",
-                                BULK.format(port=BULK_PORT)], timeout=60)
-            check(r.returncode == 0, "bulk transfer with 10% loss finished")
-            subprocess.run(["iptables", "-F", "INPUT"], check=True)
+            load.start()
 
             # Every family the dashboard names must be in a live scrape.
             deadline = time.time() + 20
@@ -590,7 +399,7 @@ def main():
             unused = sorted(set(types) - used)
             print(f"info: {len(used)} of {len(types)} exported families used; "
                   f"unused: {unused or 'none'}")
-            check(not bg.errors, f"background workloads ran {bg.errors[:2]}")
+            check(not load.errors, f"background workloads ran {load.errors[:2]}")
 
             # Then everything through a real Prometheus.
             time.sleep(max(0.0, 20 - (time.time() - t_prom)))
@@ -643,13 +452,7 @@ def main():
             check(not empty, f"every panel expression returns series under "
                   f"this workload (empty: {empty})")
     finally:
-        if bg:
-            bg.stop()
-        for p in procs:
-            p.terminate()
-            p.wait(timeout=10)
-        if pg:
-            stop_postgres(pg, pg_tmp)
+        load.stop()
         shutil.rmtree(pg_tmp, ignore_errors=True)
         if prom:
             prom.terminate()
