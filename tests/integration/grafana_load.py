@@ -3,13 +3,16 @@ dashboard names appear in the agent's exposition, with errors where a
 panel shows an error ratio. All on loopback, in the test's network
 namespace; started and stopped by a Workloads."""
 import os
+import shutil
 import socket
 import subprocess
+import tempfile
 import threading
 import time
 
-from rltest import (check, python_as, start_postgres, start_redis,  # noqa
-                    stop_postgres)
+from rltest import (check, python_as, start_mariadb, start_postgres,  # noqa
+                    start_redis, start_unbound, stop_mariadb, stop_postgres,
+                    stop_unbound)
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 LOAD = os.path.join(HERE, "..", "helpers", "http_load.py")
@@ -17,6 +20,7 @@ HTTP_PORT, CLOSED_PORT, BULK_PORT = 18380, 18381, 18382
 REDIS_PORT = 18383
 PG_PORT = 18384
 MC_PORT = 18385
+MY_PORT = 18386
 
 # A Redis client: GETs and SETs, and every tenth command a WRONGTYPE error,
 # for the dependencies row (rate, error ratio, p99, served by command).
@@ -70,6 +74,42 @@ while True:
     else:
         s.sendall(b"get str\\r\\n"); f.readline(); f.readline(); f.readline()
     time.sleep(0.005)
+"""
+
+# Statements for the mariadb command-line client, which reads them from
+# this process's output (--force: on after an error): SELECT 1, and every
+# tenth a missing table (SQLSTATE 42S02, class 42), for the same row.
+MY_STATEMENTS = """import time
+i = 0
+while True:
+    i += 1
+    print("SELECT * FROM mysql.no_such_table;" if i % 10 == 0
+          else "SELECT 1;", flush=True)
+    time.sleep(0.02)
+"""
+
+# A DNS client on a connected UDP socket to unbound (rltest.start_unbound's
+# zones): a.test A (NOERROR), every tenth a name under refused.test
+# (REFUSED, an error) and one an NXDOMAIN (an answer), for the same row.
+DNS_CLIENT = """import socket, struct, time
+def query(qid, name):
+    q = b"".join(bytes([len(p)]) + p.encode() for p in name.split("."))
+    return (struct.pack(">HHHHHH", qid, 0x0100, 1, 0, 0, 0) + q + b"\\0"
+            + struct.pack(">HH", 1, 1))
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.connect(("127.0.0.1", 53))
+s.settimeout(2)
+i = 0
+while True:
+    i += 1
+    name = ("x.refused.test" if i % 10 == 0 else
+            "nx.test" if i % 10 == 5 else "a.test")
+    s.send(query(i & 0xffff, name))
+    try:
+        s.recv(512)
+    except OSError:
+        pass
+    time.sleep(0.02)
 """
 
 # Keep-alive HTTP client with some 5xx and 404s, plus a refused connect
@@ -169,10 +209,26 @@ class Workloads:
 
     def __init__(self, tmp, pg_tmp):
         self.tmp, self.pg_tmp = tmp, pg_tmp
+        self.my_tmp = tempfile.mkdtemp(prefix="rl-grafana-my-")  # mysql's
         self.procs, self.bg, self.pg = [], None, None
+        self.my, self.my_error, self.unbound = None, None, None
+        self.my_thread = None
+
+    def start_mariadb(self):
+        try:
+            self.my = start_mariadb(MY_PORT, self.my_tmp)
+        except AssertionError as e:
+            self.my_error = str(e)
 
     def start(self):
         tmp, procs = self.tmp, self.procs
+        # MariaDB takes seconds to set up (mariadb-install-db): meanwhile
+        # the rest starts.
+        self.my_thread = threading.Thread(target=self.start_mariadb)
+        self.my_thread.start()
+        self.unbound = start_unbound(tmp)
+        procs.append(subprocess.Popen([python_as(tmp, "rl_gf_dns"), "-c",
+                                       DNS_CLIENT]))
         srv = subprocess.Popen([python_as(tmp, "rl_gf_srv"), LOAD, "serve",
                                 str(HTTP_PORT)], stdout=subprocess.PIPE, text=True)
         procs.append(srv)
@@ -211,6 +267,16 @@ class Workloads:
                             BULK.format(port=BULK_PORT)], timeout=60)
         check(r.returncode == 0, "bulk transfer with 10% loss finished")
         subprocess.run(["iptables", "-F", "INPUT"], check=True)
+        self.my_thread.join()
+        check(self.my is not None, f"MariaDB started {self.my_error or ''}")
+        gen = subprocess.Popen([python_as(tmp, "rl_gf_mygen"), "-c",
+                                MY_STATEMENTS], stdout=subprocess.PIPE)
+        procs.append(gen)
+        procs.append(subprocess.Popen(
+            ["mariadb", "--no-defaults", "-h127.0.0.1", f"-P{MY_PORT}",
+             "-url", "-prl", "--force", "-N", "-B"], stdin=gen.stdout,
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+        gen.stdout.close()
 
     @property
     def errors(self):
@@ -219,8 +285,16 @@ class Workloads:
     def stop(self):
         if self.bg:
             self.bg.stop()
-        for p in self.procs:
+        # Clients before their servers.
+        for p in reversed(self.procs):
             p.terminate()
             p.wait(timeout=10)
         if self.pg:
             stop_postgres(self.pg, self.pg_tmp)
+        if self.my_thread:
+            self.my_thread.join()
+        if self.my:
+            stop_mariadb(self.my)
+        shutil.rmtree(self.my_tmp, ignore_errors=True)
+        if self.unbound:
+            stop_unbound(self.unbound)

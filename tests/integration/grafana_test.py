@@ -7,10 +7,9 @@ that feeds it, in a network namespace the test creates (loopback only):
 - every metric its expressions (panels and variable queries) name is a
   family in a live scrape of the agent, while workloads make every family
   appear (syscalls, CPU, disk I/O, TCP with drops and a refused connect,
-  HTTP with 5xx, Redis with error replies, PostgreSQL and memcached with
-  errors, two
-  SLOs); the main families
-  are on the dashboard;
+  HTTP with 5xx, Redis with error replies, PostgreSQL, memcached, MariaDB
+  and DNS (unbound) with errors, two SLOs; grafana_load.py); the main
+  families are on the dashboard;
 - a real Prometheus scrapes the agent every second; after ~20 s every
   expression, its variables substituted as Grafana would, is evaluated by
   /api/v1/query: all parse and run, every one returns series (the core
@@ -50,6 +49,8 @@ MUST_USE = ("redline_syscalls_total", "redline_syscall_errors_total",
             "redline_http_server_requests_total", "redline_slo_burn_rate",
             "redline_redis_client_requests_total",
             "redline_postgresql_client_requests_total",
+            "redline_mysql_client_requests_total",
+            "redline_dns_client_requests_total",
             "redline_bpf_map_drops_total")
 # An expression over only one of these must return series.
 CORE = ("redline_syscalls_total", "redline_cpu_seconds_total",
@@ -346,7 +347,9 @@ def scrape_types(agent):
 def main():
     require_bpf()
     enter_netns("RL_GRAFANA_NETNS")
-    for exe in ("prometheus", "iptables", "dd", "redis-server", "memcached"):
+    t_start = time.time()
+    for exe in ("prometheus", "iptables", "dd", "redis-server", "memcached",
+                "mariadbd", "mariadb", "/usr/sbin/unbound"):
         check(shutil.which(exe) is not None, f"{exe} installed")
 
     try:
@@ -458,6 +461,9 @@ def main():
             prom.terminate()
             prom.wait(timeout=20)
         shutil.rmtree(tmp, ignore_errors=True)
+    # Its wall time, to keep the workloads' start-up in check (one agent,
+    # one Prometheus, about twenty servers and clients).
+    print(f"info: took {time.time() - t_start:.1f} s")
     print("1 passed, 0 failed")
 
 
