@@ -16,11 +16,15 @@ from rltest import (check, python_as, start_mariadb, start_postgres,  # noqa
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 LOAD = os.path.join(HERE, "..", "helpers", "http_load.py")
+GRPC_ECHO = os.path.join(HERE, "..", "helpers", "grpc_echo.py")
+# python3-grpcio is Debian's: its interpreter, whatever runs this test.
+DEBIAN_PY = "/usr/bin/python3"
 HTTP_PORT, CLOSED_PORT, BULK_PORT = 18380, 18381, 18382
 REDIS_PORT = 18383
 PG_PORT = 18384
 MC_PORT = 18385
 MY_PORT = 18386
+H2C_PORT, GRPC_PORT = 18387, 18388
 
 # A Redis client: GETs and SETs, and every tenth command a WRONGTYPE error,
 # for the dependencies row (rate, error ratio, p99, served by command).
@@ -112,6 +116,33 @@ while True:
     time.sleep(0.02)
 """
 
+# nginx serving HTTP/2 in plaintext (h2c, prior knowledge): 503 on /busy,
+# 200 elsewhere, for the HTTP/2 row.
+NGINX_CONF = """daemon off;
+user root;
+worker_processes 1;
+pid {tmp}/nginx.pid;
+error_log {tmp}/nginx-error.log;
+events {{ worker_connections 64; }}
+http {{
+    access_log off;
+    client_body_temp_path {tmp}/body;
+    proxy_temp_path {tmp}/proxy;
+    fastcgi_temp_path {tmp}/fastcgi;
+    uwsgi_temp_path {tmp}/uwsgi;
+    scgi_temp_path {tmp}/scgi;
+    server {{
+        listen 127.0.0.1:{port} http2;
+        location = /busy {{ return 503; }}
+        location / {{ return 200 "ok"; }}
+    }}
+}}
+"""
+# One h2load, one h2c connection, ten requests in turn: nine 200s and a
+# 503. (curl 7.88 fails a second request on a prior-knowledge connection.)
+H2LOAD = ["h2load", "-n", "10", "-c", "1", "-m", "1"] + [
+    f"http://127.0.0.1:{H2C_PORT}{path}" for path in ["/"] * 9 + ["/busy"]]
+
 # Keep-alive HTTP client with some 5xx and 404s, plus a refused connect
 # (failed connect, reset received) every round; runs until killed.
 CLIENT = """import http.client, socket, time
@@ -167,26 +198,22 @@ t.join()
 
 
 class Background:
-    """Repeats the syscall and disk workloads until stopped."""
+    """Runs `cmds` in turn, then waits `pause` seconds, over and over in a
+    thread of its own until stopped; failures are kept in errors."""
 
-    def __init__(self, tmp):
-        self.tmp, self.stop_ev = tmp, threading.Event()
+    def __init__(self, cmds, pause):
+        self.cmds, self.pause, self.stop_ev = cmds, pause, threading.Event()
         self.errors = []
         self.t = threading.Thread(target=self.run, daemon=True)
         self.t.start()
 
     def run(self):
-        data = os.path.join(self.tmp, "dd.data")
         while not self.stop_ev.is_set():
-            for cmd in ([os.environ["RL_SYSSTORM"], "20000", "200"],
-                        ["dd", "if=/dev/zero", f"of={data}", "bs=4k",
-                         "count=256", "oflag=direct", "conv=fsync"],
-                        ["dd", f"if={data}", "of=/dev/null", "bs=4k",
-                         "iflag=direct"]):
+            for cmd in self.cmds:
                 r = subprocess.run(cmd, capture_output=True, text=True)
                 if r.returncode != 0:
                     self.errors.append(f"{cmd[0]}: {r.stderr.strip()[-200:]}")
-            self.stop_ev.wait(1.0)
+            self.stop_ev.wait(self.pause)
 
     def stop(self):
         self.stop_ev.set()
@@ -210,7 +237,7 @@ class Workloads:
     def __init__(self, tmp, pg_tmp):
         self.tmp, self.pg_tmp = tmp, pg_tmp
         self.my_tmp = tempfile.mkdtemp(prefix="rl-grafana-my-")  # mysql's
-        self.procs, self.bg, self.pg = [], None, None
+        self.procs, self.bg, self.pg = [], [], None
         self.my, self.my_error, self.unbound = None, None, None
         self.my_thread = None
 
@@ -257,7 +284,34 @@ class Workloads:
             procs.append(subprocess.Popen(
                 [python_as(tmp, "rl_gf_burn"), "-c",
                  "import os\nos.sched_setaffinity(0, {0})\nwhile True: pass"]))
-        self.bg = Background(tmp)
+        # The syscall and disk workloads.
+        data = os.path.join(tmp, "dd.data")
+        self.bg.append(Background(
+            [[os.environ["RL_SYSSTORM"], "20000", "200"],
+             ["dd", "if=/dev/zero", f"of={data}", "bs=4k", "count=256",
+              "oflag=direct", "conv=fsync"],
+             ["dd", f"if={data}", "of=/dev/null", "bs=4k", "iflag=direct"]],
+            1.0))
+        # HTTP/2 (nginx and h2load) and gRPC (grpc_echo.py: Say calls of
+        # which one in ten UNAVAILABLE and one NOT_FOUND, and streams).
+        conf = os.path.join(tmp, "nginx.conf")
+        with open(conf, "w") as f:
+            f.write(NGINX_CONF.format(tmp=tmp, port=H2C_PORT))
+        procs.append(subprocess.Popen(
+            ["nginx", "-c", conf, "-p", tmp], stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+        grpc_srv = subprocess.Popen(
+            [python_as(tmp, "rl_gf_grpc_srv", DEBIAN_PY), GRPC_ECHO, "serve",
+             str(GRPC_PORT)], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+            text=True)
+        procs.append(grpc_srv)
+        check(grpc_srv.stdout.readline().strip() == "listening",
+              "gRPC server started")
+        procs.append(subprocess.Popen(
+            [python_as(tmp, "rl_gf_grpc_cli", DEBIAN_PY), GRPC_ECHO,
+             "steady", str(GRPC_PORT), "0.02"]))
+        wait_port(H2C_PORT)
+        self.bg.append(Background([H2LOAD], 0.5))
         for rule in (f"--dport {BULK_PORT}", f"--sport {BULK_PORT}"):
             subprocess.run(["iptables", "-A", "INPUT", "-i", "lo", "-p", "tcp",
                             *rule.split(), "-m", "statistic", "--mode",
@@ -280,11 +334,11 @@ class Workloads:
 
     @property
     def errors(self):
-        return self.bg.errors if self.bg else []
+        return [e for b in self.bg for e in b.errors]
 
     def stop(self):
-        if self.bg:
-            self.bg.stop()
+        for b in self.bg:
+            b.stop()
         # Clients before their servers.
         for p in reversed(self.procs):
             p.terminate()

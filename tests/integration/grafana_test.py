@@ -8,7 +8,8 @@ that feeds it, in a network namespace the test creates (loopback only):
   family in a live scrape of the agent, while workloads make every family
   appear (syscalls, CPU, disk I/O, TCP with drops and a refused connect,
   HTTP with 5xx, Redis with error replies, PostgreSQL, memcached, MariaDB
-  and DNS (unbound) with errors, two SLOs; grafana_load.py); the main
+  and DNS (unbound) with errors, HTTP/2 (nginx h2c, h2load) with 503s, gRPC
+  (grpc_echo.py) with UNAVAILABLE, two SLOs; grafana_load.py); the main
   families are on the dashboard;
 - a real Prometheus scrapes the agent every second; after ~20 s every
   expression, its variables substituted as Grafana would, is evaluated by
@@ -51,6 +52,8 @@ MUST_USE = ("redline_syscalls_total", "redline_syscall_errors_total",
             "redline_postgresql_client_requests_total",
             "redline_mysql_client_requests_total",
             "redline_dns_client_requests_total",
+            "redline_http2_server_requests_total",
+            "redline_grpc_server_requests_total",
             "redline_bpf_map_drops_total")
 # An expression over only one of these must return series.
 CORE = ("redline_syscalls_total", "redline_cpu_seconds_total",
@@ -349,7 +352,7 @@ def main():
     enter_netns("RL_GRAFANA_NETNS")
     t_start = time.time()
     for exe in ("prometheus", "iptables", "dd", "redis-server", "memcached",
-                "mariadbd", "mariadb", "/usr/sbin/unbound"):
+                "mariadbd", "mariadb", "/usr/sbin/unbound", "nginx", "h2load"):
         check(shutil.which(exe) is not None, f"{exe} installed")
 
     try:
@@ -421,7 +424,10 @@ def main():
                     print(f"  FAIL {where}: {res.get('errorType')}: "
                           f"{res.get('error')}\n    {substitute(e, values)}")
                     continue
-                print(f"  ok   {where}: {n} series")
+                vals = [float(r["value"][1]) for r in res["data"]["result"]
+                        if isinstance(r, dict)]
+                print(f"  ok   {where}: {n} series"
+                      + (f", max {max(vals):.4g}" if vals else ""))
                 if n == 0:
                     empty.append(where)
                 fam = {family_of(m, types) for m in metric_names(e)}
