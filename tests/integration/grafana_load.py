@@ -10,9 +10,9 @@ import tempfile
 import threading
 import time
 
-from rltest import (check, python_as, start_mariadb, start_postgres,  # noqa
-                    start_redis, start_unbound, stop_mariadb, stop_postgres,
-                    stop_unbound)
+from rltest import (check, python_as, quota_cgroup,  # noqa
+                    start_mariadb, start_postgres, start_redis,
+                    start_unbound, stop_mariadb, stop_postgres, stop_unbound)
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 LOAD = os.path.join(HERE, "..", "helpers", "http_load.py")
@@ -239,7 +239,7 @@ class Workloads:
         self.my_tmp = tempfile.mkdtemp(prefix="rl-grafana-my-")  # mysql's
         self.procs, self.bg, self.pg = [], [], None
         self.my, self.my_error, self.unbound = None, None, None
-        self.my_thread = None
+        self.my_thread, self.cgroup = None, None
 
     def start_mariadb(self):
         try:
@@ -279,11 +279,21 @@ class Workloads:
             [python_as(tmp, "rl_gf_pg"), "-c",
              PG_CLIENT.format(port=PG_PORT)]))
         # Two CPU-bound processes sharing CPU 0: run-queue waits and CPU
-        # time for the saturation and USE panels, whatever else runs.
+        # time for the saturation and USE panels, whatever else runs, and
+        # each other's culprits.
         for _ in range(2):
             procs.append(subprocess.Popen(
                 [python_as(tmp, "rl_gf_burn"), "-c",
                  "import os\nos.sched_setaffinity(0, {0})\nwhile True: pass"]))
+        # A third in a cgroup with a quota of 20% of a CPU: throttled.
+        got = quota_cgroup("rl_grafana_test")
+        check(got is not None, "a cpu cgroup controller (for a CPU quota)")
+        self.cgroup = got[0]
+        spin = subprocess.Popen([python_as(tmp, "rl_gf_throttled"), "-c",
+                                 "while True: pass"])
+        procs.append(spin)
+        with open(os.path.join(self.cgroup, "cgroup.procs"), "w") as f:
+            f.write(str(spin.pid))
         # The syscall and disk workloads.
         data = os.path.join(tmp, "dd.data")
         self.bg.append(Background(
@@ -337,18 +347,32 @@ class Workloads:
         return [e for b in self.bg for e in b.errors]
 
     def stop(self):
+        """Stops everything started; again, nothing."""
         for b in self.bg:
             b.stop()
         # Clients before their servers.
         for p in reversed(self.procs):
             p.terminate()
             p.wait(timeout=10)
+        self.bg, self.procs = [], []
+        if self.cgroup:
+            for _ in range(50):  # its last process leaves it as it exits
+                try:
+                    os.rmdir(self.cgroup)
+                    break
+                except OSError:
+                    time.sleep(0.1)
+            self.cgroup = None
         if self.pg:
             stop_postgres(self.pg, self.pg_tmp)
+            self.pg = None
         if self.my_thread:
             self.my_thread.join()
+            self.my_thread = None
         if self.my:
             stop_mariadb(self.my)
+            self.my = None
         shutil.rmtree(self.my_tmp, ignore_errors=True)
         if self.unbound:
             stop_unbound(self.unbound)
+            self.unbound = None

@@ -9,7 +9,8 @@ that feeds it, in a network namespace the test creates (loopback only):
   appear (syscalls, CPU, disk I/O, TCP with drops and a refused connect,
   HTTP with 5xx, Redis with error replies, PostgreSQL, memcached, MariaDB
   and DNS (unbound) with errors, HTTP/2 (nginx h2c, h2load) with 503s, gRPC
-  (grpc_echo.py) with UNAVAILABLE, two SLOs; grafana_load.py); the main
+  (grpc_echo.py) with UNAVAILABLE, CPU burners sharing a CPU and one in a
+  cgroup with a 20% CPU quota, two SLOs; grafana_load.py); the main
   families are on the dashboard;
 - a real Prometheus scrapes the agent every second; after ~20 s every
   expression, its variables substituted as Grafana would, is evaluated by
@@ -54,6 +55,9 @@ MUST_USE = ("redline_syscalls_total", "redline_syscall_errors_total",
             "redline_dns_client_requests_total",
             "redline_http2_server_requests_total",
             "redline_grpc_server_requests_total",
+            "redline_offcpu_seconds_total",
+            "redline_runqueue_wait_by_culprit_seconds_total",
+            "redline_cpu_throttled_seconds_total",
             "redline_bpf_map_drops_total")
 # An expression over only one of these must return series.
 CORE = ("redline_syscalls_total", "redline_cpu_seconds_total",
