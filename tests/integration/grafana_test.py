@@ -12,11 +12,14 @@ that feeds it, in a network namespace the test creates (loopback only):
   (grpc_echo.py) with UNAVAILABLE, CPU burners sharing a CPU and one in a
   cgroup with a 20% CPU quota, two SLOs; grafana_load.py); the main
   families are on the dashboard;
-- a real Prometheus scrapes the agent every second; after ~20 s every
-  expression, its variables substituted as Grafana would, is evaluated by
-  /api/v1/query: all parse and run, every one returns series (the core
-  panels, syscalls/s, CPU and HTTP requests/s, checked by name), and each
-  option of the custom variables ("Group by", "Top N") runs too.
+- a real Prometheus scrapes the agent (--syscall-histograms=top:5) every
+  second; after ~20 s every expression, its variables substituted as
+  Grafana would, is evaluated by /api/v1/query at the last good scrape
+  (the workloads stopped, queries four at a time): all parse and run,
+  every one returns series (the core panels, syscalls/s, CPU and HTTP
+  requests/s, checked by name), and each option of the custom variables
+  ("Group by", "Top N") runs too. A family missing from the scrape
+  prints redline_http_unparsed_total (why requests went uncounted).
 REDLINE_GRAFANA_DASHBOARD overrides the dashboard path (to check that a
 broken dashboard fails)."""
 import concurrent.futures
@@ -206,14 +209,14 @@ def family_of(name, types):
 
 # ---------------------------------------------------------------- Prometheus
 
-def prom_query(port, q, at=None):
+def prom_query(port, q, at=None, timeout=10):
     args = {"query": q}
     if at is not None:
         args["time"] = f"{at:.3f}"
     data = urllib.parse.urlencode(args).encode()
     try:
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/v1/query",
-                                    data=data, timeout=10) as r:
+                                    data=data, timeout=timeout) as r:
             return json.load(r)
     except urllib.error.HTTPError as e:
         try:
@@ -234,9 +237,18 @@ def substitute(expr, values):
 
 def run_queries(port, queries, at):
     """prom_query of each query at `at`, four at a time (a test's worth
-    of Grafana panels and variable options is hundreds), in order."""
+    of Grafana panels and variable options is hundreds), in order; prints
+    the slowest. A query may take seconds on a loaded host."""
+    def timed(q):
+        t0 = time.time()
+        res = prom_query(port, q, at, timeout=60)
+        return res, time.time() - t0
     with concurrent.futures.ThreadPoolExecutor(4) as pool:
-        return list(pool.map(lambda q: prom_query(port, q, at), queries))
+        out = list(pool.map(timed, queries))
+    slow = sorted(zip((t for _, t in out), queries), reverse=True)[:3]
+    for t, q in slow:
+        print(f"info: {t:.2f} s for {' '.join(q.split())[:150]}")
+    return [res for res, _ in out]
 
 
 def label_values(port, query, values, at):
@@ -391,7 +403,12 @@ def main():
         cfg = os.path.join(tmp, "slo.yaml")
         with open(cfg, "w") as f:
             f.write(SLO_CONFIG)
-        with Agent(f"--slo-config={cfg}", "--refresh-interval=1") as agent:
+        # Syscall histograms for each workload's top 5 syscalls (the rest
+        # in syscall="[other]"), as on a busy host: over every syscall of
+        # every process on this shared host (other builds included), the
+        # syscall p99 panels took 12-23 s a query at load average 9.
+        with Agent(f"--slo-config={cfg}", "--refresh-interval=1",
+                   "--syscall-histograms=top:5") as agent:
             prom, pport = start_prometheus(tmp, agent.port)
             t_prom = time.time()
             load.start()
@@ -407,6 +424,10 @@ def main():
                 time.sleep(1)
             for n in missing:
                 print(f"  missing: {n} (used by {', '.join(referenced[n][:3])})")
+            if missing:  # a request family: why its requests went uncounted
+                print("  " + "\n  ".join(
+                    line for line in agent.get().splitlines()
+                    if line.startswith("redline_http_unparsed_total")))
             used = set(fams.values()) - {None}
             check(not missing, f"all {len(referenced)} metric names the "
                   f"dashboard references ({len(used)} families) are in a live "
