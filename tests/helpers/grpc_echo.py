@@ -17,10 +17,15 @@ N unary Say calls of which NOT_FOUND abort with NOT_FOUND and UNAVAILABLE
 with UNAVAILABLE (interleaved), then STREAMS Stream calls of COUNT
 messages each, and prints the tally of what it received, as the server
 does, plus "messages" (the streamed messages it read). Every call carries
-a metadata header whose value must never show up in a label."""
+a metadata header whose value must never show up in a label.
+
+`steady PORT PAUSE` calls until killed, PAUSE seconds apart, on one
+channel: rounds of 8 OK Say calls, one NOT_FOUND, one UNAVAILABLE and a
+Stream call of 3 messages (grafana_test: every outcome, all the time)."""
 import json
 import sys
 import threading
+import time
 from concurrent import futures
 
 import grpc
@@ -111,8 +116,30 @@ def call(port, n, not_found, unavailable, streams, count):
     print(json.dumps(tally, sort_keys=True), flush=True)
 
 
+def steady(port, pause):
+    with grpc.insecure_channel(f"127.0.0.1:{port}") as ch:
+        grpc.channel_ready_future(ch).result(timeout=10)
+        say = ch.unary_unary(f"/{SERVICE}/Say", request_serializer=ident,
+                             response_deserializer=ident)
+        stream = ch.unary_stream(f"/{SERVICE}/Stream",
+                                 request_serializer=ident,
+                                 response_deserializer=ident)
+        while True:
+            for want in [b"hello"] * 8 + [b"NOT_FOUND", b"UNAVAILABLE"]:
+                try:
+                    say(want, timeout=10)
+                except grpc.RpcError:
+                    pass
+                time.sleep(pause)
+            for _ in stream(b"3", timeout=10):
+                pass
+            time.sleep(pause)
+
+
 if __name__ == "__main__":
     if sys.argv[1] == "serve":
         serve(int(sys.argv[2]))
+    elif sys.argv[1] == "steady":
+        steady(int(sys.argv[2]), float(sys.argv[3]))
     else:
         call(*map(int, sys.argv[2:8]))

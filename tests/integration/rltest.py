@@ -44,12 +44,44 @@ def enter_netns(flag):
     sys.exit(r.returncode)
 
 
-def python_as(tmp, name):
-    """This Python under another name in tmp, so its comm is `name`."""
+def python_as(tmp, name, python=None):
+    """This Python (or `python`: /usr/bin/python3 for Debian's modules,
+    such as grpc) under another name in tmp, so its comm is `name`."""
     path = os.path.join(tmp, name)
     if not os.path.exists(path):
-        os.symlink(os.path.realpath(sys.executable), path)
+        os.symlink(os.path.realpath(python or sys.executable), path)
     return path
+
+
+def quota_cgroup(name, quota_us=20000, period_us=100000):
+    """(dir, v2) of a new cgroup `name` whose CPU quota is quota_us per
+    period_us: cgroup v2 cpu.max, or v1 cpu.cfs_quota_us where the cpu
+    controller is on a v1 hierarchy (hybrid hosts); None without a cpu
+    controller. Move a process in through dir/cgroup.procs; the caller
+    removes dir (os.rmdir) once its processes have exited."""
+    for line in open("/proc/self/mountinfo"):
+        pre, post = line.split(" - ")
+        mnt, fs, opts = pre.split()[4], post.split()[0], post.split()[2]
+        if fs == "cgroup2" and "cpu" in open(
+                os.path.join(mnt, "cgroup.controllers")).read().split():
+            ctl = os.path.join(mnt, "cgroup.subtree_control")
+            if "cpu" not in open(ctl).read().split():
+                with open(ctl, "w") as f:
+                    f.write("+cpu")
+            d = os.path.join(mnt, name)
+            os.makedirs(d, exist_ok=True)
+            with open(os.path.join(d, "cpu.max"), "w") as f:
+                f.write(f"{quota_us} {period_us}")
+            return d, True
+        if fs == "cgroup" and "cpu" in opts.split(","):
+            d = os.path.join(mnt, name)
+            os.makedirs(d, exist_ok=True)
+            with open(os.path.join(d, "cpu.cfs_period_us"), "w") as f:
+                f.write(str(period_us))
+            with open(os.path.join(d, "cpu.cfs_quota_us"), "w") as f:
+                f.write(str(quota_us))
+            return d, False
+    return None
 
 
 def free_port():

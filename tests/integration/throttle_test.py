@@ -13,37 +13,18 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(__file__))
-from rltest import Agent, check, require_bpf, value  # noqa
+from rltest import Agent, check, quota_cgroup, require_bpf, value  # noqa
 
 NAME = "rl_throttled"
 
 
 def cgroup_dir():
     """(dir, v2) of a new cgroup with a 20% quota, or exit 77."""
-    for line in open("/proc/self/mountinfo"):
-        pre, post = line.split(" - ")
-        mnt, fs, opts = pre.split()[4], post.split()[0], post.split()[2]
-        if fs == "cgroup2" and "cpu" in open(
-                os.path.join(mnt, "cgroup.controllers")).read().split():
-            ctl = os.path.join(mnt, "cgroup.subtree_control")
-            if "cpu" not in open(ctl).read().split():
-                with open(ctl, "w") as f:
-                    f.write("+cpu")
-            d = os.path.join(mnt, "rl_throttle_test")
-            os.makedirs(d, exist_ok=True)
-            with open(os.path.join(d, "cpu.max"), "w") as f:
-                f.write("20000 100000")
-            return d, True
-        if fs == "cgroup" and "cpu" in opts.split(","):
-            d = os.path.join(mnt, "rl_throttle_test")
-            os.makedirs(d, exist_ok=True)
-            with open(os.path.join(d, "cpu.cfs_period_us"), "w") as f:
-                f.write("100000")
-            with open(os.path.join(d, "cpu.cfs_quota_us"), "w") as f:
-                f.write("20000")
-            return d, False
-    print("skip: no cpu controller")
-    sys.exit(77)
+    got = quota_cgroup("rl_throttle_test")
+    if got is None:
+        print("skip: no cpu controller")
+        sys.exit(77)
+    return got
 
 
 def stat(d, v2):
