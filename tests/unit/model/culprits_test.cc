@@ -73,10 +73,36 @@ TEST(CulpritLedger, UnnamedVictimIsNotExportedAndFreedOnlyWhenGone) {
   std::map<WorkloadId, WorkloadStats> out;
   l.Begin();
   EXPECT_FALSE(l.Add(10, 0, 5));
+  l.Finish(&out);
   alive.clear();
+  l.Begin();
   EXPECT_TRUE(l.Add(10, 0, 5));
   l.Finish(&out);
   EXPECT_TRUE(out.empty());
+}
+
+TEST(CulpritLedger, AsksWhetherAProcessLivesOncePerReadAndOnlyIfUnsure) {
+  std::map<uint32_t, int> asked;
+  CulpritLedger l([&](uint32_t pid) {
+    ++asked[pid];
+    return pid != 12;
+  });
+  std::map<WorkloadId, WorkloadStats> out;
+  l.Begin();
+  l.Name(10, {.comm = "api"}, false);  // a live entry: alive, not asked
+  l.Name(11, {.comm = "job"}, true);   // exited entry: asked
+  for (uint32_t culprit : {11u, 12u, 13u, 11u, 12u, 13u}) {
+    l.Add(10, culprit, 1);
+  }
+  EXPECT_TRUE(l.Add(12, 10, 1));  // 12 is gone: freed
+  l.Finish(&out);
+  EXPECT_EQ(asked, (std::map<uint32_t, int>{{11, 1}, {12, 1}, {13, 1}}));
+  // The next read asks again.
+  l.Begin();
+  l.Name(10, {.comm = "api"}, false);
+  l.Add(10, 13, 1);
+  EXPECT_EQ(asked[13], 2);
+  EXPECT_EQ(asked.count(10), 0u);
 }
 
 }  // namespace
