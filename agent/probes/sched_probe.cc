@@ -7,6 +7,7 @@
 #include <time.h>
 
 #include <cerrno>
+#include <chrono>
 #include <cstring>
 #include <fstream>
 #include <optional>
@@ -15,12 +16,14 @@
 #include <string>
 #include <utility>
 
+#include "absl/hash/hash.h"
 #include "agent/identity/cgroup_paths.h"
 #include "agent/model/culprits.h"
 #include "agent/model/fill_watch.h"
 #include "agent/model/ledger.h"
 #include "agent/model/offcpu.h"
 #include "agent/model/throttle.h"
+#include "agent/model/v1_path_cache.h"
 #include "agent/model/workload_namer.h"
 #include "agent/probes/bpf_util.h"
 #include "agent/probes/ledger_map.h"
@@ -97,6 +100,13 @@ struct SchedProbe::Impl {
   std::unique_ptr<CgroupPaths> v2;
   std::string v1_mount;
   std::vector<Member> members;  // of the current read
+  // Each process's v1 cpu cgroup (hybrid and v1 hosts only).
+  V1PathCache v1_paths{
+      [](uint32_t tgid) {
+        return CpuCgroupV1Path(
+            Slurp("/proc/" + std::to_string(tgid) + "/cgroup"));
+      },
+      std::chrono::seconds(10), std::chrono::seconds(30)};
   uint64_t entries = 0;
   uint64_t evictions = 0;
   // sched_stats only: the culprit table is a bounded top that folds the
@@ -203,23 +213,28 @@ absl::Status SchedProbe::ReadInto(Snapshot* snap) {
 
 // Each cgroup with a CPU quota that a workload's processes are in, once
 // per read: v2 by the entries' cgroup ids; v1 (the cpu controller on its
-// own hierarchy) by each process's /proc/<pid>/cgroup, read every time: a
-// process may be moved.
+// own hierarchy) by each process's /proc/<pid>/cgroup, on every read of
+// its first 10 s and then every 30 s (model/v1_path_cache.h).
 void SchedProbe::ReadThrottle(std::map<WorkloadId, WorkloadStats>* out) {
   Impl& im = *impl_;
   std::map<WorkloadId, std::set<std::pair<bool, std::string>>> dirs;
+  const bool v1 = !im.v1_mount.empty();
+  if (v1) im.v1_paths.Begin(std::chrono::steady_clock::now());
   for (const Member& m : im.members) {
     if (im.v2) {
       if (auto p = im.v2->Path(m.cgroup_id); p && *p != "/" && !p->empty()) {
         dirs[m.id].insert({true, im.v2->mount() + *p});
       }
     }
-    if (!im.v1_mount.empty()) {
-      auto p =
-          CpuCgroupV1Path(Slurp("/proc/" + std::to_string(m.tgid) + "/cgroup"));
+    if (v1) {
+      const uint64_t incarnation =
+          absl::Hash<std::pair<uint64_t, std::string>>{}({m.cgroup_id,
+                                                          m.id.comm});
+      const auto& p = im.v1_paths.Get(m.tgid, incarnation);
       if (p && *p != "/") dirs[m.id].insert({false, im.v1_mount + *p});
     }
   }
+  if (v1) im.v1_paths.End();
   std::map<std::pair<bool, std::string>, std::optional<CpuThrottle>> read;
   for (const auto& [id, ds] : dirs) {
     for (const auto& d : ds) {
