@@ -16,8 +16,8 @@ cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo
 cmake --build build -j"$(nproc)"
 (cd build && ctest --output-on-failure -j1 "$@")
 # With ctest arguments (a subset), stop here. Otherwise also the bounded
-# fuzzing (FUZZ_SECONDS per target, default 60) and the suites again under
-# ASan+UBSan and under ThreadSanitizer.
+# fuzzing (FUZZ_SECONDS per target, default 30, one per core) and the suites
+# again under ASan+UBSan (the fuzzers' build) and under ThreadSanitizer.
 if (($# == 0)); then
   scripts/fuzz.sh
   scripts/sanitize.sh asan tsan

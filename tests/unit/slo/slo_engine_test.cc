@@ -99,9 +99,11 @@ TEST(SloSelector, EachKeyReadsItsLabel) {
            {"pod", "pg-0", "pg-1"},
            {"container", "postgres", "sidecar"},
            {"workload", "pg", "web"}}) {
+    // (clang 14 cannot capture a structured binding: name it.)
+    const std::string& label = key;
     auto one = [&](const std::string& sel) {
       SloConfig cfg =
-          Parse("slos:\n  - name: x\n    selector: {" + key + ": " + sel +
+          Parse("slos:\n  - name: x\n    selector: {" + label + ": " + sel +
                 "}\n    sli: {kind: http_availability}\n"
                 "    objective: 99\n");
       return !cfg.slos.empty() && SelectorMatches(cfg.slos[0], id);
