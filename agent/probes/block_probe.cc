@@ -54,10 +54,6 @@ struct OwnerBytes {
   }
 };
 
-bool PidAlive(uint32_t pid) {
-  return kill(static_cast<pid_t>(pid), 0) == 0 || errno == EPERM;
-}
-
 }  // namespace
 
 struct BlockProbe::Impl {

@@ -80,10 +80,6 @@ RequestStats ToStats(const rl_l7_val& v) {
   return s;
 }
 
-bool PidAlive(uint32_t pid) {
-  return kill(static_cast<pid_t>(pid), 0) == 0 || errno == EPERM;
-}
-
 // Which syscalls carry socket I/O, and the shape of their buffer argument.
 // sendmmsg/recvmmsg only for UDP (DNS: glibc's resolver sends A and AAAA
 // in one sendmmsg): the tracepoints fire once per message of the vector,

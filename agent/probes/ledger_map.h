@@ -8,6 +8,10 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
+#include <signal.h>
+
+#include <cerrno>
+#include <cstdint>
 #include <functional>
 #include <string>
 #include <utility>
@@ -19,6 +23,13 @@
 #include "agent/probes/bpf_util.h"
 
 namespace redline {
+
+// The ledgers' liveness test (--pid-labels series end with their process):
+// the pid exists; EPERM means it does, owned by someone we may not signal.
+// A reused pid reads as alive, which only delays the series' end.
+inline bool PidAlive(uint32_t pid) {
+  return kill(static_cast<pid_t>(pid), 0) == 0 || errno == EPERM;
+}
 
 template <typename Stats>
 struct LedgerEntry {

@@ -65,10 +65,6 @@ SchedStats ToStats(const rl_sched_val& v) {
   return s;
 }
 
-bool PidAlive(uint32_t pid) {
-  return kill(static_cast<pid_t>(pid), 0) == 0 || errno == EPERM;
-}
-
 std::string Slurp(const std::string& path) {
   std::ifstream in(path);
   std::stringstream ss;

@@ -79,10 +79,6 @@ TcpPeer PeerOf(const rl_tcp_key& k) {
   return p;
 }
 
-bool PidAlive(uint32_t pid) {
-  return kill(static_cast<pid_t>(pid), 0) == 0 || errno == EPERM;
-}
-
 }  // namespace
 
 struct TcpProbe::Impl {
