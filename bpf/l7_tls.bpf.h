@@ -39,6 +39,22 @@ struct {
 	__type(value, __u64);
 } tls_update_errors SEC(".maps");
 
+/* The goroutine running on this thread when it entered the kernel: Go
+ * keeps its g in a register (x86-64 r14, arm64 x28), saved with the
+ * thread's user registers. 0 elsewhere. */
+static __always_inline __u64 rl_user_go_g(struct task_struct *task)
+{
+	struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(task);
+
+#if defined(__TARGET_ARCH_x86)
+	return BPF_CORE_READ(regs, r14);
+#elif defined(__TARGET_ARCH_arm64)
+	return BPF_CORE_READ(regs, regs[28]);
+#else
+	return 0;
+#endif
+}
+
 /* True if the connection at key carries TLS ciphertext: I/O on it now
  * happens inside a TLS library call of this thread (tying the call's
  * SSL * to it), or did before. One task storage lookup per I/O on a
@@ -58,6 +74,10 @@ static __always_inline bool tls_socket(__u64 key, struct conn *c)
 		return c->tls;
 	call = bpf_task_storage_get(&tls_calls, task, 0, 0);
 	if (!call || !call->ssl || (c->tls && call->sock == key))
+		return c->tls;
+	/* A Go thread whose goroutine blocked in crypto/tls runs others
+	 * meanwhile: their I/O is not that call's. */
+	if (call->g && call->g != rl_user_go_g(task))
 		return c->tls;
 	k.ssl = call->ssl;
 	k.tgid = bpf_get_current_pid_tgid() >> 32;

@@ -146,6 +146,7 @@ static __always_inline struct rl_tls_call *enter(__u64 ssl, __u8 kind)
 	call->sock = s ? s->key : 0;
 	call->kind = kind;
 	call->lenp = 0;
+	call->g = 0;
 	return call;
 }
 
@@ -262,6 +263,100 @@ int BPF_KRETPROBE(tls_exit, long rax)
 	}
 	call->ssl = 0;
 	call->kind = 0;
+	return 0;
+}
+
+/* Go's crypto/tls, (*Conn).Read(b []byte) (int, error) and .Write (Go >=
+ * 1.17, register ABI): the receiver in the first integer register, b's
+ * data in the second; at return, n in the first. Go moves goroutine
+ * stacks, so no uretprobe (it rewrites the return address on the stack):
+ * the agent probes every return instruction of both functions
+ * (agent/probes/go_binary.h) with go_tls_ret. */
+#if defined(__TARGET_ARCH_x86)
+#define RL_GO_ARG1(x) ((x)->ax)
+#define RL_GO_ARG2(x) ((x)->bx)
+#define RL_GO_RET1(x) ((x)->ax)
+#define RL_GO_G(x) ((x)->r14)
+#elif defined(__TARGET_ARCH_arm64)
+#define RL_GO_ARG1(x) (((struct user_pt_regs *)(x))->regs[0])
+#define RL_GO_ARG2(x) (((struct user_pt_regs *)(x))->regs[1])
+#define RL_GO_RET1(x) (((struct user_pt_regs *)(x))->regs[0])
+#define RL_GO_G(x) (((struct user_pt_regs *)(x))->regs[28])
+#endif
+
+/* Calls in flight, by goroutine. LRU: a goroutine that never returns
+ * (killed process) ages out. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 16384);
+	__type(key, struct rl_go_key);
+	__type(value, struct rl_go_call);
+} go_calls SEC(".maps");
+
+/* Entry: the goroutine's call, and the thread's record for the socket
+ * tie (the first socket I/O of the call happens on this thread; a
+ * resumed goroutine's I/O on another thread is tied by an earlier call:
+ * the handshake's, inside the first Read or Write). The stack check at a
+ * Go function's start may grow the stack and run the entry again: same
+ * values. */
+static __always_inline void go_enter(struct pt_regs *ctx, __u8 kind)
+{
+	struct rl_go_key k = {.g = RL_GO_G(ctx),
+			      .tgid = bpf_get_current_pid_tgid() >> 32};
+	struct rl_go_call gc = {.conn = RL_GO_ARG1(ctx),
+				.buf = RL_GO_ARG2(ctx),
+				.kind = kind};
+	struct rl_tls_call *call = enter(gc.conn, kind);
+	long err;
+
+	if (call)
+		call->g = k.g;
+	err = bpf_map_update_elem(&go_calls, &k, &gc, BPF_ANY);
+	if (err)
+		rl_update_error(&tls_update_errors, RL_TLS_MAP_CALLS, err);
+}
+
+SEC("uprobe")
+int go_tls_read_entry(struct pt_regs *ctx)
+{
+	go_enter(ctx, RL_TLS_READ);
+	return 0;
+}
+
+SEC("uprobe")
+int go_tls_write_entry(struct pt_regs *ctx)
+{
+	go_enter(ctx, RL_TLS_WRITE);
+	return 0;
+}
+
+/* A return instruction of Read or Write: n bytes moved (Write: taken;
+ * Go writes all or fails), walked from the buffer the call was given. */
+SEC("uprobe")
+int go_tls_ret(struct pt_regs *ctx)
+{
+	struct rl_go_key k = {.g = RL_GO_G(ctx),
+			      .tgid = bpf_get_current_pid_tgid() >> 32};
+	long n = (long)RL_GO_RET1(ctx);
+	struct rl_tls_call *call;
+	struct rl_go_call *gc;
+	struct rl_go_call c;
+
+	gc = bpf_map_lookup_elem(&go_calls, &k);
+	if (!gc)
+		return 0;
+	c = *gc;
+	bpf_map_delete_elem(&go_calls, &k);
+	call =
+	    bpf_task_storage_get(&tls_calls, bpf_get_current_task_btf(), 0, 0);
+	if (call && call->g == k.g) {
+		call->ssl = 0;
+		call->kind = 0;
+		call->g = 0;
+	}
+	if (n > 0)
+		tls_data(c.conn, c.buf, n,
+			 c.kind == RL_TLS_READ ? RL_L7_IN : RL_L7_OUT);
 	return 0;
 }
 

@@ -19,7 +19,24 @@ struct rl_tls_call {
 	__u64 buf;  /* the caller's plaintext buffer */
 	__u64 lenp; /* SSL_read_ex / SSL_write_ex: the size_t * out */
 	__u64 sock; /* the socket tls_socks had for ssl at entry, 0 if none */
+	__u64 g;    /* Go: the goroutine in the call (its g), else 0 */
 	__u8 kind;  /* RL_TLS_* */
+	__u8 pad[7];
+};
+
+/* Go's crypto/tls: a goroutine may block inside (*Conn).Read and resume
+ * on another thread, so its call is keyed by the goroutine, not the
+ * thread. */
+struct rl_go_key {
+	__u64 g;
+	__u32 tgid;
+	__u32 pad;
+};
+
+struct rl_go_call {
+	__u64 conn; /* *tls.Conn */
+	__u64 buf;  /* the []byte's data */
+	__u8 kind;  /* RL_TLS_READ or RL_TLS_WRITE */
 	__u8 pad[7];
 };
 
