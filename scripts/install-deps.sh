@@ -14,6 +14,8 @@ PKGS=(
   python3 prometheus libbpf-tools util-linux procps curl iproute2 iptables
   coreutils nginx-light wrk prometheus-alertmanager tmux strace systemd
   adduser dpkg-dev openssl apache2-utils
+  # Go's crypto/tls: go_tls_test builds its server and client.
+  golang-go
 )
 
 # kubectl renders and checks the Kubernetes manifests offline; Debian 12
