@@ -32,6 +32,16 @@ struct {
 	__type(value, struct rl_tls_sock);
 } tls_socks SEC(".maps");
 
+/* Go crypto/tls calls in flight, by goroutine (bpf/tls.bpf.c go_enter).
+ * LRU: a goroutine that never returns (killed process) ages out. Sized
+ * to 1 with tls_socks. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 16384);
+	__type(key, struct rl_go_key);
+	__type(value, struct rl_go_call);
+} go_calls SEC(".maps");
+
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, RL_TLS_MAP_COUNT *RL_UPDATE_KINDS);
@@ -44,7 +54,14 @@ struct {
  * thread's user registers. 0 elsewhere. */
 static __always_inline __u64 rl_user_go_g(struct task_struct *task)
 {
-	struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(task);
+	struct pt_regs *regs;
+
+	/* bpf_task_pt_regs came in 5.15; before it 0, unknown: no goroutine
+	 * check (another goroutine's I/O on the thread may tie to the call). */
+	if (!bpf_core_enum_value_exists(enum bpf_func_id,
+					BPF_FUNC_task_pt_regs))
+		return 0;
+	regs = (struct pt_regs *)bpf_task_pt_regs(task);
 
 #if defined(__TARGET_ARCH_x86)
 	return BPF_CORE_READ(regs, r14);
@@ -76,9 +93,26 @@ static __always_inline bool tls_socket(__u64 key, struct conn *c)
 	if (!call || !call->ssl || (c->tls && call->sock == key))
 		return c->tls;
 	/* A Go thread whose goroutine blocked in crypto/tls runs others
-	 * meanwhile: their I/O is not that call's. */
-	if (call->g && call->g != rl_user_go_g(task))
-		return c->tls;
+	 * meanwhile: their I/O is not that call's. And a goroutine that
+	 * returned on another thread left this record behind: it counts only
+	 * while the goroutine is still in the call. */
+	if (call->g) {
+		struct rl_go_key gk = {
+		    .g = call->g,
+		    .tgid = bpf_get_current_pid_tgid() >> 32,
+		    .slot = call->kind == RL_TLS_HANDSHAKE
+				? RL_GO_SLOT_HANDSHAKE
+				: RL_GO_SLOT_IO};
+		__u64 g = rl_user_go_g(task);
+
+		if (g && g != call->g)
+			return c->tls;
+		if (!bpf_map_lookup_elem(&go_calls, &gk)) {
+			call->ssl = 0;
+			call->g = 0;
+			return c->tls;
+		}
+	}
 	k.ssl = call->ssl;
 	k.tgid = bpf_get_current_pid_tgid() >> 32;
 	s.key = key;

@@ -20,6 +20,7 @@ namespace {
 
 constexpr char kRead[] = "crypto/tls.(*Conn).Read";
 constexpr char kWrite[] = "crypto/tls.(*Conn).Write";
+constexpr char kHandshake[] = "crypto/tls.(*Conn).handshakeContext";
 constexpr char kBuildInfoMagic[] = "\xff Go buildinf:";  // 14 bytes
 
 struct ElfCloser {
@@ -201,7 +202,7 @@ absl::StatusOr<GoTlsProbes> FindGoTlsProbes(const std::string& path) {
   Elf_Data* data = elf_getdata(symtab, nullptr);
   const size_t n =
       symtab_hdr.sh_entsize ? symtab_hdr.sh_size / symtab_hdr.sh_entsize : 0;
-  std::optional<GElf_Sym> read, write;
+  std::optional<GElf_Sym> read, write, handshake;
   for (size_t i = 0; data != nullptr && i < n; ++i) {
     GElf_Sym sym;
     if (gelf_getsym(data, static_cast<int>(i), &sym) == nullptr) continue;
@@ -210,13 +211,16 @@ absl::StatusOr<GoTlsProbes> FindGoTlsProbes(const std::string& path) {
     if (name == nullptr) continue;
     if (std::strcmp(name, kRead) == 0) read = sym;
     if (std::strcmp(name, kWrite) == 0) write = sym;
+    if (std::strcmp(name, kHandshake) == 0) handshake = sym;
   }
   if (!read || !write) return absl::NotFoundError("no crypto/tls");
   if (!GoHasRegisterAbi(out.go_version)) {
     return absl::FailedPreconditionError("go_version");
   }
-  for (auto [sym, probes] :
-       {std::pair{&*read, &out.read}, std::pair{&*write, &out.write}}) {
+  std::vector<std::pair<const GElf_Sym*, GoFunctionProbes*>> funcs = {
+      {&*read, &out.read}, {&*write, &out.write}};
+  if (handshake) funcs.emplace_back(&*handshake, &out.handshake);
+  for (auto [sym, probes] : funcs) {
     const Section* text = nullptr;
     for (const Section& s : secs) {
       if (s.bits && sym->st_value >= s.addr &&

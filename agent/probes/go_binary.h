@@ -26,6 +26,9 @@ struct GoFunctionProbes {
 struct GoTlsProbes {
   std::string go_version;        // "go1.19.8"
   GoFunctionProbes read, write;  // crypto/tls.(*Conn).Read and .Write
+  // crypto/tls.(*Conn).handshakeContext (Go 1.17+; entry 0 if a build
+  // lacks it: connections are then tied by their first Read or Write).
+  GoFunctionProbes handshake;
 };
 
 // The probe points of the executable at `path`. Errors, by code:

@@ -45,7 +45,8 @@ namespace {
 constexpr const char* kShared[] = {
     "conns",       "conn_count",        "l7_stats",
     "l7_counters", "l7_update_errors",  "tls_calls",
-    "tls_socks",   "tls_update_errors", "h2_events"};
+    "tls_socks",   "tls_update_errors", "h2_events",
+    "go_calls"};
 
 struct Hook {
   const char* func;
@@ -268,6 +269,12 @@ bool TlsUprobes::Impl::AttachGo(const std::string& exe, const GoTlsProbes& p,
   for (const auto* fn : {&p.read, &p.write}) {
     for (uint64_t r : fn->returns) {
       ok = ok && attach(skel->progs.go_tls_ret, r);
+    }
+  }
+  if (p.handshake.entry != 0) {
+    ok = ok && attach(skel->progs.go_tls_handshake_entry, p.handshake.entry);
+    for (uint64_t r : p.handshake.returns) {
+      ok = ok && attach(skel->progs.go_tls_handshake_ret, r);
     }
   }
   if (!ok) f->links.clear();

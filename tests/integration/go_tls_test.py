@@ -181,7 +181,12 @@ def main():
                          "tls_unmapped", "tls_stale", "h2_desynced"):
                 d = value(m1, UNPARSED, kind=kind) - value(m0, UNPARSED,
                                                            kind=kind)
-                check(d == 0, f"nothing lost or guessed: {kind} +{d:.0f}")
+                where = {dict(l).get("comm", "?") + "/" +
+                         dict(l).get("role", "?"): v - m0.get((UNPARSED, l), 0)
+                         for l, v in series(m1, UNPARSED, kind=kind).items()
+                         if v != m0.get((UNPARSED, l), 0)}
+                check(d == 0, f"nothing lost or guessed: {kind} +{d:.0f} "
+                      f"{where or ''}")
     finally:
         for p in procs:
             if p.poll() is None:
