@@ -72,6 +72,52 @@ static __always_inline __u64 rl_user_go_g(struct task_struct *task)
 #endif
 }
 
+/* Ties (process, ssl) to the connection at key (false: the map refused,
+ * counted) and marks it TLS either way: its bytes are ciphertext. */
+static __always_inline bool tls_tie(__u64 ssl, __u64 key, struct conn *c)
+{
+	struct rl_tls_ssl k = {.ssl = ssl,
+			       .tgid = bpf_get_current_pid_tgid() >> 32};
+	struct rl_tls_sock s = {.key = key, .gen = c->gen};
+	long err;
+
+	c->tls = 1;
+	err = bpf_map_update_elem(&tls_socks, &k, &s, BPF_ANY);
+	if (err)
+		rl_update_error(&tls_update_errors, RL_TLS_MAP_SOCKS, err);
+	return !err;
+}
+
+/* A goroutine in a crypto/tls call moves between threads: one that
+ * blocked in the handshake or a Read resumes on a thread whose record is
+ * another's or none. Its socket I/O there is found by the goroutine
+ * itself (its g, in the thread's saved user registers) in go_calls. Only
+ * for a connection that is neither TLS yet nor of a known protocol: the
+ * first messages of each connection, whatever the process (a g that is
+ * not one, in another program, finds nothing). noinline: off the deep
+ * chain of the l7 programs' calls (512-byte stack). */
+static __noinline int go_socket(__u64 key, struct conn *c)
+{
+	struct rl_go_key gk = {.tgid = bpf_get_current_pid_tgid() >> 32};
+	struct rl_go_call *gc;
+
+	if (!c)
+		return 0;
+	gk.g = rl_user_go_g(bpf_get_current_task_btf());
+	if (!gk.g)
+		return 0;
+	gk.slot = RL_GO_SLOT_HANDSHAKE;
+	gc = bpf_map_lookup_elem(&go_calls, &gk);
+	if (!gc) {
+		gk.slot = RL_GO_SLOT_IO;
+		gc = bpf_map_lookup_elem(&go_calls, &gk);
+	}
+	if (!gc)
+		return 0;
+	tls_tie(gc->conn, key, c);
+	return 1;
+}
+
 /* True if the connection at key carries TLS ciphertext: I/O on it now
  * happens inside a TLS library call of this thread (tying the call's
  * SSL * to it), or did before. One task storage lookup per I/O on a
@@ -80,50 +126,23 @@ static __always_inline bool tls_socket(__u64 key, struct conn *c)
 {
 	struct task_struct *task = bpf_get_current_task_btf();
 	struct rl_tls_call *call;
-	struct rl_tls_ssl k = {};
-	struct rl_tls_sock s;
-	long err;
 
 	/* A thread with no task storage in any map (one that never entered
 	 * a library call): one load, where the helper's lookup cost ~8 ns of
 	 * every read and write. */
-	if (!task->bpf_storage)
-		return c->tls;
-	call = bpf_task_storage_get(&tls_calls, task, 0, 0);
-	if (!call || !call->ssl || (c->tls && call->sock == key))
-		return c->tls;
-	/* A Go thread whose goroutine blocked in crypto/tls runs others
-	 * meanwhile: their I/O is not that call's. And a goroutine that
-	 * returned on another thread left this record behind: it counts only
-	 * while the goroutine is still in the call. */
-	if (call->g) {
-		struct rl_go_key gk = {
-		    .g = call->g,
-		    .tgid = bpf_get_current_pid_tgid() >> 32,
-		    .slot = call->kind == RL_TLS_HANDSHAKE
-				? RL_GO_SLOT_HANDSHAKE
-				: RL_GO_SLOT_IO};
-		__u64 g = rl_user_go_g(task);
-
-		if (g && g != call->g)
-			return c->tls;
-		if (!bpf_map_lookup_elem(&go_calls, &gk)) {
-			call->ssl = 0;
-			call->g = 0;
-			return c->tls;
+	if (task->bpf_storage) {
+		call = bpf_task_storage_get(&tls_calls, task, 0, 0);
+		if (call && call->ssl && !(c->tls && call->sock == key) &&
+		    !call->g) {
+			if (tls_tie(call->ssl, key, c))
+				call->sock = key;
+			return true;
 		}
+		/* Go's calls are the goroutine's, below. */
 	}
-	k.ssl = call->ssl;
-	k.tgid = bpf_get_current_pid_tgid() >> 32;
-	s.key = key;
-	s.gen = c->gen;
-	err = bpf_map_update_elem(&tls_socks, &k, &s, BPF_ANY);
-	if (err)
-		rl_update_error(&tls_update_errors, RL_TLS_MAP_SOCKS, err);
-	else
-		call->sock = key;
-	c->tls = 1;
-	return true;
+	if (c->tls || c->proto)
+		return c->tls;
+	return go_socket(key, c);
 }
 
 #endif /* REDLINE_BPF_L7_TLS_BPF_H */
