@@ -78,6 +78,37 @@ std::string PointerFormVersion(int fd, const std::vector<Section>& secs,
   return std::string(s.begin(), s.end());
 }
 
+// One Capstone handle and its instruction buffer, released on every path.
+class Disassembler {
+ public:
+  explicit Disassembler(bool arm) {
+    if (cs_open(arm ? CS_ARCH_ARM64 : CS_ARCH_X86,
+                arm ? CS_MODE_ARM : CS_MODE_64, &h_) != CS_ERR_OK) {
+      return;
+    }
+    open_ = true;
+    insn_ = cs_malloc(h_);
+  }
+  ~Disassembler() {
+    if (insn_ != nullptr) cs_free(insn_, 1);
+    if (open_) cs_close(&h_);
+  }
+  Disassembler(const Disassembler&) = delete;
+  Disassembler& operator=(const Disassembler&) = delete;
+
+  bool ok() const { return insn_ != nullptr; }
+  // The next instruction at *p, or false where none decodes.
+  bool Next(const uint8_t** p, size_t* left, uint64_t* addr) {
+    return cs_disasm_iter(h_, p, left, addr, insn_);
+  }
+  const cs_insn& insn() const { return *insn_; }
+
+ private:
+  csh h_ = 0;
+  bool open_ = false;
+  cs_insn* insn_ = nullptr;
+};
+
 }  // namespace
 
 std::string GoVersionFromBuildInfo(absl::Span<const uint8_t> s) {
@@ -111,21 +142,19 @@ bool GoHasRegisterAbi(const std::string& version) {
 
 absl::StatusOr<std::vector<uint64_t>> ReturnOffsets(
     absl::Span<const uint8_t> code, GoArch arch) {
-  csh h;
   const bool arm = arch == GoArch::kArm64;
-  if (cs_open(arm ? CS_ARCH_ARM64 : CS_ARCH_X86, arm ? CS_MODE_ARM : CS_MODE_64,
-              &h) != CS_ERR_OK) {
+  Disassembler d(arm);
+  if (!d.ok()) {
     return absl::InternalError("capstone: cannot open a disassembler");
   }
   std::vector<uint64_t> out;
-  cs_insn* insn = cs_malloc(h);
   const uint8_t* p = code.data();
   size_t left = code.size();
   uint64_t addr = 0;
   // Decode on; a byte that is no instruction (data, padding) is skipped
   // one instruction slot at a time (arm64: 4 bytes, x86: 1).
   while (left > 0) {
-    if (!cs_disasm_iter(h, &p, &left, &addr, insn)) {
+    if (!d.Next(&p, &left, &addr)) {
       const size_t skip = arm ? 4 : 1;
       if (left < skip) break;
       p += skip;
@@ -133,13 +162,11 @@ absl::StatusOr<std::vector<uint64_t>> ReturnOffsets(
       addr += skip;
       continue;
     }
-    if (arm ? insn->id == ARM64_INS_RET
-            : (insn->id == X86_INS_RET || insn->id == X86_INS_RETF)) {
-      out.push_back(insn->address);
+    const unsigned id = d.insn().id;
+    if (arm ? id == ARM64_INS_RET : (id == X86_INS_RET || id == X86_INS_RETF)) {
+      out.push_back(d.insn().address);
     }
   }
-  cs_free(insn, 1);
-  cs_close(&h);
   if (out.empty()) return absl::FailedPreconditionError("disassembly");
   return out;
 }
