@@ -119,6 +119,15 @@ std::vector<uint32_t> AllPids() {
 // Seconds a process is looked at after its exec.
 constexpr int kYoungS = 5;
 
+// /proc/PID/exe as a file (dev, inode); false for a kernel thread
+// or a process gone.
+bool ExeKey(const std::string& exe, FileKey* k) {
+  struct stat st {};
+  if (stat(exe.c_str(), &st) != 0) return false;
+  *k = {(uint64_t{major(st.st_dev)} << 32) | minor(st.st_dev), st.st_ino};
+  return true;
+}
+
 int64_t MonotonicNs() {
   timespec ts{};
   clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -136,6 +145,21 @@ std::string TlsLibrariesMapped() {
     for (const TlsMapping& m :
          ParseTlsMappings(ReadAll(absl::StrCat("/proc/", pid, "/maps")))) {
       by[TlsLibraryName(m.library)].insert({m.dev, m.inode});
+    }
+  }
+  // Go programs carry crypto/tls in the executable: each distinct one
+  // read once. Those that cannot be probed say why (stripped, Go < 1.17).
+  std::set<FileKey> seen;
+  for (uint32_t pid : AllPids()) {
+    const std::string exe = absl::StrCat("/proc/", pid, "/exe");
+    FileKey k;
+    if (!ExeKey(exe, &k) || !seen.insert(k).second) continue;
+    absl::StatusOr<GoTlsProbes> go = FindGoTlsProbes(exe);
+    if (go.ok()) {
+      by["go"].insert(k);
+    } else if (absl::IsFailedPrecondition(go.status())) {
+      by[absl::StrCat("go, not probed (", go.status().message(), ")")].insert(
+          k);
     }
   }
   std::string out;
@@ -216,10 +240,8 @@ bool TlsUprobes::Impl::AttachFile(uint32_t pid, const TlsMapping& m, File* f) {
 // instructions, not functions). Checked once per file.
 void TlsUprobes::Impl::ScanGo(uint32_t pid) {
   const std::string exe = absl::StrCat("/proc/", pid, "/exe");
-  struct stat st {};
-  if (stat(exe.c_str(), &st) != 0) return;  // a kernel thread, or gone
-  const FileKey k{(uint64_t{major(st.st_dev)} << 32) | minor(st.st_dev),
-                  st.st_ino};
+  FileKey k;
+  if (!ExeKey(exe, &k)) return;  // a kernel thread, or gone
   if (auto it = files.find(k); it != files.end()) {
     it->second.pids.insert(pid);
     return;

@@ -27,7 +27,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(__file__))
 from rltest import (Agent, check, enter_netns, label_deltas,  # noqa
-                    require_bpf, series, value)
+                    redline_bin, require_bpf, series, value)
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 SRC = os.path.join(HERE, "..", "helpers", "go_tls")
@@ -150,6 +150,13 @@ def main():
                             library="go", reason="no_symbols")
             check(skipped == 1, f"the stripped copy reported, not probed: "
                   f"skipped no_symbols {skipped:.0f}")
+            # `redline check` tells the Go programs apart the same way.
+            out = subprocess.run([redline_bin(), "check"], text=True,
+                                 capture_output=True, timeout=60).stdout
+            tls = [l for l in out.splitlines() if "tls libraries" in l]
+            check(len(tls) == 1 and "go: 2 files" in tls[0] and
+                  "go, not probed (no_symbols): 1 file" in tls[0],
+                  f"redline check lists the Go files: {tls}")
             strip.stdin.close()  # never asked to send: exits on EOF
             strip.kill()
             m0 = agent.scrape()
