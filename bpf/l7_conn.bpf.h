@@ -24,6 +24,13 @@
 /* SLO latency thresholds (bpf/slo.h), written by the agent at any time. */
 __u64 slo_threshold_ns[RL_SLO_SLOTS];
 
+/* A read this short starts no request a row knows ("GET /" is the
+ * shortest), but may be the first bytes of one read alone: Go's net/http
+ * server reads one byte while a handler runs (to notice a client that
+ * went away), so every keep-alive request that arrives meanwhile comes
+ * as "G" then "ET /x HTTP/1.1...". */
+#define RL_L7_LEAD 3
+
 /* Pending requests are runs: n[i] requests of operation op[i] that one
  * message started at start_ns[i] (a pipelining client sends 16 GETs in
  * one write; they take one entry, not 16). */
@@ -39,7 +46,11 @@ struct conn {
 	__u8 tries;    /* messages seen while proto is 0 */
 	__u8 state[2]; /* the protocol's, per direction (rl_l7_runs.state) */
 	__u8 tls;      /* ciphertext on the socket: bpf/l7_tls.bpf.h */
-	__u8 pad[7];
+	/* The first bytes of a request read alone (lead_len of them): the
+	 * next read in that direction continues it. */
+	__u8 lead_len;
+	char lead[RL_L7_LEAD];
+	__u8 pad[3];
 	/* Bytes of a message's last value still to come, per direction
 	 * (0: read, 1: written): the data that follows starts inside it. */
 	__u32 skip[2];
@@ -430,6 +441,37 @@ __attribute__((noinline)) int rl_l7_on_response(struct conn *c,
 	return 0;
 }
 
+/* The request the lead read alone and the data's first bytes (n of them
+ * in pb) start together, or 0. The rows read a whole window from its
+ * start: the lead and the data are put there for them, and the data's
+ * first RL_L7_PEEK bytes (kept past the peeks, which fill at most the
+ * first RL_L7_WINDOW bytes) put back for the walks that follow. */
+static __always_inline __u8 lead_request(struct conn *c,
+					 struct rl_l7_window *pb, __u32 n,
+					 __u8 *proto)
+{
+	char *t = pb->b + 2 * RL_L7_WINDOW;
+	__u32 l = c->lead_len, m = n < RL_L7_PEEK - RL_L7_LEAD
+					  ? n
+					  : RL_L7_PEEK - RL_L7_LEAD;
+	__u8 op;
+
+	if (!l || l > RL_L7_LEAD)
+		return 0;
+	barrier_var(m); /* or clang drops the mask as redundant */
+	m &= RL_L7_PEEK - 1;
+	if (!m || bpf_probe_read_kernel(t, RL_L7_PEEK, pb->b))
+		return 0;
+	pb->b[0] = c->lead[0];
+	pb->b[1] = c->lead[1];
+	pb->b[2] = c->lead[2];
+	op = bpf_probe_read_kernel(pb->b + (l & 3), m, t)
+		 ? 0
+		 : rl_l7_request(proto, pb->b, l + m);
+	bpf_probe_read_kernel(pb->b, RL_L7_PEEK, t);
+	return op;
+}
+
 /* One more message no row recognised on a connection of unknown protocol:
  * true when it is time to give up on it. */
 static __always_inline bool unrecognised(struct conn *c)
@@ -498,6 +540,21 @@ static bool on_message(struct conn *c, __u64 src, __u32 len, __u32 how)
 		    rl_h2_data(c, ctx, d, RL_H2_PREFACE_LEN))
 			return false;
 		op = rl_l7_request(&proto, pb->b, n);
+		if (!op && c->lead_len)
+			op = lead_request(c, pb, n, &proto);
+		c->lead_len = 0;
+		if (!op && n <= RL_L7_LEAD &&
+		    (!proto || proto == RL_L7_PROTO_HTTP)) {
+			/* Maybe a request's first bytes, read alone: kept
+			 * for the next read, not a try. */
+			c->lead[0] = RL_AT(pb->b, 0);
+			c->lead[1] = RL_AT(pb->b, 1);
+			c->lead[2] = RL_AT(pb->b, 2);
+			c->lead_len = n;
+			if (requests_in && !c->count && !c->idle_read_ns)
+				c->idle_read_ns = bpf_ktime_get_ns();
+			return false;
+		}
 		if (!op && proto && rl_l7_every(proto))
 			op = RL_L7_INTERIM;
 		if (op) {

@@ -474,11 +474,66 @@ static __always_inline void my_body(struct my_walk *s)
  * packet, reporting in r the requests that end in them (the first in
  * r->first) or the responses that do. A global function: the verifier
  * checks it once, on its own. */
+/* What comes before the packets: true when they are walked. Out of
+ * rl_my_walk's frame, as my_walk_end: 6.1 adds up the frames of every
+ * call and bpf_loop callback down from a program (512 bytes at most), and
+ * my_walk_packet's loop and rl_pg_keyword's are under rl_my_walk. */
+static __attribute__((noinline)) bool my_walk_start(struct my_walk *s)
+{
+	struct rl_l7_runs *r = s->r;
+
+	if (s->requests && (r->state & RL_MY_REQ_OFF)) {
+		r->first = RL_L7_INTERIM;
+		return false;
+	}
+	if (s->requests && (r->state & RL_MY_BODY)) {
+		my_body(s);
+		return false;
+	}
+	if (!s->requests && (r->state & RL_MY_LOST)) {
+		if (my_ends_result(s)) {
+			rl_l7_scan_add(r, RL_MY_OUT_OK);
+			r->state = RL_MY_IDLE;
+			return false;
+		}
+		if (!my_starts_response(s))
+			return false;
+		/* The response the walk lost ended unseen. */
+		rl_l7_scan_add(r, RL_MY_OUT_UNKNOWN);
+		r->state = RL_MY_IDLE;
+	}
+	if (!s->requests && (r->state & RL_MY_SPLIT)) {
+		my_joined(s);
+		if (r->off >= s->len || (r->state & RL_MY_LOST))
+			return false;
+	}
+	return true;
+}
+
+/* After the packets, hops of them walked. */
+static __attribute__((noinline)) void my_walk_end(struct my_walk *s,
+						  long hops)
+{
+	struct rl_l7_runs *r = s->r;
+
+	if (s->requests) {
+		if (!r->first)
+			r->first = RL_L7_INTERIM;
+	} else if (!(r->state & RL_MY_LOST) && hops >= RL_MY_HOPS &&
+		   r->off < s->len && !r->end) {
+		/* Rows past the walk's reach: its end is looked for. */
+		r->state |= RL_MY_LOST;
+		if (my_ends_result(s)) {
+			rl_l7_scan_add(r, RL_MY_OUT_OK);
+			r->state = RL_MY_IDLE;
+		}
+	}
+}
+
 RL_L7_GLOBAL int rl_my_walk(struct rl_l7_window *w, __u32 len, __u32 requests,
 			    struct rl_l7_runs *r)
 {
 	struct my_walk s = {};
-	long hops;
 
 	if (!w || !r)
 		return 0;
@@ -487,44 +542,8 @@ RL_L7_GLOBAL int rl_my_walk(struct rl_l7_window *w, __u32 len, __u32 requests,
 	s.len = len;
 	s.requests = requests != 0;
 	r->off = 0;
-	if (s.requests && (r->state & RL_MY_REQ_OFF)) {
-		r->first = RL_L7_INTERIM;
-		return 0;
-	}
-	if (s.requests && (r->state & RL_MY_BODY)) {
-		my_body(&s);
-		return 0;
-	}
-	if (!s.requests && (r->state & RL_MY_LOST)) {
-		if (my_ends_result(&s)) {
-			rl_l7_scan_add(r, RL_MY_OUT_OK);
-			r->state = RL_MY_IDLE;
-			return 0;
-		}
-		if (!my_starts_response(&s))
-			return 0;
-		/* The response the walk lost ended unseen. */
-		rl_l7_scan_add(r, RL_MY_OUT_UNKNOWN);
-		r->state = RL_MY_IDLE;
-	}
-	if (!s.requests && (r->state & RL_MY_SPLIT)) {
-		my_joined(&s);
-		if (r->off >= len || (r->state & RL_MY_LOST))
-			return 0;
-	}
-	hops = bpf_loop(RL_MY_HOPS, my_walk_packet, &s, 0);
-	if (s.requests) {
-		if (!r->first)
-			r->first = RL_L7_INTERIM;
-	} else if (!(r->state & RL_MY_LOST) && hops >= RL_MY_HOPS &&
-		   r->off < len && !r->end) {
-		/* Rows past the walk's reach: its end is looked for. */
-		r->state |= RL_MY_LOST;
-		if (my_ends_result(&s)) {
-			rl_l7_scan_add(r, RL_MY_OUT_OK);
-			r->state = RL_MY_IDLE;
-		}
-	}
+	if (my_walk_start(&s))
+		my_walk_end(&s, bpf_loop(RL_MY_HOPS, my_walk_packet, &s, 0));
 	return 0;
 }
 

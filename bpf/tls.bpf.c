@@ -146,6 +146,7 @@ static __always_inline struct rl_tls_call *enter(__u64 ssl, __u8 kind)
 	call->sock = s ? s->key : 0;
 	call->kind = kind;
 	call->lenp = 0;
+	call->g = 0;
 	return call;
 }
 
@@ -262,6 +263,165 @@ int BPF_KRETPROBE(tls_exit, long rax)
 	}
 	call->ssl = 0;
 	call->kind = 0;
+	return 0;
+}
+
+/* Go's crypto/tls, (*Conn).Read(b []byte) (int, error) and .Write (Go >=
+ * 1.17, register ABI): the receiver in the first integer register, b's
+ * data and length in the second and third; at return, n in the first.
+ * Go moves goroutine stacks, so no uretprobe (it rewrites the return
+ * address on the stack): the agent probes every return instruction of
+ * the functions (agent/probes/go_binary.h) with go_tls_ret and
+ * go_tls_handshake_ret. */
+#if defined(__TARGET_ARCH_x86)
+#define RL_GO_ARG1(x) ((x)->ax)
+#define RL_GO_ARG2(x) ((x)->bx)
+#define RL_GO_ARG3(x) ((x)->cx)
+#define RL_GO_RET1(x) ((x)->ax)
+#define RL_GO_G(x) ((x)->r14)
+#elif defined(__TARGET_ARCH_arm64)
+#define RL_GO_ARG1(x) (((struct user_pt_regs *)(x))->regs[0])
+#define RL_GO_ARG2(x) (((struct user_pt_regs *)(x))->regs[1])
+#define RL_GO_ARG3(x) (((struct user_pt_regs *)(x))->regs[2])
+#define RL_GO_RET1(x) (((struct user_pt_regs *)(x))->regs[0])
+#define RL_GO_G(x) (((struct user_pt_regs *)(x))->regs[28])
+#endif
+
+static __always_inline struct rl_go_key go_key(struct pt_regs *ctx,
+					       __u32 slot)
+{
+	struct rl_go_key k = {.g = RL_GO_G(ctx),
+			      .tgid = bpf_get_current_pid_tgid() >> 32,
+			      .slot = slot};
+	return k;
+}
+
+static __always_inline void go_remember(struct rl_go_key *k,
+					struct rl_go_call *gc)
+{
+	long err = bpf_map_update_elem(&go_calls, k, gc, BPF_ANY);
+
+	if (err)
+		rl_update_error(&tls_update_errors, RL_TLS_MAP_CALLS, err);
+}
+
+/* Entry of Read or Write: the goroutine's call, and the thread's record
+ * for the socket tie (the call's first socket I/O happens on this
+ * thread; a goroutine resumed on another thread is tied already, by the
+ * connection's handshake). The stack check at a Go function's start may
+ * grow the stack and run the entry again: same values.
+ *
+ * A write is counted here, at entry, when its connection is tied: the
+ * peer's answer can come back, and the goroutine reading it return with
+ * it on another CPU, before this goroutine reaches its own return (a
+ * request would then follow its response). If Write then fails, its
+ * bytes were counted anyway. Untied (a handshake inside this
+ * Write), it waits for the return. Returns whether the caller is to
+ * count the write now: from its own frame, as tls_data's calls need all
+ * but ~40 bytes of the 512-byte stack (hence noinline: this frame is
+ * off that chain). */
+static __noinline int go_enter(struct pt_regs *ctx, __u8 kind)
+{
+	struct rl_go_key k = go_key(ctx, RL_GO_SLOT_IO);
+	struct rl_go_call gc = {.conn = RL_GO_ARG1(ctx),
+				.buf = RL_GO_ARG2(ctx),
+				.kind = kind};
+	struct rl_tls_call *call = enter(gc.conn, kind);
+	struct rl_tls_ssl sk = {.ssl = gc.conn, .tgid = k.tgid};
+	int now = 0;
+
+	if (call)
+		call->g = k.g;
+	if (kind == RL_TLS_WRITE && bpf_map_lookup_elem(&tls_socks, &sk)) {
+		gc.buf = 0;
+		now = 1;
+	}
+	go_remember(&k, &gc);
+	return now;
+}
+
+SEC("uprobe")
+int go_tls_read_entry(struct pt_regs *ctx)
+{
+	go_enter(ctx, RL_TLS_READ);
+	return 0;
+}
+
+SEC("uprobe")
+int go_tls_write_entry(struct pt_regs *ctx)
+{
+	if (go_enter(ctx, RL_TLS_WRITE))
+		tls_data(RL_GO_ARG1(ctx), RL_GO_ARG2(ctx), RL_GO_ARG3(ctx),
+			 RL_L7_OUT);
+	return 0;
+}
+
+/* (*Conn).handshakeContext, which Read and Write call first every time
+ * (it returns at once when done) and servers and clients call before
+ * (net/http's, explicitly): a connection is tied by its handshake's
+ * socket I/O, so a first read served from the handshake's buffer and a
+ * write counted at entry find it. Nested in a Read or Write of the same
+ * connection on this thread, enter() leaves that call's record alone. */
+SEC("uprobe")
+int go_tls_handshake_entry(struct pt_regs *ctx)
+{
+	struct rl_go_key k = go_key(ctx, RL_GO_SLOT_HANDSHAKE);
+	struct rl_go_call gc = {.conn = RL_GO_ARG1(ctx),
+				.kind = RL_TLS_HANDSHAKE};
+	struct rl_tls_call *call = enter(gc.conn, RL_TLS_HANDSHAKE);
+
+	if (!call)
+		return 0;
+	call->g = k.g;
+	go_remember(&k, &gc);
+	return 0;
+}
+
+/* The thread's record ends with the goroutine's call, if it is still
+ * that call's (the goroutine may return on another thread: the record
+ * left behind is then stale, which tls_socket checks in go_calls). */
+static __always_inline void go_leave(struct rl_go_key *k, bool handshake)
+{
+	struct rl_tls_call *call;
+
+	bpf_map_delete_elem(&go_calls, k);
+	call =
+	    bpf_task_storage_get(&tls_calls, bpf_get_current_task_btf(), 0, 0);
+	if (call && call->g == k->g &&
+	    (call->kind == RL_TLS_HANDSHAKE) == handshake) {
+		call->ssl = 0;
+		call->kind = 0;
+		call->g = 0;
+	}
+}
+
+SEC("uprobe")
+int go_tls_handshake_ret(struct pt_regs *ctx)
+{
+	struct rl_go_key k = go_key(ctx, RL_GO_SLOT_HANDSHAKE);
+
+	go_leave(&k, true);
+	return 0;
+}
+
+/* A return instruction of Read or Write: n bytes moved, walked from the
+ * buffer the call was given (a write counted at entry: nothing). */
+SEC("uprobe")
+int go_tls_ret(struct pt_regs *ctx)
+{
+	struct rl_go_key k = go_key(ctx, RL_GO_SLOT_IO);
+	long n = (long)RL_GO_RET1(ctx);
+	struct rl_go_call *gc;
+	struct rl_go_call c;
+
+	gc = bpf_map_lookup_elem(&go_calls, &k);
+	if (!gc)
+		return 0;
+	c = *gc;
+	go_leave(&k, false);
+	if (n > 0 && c.buf)
+		tls_data(c.conn, c.buf, n,
+			 c.kind == RL_TLS_READ ? RL_L7_IN : RL_L7_OUT);
 	return 0;
 }
 

@@ -19,7 +19,28 @@ struct rl_tls_call {
 	__u64 buf;  /* the caller's plaintext buffer */
 	__u64 lenp; /* SSL_read_ex / SSL_write_ex: the size_t * out */
 	__u64 sock; /* the socket tls_socks had for ssl at entry, 0 if none */
+	__u64 g;    /* Go: the goroutine in the call (its g), else 0 */
 	__u8 kind;  /* RL_TLS_* */
+	__u8 pad[7];
+};
+
+/* Go's crypto/tls: a goroutine may block inside (*Conn).Read and resume
+ * on another thread, so its call is keyed by the goroutine, not the
+ * thread. Read and Write run the handshake function inside them: it has
+ * its own slot. */
+#define RL_GO_SLOT_IO 0	       /* (*Conn).Read or .Write */
+#define RL_GO_SLOT_HANDSHAKE 1 /* (*Conn).handshakeContext */
+
+struct rl_go_key {
+	__u64 g;
+	__u32 tgid;
+	__u32 slot; /* RL_GO_SLOT_* */
+};
+
+struct rl_go_call {
+	__u64 conn; /* *tls.Conn */
+	__u64 buf;  /* the []byte's data; 0 once counted (a write, at entry) */
+	__u8 kind;  /* RL_TLS_READ, RL_TLS_WRITE or RL_TLS_HANDSHAKE */
 	__u8 pad[7];
 };
 

@@ -9,10 +9,13 @@ PKGS=(
   libbpf-dev bpftool libelf-dev zlib1g-dev libabsl-dev libcpp-httplib-dev
   libgtest-dev libgmock-dev linux-libc-dev nlohmann-json3-dev libssl-dev
   libyaml-cpp-dev libncurses-dev libcrypt-dev libprotobuf-dev protobuf-compiler
+  libcapstone-dev
   # tests and their oracles
   python3 prometheus libbpf-tools util-linux procps curl iproute2 iptables
   coreutils nginx-light wrk prometheus-alertmanager tmux strace systemd
   adduser dpkg-dev openssl apache2-utils
+  # Go's crypto/tls: go_tls_test builds its server and client.
+  golang-go
 )
 
 # kubectl renders and checks the Kubernetes manifests offline; Debian 12

@@ -65,7 +65,15 @@ std::optional<TlsMapping> ParseLine(absl::string_view line) {
 }  // namespace
 
 const char* TlsLibraryName(TlsLibrary lib) {
-  return lib == TlsLibrary::kOpenSsl ? "openssl" : "gnutls";
+  switch (lib) {
+    case TlsLibrary::kOpenSsl:
+      return "openssl";
+    case TlsLibrary::kGnuTls:
+      return "gnutls";
+    case TlsLibrary::kGo:
+      return "go";
+  }
+  return "?";
 }
 
 std::vector<TlsMapping> ParseTlsMappings(absl::string_view maps) {

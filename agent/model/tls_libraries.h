@@ -11,9 +11,10 @@
 
 namespace redline {
 
-enum class TlsLibrary { kOpenSsl, kGnuTls };
+// kGo: Go's crypto/tls, inside a Go executable (agent/probes/go_binary.h).
+enum class TlsLibrary { kOpenSsl, kGnuTls, kGo };
 
-// "openssl", "gnutls": the library label of the tls families.
+// "openssl", "gnutls", "go": the library label of the tls families.
 const char* TlsLibraryName(TlsLibrary lib);
 
 // One file, as the kernel names it: device and inode (a container's own

@@ -176,7 +176,10 @@ absl::StatusOr<std::unique_ptr<L7Probe>> L7Probe::Load(
   auto* s = impl->skel.get();
   bpf_map__set_max_entries(s->maps.l7_stats, opts.max_entries);
   bpf_map__set_max_entries(s->maps.conns, opts.max_connections);
-  if (!opts.tls) bpf_map__set_max_entries(s->maps.tls_socks, 1);
+  if (!opts.tls) {
+    bpf_map__set_max_entries(s->maps.tls_socks, 1);
+    bpf_map__set_max_entries(s->maps.go_calls, 1);
+  }
   bpf_map__set_max_entries(s->maps.h2_events, opts.h2_buffer_bytes);
   if (opts.dns_ports.size() > RL_DNS_MAX_PORTS) {
     return absl::InvalidArgumentError(absl::StrCat(

@@ -19,17 +19,22 @@
 #include <utility>
 #include <vector>
 
+#include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "agent/base/logging.h"
 #include "agent/model/tls_libraries.h"
 #include "agent/probes/bpf_util.h"
+#include "agent/probes/go_binary.h"
 #include "bpf/map_errors.h"
 #include "bpf/tls.h"
 #include "tls.skel.h"
 
 namespace redline {
 
-static_assert(sizeof(rl_tls_call) == 40);
+static_assert(sizeof(rl_tls_call) == 48);
+static_assert(offsetof(rl_tls_call, g) == 32);
+static_assert(sizeof(rl_go_key) == 16);
+static_assert(sizeof(rl_go_call) == 24);
 static_assert(sizeof(rl_tls_sock) == 16);
 static_assert(sizeof(rl_tls_ssl) == 16);
 
@@ -38,9 +43,10 @@ namespace {
 // Maps tls.bpf.c shares with l7.bpf.c: one state machine, one set of
 // counts; its scratch window and counters are its own.
 constexpr const char* kShared[] = {
-    "conns",       "conn_count",       "l7_stats",
-    "l7_counters", "l7_update_errors", "tls_calls",
-    "tls_socks",   "tls_update_errors", "h2_events"};
+    "conns",       "conn_count",        "l7_stats",
+    "l7_counters", "l7_update_errors",  "tls_calls",
+    "tls_socks",   "tls_update_errors", "h2_events",
+    "go_calls"};
 
 struct Hook {
   const char* func;
@@ -113,6 +119,15 @@ std::vector<uint32_t> AllPids() {
 // Seconds a process is looked at after its exec.
 constexpr int kYoungS = 5;
 
+// /proc/PID/exe as a file (dev, inode); false for a kernel thread
+// or a process gone.
+bool ExeKey(const std::string& exe, FileKey* k) {
+  struct stat st {};
+  if (stat(exe.c_str(), &st) != 0) return false;
+  *k = {(uint64_t{major(st.st_dev)} << 32) | minor(st.st_dev), st.st_ino};
+  return true;
+}
+
 int64_t MonotonicNs() {
   timespec ts{};
   clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -130,6 +145,21 @@ std::string TlsLibrariesMapped() {
     for (const TlsMapping& m :
          ParseTlsMappings(ReadAll(absl::StrCat("/proc/", pid, "/maps")))) {
       by[TlsLibraryName(m.library)].insert({m.dev, m.inode});
+    }
+  }
+  // Go programs carry crypto/tls in the executable: each distinct one
+  // read once. Those that cannot be probed say why (stripped, Go < 1.17).
+  std::set<FileKey> seen;
+  for (uint32_t pid : AllPids()) {
+    const std::string exe = absl::StrCat("/proc/", pid, "/exe");
+    FileKey k;
+    if (!ExeKey(exe, &k) || !seen.insert(k).second) continue;
+    absl::StatusOr<GoTlsProbes> go = FindGoTlsProbes(exe);
+    if (go.ok()) {
+      by["go"].insert(k);
+    } else if (absl::IsFailedPrecondition(go.status())) {
+      by[absl::StrCat("go, not probed (", go.status().message(), ")")].insert(
+          k);
     }
   }
   std::string out;
@@ -153,7 +183,12 @@ struct TlsUprobes::Impl {
   int64_t next_full_scan_ns = 0;
   bool attached = false;
 
+  // Executables checked and found not to be Go programs with crypto/tls.
+  std::set<FileKey> not_go;
+
   bool AttachFile(uint32_t pid, const TlsMapping& m, File* f);
+  void ScanGo(uint32_t pid);
+  bool AttachGo(const std::string& exe, const GoTlsProbes& p, File* f);
   void ScanPid(uint32_t pid);
   void FullScan();
   void Refuse(const FileKey& k, TlsLibrary lib, const std::string& why);
@@ -200,7 +235,76 @@ bool TlsUprobes::Impl::AttachFile(uint32_t pid, const TlsMapping& m, File* f) {
   return true;
 }
 
+// The process's executable, if it is a Go program with crypto/tls: its
+// uprobes by file offset (no symbol lookup by libbpf: the returns are
+// instructions, not functions). Checked once per file.
+void TlsUprobes::Impl::ScanGo(uint32_t pid) {
+  const std::string exe = absl::StrCat("/proc/", pid, "/exe");
+  FileKey k;
+  if (!ExeKey(exe, &k)) return;  // a kernel thread, or gone
+  if (auto it = files.find(k); it != files.end()) {
+    it->second.pids.insert(pid);
+    return;
+  }
+  if (refused.count(k) || not_go.count(k)) return;
+  auto probes = FindGoTlsProbes(exe);
+  if (!probes.ok()) {
+    if (absl::IsFailedPrecondition(probes.status())) {
+      Refuse(k, TlsLibrary::kGo, std::string(probes.status().message()));
+    } else if (not_go.size() < 65536) {
+      not_go.insert(k);  // past that, checked again: costs a file read
+    }
+    return;
+  }
+  if (files.size() >= opts.max_files) {
+    Refuse(k, TlsLibrary::kGo, "cap");
+    return;
+  }
+  File f;
+  f.library = TlsLibrary::kGo;
+  if (!AttachGo(exe, *probes, &f)) {
+    Refuse(k, TlsLibrary::kGo, "attach_failed");
+    return;
+  }
+  Log(LogLevel::kDebug, "tls: probing go (", probes->go_version, ") pid ", pid,
+      ": ", f.links.size(), " uprobes");
+  f.pids.insert(pid);
+  files.emplace(k, std::move(f));
+}
+
+bool TlsUprobes::Impl::AttachGo(const std::string& exe, const GoTlsProbes& p,
+                                File* f) {
+  auto attach = [&](bpf_program* prog, uint64_t off) {
+    LIBBPF_OPTS(bpf_uprobe_opts, uo);
+    bpf_link* l =
+        bpf_program__attach_uprobe_opts(prog, -1, exe.c_str(), off, &uo);
+    if (l == nullptr) {
+      Log(LogLevel::kWarn, "tls: go ", exe, ": no uprobe at offset ", off, ": ",
+          strerror(errno));
+      return false;
+    }
+    f->links.emplace_back(l);
+    return true;
+  };
+  bool ok = attach(skel->progs.go_tls_read_entry, p.read.entry) &&
+            attach(skel->progs.go_tls_write_entry, p.write.entry);
+  for (const auto* fn : {&p.read, &p.write}) {
+    for (uint64_t r : fn->returns) {
+      ok = ok && attach(skel->progs.go_tls_ret, r);
+    }
+  }
+  if (p.handshake.entry != 0) {
+    ok = ok && attach(skel->progs.go_tls_handshake_entry, p.handshake.entry);
+    for (uint64_t r : p.handshake.returns) {
+      ok = ok && attach(skel->progs.go_tls_handshake_ret, r);
+    }
+  }
+  if (!ok) f->links.clear();
+  return ok;
+}
+
 void TlsUprobes::Impl::ScanPid(uint32_t pid) {
+  ScanGo(pid);
   const std::string maps = ReadAll(absl::StrCat("/proc/", pid, "/maps"));
   for (const TlsMapping& m : ParseTlsMappings(maps)) {
     const FileKey k{m.dev, m.inode};
@@ -341,7 +445,8 @@ void TlsUprobes::ReadInto(Snapshot* snap) {
   TlsStatus& t = snap->tls;
   t.loaded = true;
   t.links = 0;
-  for (TlsLibrary lib : {TlsLibrary::kOpenSsl, TlsLibrary::kGnuTls}) {
+  for (TlsLibrary lib :
+       {TlsLibrary::kOpenSsl, TlsLibrary::kGnuTls, TlsLibrary::kGo}) {
     t.files[TlsLibraryName(lib)] = 0;
   }
   for (const auto& [fk, f] : im.files) {

@@ -28,7 +28,8 @@ struct TlsOptions {
 };
 
 // For `redline check`: the TLS library files processes map now, by
-// library ("openssl: 2 files, gnutls: 1 file"; "none" if none).
+// library ("openssl: 2 files, gnutls: 1 file, go: 1 file"; "none" if
+// none). Go executables are read (ELF symbols) to be told apart.
 std::string TlsLibrariesMapped();
 
 class TlsUprobes {

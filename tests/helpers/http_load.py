@@ -131,12 +131,15 @@ def junk(port):
             pass
 
 
-def split(port):
+def split(port, at="2"):
+    """One request whose line is written in two parts, the first `at`
+    bytes long (1-3: redline joins them; 4, "GET ", method unknown)."""
+    line = b"GET / HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n"
     with socket.create_connection((HOST, port)) as s:
         s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        s.sendall(b"GE")
+        s.sendall(line[:int(at)])
         time.sleep(0.3)
-        s.sendall(b"T / HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n")
+        s.sendall(line[int(at):])
         s.settimeout(5)
         while s.recv(4096):
             pass

@@ -1,0 +1,3 @@
+module redline/go_tls
+
+go 1.19
