@@ -43,6 +43,9 @@ char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
 /* Filled by the agent before load from <sys/syscall.h>. */
 const volatile __u8 sys_kind[RL_L7_MAX_NR];
+/* recvfrom's and recvmsg's numbers on this arch (the agent's): on the
+ * sys_exit path their flags, the syscall's own argument, may be MSG_PEEK. */
+const volatile __s32 nr_recvfrom = -1, nr_recvmsg = -1;
 
 /* An established TCP socket: a connection with fresh state (a socket
  * reconnected after tcp_disconnect, or an address whose close we missed,
@@ -451,6 +454,12 @@ int BPF_PROG(l7_exit, struct pt_regs *regs, long ret)
 		return 0;
 	kind = sys_kind[nr];
 	if (!kind)
+		return 0;
+	/* MSG_PEEK: the same bytes come again with the read that takes them
+	 * (the sock tracepoints are given the flags; here they are recvfrom's
+	 * fourth argument, recvmsg's third). */
+	if ((nr == nr_recvfrom && (PT_REGS_PARM4_SYSCALL(regs) & MSG_PEEK)) ||
+	    (nr == nr_recvmsg && (PT_REGS_PARM3_SYSCALL(regs) & MSG_PEEK)))
 		return 0;
 	sk = fd_sock((int)PT_REGS_PARM1_SYSCALL(regs));
 	if (!sk)

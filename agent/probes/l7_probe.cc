@@ -190,6 +190,8 @@ absl::StatusOr<std::unique_ptr<L7Probe>> L7Probe::Load(
     s->rodata->dns_ports[i] = i < opts.dns_ports.size() ? opts.dns_ports[i] : 0;
   }
   MarkSyscalls(s->rodata->sys_kind);
+  s->rodata->nr_recvfrom = SYS_recvfrom;
+  s->rodata->nr_recvmsg = SYS_recvmsg;
   impl->missing = ChooseIoPath(s, DisableMissingTracepoints(s->obj, "l7"));
   if (int err = l7_bpf__load(s); err != 0) {
     return LibbpfError(err, "loading l7 BPF programs");

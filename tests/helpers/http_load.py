@@ -5,6 +5,9 @@
                              HEAD of any path answer 200 after DELAY_MS,
                              /status/NNN answers NNN, /sleep/MS after MS
                              more; prints "listening"
+  serve-peek PORT            serve, but each connection's first bytes
+                             are peeked (recv MSG_PEEK) before they are
+                             read; prints "listening"
   pipeline PORT CONNS DEPTH  CONNS keep-alive connections, each sending
                              DEPTH requests (GET, HEAD alternating) in one
                              write, then reading DEPTH responses; prints
@@ -60,15 +63,27 @@ class Handler(http.server.BaseHTTPRequestHandler):
         self._answer(False)
 
 
-def serve(port, delay_ms=0):
+class PeekHandler(Handler):
+    def handle(self):
+        # The same bytes come twice: MSG_PEEK, then the read that takes
+        # them (an API gateway sniffing a protocol does this).
+        self.connection.recv(64, socket.MSG_PEEK)
+        super().handle()
+
+
+def serve(port, delay_ms=0, handler=Handler):
     Handler.delay = delay_ms / 1000.0
     http.server.ThreadingHTTPServer.daemon_threads = True
     # socketserver's default backlog of 5 overflows when nginx opens its
     # upstream connections at once: the dropped SYN costs a 1 s retransmit.
     http.server.ThreadingHTTPServer.request_queue_size = 128
-    srv = http.server.ThreadingHTTPServer((HOST, port), Handler)
+    srv = http.server.ThreadingHTTPServer((HOST, port), handler)
     print("listening", flush=True)
     srv.serve_forever()
+
+
+def serve_peek(port):
+    serve(port, 0, PeekHandler)
 
 
 def read_response(f, head):
@@ -174,7 +189,7 @@ def echo_client(port, n):
 
 def main():
     cmd, args = sys.argv[1], [int(a) for a in sys.argv[2:]]
-    {"serve": serve, "pipeline": pipeline, "junk": junk, "split": split,
+    {"serve": serve, "serve-peek": serve_peek, "pipeline": pipeline, "junk": junk, "split": split,
      "loop": loop,
      "echo": echo, "echo-client": echo_client}[cmd](*args)
 

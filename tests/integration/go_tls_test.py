@@ -27,10 +27,9 @@ import time
 
 sys.path.insert(0, os.path.dirname(__file__))
 from rltest import (Agent, check, enter_netns, label_deltas,  # noqa
-                    redline_bin, require_bpf, series, value)
+                    go_tls_helper, redline_bin, require_bpf, series,
+                    value)
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-SRC = os.path.join(HERE, "..", "helpers", "go_tls")
 PORT = 18446
 N1, N2 = 40, 25
 UNPARSED = "redline_http_unparsed_total"
@@ -45,16 +44,11 @@ def run(cmd, **kw):
 
 
 def build(tmp):
-    """The helper, built once per build tree (the Go cache persists next
-    to it) into SRV, CLI (a copy) and a stripped STRIP."""
-    cache = os.path.join(os.getcwd(), "go-cache")
-    env = dict(os.environ, GOCACHE=cache, GOPATH=os.path.join(cache, "path"),
-               GOPROXY="off", GOFLAGS="-mod=mod", CGO_ENABLED="0")
+    """The helper into SRV, CLI (a copy) and a stripped STRIP."""
     t0 = time.time()
     srv = os.path.join(tmp, "rl_gotls_srv")
-    run(["go", "build", "-o", srv, "."], cwd=SRC, env=env)
-    run(["go", "build", "-ldflags=-s -w", "-o",
-         os.path.join(tmp, "rl_gotls_strip"), "."], cwd=SRC, env=env)
+    go_tls_helper(srv)
+    go_tls_helper(os.path.join(tmp, "rl_gotls_strip"), strip=True)
     shutil.copy(srv, os.path.join(tmp, "rl_gotls_cli"))
     print(f"info: built in {time.time() - t0:.1f} s with "
           f"{run(['go', 'version']).strip()}")

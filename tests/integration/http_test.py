@@ -21,7 +21,9 @@ network namespace the test creates (loopback only):
   method; beyond the 128-byte peek window, still counted, method unknown;
 - a TCP echo protocol carrying bytes that look like HTTP mid-message: no
   request counted, the connection given up as unclassified after its
-  first messages, and pipelined HTTP on other connections stays exact.
+  first messages, and pipelined HTTP on other connections stays exact;
+- a server that peeks (recv MSG_PEEK) at each connection's first bytes
+  before reading them: its requests counted once, exactly, both sides.
 With REDLINE_FAULT_TRACEPOINT making sock:sock_{send,recv}_length look
 missing, every assertion holds on the sys_exit path too (ctest
 integration.http_test_fallback)."""
@@ -36,11 +38,12 @@ import time
 
 sys.path.insert(0, os.path.dirname(__file__))
 from rltest import (Agent, check, check_l7_path, enter_netns,  # noqa
-                    python_as, require_bpf, series, value)
+                    hist_quantile_slot, python_as, require_bpf, series,
+                    slot, value, wrk_percentiles)
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 LOAD = os.path.join(HERE, "..", "helpers", "http_load.py")
-PORT, BACKEND, PYPORT, ECHO = 18080, 18081, 18082, 18083
+PORT, BACKEND, PYPORT, ECHO, PEEK = 18080, 18081, 18082, 18083, 18084
 SRV = "redline_http_server_requests_total"
 CLI = "redline_http_client_requests_total"
 DUR = "redline_http_server_request_duration_seconds_bucket"
@@ -120,33 +123,6 @@ def access_log_classes(path, offset):
         out[code[0] + "xx"] = out.get(code[0] + "xx", 0) + 1
         times.append(float(secs))
     return out, n499, sorted(times)
-
-
-def slot(seconds):
-    """The kernel's fine slot of a duration: slot s is the native bucket of
-    schema 1 (2^((s-61)/2), 2^((s-60)/2)] s (bpf/hist_edges.h)."""
-    return math.ceil(2 * math.log2(seconds)) + 60
-
-
-def hist_quantile_slot(m1, m0, q, name, **labels):
-    buckets = {}
-    for l, v in series(m1, name, **labels).items():
-        le = float(dict(l)["le"])
-        buckets[le] = buckets.get(le, 0) + v - m0.get((name, l), 0)
-    total = buckets[math.inf]
-    for le in sorted(buckets):
-        if buckets[le] >= q * total:
-            return slot(le * 0.999), total
-    return None, total
-
-
-def wrk_percentiles(out):
-    unit = {"us": 1e-6, "ms": 1e-3, "s": 1.0}
-    got = {}
-    for p, v, u in re.findall(r"^\s+(50|99)%\s+([\d.]+)(us|ms|s)\s*$", out,
-                              re.M):
-        got[p] = float(v) * unit[u]
-    return got
 
 
 def nginx_phase(agent, tmp, log):
@@ -300,6 +276,29 @@ def non_http_phase(agent, tmp):
           f"HTTP on other connections meanwhile exact {got}")
 
 
+def peek_phase(agent, tmp):
+    """A server that peeks (MSG_PEEK) at each connection's first bytes
+    before reading them: the same bytes twice from the socket, one
+    request each (one per connection: no pipelining, whose responses a
+    client may read several at once, pipeline_phase)."""
+    m0 = agent.scrape()
+    out = run([python_as(tmp, "rl_peekcli"), LOAD, "pipeline", str(PEEK),
+               "30", "1"])
+    time.sleep(1.2)
+    m1 = agent.scrape()
+    check(out.split() == ["GET=30", "HEAD=0"], f"client got {out.strip()}")
+    for name, labels in ((SRV, dict(comm="rl_peeksrv")),
+                         (CLI, dict(comm="rl_peekcli"))):
+        got = {m: delta(m1, m0, name, method=m, **labels)
+               for m in ("GET", "HEAD", "unknown")}
+        check(got == {"GET": 30, "HEAD": 0, "unknown": 0},
+              f"peeked requests counted once: {name} {got}")
+    for kind in ("response_without_request", "request_without_response"):
+        d = delta(m1, m0, UNPARSED, kind=kind)
+        check(d == 0, f"peeked bytes not taken for a second request: "
+              f"{kind} +{d:.0f}")
+
+
 def main():
     require_bpf()
     enter_netns("RL_HTTP_NETNS")
@@ -323,6 +322,8 @@ def main():
                                 str(PYPORT)]))
             procs.append(start([python_as(tmp, "rl_echo"), LOAD, "echo",
                                 str(ECHO)]))
+            procs.append(start([python_as(tmp, "rl_peeksrv"), LOAD,
+                                "serve-peek", str(PEEK)]))
             procs.append(subprocess.Popen(["nginx", "-c", conf, "-p", tmp]))
             for _ in range(100):
                 if os.path.exists(os.path.join(tmp, "nginx.pid")):
@@ -333,6 +334,7 @@ def main():
             latency_phase(agent, log, offset)
             pipeline_phase(agent, tmp)
             non_http_phase(agent, tmp)
+            peek_phase(agent, tmp)
     finally:
         for p in procs:
             p.terminate()

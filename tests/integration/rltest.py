@@ -1,5 +1,6 @@
 """Shared helpers for redline's privileged integration tests (stdlib only)."""
 import json
+import math
 import os
 import re
 import shutil
@@ -542,3 +543,50 @@ def check_l7_path(metrics):
     check(got == want, f"l7 socket I/O from "
           f"{'sys_exit (fallback)' if l7_fallback() else 'sock tracepoints'}"
           f": attached {sorted(got)}")
+
+
+def slot(seconds):
+    """The kernel's fine slot of a duration: slot s is the native bucket of
+    schema 1 (2^((s-61)/2), 2^((s-60)/2)] s (bpf/hist_edges.h)."""
+    return math.ceil(2 * math.log2(seconds)) + 60
+
+
+def hist_quantile_slot(m1, m0, q, name, **labels):
+    """The fine slot of quantile q of the _bucket family name over
+    m0..m1, and the count it is of."""
+    buckets = {}
+    for l, v in series(m1, name, **labels).items():
+        le = float(dict(l)["le"])
+        buckets[le] = buckets.get(le, 0) + v - m0.get((name, l), 0)
+    total = buckets[math.inf]
+    for le in sorted(buckets):
+        if buckets[le] >= q * total:
+            return slot(le * 0.999), total
+    return None, total
+
+
+def wrk_percentiles(out):
+    """wrk --latency's p50 and p99 in seconds, by "50" and "99"."""
+    unit = {"us": 1e-6, "ms": 1e-3, "s": 1.0}
+    got = {}
+    for p, v, u in re.findall(r"^\s+(50|99)%\s+([\d.]+)(us|ms|s)\s*$", out,
+                              re.M):
+        got[p] = float(v) * unit[u]
+    return got
+
+
+def go_tls_helper(out, strip=False):
+    """Builds tests/helpers/go_tls (an HTTPS server and client in Go's own
+    crypto/tls; static: CGO_ENABLED=0) into out with Debian's golang-go,
+    offline, its cache in the current (build) directory; strip: without
+    symbols (-s -w)."""
+    cache = os.path.join(os.getcwd(), "go-cache")
+    env = dict(os.environ, GOCACHE=cache, GOPATH=os.path.join(cache, "path"),
+               GOPROXY="off", GOFLAGS="-mod=mod", CGO_ENABLED="0")
+    src = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..",
+                       "helpers", "go_tls")
+    flags = ["-ldflags=-s -w"] if strip else []
+    r = subprocess.run(["go", "build", *flags, "-o", out, "."], cwd=src,
+                       env=env, capture_output=True, text=True, timeout=600)
+    if r.returncode != 0:
+        raise AssertionError(f"go build of {src}: {r.stderr[-400:]}")
