@@ -19,6 +19,11 @@ Parse, pgbench's count of transactions) and the server log's ERROR lines
 after accept: the server side is counted in those backends (labelled
 postgres, local_port).
 
+Over TLS (the server with ssl=on and a certificate made here, clients
+with sslmode=require, an agent with --tls): pgbench again, the same
+oracle, both sides labelled tls="true"; every other phase runs with
+sslmode=disable and is tls="false".
+
 With REDLINE_FAULT_TRACEPOINT making sock:sock_{send,recv}_length look
 missing, the same holds on the sys_exit path (pg_test_fallback)."""
 import os
@@ -38,6 +43,7 @@ PORT = 15432
 SRV = "redline_postgresql_server_requests_total"
 CLI = "redline_postgresql_client_requests_total"
 CLI_DUR = "redline_postgresql_client_request_duration_seconds"
+UNPARSED = "redline_http_unparsed_total"
 EVENTS = "redline_slo_events_total"
 CLIENTS, TXNS = 4, 150
 SLOS = """slos:
@@ -168,11 +174,12 @@ def add(a, b):
     return {k: a.get(k, 0) + b.get(k, 0) for k in set(a) | set(b)}
 
 
-def bench_phase(agent, mode):
+def bench_phase(agent, mode, tls="false"):
     """pgbench's statements per command, on both sides, equal
     pg_stat_statements' calls; with -M prepared, one Parse round trip per
     statement of its script and connection ("parse")."""
     m0 = agent.scrape()
+    how = f"-M {mode}" + (" over TLS" if tls == "true" else "")
     psql("SELECT pg_stat_statements_reset()")
     out = subprocess.run(["pgbench", "-n", "-r", "-h", "127.0.0.1", "-p",
                           str(PORT), "-U", "postgres", "-c", str(CLIENTS),
@@ -185,7 +192,7 @@ def bench_phase(agent, mode):
     time.sleep(1.2)
     m1 = agent.scrape()
     check(bench.get("update", 0) == 3 * CLIENTS * TXNS,
-          f"-M {mode}: pg_stat_statements counted pgbench's UPDATEs {bench}")
+          f"{how}: pg_stat_statements counted pgbench's UPDATEs {bench}")
     parses = {"parse": 7 * CLIENTS} if mode == "prepared" else {}
     if mode == "prepared":
         # pg_stat_statements 15 counts a prepared utility statement (BEGIN,
@@ -197,22 +204,22 @@ def bench_phase(agent, mode):
         missed = {k: txns - bench[k] for k in ("begin", "commit")}
         bench, every = add(bench, missed), add(every, missed)
     want = add(bench, parses)
-    got = label_deltas(m1, m0, CLI, "command", **client("pgbench"))
-    check(got == want, f"-M {mode}: pgbench's client side by command {got} "
+    got = label_deltas(m1, m0, CLI, "command", **client("pgbench"), tls=tls)
+    check(got == want, f"{how}: pgbench's client side by command {got} "
           f"== pg_stat_statements {want}")
     # The server answered the reset (counted by pg_stat_statements after
     # it ran), pgbench, and the two reads: a statement is counted when it
     # ends, so the second read sees the first but not itself.
     want = add(add(every, parses), {"select": 1})
-    got = label_deltas(m1, m0, SRV, "command", **server())
-    check(got == want, f"-M {mode}: server side by command {got} == "
+    got = label_deltas(m1, m0, SRV, "command", **server(), tls=tls)
+    check(got == want, f"{how}: server side by command {got} == "
           f"pg_stat_statements (+ the last read) {want}")
-    outcomes = label_deltas(m1, m0, SRV, "outcome", **server())
-    check(set(outcomes) == {"ok"}, f"-M {mode}: no errors {outcomes}")
-    latency(m1, m0, mode, out.stdout)
+    outcomes = label_deltas(m1, m0, SRV, "outcome", **server(), tls=tls)
+    check(set(outcomes) == {"ok"}, f"{how}: no errors {outcomes}")
+    latency(m1, m0, how, out.stdout)
 
 
-def latency(m1, m0, mode, report):
+def latency(m1, m0, how, report):
     """pgbench -r's mean latency per statement, by command, within a
     bucket's width (sqrt(2): the histograms' schema 1) of redline's
     client-side mean (_sum / _count) for pgbench: both time a statement
@@ -222,7 +229,7 @@ def latency(m1, m0, mode, report):
                                report, re.M):
         tool.setdefault(first_keyword(stmt), []).append(float(ms) / 1e3)
     check(set(tool) >= {"update", "select", "insert"},
-          f"-M {mode}: pgbench reported statement latencies {sorted(tool)}")
+          f"{how}: pgbench reported statement latencies {sorted(tool)}")
     for cmd in ("update", "select", "insert"):
         want = sum(tool[cmd]) / len(tool[cmd])
         n, total = (sum(series(m1, f"{CLI_DUR}_{k}", command=cmd,
@@ -232,7 +239,7 @@ def latency(m1, m0, mode, report):
                     for k in ("count", "sum"))
         got = total / n
         check(want / 2 ** 0.5 <= got <= want * 2 ** 0.5,
-              f"-M {mode}: {cmd} mean {got * 1e6:.0f} us within sqrt(2) of "
+              f"{how}: {cmd} mean {got * 1e6:.0f} us within sqrt(2) of "
               f"pgbench's {want * 1e6:.0f} us")
 
 
@@ -291,6 +298,29 @@ def junk_phase(agent):
     check(got == {}, f"junk and a truncated message are no requests: {got}")
 
 
+def tls_phase():
+    """pgbench over TLS, the clients' libpq and the backends' libssl
+    probed by an agent with --tls; psql too, so that every statement the
+    server counts is a TLS one."""
+    os.environ["PGSSLMODE"] = "require"
+    try:
+        with Agent("--probes=l7", "--tls", "--refresh-interval=1") as agent:
+            m0 = agent.scrape()
+            check(value(m0, "redline_tls_library_files", library="openssl")
+                  >= 1, "the server's libssl probed")
+            bench_phase(agent, "simple", tls="true")
+            m1 = agent.scrape()
+            for kind in ("tls_unmapped", "tls_stale"):
+                d = value(m1, UNPARSED, kind=kind) - value(m0, UNPARSED,
+                                                           kind=kind)
+                check(d == 0, f"over TLS nothing unmapped: {kind} +{d:.0f}")
+            plain = label_deltas(m1, m0, SRV, "command", **server(),
+                                 tls="false")
+            check(plain == {}, f"no plaintext request seen: {plain}")
+    finally:
+        os.environ["PGSSLMODE"] = "disable"
+
+
 def main():
     require_bpf()
     enter_netns("RL_PG_NETNS")
@@ -298,8 +328,17 @@ def main():
           "postgresql-15 and pgbench installed")
     tmp = tempfile.mkdtemp(prefix="rl-pg-")
     srv = None
+    os.environ["PGSSLMODE"] = "disable"  # the server offers TLS
     try:
-        srv = start_postgres(PORT, tmp)
+        cert, key = (os.path.join(tmp, f) for f in ("cert.pem", "key.pem"))
+        subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048",
+                        "-nodes", "-keyout", key, "-out", cert, "-days", "1",
+                        "-subj", "/CN=localhost"], check=True,
+                       capture_output=True)
+        subprocess.run(["chown", "postgres:", cert, key], check=True)
+        os.chmod(key, 0o600)
+        srv = start_postgres(PORT, tmp, conf=(
+            "ssl=on", f"ssl_cert_file={cert}", f"ssl_key_file={key}"))
         psql("CREATE EXTENSION pg_stat_statements")
         psql("CREATE DATABASE bench")
         r = subprocess.run(["pgbench", "-i", "-q", "-s", "1", "-h",
@@ -317,6 +356,7 @@ def main():
             bench_phase(agent, "prepared")
             errors_phase(agent, tmp)
             junk_phase(agent)
+        tls_phase()
     finally:
         if srv:
             stop_postgres(srv, tmp)
