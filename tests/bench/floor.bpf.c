@@ -9,6 +9,9 @@
  * the other request benchmarks: an empty tp_btf pair at
  * sock_send_length/sock_recv_length, where the l7 probe attaches on
  * kernels since 6.3 ("sock" mode).
+ * And of any TLS tracer on uprobes, for scripts/bench-http.py --tls: empty
+ * uprobes and uretprobes at the OpenSSL functions redline's tls probe
+ * uses ("ssl" mode: the trap into the kernel and back, per hit).
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
@@ -65,6 +68,18 @@ int BPF_PROG(floor_recv, struct sock *sk, int ret, int flags)
 SEC("tp_btf/sched_switch")
 int BPF_PROG(floor_switch, bool preempt, struct task_struct *prev,
 	     struct task_struct *next)
+{
+	return 0;
+}
+
+SEC("uprobe")
+int floor_uprobe(struct pt_regs *ctx)
+{
+	return 0;
+}
+
+SEC("uretprobe")
+int floor_uretprobe(struct pt_regs *ctx)
 {
 	return 0;
 }
