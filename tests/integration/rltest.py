@@ -139,16 +139,20 @@ def start_postgres(port, tmp, prefix=(), conf=()):
                           f"{PG_BIN}/postgres", "-D", data,
                           *[a for kv in settings for a in ("-c", kv)]],
                          stdout=log, stderr=log)
+    # Listening is not ready: until its startup ends the server refuses
+    # sessions ("the database system is starting up"); pg_isready says
+    # when it accepts them.
     for _ in range(300):
-        try:
-            socket.create_connection(("127.0.0.1", port)).close()
+        r = subprocess.run([f"{PG_BIN}/pg_isready", "-q", "-h", "127.0.0.1",
+                            "-p", str(port)])
+        if r.returncode == 0:
             return p
-        except OSError:
-            if p.poll() is not None:
-                break
-            time.sleep(0.05)
+        if p.poll() is not None:
+            break
+        time.sleep(0.05)
     p.kill()
-    raise AssertionError(f"postgres did not listen on {port} in 15 s")
+    raise AssertionError(f"postgres did not accept sessions on {port} in "
+                         f"15 s")
 
 
 def stop_postgres(p, tmp):
