@@ -13,6 +13,7 @@
 #include "absl/strings/str_cat.h"
 #include "agent/base/logging.h"
 #include "agent/model/fill_watch.h"
+#include "agent/model/spill_planner.h"
 #include "agent/probes/bpf_util.h"
 #include "bpf/syscalls.h"
 #include "exporters/status_macros.h"
@@ -54,6 +55,7 @@ struct SyscallsProbe::Impl {
   SyscallAggregator agg;
   std::vector<ProgramStatus> missing;  // not loaded: no such tracepoint
   FillWatch stats_fill, procs_fill;    // sys_stats and procs
+  SpillPlanner spill;
 
   uint64_t Inserts(uint32_t map) const {
     return __atomic_load_n(&skel->bss->rl_inserts[map], __ATOMIC_RELAXED);
@@ -178,7 +180,7 @@ absl::StatusOr<ReadResult> SyscallsProbe::Read(
   std::vector<rl_sys_key> dead_stats;
   std::vector<rl_err_key> dead_errors;
   // Live entries by size, in case the map must make room (see Spill).
-  std::vector<std::pair<uint64_t, rl_sys_key>> live_stats;
+  std::vector<LiveEntry> live_stats;
   SyscallStats st;
   absl::Status s =
       ForEachEntry(m->sys_stats, [&](const void* k, const void* v) {
@@ -194,7 +196,7 @@ absl::StatusOr<ReadResult> SyscallsProbe::Read(
         if (agg->AddStats({sk->tgid, sk->gen}, sk->nr, st)) {
           dead_stats.push_back(*sk);
         } else {
-          live_stats.emplace_back(st.calls, *sk);
+          live_stats.push_back({{sk->tgid, sk->gen}, sk->nr, st.calls});
         }
       }).status();
   if (s.ok()) {
@@ -231,26 +233,24 @@ absl::StatusOr<ReadResult> SyscallsProbe::Read(
 }
 
 // Exited processes are freed at every read. If live ones alone still fill
-// more than 75% of sys_stats, the smallest entries (typically start-up
-// syscalls a long-lived process made a few times) are read-and-deleted
-// atomically into the agent's totals, down to 50%: new (process, syscall)
-// pairs keep finding room (a quarter of the map between two reads), and no
-// count is lost or counted twice.
-uint64_t SyscallsProbe::Spill(
-    std::vector<std::pair<uint64_t, rl_sys_key>>* live) {
-  const uint64_t cap = bpf_map__max_entries(impl_->skel->maps.sys_stats);
-  if (live->size() * 4 <= cap * 3) return 0;
-  const size_t target = cap / 2;
-  const size_t n = live->size() - target;
-  std::partial_sort(
-      live->begin(), live->begin() + n, live->end(),
-      [](const auto& a, const auto& b) { return a.first < b.first; });
+// more than 75% of sys_stats, entries chosen by SpillPlanner (idle ones
+// first, typically start-up syscalls of long-lived processes) are
+// read-and-deleted atomically into the agent's totals, down to 50%: new
+// (process, syscall) pairs keep finding room (a quarter of the map between
+// two reads), and no count is lost or counted twice.
+uint64_t SyscallsProbe::Spill(std::vector<LiveEntry>* live) {
+  const size_t cap = bpf_map__max_entries(impl_->skel->maps.sys_stats);
+  const size_t n = impl_->spill.Plan(live, cap);
   const int fd = bpf_map__fd(impl_->skel->maps.sys_stats);
   uint64_t spilled = 0;
   rl_sys_val v;
   SyscallStats st;
   for (size_t i = 0; i < n; ++i) {
-    const rl_sys_key& k = (*live)[i].second;
+    const LiveEntry& e = (*live)[i];
+    rl_sys_key k{};
+    k.tgid = e.proc.tgid;
+    k.nr = e.nr;
+    k.gen = e.proc.gen;
     if (bpf_map_lookup_and_delete_elem(fd, &k, &v) != 0) continue;
     st.errors = v.errors;
     st.sum_ns = v.sum_ns;
@@ -260,12 +260,15 @@ uint64_t SyscallsProbe::Spill(
       st.calls += v.hist[j];
     }
     std::copy(v.within, v.within + RL_SLO_SLOTS, st.within.begin());
-    impl_->agg.Retire({k.tgid, k.gen}, k.nr, st);
+    impl_->agg.Retire(e.proc, e.nr, st);
     ++spilled;
   }
+  impl_->spill.Remember(*live, n, cap);
   spilled_total_ += spilled;
-  Log(LogLevel::kDebug, "sys_stats over 75% full: moved ", spilled,
-      " live entries to the agent's totals");
+  if (n > 0) {
+    Log(LogLevel::kDebug, "sys_stats over 75% full: moved ", spilled,
+        " live entries to the agent's totals");
+  }
   return spilled;
 }
 

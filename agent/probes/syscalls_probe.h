@@ -12,10 +12,10 @@
 #include "absl/status/statusor.h"
 #include "agent/model/model.h"
 #include "agent/model/naming.h"
+#include "agent/model/spill_planner.h"
 #include "agent/model/syscall_aggregator.h"
 #include "agent/probes/probe.h"
 
-struct rl_sys_key;
 
 namespace redline {
 
@@ -68,7 +68,7 @@ class SyscallsProbe : public Probe {
   // the kernel state of exited incarnations, whose counts are now retired
   // in the aggregator. On error `out` is untouched.
   absl::StatusOr<ReadResult> Read(std::map<WorkloadId, WorkloadStats>* out);
-  uint64_t Spill(std::vector<std::pair<uint64_t, rl_sys_key>>* live);
+  uint64_t Spill(std::vector<LiveEntry>* live);
   std::unique_ptr<Impl> impl_;
   std::vector<ProgramStatus> programs_;
   uint64_t spilled_total_ = 0;
