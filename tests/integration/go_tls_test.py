@@ -26,9 +26,8 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(__file__))
-from rltest import (Agent, check, enter_netns, label_deltas,  # noqa
-                    go_tls_helper, redline_bin, require_bpf, series,
-                    value)
+from rltest import (Agent, by_class, check, enter_netns, label_deltas,  # noqa
+                    go_tls_helper, redline_bin, require_bpf, value)
 
 PORT = 18446
 N1, N2 = 40, 25
@@ -71,14 +70,6 @@ def tally(line, word):
         if k.endswith("xx") and int(v):
             out[k] = int(v)
     return out
-
-
-def by_class(m1, m0, name, **labels):
-    out = {}
-    for l, v in series(m1, name, **labels).items():
-        c = dict(l)["status_class"]
-        out[c] = out.get(c, 0) + v - m0.get((name, l), 0)
-    return {c: int(v) for c, v in out.items() if v}
 
 
 def wait_for(agent, name, want, **labels):

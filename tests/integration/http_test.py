@@ -37,7 +37,7 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(__file__))
-from rltest import (Agent, check, check_l7_path, enter_netns,  # noqa
+from rltest import (Agent, by_class, check, check_l7_path, enter_netns,  # noqa
                     hist_quantile_slot, python_as, require_bpf, series,
                     slot, value, wrk_percentiles)
 
@@ -100,14 +100,6 @@ def run(cmd):
 
 def delta(m1, m0, name, **labels):
     return value(m1, name, **labels) - value(m0, name, **labels)
-
-
-def by_class(m1, m0, name, **labels):
-    out = {}
-    for l, v in series(m1, name, **labels).items():
-        c = dict(l)["status_class"]
-        out[c] = out.get(c, 0) + v - m0.get((name, l), 0)
-    return {c: int(v) for c, v in out.items() if v}
 
 
 def access_log_classes(path, offset):

@@ -27,8 +27,8 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(__file__))
-from rltest import (Agent, check, check_l7_path, enter_netns,  # noqa: E402
-                    python_as, require_bpf, series)
+from rltest import (Agent, by_class, check, check_l7_path,  # noqa: E402
+                    enter_netns, python_as, require_bpf)
 
 BB, FORK, SCM = 18280, 18281, 18282
 N_OK, N_404 = 40, 10
@@ -117,14 +117,6 @@ def start(cmd, **kw):
     check(p.stdout.readline().strip() == "listening",
           f"{os.path.basename(cmd[0])} {cmd[1]} listening")
     return p
-
-
-def by_class(m1, m0, name, **labels):
-    out = {}
-    for l, v in series(m1, name, **labels).items():
-        c = dict(l)["status_class"]
-        out[c] = out.get(c, 0) + v - m0.get((name, l), 0)
-    return {c: int(v) for c, v in out.items() if v}
 
 
 def client(tmp, comm, port):

@@ -486,6 +486,12 @@ def label_deltas(m1, m0, name, key, **labels):
     return {k: int(v) for k, v in out.items() if v}
 
 
+def by_class(m1, m0, name, **labels):
+    """label_deltas by status_class: a request family's new requests per
+    class ("2xx", "4xx"...)."""
+    return label_deltas(m1, m0, name, "status_class", **labels)
+
+
 def send_junk(port, payloads):
     """Each payload on a connection of its own to 127.0.0.1:port, reading
     whatever answer comes within 0.5 s."""

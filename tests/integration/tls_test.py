@@ -42,9 +42,9 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(__file__))
-from rltest import (Agent, check, check_l7_path, enter_netns,  # noqa
-                    hist_quantile_slot, python_as, require_bpf, series,
-                    slot, value, wrk_percentiles)
+from rltest import (Agent, by_class, check, check_l7_path, enter_netns,  # noqa
+                    hist_quantile_slot, python_as, require_bpf, slot, value,
+                    wrk_percentiles)
 
 TLS_PORT, PLAIN_PORT, PY_PORT, GNUTLS_PORT = 18443, 18080, 18444, 18445
 GNUTLS_CLIENTS = 12
@@ -88,14 +88,6 @@ def run(cmd):
         check(False, f"{' '.join(cmd)} exited {r.returncode}: "
               f"{r.stderr.strip()[-300:]}")
     return r.stdout
-
-
-def by_class(m1, m0, name, **labels):
-    out = {}
-    for l, v in series(m1, name, **labels).items():
-        c = dict(l)["status_class"]
-        out[c] = out.get(c, 0) + v - m0.get((name, l), 0)
-    return {c: int(v) for c, v in out.items() if v}
 
 
 def delta(m1, m0, name, **labels):
