@@ -11,7 +11,7 @@ mount -t devtmpfs devtmpfs /dev
 mount -t tracefs tracefs /sys/kernel/tracing
 mount -t cgroup2 cgroup2 /sys/fs/cgroup
 ip link set lo up
-. /rlvm.env # N (getppid calls), H (HTTP requests), PORT
+. /rlvm.env # N (getppid calls), H (HTTP requests), PORT, GO_N
 
 say() { echo "RLVM $*"; }
 say kernel "$(uname -r)"
@@ -28,7 +28,35 @@ sed 's/^/RLVM check: /' /tmp/check.out
 [ -n "$DEBUG" ] && redline check --log-level=debug 2>&1 |
 	grep -B30 "END PROG LOAD LOG"
 
-redline run --listen=127.0.0.1:"$PORT" >/tmp/agent.log 2>&1 &
+# Go's crypto/tls through uprobes (a static helper: no libssl needed): a
+# server and two clients (HTTP/1.1, HTTP/2) started before the agent, whose
+# start finds their executable (one file); the clients wait for a line.
+if [ -n "$GO_N" ]; then
+	ln -s rl_gotls /usr/bin/rl_gotls_srv
+	ln -s rl_gotls /usr/bin/rl_gotls_cli
+	mkfifo /tmp/srv.in /tmp/h1.in /tmp/h2.in
+	rl_gotls_srv serve 8443 /etc/rlvm/cert.pem /etc/rlvm/key.pem \
+		</tmp/srv.in >/tmp/srv.out 2>&1 &
+	srv=$!
+	exec 3>/tmp/srv.in
+	for p in h1 h2; do
+		timeout 60 rl_gotls_cli get https://127.0.0.1:8443 "$GO_N" $p \
+			</tmp/$p.in >/tmp/$p.out 2>&1 &
+		eval "$p=$!"
+	done
+	exec 4>/tmp/h1.in 5>/tmp/h2.in
+	i=0
+	until grep -q ready /tmp/srv.out; do
+		i=$((i + 1))
+		[ $i -gt 600 ] && break
+		sleep 0.1
+	done
+	TLS=--tls
+fi
+
+# (Not holding the fifos' write ends: the server's EOF is its cue.)
+redline run --listen=127.0.0.1:"$PORT" $TLS >/tmp/agent.log 2>&1 \
+	3>&- 4>&- 5>&- &
 agent=$!
 t0=$(date +%s)
 i=0
@@ -44,6 +72,22 @@ done
 say ready_s $(($(date +%s) - t0))
 say running "$(count prog) $(count map) $(count link)"
 
+if [ -n "$GO_N" ]; then
+	echo go >&4
+	exec 4>&-
+	wait $h1
+	echo go >&5
+	exec 5>&-
+	wait $h2
+	exec 3>&- # the server's stdin: it prints its tally and exits
+	wait $srv
+	say go_h1 "$(tail -1 /tmp/h1.out)"
+	say go_h2 "$(tail -1 /tmp/h2.out)"
+	say go_srv "$(tail -1 /tmp/srv.out)"
+	exec 3>&- 4>&- 5>&-
+fi
+
+# (After the Go phase: the snapshot that has the storm's count has it.)
 # busybox time: the kernel's rusage of the child (user, sys) as an oracle.
 time -p rl_sysstorm "$N" 0 2>/tmp/time.out
 say rusage $(awk '/^user|^sys/ {s += $2} END {print s}' /tmp/time.out)

@@ -22,6 +22,10 @@ binary, a test helper and their shared libraries. tests/vm/init.sh, as
 - busybox wget asks busybox httpd H times (a connection each): H HTTP
   client requests, H server-side ones (httpd's child forked after accept),
   H successful TCP connects, and one refused elsewhere;
+- TLS through uprobes (the agent with --tls): a Go HTTPS server and two
+  clients (tests/helpers/go_tls, static: the VM needs no libssl), HTTP/1.1
+  and HTTP/2, GO_N requests each: their executable probed (one file), and
+  both sides' requests by status class equal the programs' own tallies;
 - SIGTERM: exit 0, and bpftool shows the same programs, maps and links as
   before the agent started.
 
@@ -32,18 +36,21 @@ and the verifier logs of programs that failed to load.
 """
 import os
 import shutil
+import subprocess
 import sys
 import tempfile
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..",
                                 "integration"))
-from rltest import SKIP, check, parse_metrics, series, value  # noqa: E402
+from rltest import (SKIP, by_class, check, go_tls_helper,  # noqa: E402
+                    parse_metrics, series, value)
 import readme_table  # noqa: E402
 import vmkit  # noqa: E402
 
 N = 54321
 H = 7
 PORT = 9464
+GO_N = 10
 # Socket I/O: the tracepoints 6.3 added, else every syscall's exit.
 L7_SOCK = ["l7/l7_destroy", "l7/l7_recv", "l7/l7_send", "l7/l7_state"]
 L7_SYS_EXIT = ["l7/l7_destroy", "l7/l7_exit", "l7/l7_state"]
@@ -82,12 +89,21 @@ def run_vm(tag):
         except vmkit.FetchError as e:
             skip(str(e))
     with tempfile.TemporaryDirectory() as tmp:
+        go = os.path.join(tmp, "rl_gotls")
+        go_tls_helper(go)
+        cert, key = os.path.join(tmp, "cert.pem"), os.path.join(tmp, "key.pem")
+        subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048",
+                        "-nodes", "-keyout", key, "-out", cert, "-days", "1",
+                        "-subj", "/CN=localhost"], check=True,
+                       capture_output=True)
         initrd = vmkit.build_initramfs(tmp, {
             "redline": os.environ["REDLINE_BIN"],
             "rl_sysstorm": os.environ["RL_SYSSTORM"],
             "bpftool": os.path.realpath(shutil.which("bpftool")),
-        }, {"N": N, "H": H, "PORT": PORT,
-            "DEBUG": os.environ.get("RL_VM_DEBUG", "")})
+            "rl_gotls": go,
+        }, {"N": N, "H": H, "PORT": PORT, "GO_N": GO_N,
+            "DEBUG": os.environ.get("RL_VM_DEBUG", "")},
+            files={"cert.pem": cert, "key.pem": key})
         out, secs = vmkit.boot(kernel, initrd, timeout=900)
         if crashed_before_init(out):
             # Seen once in CI on 6.12: "Oops: int3" in sched_clock_cpu
@@ -177,6 +193,42 @@ def check_counts(m, info):
           f", {bad:.0f} refused (want 1)")
 
 
+def go_expected(n):
+    """What the helper's `get` asks for: /, /, /missing, /, /err in turn."""
+    out = {}
+    for i in range(n):
+        c = ("2xx", "2xx", "4xx", "2xx", "5xx")[i % 5]
+        out[c] = out.get(c, 0) + 1
+    return out
+
+
+def tally(line):
+    """The helper's "got 2xx=N ..." or "served ..." as {class: N}."""
+    out = {}
+    for kv in (line or "").split()[1:]:
+        k, _, v = kv.partition("=")
+        if k.endswith("xx") and int(v):
+            out[k] = int(v)
+    return out
+
+
+def check_tls(m, info):
+    want = go_expected(GO_N)
+    got = {p: tally(info.get(f"go_{p}")) for p in ("h1", "h2")}
+    served = info.get("go_srv") or ""
+    check(got == {"h1": want, "h2": want} and
+          f"h1={GO_N} h2={GO_N}" in served,
+          f"the Go clients got {got} (want {want} each); server: {served}")
+    files = value(m, "redline_tls_library_files", library="go")
+    check(files == 1, f"tls: the Go executable probed ({files:.0f} file)")
+    for fam in ("redline_http", "redline_http2"):
+        for side, comm in (("server", "rl_gotls_srv"),
+                           ("client", "rl_gotls_cli")):
+            name = f"{fam}_{side}_requests_total"
+            n = by_class(m, {}, name, comm=comm, tls="true")
+            check(n == want, f"tls: {name} of {comm} {n} == {want}")
+
+
 def check_detach(info):
     check(info.get("agent_rc") == "0", f"SIGTERM: exit {info.get('agent_rc')}")
     check(info.get("before") and info.get("after") == info.get("before"),
@@ -197,6 +249,7 @@ def main():
     check_kernel(tag, info)
     check_programs(tag, m)
     check_counts(m, info)
+    check_tls(m, info)
     check_detach(info)
 
 

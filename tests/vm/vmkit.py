@@ -70,16 +70,23 @@ def fetch_kernel(cache, meta):
 
 
 def shared_libs(binary):
-    out = subprocess.run(["ldd", binary], capture_output=True, text=True,
-                         check=True).stdout
+    """The libraries ldd lists for binary; none for a static one (ldd
+    exits 1: "not a dynamic executable")."""
+    r = subprocess.run(["ldd", binary], capture_output=True, text=True)
+    if r.returncode != 0 and "not a dynamic executable" in r.stdout + r.stderr:
+        return []
+    if r.returncode != 0:
+        raise RuntimeError(f"ldd {binary}: {r.stderr.strip()}")
+    out = r.stdout
     libs = re.findall(r"=> (/\S+)", out)
     libs += re.findall(r"^\s*(/\S+ld-linux\S*)", out, re.M)
     return libs
 
 
-def build_initramfs(tmp, binaries, env):
+def build_initramfs(tmp, binaries, env, files=None):
     """A cpio of busybox, tests/vm/init.sh as /init, `binaries` (name:
-    path) with their shared libraries, and /rlvm.env from `env`."""
+    path) with their shared libraries, `files` (name: path) in /etc/rlvm,
+    and /rlvm.env from `env`."""
     root = os.path.join(tmp, "root")
     for d in ("bin", "usr/bin", "proc", "sys", "dev", "tmp", "run"):
         os.makedirs(os.path.join(root, d), exist_ok=True)
@@ -89,6 +96,9 @@ def build_initramfs(tmp, binaries, env):
     os.chmod(os.path.join(root, "init"), 0o755)
     with open(os.path.join(root, "rlvm.env"), "w") as f:
         f.writelines(f"{k}={v}\n" for k, v in env.items())
+    os.makedirs(os.path.join(root, "etc", "rlvm"), exist_ok=True)
+    for name, path in (files or {}).items():
+        shutil.copy(path, os.path.join(root, "etc", "rlvm", name))
     libs = set()
     for name, path in binaries.items():
         shutil.copy(path, os.path.join(root, "usr/bin", name))
