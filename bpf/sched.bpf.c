@@ -277,6 +277,7 @@ static __always_inline void switch_out(struct task_struct *prev, bool preempt,
 static __always_inline void switch_in(struct task_struct *next, __u64 t)
 {
 	struct sched_task *st;
+	struct rl_culprit_key vk;
 	__u64 queued, wait = 0;
 
 	st = bpf_task_storage_get(&sched_tasks, next, 0, 0);
@@ -294,15 +295,18 @@ static __always_inline void switch_in(struct task_struct *next, __u64 t)
 			if (!st)
 				st = task_of(next);
 			wait = kernel_wait(next, st, queued, t);
-			if (wait)
-				blame(next->tgid, t - wait, t);
+			if (wait) {
+				victim_key(next, &vk);
+				blame(&vk, t - wait, t);
+			}
 		}
 	} else {
 		queued = st ? st->wait_start : 0;
 		if (queued) {
 			wait = t - queued;
 			st->wait_start = 0;
-			blame(next->tgid, queued, t);
+			victim_key(next, &vk);
+			blame(&vk, queued, t);
 		}
 	}
 	account_in(next, st, queued != 0, wait, t);

@@ -53,11 +53,18 @@ struct rl_sched_val {
 	__u64 steal_ns;
 };
 
-/* A run-queue wait of a thread of victim while culprit held the CPU
- * (tgids; culprit 0: idle, unknown, or folded for lack of room). */
+/* A run-queue wait of a thread of the victim while the culprit held the
+ * CPU, by workload: the victim's process name and cgroup (its tgid too
+ * only when series carry pids: culprit_by_pid), the culprit's process
+ * name (all zero: idle, unknown, or folded for lack of room). Keyed by
+ * tgid pairs, a fork storm made more pairs in one refresh than the table
+ * holds; by names, it makes one. */
 struct rl_culprit_key {
-	__u32 victim;
-	__u32 culprit;
+	__u64 victim_cgroup;
+	char victim[16];
+	char culprit[16];
+	__u32 victim_tgid;
+	__u32 pad;
 };
 
 enum rl_sched_map {

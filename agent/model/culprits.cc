@@ -2,49 +2,36 @@
 
 namespace redline {
 
-void CulpritLedger::Begin() {
-  prev_names_ = std::move(names_);
-  names_.clear();
-  asked_.clear();
+void CulpritLedger::Begin(int idle_reads) {
+  idle_reads_ = idle_reads < 1 ? 1 : idle_reads;
   live_.clear();
+  for (auto& [k, e] : entries_) e.seen = false;
 }
 
-void CulpritLedger::Name(uint32_t tgid, const WorkloadId& id, bool exited) {
-  if (exited) {
-    names_.try_emplace(tgid, Named{id, false});
-  } else {
-    names_[tgid] = Named{id, true};
+bool CulpritLedger::Add(absl::string_view entry, const WorkloadId& victim,
+                        absl::string_view culprit, uint64_t ns) {
+  auto [it, fresh] = entries_.try_emplace(entry);
+  Entry& e = it->second;
+  if (fresh) {
+    e.key = {victim, culprit.empty() ? kCulpritOther : std::string(culprit)};
   }
-}
-
-const WorkloadId* CulpritLedger::Lookup(uint32_t tgid) const {
-  if (auto it = names_.find(tgid); it != names_.end()) return &it->second.id;
-  if (auto it = prev_names_.find(tgid); it != prev_names_.end()) {
-    return &it->second.id;
+  e.idle = !fresh && ns == e.ns ? e.idle + 1 : 0;
+  e.ns = ns;
+  e.seen = true;
+  if (e.idle < idle_reads_) {
+    live_[e.key] += ns;
+    return false;
   }
-  return nullptr;
-}
-
-bool CulpritLedger::Alive(uint32_t tgid) {
-  if (auto it = names_.find(tgid); it != names_.end() && it->second.live) {
-    return true;
-  }
-  auto [it, fresh] = asked_.try_emplace(tgid, false);
-  if (fresh) it->second = alive_(tgid);
-  return it->second;
-}
-
-bool CulpritLedger::Add(uint32_t victim, uint32_t culprit, uint64_t ns) {
-  const WorkloadId* v = Lookup(victim);
-  const WorkloadId* c = culprit ? Lookup(culprit) : nullptr;
-  const bool gone = !Alive(victim) || (culprit && !Alive(culprit));
-  if (!v) return gone;  // never named: nothing to export it under
-  Key k{*v, c ? c->comm : kCulpritOther};
-  (gone ? retired_ : live_)[k] += ns;
-  return gone;
+  retired_[e.key] += ns;
+  entries_.erase(it);
+  return true;
 }
 
 void CulpritLedger::Finish(std::map<WorkloadId, WorkloadStats>* out) {
+  // A pair this read did not reach (it failed part-way) still holds what
+  // the last read saw: only this ledger deletes kernel pairs.
+  for (const auto& [k, e] : entries_)
+    if (!e.seen) live_[e.key] += e.ns;
   for (const auto* m : {&retired_, &live_}) {
     for (const auto& [k, ns] : *m) (*out)[k.first].rq_culprits[k.second] += ns;
   }

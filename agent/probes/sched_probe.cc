@@ -18,6 +18,7 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/hash/hash.h"
+#include "absl/strings/string_view.h"
 #include "agent/identity/cgroup_paths.h"
 #include "agent/model/culprits.h"
 #include "agent/model/fill_watch.h"
@@ -43,7 +44,10 @@ static_assert(offsetof(rl_sched_val, off_ns) == 40);
 static_assert(offsetof(rl_sched_val, rq_hist) == 88);
 static_assert(offsetof(rl_sched_val, steal_ns) == 408);
 static_assert(RL_OFF_REASONS == kOffCpuReasons);
-static_assert(sizeof(rl_culprit_key) == 8);
+static_assert(sizeof(rl_culprit_key) == 48);
+static_assert(offsetof(rl_culprit_key, victim) == 8);
+static_assert(offsetof(rl_culprit_key, culprit) == 24);
+static_assert(offsetof(rl_culprit_key, victim_tgid) == 40);
 static_assert(RL_SCHED_HIST_SLOTS == RL_HIST_SLOTS, "shares Log2Hist");
 
 namespace {
@@ -83,7 +87,7 @@ struct Member {
 
 struct SchedProbe::Impl {
   explicit Impl(const SchedProbeOptions& o)
-      : opts(o), namer(o.naming), ledger({6, PidAlive}), culprits(PidAlive) {}
+      : opts(o), namer(o.naming), ledger({6, PidAlive}) {}
   SchedProbeOptions opts;
   SkelPtr<sched_bpf, sched_bpf__destroy> skel;
   std::vector<LinkPtr> links;
@@ -132,6 +136,7 @@ absl::StatusOr<std::unique_ptr<SchedProbe>> SchedProbe::Load(
   std::copy(classes.begin(), classes.end(), s->rodata->off_sys_class);
   timespec now{};
   clock_gettime(CLOCK_MONOTONIC, &now);
+  s->rodata->culprit_by_pid = opts.naming.pid_labels ? 1 : 0;
   s->rodata->loaded_ns = static_cast<uint64_t>(now.tv_sec) * 1000000000ULL +
                          static_cast<uint64_t>(now.tv_nsec);
   impl->missing = DisableMissingTracepoints(s->obj, "sched");
@@ -172,7 +177,6 @@ absl::Status SchedProbe::ReadInto(Snapshot* snap) {
   auto* out = &snap->workloads;
   Impl& im = *impl_;
   im.namer.Begin();
-  im.culprits.Begin();
   im.members.clear();
   im.stats_fill.ReadStarted(im.Inserts(RL_SCHED_MAP_STATS));
   auto res = ReadLedgerMap<rl_sched_key, rl_sched_val, SchedStats>(
@@ -184,7 +188,6 @@ absl::Status SchedProbe::ReadInto(Snapshot* snap) {
                           k.tgid, k.cgroup_id);
         e.stats = ToStats(v);
         e.exited = v.exited != 0;
-        im.culprits.Name(k.tgid, e.id, e.exited);
         if (!e.exited) im.members.push_back({k.tgid, k.cgroup_id, e.id});
         // Every field only grows: their sum changes iff the entry changed.
         e.fingerprint =
@@ -197,6 +200,7 @@ absl::Status SchedProbe::ReadInto(Snapshot* snap) {
         w.has_sched = true;
         w.sched.Add(s);
       });
+  absl::Status culprits = ReadCulprits(out);  // names through namer too
   im.namer.End();
   if (!res.ok()) return res.status();
   im.entries = res->entries;
@@ -204,7 +208,7 @@ absl::Status SchedProbe::ReadInto(Snapshot* snap) {
   im.stats_fill.ReadDone(res->entries,
                          bpf_map__max_entries(im.skel->maps.sched_stats));
   ReadThrottle(out);
-  return ReadCulprits(out);
+  return culprits;
 }
 
 // Each cgroup with a CPU quota that a workload's processes are in, once
@@ -251,16 +255,29 @@ void SchedProbe::ReadThrottle(std::map<WorkloadId, WorkloadStats>* out) {
   }
 }
 
-// After the scheduler entries: they name the tgids.
+// Pairs not grown for this many reads are freed (CulpritLedger); with pid
+// labels, or with the table over 3/4 full, after one.
+constexpr int kCulpritIdleReads = 30;
+
 absl::Status SchedProbe::ReadCulprits(
     std::map<WorkloadId, WorkloadStats>* out) {
   Impl& im = *impl_;
+  const uint64_t cap = bpf_map__max_entries(im.skel->maps.culprits);
+  im.culprits.Begin(im.opts.naming.pid_labels || im.culprit_entries * 4 > cap * 3
+                        ? 1
+                        : kCulpritIdleReads);
   std::vector<rl_culprit_key> gone;
   auto n = ForEachEntry(
       im.skel->maps.culprits, [&im, &gone](const void* kp, const void* vp) {
         const auto& k = *static_cast<const rl_culprit_key*>(kp);
-        if (im.culprits.Add(k.victim, k.culprit,
-                            *static_cast<const uint64_t*>(vp))) {
+        const WorkloadId victim = im.namer.Name(
+            std::string(k.victim, strnlen(k.victim, sizeof(k.victim))),
+            k.victim_tgid, k.victim_cgroup);
+        const absl::string_view culprit(
+            k.culprit, strnlen(k.culprit, sizeof(k.culprit)));
+        if (im.culprits.Add(
+                absl::string_view(static_cast<const char*>(kp), sizeof(k)),
+                victim, culprit, *static_cast<const uint64_t*>(vp))) {
           gone.push_back(k);
         }
       });

@@ -163,20 +163,20 @@ def churn():
         other = sum(drops.values()) - sys_drops - culprit
         check(other <= 10, f"other map drops are rare and counted ({other}: "
               f"{by_err})")
-        # The noisy-neighbour table holds (victim, culprit) pairs by tgid:
-        # a storm of 3000 short-lived processes a second makes more pairs
-        # in one refresh than its 4096 entries (seen: 27383 E2BIG over this
-        # run). Those waits are counted as dropped, never anything else,
-        # and the table empties once the storm is over. The table is not
-        # preallocated: in such a burst its allocator can also be out of
-        # memory for a moment (ENOMEM; seen: 2 of 160436 in one CI run).
-        check(set(e for (m, e) in by_err if m == "culprits")
-              <= {"E2BIG", "ENOMEM"},
-              f"culprit pairs dropped only for want of room ({culprit:.0f}: "
-              f"{by_err})")
+        # The noisy-neighbour table holds pairs of workloads, not of
+        # processes: a storm of 3000 short-lived processes a second under
+        # a few names makes a few pairs per name. Keyed by tgid, it made more
+        # pairs in one refresh than the 4096 entries (27383 E2BIG in one
+        # run). The table is not preallocated: in such a burst its
+        # allocator can be out of memory for a moment (ENOMEM; seen: 2 of
+        # 160436 in one CI run), counted.
+        culprit_errs = {e: v for (m, e), v in by_err.items()
+                        if m == "culprits"}
+        check(set(culprit_errs) <= {"ENOMEM"} and culprit <= 10,
+              f"no culprit pair dropped for want of room ({culprit_errs})")
         culprits1 = value(after, "redline_bpf_map_entries", map="culprits")
-        check(culprits1 <= 1000, f"culprits table back to steady state "
-              f"({culprits1:.0f} entries)")
+        check(culprits1 <= 1000, f"culprits table small ({culprits1:.0f} "
+              f"entries)")
         procs1 = value(after, "redline_bpf_map_entries", map="procs")
         stats1 = value(after, "redline_bpf_map_entries", map="sys_stats")
         check(procs1 <= procs0 + 20,

@@ -1,23 +1,24 @@
 #include "agent/model/culprits.h"
 
-#include <set>
-
 #include "gtest/gtest.h"
 
 namespace redline {
 namespace {
 
-TEST(CulpritLedger, NamesVictimsAndCulpritsByTheirProcessNames) {
-  std::set<uint32_t> alive{10, 11, 12};
-  CulpritLedger l([&](uint32_t pid) { return alive.count(pid) > 0; });
+// Kernel pairs are identified by their key's bytes; any distinct strings do.
+bool Add(CulpritLedger* l, absl::string_view entry, const char* victim,
+         const char* culprit, uint64_t ns) {
+  return l->Add(entry, {.comm = victim}, culprit, ns);
+}
+
+TEST(CulpritLedger, SumsPairsByVictimAndCulpritName) {
+  CulpritLedger l;
   std::map<WorkloadId, WorkloadStats> out;
-  l.Begin();
-  l.Name(10, {.comm = "api"}, false);
-  l.Name(11, {.comm = "batch"}, false);
-  l.Name(12, {.comm = "batch"}, false);
-  EXPECT_FALSE(l.Add(10, 11, 300));
-  EXPECT_FALSE(l.Add(10, 12, 200));  // two processes, one name
-  EXPECT_FALSE(l.Add(10, 0, 7));     // idle, unknown, folded
+  l.Begin(30);
+  EXPECT_FALSE(Add(&l, "a", "api", "batch", 300));
+  // Same names, another kernel pair (another cgroup that names alike).
+  EXPECT_FALSE(Add(&l, "b", "api", "batch", 200));
+  EXPECT_FALSE(Add(&l, "c", "api", "", 7));  // idle, unknown, folded
   l.Finish(&out);
   const auto& c = out[{.comm = "api"}].rq_culprits;
   EXPECT_EQ(c.at("batch"), 500u);
@@ -25,84 +26,68 @@ TEST(CulpritLedger, NamesVictimsAndCulpritsByTheirProcessNames) {
   EXPECT_EQ(out.size(), 1u);
 }
 
-TEST(CulpritLedger, PairsOfExitedProcessesAreFreedAndKeptCounting) {
-  std::set<uint32_t> alive{10, 11};
-  CulpritLedger l([&](uint32_t pid) { return alive.count(pid) > 0; });
+TEST(CulpritLedger, IdlePairsAreFreedAndTheirTotalsKept) {
+  CulpritLedger l;
   std::map<WorkloadId, WorkloadStats> out;
-  l.Begin();
-  l.Name(10, {.comm = "api"}, false);
-  l.Name(11, {.comm = "batch"}, false);
-  EXPECT_FALSE(l.Add(10, 11, 300));
+  l.Begin(2);
+  EXPECT_FALSE(Add(&l, "a", "api", "batch", 300));
   l.Finish(&out);
-  // batch exits: its entry was read one last time (exited) the read
-  // before, and is gone now; the pair is named from that read, freed, and
-  // its total stays.
-  alive.erase(11);
-  out.clear();
-  l.Begin();
-  l.Name(10, {.comm = "api"}, false);
-  EXPECT_TRUE(l.Add(10, 11, 350));
-  l.Finish(&out);
-  EXPECT_EQ(out[{.comm = "api"}].rq_culprits.at("batch"), 350u);
-  out.clear();
-  l.Begin();
-  l.Name(10, {.comm = "api"}, false);
-  l.Name(13, {.comm = "batch"}, false);  // another batch process
-  alive.insert(13);
-  EXPECT_FALSE(l.Add(10, 13, 50));
-  l.Finish(&out);
-  EXPECT_EQ(out[{.comm = "api"}].rq_culprits.at("batch"), 400u);
+  l.Begin(2);
+  EXPECT_FALSE(Add(&l, "a", "api", "batch", 300));  // idle 1 read
+  l.Finish(&(out = {}));
+  l.Begin(2);
+  EXPECT_TRUE(Add(&l, "a", "api", "batch", 300));  // idle 2: free it
+  l.Finish(&(out = {}));
+  EXPECT_EQ(out[{.comm = "api"}].rq_culprits.at("batch"), 300u);
+  EXPECT_EQ(l.tracked(), 0u);
+  // Gone from the kernel: the total stays.
+  l.Begin(2);
+  l.Finish(&(out = {}));
+  EXPECT_EQ(out[{.comm = "api"}].rq_culprits.at("batch"), 300u);
+  // The pair is made again from zero: it adds to the total.
+  l.Begin(2);
+  EXPECT_FALSE(Add(&l, "a", "api", "batch", 40));
+  l.Finish(&(out = {}));
+  EXPECT_EQ(out[{.comm = "api"}].rq_culprits.at("batch"), 340u);
 }
 
-TEST(CulpritLedger, ALiveNameWinsOverAnExitedEntryOfTheSameTgid) {
-  CulpritLedger l([](uint32_t) { return true; });
+TEST(CulpritLedger, GrowingPairsStay) {
+  CulpritLedger l;
   std::map<WorkloadId, WorkloadStats> out;
-  l.Begin();
-  l.Name(10, {.comm = "sh"}, true);       // before exec
-  l.Name(10, {.comm = "server"}, false);  // after
-  l.Name(11, {.comm = "x"}, false);
-  l.Name(11, {.comm = "old"}, true);
-  l.Add(10, 11, 5);
-  l.Finish(&out);
-  EXPECT_EQ(out[{.comm = "server"}].rq_culprits.at("x"), 5u);
-}
-
-TEST(CulpritLedger, UnnamedVictimIsNotExportedAndFreedOnlyWhenGone) {
-  std::set<uint32_t> alive{10};
-  CulpritLedger l([&](uint32_t pid) { return alive.count(pid) > 0; });
-  std::map<WorkloadId, WorkloadStats> out;
-  l.Begin();
-  EXPECT_FALSE(l.Add(10, 0, 5));
-  l.Finish(&out);
-  alive.clear();
-  l.Begin();
-  EXPECT_TRUE(l.Add(10, 0, 5));
-  l.Finish(&out);
-  EXPECT_TRUE(out.empty());
-}
-
-TEST(CulpritLedger, AsksWhetherAProcessLivesOncePerReadAndOnlyIfUnsure) {
-  std::map<uint32_t, int> asked;
-  CulpritLedger l([&](uint32_t pid) {
-    ++asked[pid];
-    return pid != 12;
-  });
-  std::map<WorkloadId, WorkloadStats> out;
-  l.Begin();
-  l.Name(10, {.comm = "api"}, false);  // a live entry: alive, not asked
-  l.Name(11, {.comm = "job"}, true);   // exited entry: asked
-  for (uint32_t culprit : {11u, 12u, 13u, 11u, 12u, 13u}) {
-    l.Add(10, culprit, 1);
+  for (uint64_t ns = 1; ns <= 5; ++ns) {
+    l.Begin(1);
+    EXPECT_FALSE(Add(&l, "a", "api", "batch", ns));
+    l.Finish(&(out = {}));
   }
-  EXPECT_TRUE(l.Add(12, 10, 1));  // 12 is gone: freed
+  EXPECT_EQ(out[{.comm = "api"}].rq_culprits.at("batch"), 5u);
+}
+
+TEST(CulpritLedger, ANewPairIsNeverFreedOnItsFirstRead) {
+  // The kernel creates a pair at zero and then adds to it: a read in
+  // between sees 0, and deleting then would lose the add.
+  CulpritLedger l;
+  std::map<WorkloadId, WorkloadStats> out;
+  l.Begin(1);
+  EXPECT_FALSE(Add(&l, "a", "api", "batch", 0));
   l.Finish(&out);
-  EXPECT_EQ(asked, (std::map<uint32_t, int>{{11, 1}, {12, 1}, {13, 1}}));
-  // The next read asks again.
-  l.Begin();
-  l.Name(10, {.comm = "api"}, false);
-  l.Add(10, 13, 1);
-  EXPECT_EQ(asked[13], 2);
-  EXPECT_EQ(asked.count(10), 0u);
+  l.Begin(1);
+  EXPECT_FALSE(Add(&l, "a", "api", "batch", 9));
+  l.Finish(&(out = {}));
+  EXPECT_EQ(out[{.comm = "api"}].rq_culprits.at("batch"), 9u);
+}
+
+TEST(CulpritLedger, APairAReadDidNotReachKeepsItsLastTotal) {
+  CulpritLedger l;
+  std::map<WorkloadId, WorkloadStats> out;
+  l.Begin(30);
+  Add(&l, "a", "api", "batch", 10);
+  Add(&l, "b", "api", "cron", 10);
+  l.Finish(&out);
+  l.Begin(30);
+  Add(&l, "a", "api", "batch", 12);  // the read failed before "b"
+  l.Finish(&(out = {}));
+  EXPECT_EQ(l.tracked(), 2u);
+  EXPECT_EQ(out[{.comm = "api"}].rq_culprits.at("cron"), 10u);
 }
 
 }  // namespace
