@@ -13,8 +13,11 @@ bool CulpritLedger::Add(absl::string_view entry, const WorkloadId& victim,
   auto [it, fresh] = entries_.try_emplace(entry);
   Entry& e = it->second;
   if (fresh) {
-    e.key = {victim, culprit.empty() ? kCulpritOther : std::string(culprit)};
+    e.key.second = culprit.empty() ? kCulpritOther : std::string(culprit);
   }
+  // Named every read, as the scheduler entries are: a cgroup resolved
+  // late or a pod the kubelet just learned renames the victim.
+  e.key.first = victim;
   e.idle = !fresh && ns == e.ns ? e.idle + 1 : 0;
   e.ns = ns;
   e.seen = true;

@@ -90,5 +90,19 @@ TEST(CulpritLedger, APairAReadDidNotReachKeepsItsLastTotal) {
   EXPECT_EQ(out[{.comm = "api"}].rq_culprits.at("cron"), 10u);
 }
 
+TEST(CulpritLedger, AVictimRenamedLaterIsExportedUnderItsNewName) {
+  CulpritLedger l;
+  std::map<WorkloadId, WorkloadStats> out;
+  l.Begin(30);
+  Add(&l, "a", "api", "batch", 10);
+  l.Finish(&out);
+  l.Begin(30);
+  l.Add("a", {.comm = "api", .pod_uid = "p1"}, "batch", 15);
+  l.Finish(&(out = {}));
+  EXPECT_EQ(out.size(), 1u);
+  EXPECT_EQ((out[{.comm = "api", .pod_uid = "p1"}].rq_culprits.at("batch")),
+            15u);
+}
+
 }  // namespace
 }  // namespace redline

@@ -60,13 +60,14 @@ TEST(SpillPlanner, IdleEntriesGoBeforeBusySmallOnes) {
 
 TEST(SpillPlanner, ReCreatedEntryCountsAsNew) {
   SpillPlanner p;
-  p.Remember({E(1, 0, 500), E(2, 0, 10), E(3, 0, 10)}, 0, 4);
+  p.Remember({E(1, 0, 500), E(2, 0, 10), E(3, 0, 10), E(4, 0, 0)}, 0, 4);
   // 1 was moved out and re-created from zero: 7 is below the remembered
-  // 500, so it grew by 7, not by "minus 493".
-  std::vector<LiveEntry> live = {E(1, 0, 7), E(2, 0, 10), E(3, 0, 13),
-                                 E(4, 0, 9)};
+  // 500, so it grew by 7 (not by 7 - 500 wrapped around), less than 4,
+  // which grew by 20.
+  std::vector<LiveEntry> live = {E(1, 0, 7), E(2, 0, 10), E(3, 0, 30),
+                                 E(4, 0, 20)};
   ASSERT_EQ(p.Plan(&live, 4), 2u);
-  EXPECT_EQ(Moved(live, 2), (std::set<uint32_t>{2, 3}));
+  EXPECT_EQ(Moved(live, 2), (std::set<uint32_t>{1, 2}));
 }
 
 TEST(SpillPlanner, ForgetsWhenTheMapIsMostlyEmpty) {
@@ -79,12 +80,16 @@ TEST(SpillPlanner, ForgetsWhenTheMapIsMostlyEmpty) {
 
 TEST(SpillPlanner, KeysIncludeTheSyscall) {
   SpillPlanner p;
-  p.Remember({E(1, 0, 5), E(1, 1, 5), E(1, 2, 5)}, 0, 4);
-  std::vector<LiveEntry> live = {E(1, 0, 5), E(1, 1, 9), E(1, 2, 5),
-                                 E(2, 0, 1)};
+  p.Remember({E(1, 0, 5), E(1, 1, 9), E(1, 2, 5)}, 0, 4);
+  // (1, 0) and (1, 1) idle, (1, 2) grew by 3, (2, 0) is new with 1 call.
+  // Keyed by process alone (one remembered count, 5), (1, 1) would seem
+  // to have grown by 4 and (2, 0) would go instead.
+  std::vector<LiveEntry> live = {E(1, 2, 8), E(2, 0, 1), E(1, 1, 9),
+                                 E(1, 0, 5)};
   ASSERT_EQ(p.Plan(&live, 4), 2u);
-  EXPECT_EQ(live[0].nr + live[1].nr, 2u);  // nr 0 and 2, both idle
   EXPECT_EQ(live[0].proc.tgid, 1u);
+  EXPECT_EQ(live[1].proc.tgid, 1u);
+  EXPECT_EQ(live[0].nr + live[1].nr, 1u);  // nr 0 and 1
 }
 
 }  // namespace
