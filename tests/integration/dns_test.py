@@ -8,7 +8,9 @@ REFUSED; it never sends a query anywhere):
 
 - dnsperf, a fixed query file run once over UDP (115 queries, up to 100
   outstanding on one socket): 65 A, 30 AAAA, 10 MX, 10 TXT; 90 NOERROR,
-  20 NXDOMAIN, 5 REFUSED;
+  20 NXDOMAIN, 5 REFUSED; then 10 more times with at most 10 queries
+  outstanding and -v (each query's latency): dnsperf's p50 and p99 fall
+  within one and two fine slots of redline's client-side histogram;
 - glibc's resolver, getaddrinfo from a Python process (rl_gai) that
   reads a resolv.conf of the test's own (bind-mounted over
   /etc/resolv.conf in a mount namespace of its own): AF_UNSPEC sends the
@@ -47,6 +49,7 @@ side. No query name is ever a label value.
 
 With REDLINE_FAULT_TRACEPOINT making sock:sock_{send,recv}_length look
 missing, the same holds on the sys_exit path (dns_test_fallback)."""
+import math
 import os
 import re
 import shutil
@@ -57,8 +60,8 @@ import time
 
 sys.path.insert(0, os.path.dirname(__file__))
 from rltest import (Agent, check, check_l7_path, enter_netns,  # noqa: E402
-                    label_deltas, python_as, require_bpf, series,
-                    start_unbound, stop_unbound, unbound_stats)
+                    hist_quantile_slot, label_deltas, python_as, require_bpf,
+                    series, slot, start_unbound, stop_unbound, unbound_stats)
 
 PORT = 53
 REMOTE = f"127.0.0.1:{PORT}"
@@ -258,6 +261,42 @@ def perf_phase(agent, unb, tmp):
     check(srv is not None and cli is not None and srv <= cli,
           f"dnsperf: server-side mean {us(srv)} <= the client's {us(cli)} "
           f"(the server's time is inside it)")
+
+
+def latency_phase(agent, tmp):
+    """dnsperf -v (each query's latency as dnsperf timed it), the query
+    file 10 times with at most 10 queries outstanding: its p50 and p99
+    against the client-side histogram redline kept for it, within one
+    fine slot (p50) and two (p99: dnsperf stamps an answer after its
+    receive loop, as wrk does); the server's p50 at most the client's."""
+    runs = 10
+    n = runs * len(QUERIES)
+    m0 = agent.scrape()
+    out = subprocess.run(["dnsperf", "-s", "127.0.0.1", "-p", str(PORT),
+                          "-d", os.path.join(tmp, "queries.txt"),
+                          "-n", str(runs), "-q", "10", "-t", "5", "-v"],
+                         capture_output=True, text=True, timeout=120)
+    check(out.returncode == 0, f"dnsperf -v ran ({out.stderr[-200:]})")
+    lat = sorted(float(x) for x in re.findall(r"^> \S+ \S+ \S+ ([\d.]+)$",
+                                              out.stdout, re.M))
+    check(len(lat) == n, f"dnsperf -v timed {len(lat)} queries (want {n})")
+    sides = ((SRV, server()), (CLI, client("dnsperf")))
+    m1 = settled(agent, m0, n, sides)
+    cli = {}
+    for q, tol in ((0.5, 1), (0.99, 2)):
+        tool = lat[math.ceil(q * n) - 1]
+        s, total = hist_quantile_slot(m1, m0, q, DUR.format("client") +
+                                      "_bucket", **client("dnsperf"))
+        cli[q] = s
+        check(total == n and s is not None and abs(s - slot(tool)) <= tol,
+              f"dnsperf p{q * 100:.0f}: redline's client slot {s} (of "
+              f"{total:.0f} queries) within {tol} of dnsperf's "
+              f"{tool * 1e6:.0f} us (slot {slot(tool)})")
+    srv, total = hist_quantile_slot(m1, m0, 0.5, DUR.format("server") +
+                                    "_bucket", **server())
+    check(total == n and srv is not None and srv <= cli[0.5],
+          f"server-side p50 slot {srv} (of {total:.0f}) <= the client's "
+          f"{cli[0.5]}")
 
 
 def gai_phase(agent, unb, tmp):
@@ -559,6 +598,7 @@ def main():
             check_l7_path(agent.scrape())
             mute, m0, sent = timeout_start(agent, tmp)
             perf_phase(agent, unb, tmp)
+            latency_phase(agent, tmp)
             gai_phase(agent, unb, tmp)
             junk_phase(agent, unb, tmp)
             port_phase(agent, tmp)
