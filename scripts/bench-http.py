@@ -7,6 +7,11 @@ reports the agent's CPU per second of load and, in a last round with
 kernel.bpf_stats_enabled, the mean ns per run of the l7 programs. Needs
 root, nginx and wrk (scripts/install-deps.sh) and a build.
 
+With --each (issue 19's cost table): one agent per probe set of EACH
+(default: every probe alone, l7,tcp,sched, and all), interleaved with no
+agent and the floor in every round; prints a Markdown table of the ratio
+and agent CPU per set, the README's table of what each probe costs.
+
 With --tls (issue 21's target: at least 0.85): nginx over HTTPS (a
 certificate made here), wrk over keep-alive TLS connections, the agent
 with --tls; --floor then attaches empty uprobes where the tls probe puts
@@ -15,7 +20,7 @@ hit costs nginx is estimated from the rates and the hits per request.
 
 usage: scripts/bench-http.py [--build DIR] [--rounds R] [--seconds S]
                              [--probes LIST] [--baseline-probes LIST]
-                             [--floor] [--tls]
+                             [--floor] [--tls] [--each [SETS]]
 """
 import argparse
 import json
@@ -60,6 +65,7 @@ SSL_CONF = """ ssl;
         ssl_certificate {tmp}/cert.pem;
         ssl_certificate_key {tmp}/key.pem"""
 SCHEME = "http"
+EACH_DEFAULT = "syscalls sched block tcp l7 l7,tcp,sched all"
 
 
 def wrk(seconds):
@@ -141,6 +147,40 @@ def ns_per_run(amount, probes, load=None, floor=None):
     return out
 
 
+def each_table(args):
+    """--each: interleaved rounds of no agent, one agent per probe set and
+    the floor; a Markdown table of medians."""
+    sets = args.each.split()
+    rates = {k: [] for k in ["none", *sets, "floor"]}
+    cpu = {k: [] for k in sets}
+    for r in range(args.rounds):
+        rates["none"].append(wrk(args.seconds))
+        for probes in sets:
+            flags = [] if probes == "all" else [f"--probes={probes}"]
+            with rltest.Agent(*flags) as agent:
+                c0 = cpu_seconds(agent.proc.pid)
+                rates[probes].append(wrk(args.seconds))
+                cpu[probes].append(
+                    (cpu_seconds(agent.proc.pid) - c0) / args.seconds)
+        with Floor(args.build):
+            rates["floor"].append(wrk(args.seconds))
+        print(f"round {r + 1}/{args.rounds}: " + ", ".join(
+            f"{k} {v[-1]:.0f}" for k, v in rates.items()), file=sys.stderr)
+    base = statistics.median(rates["none"])
+    print(f"nginx static file (1 worker), wrk -t{WRK_THREADS} -c32, "
+          f"{args.rounds} x {args.seconds} s interleaved; none "
+          f"{base:.0f} req/s\n")
+    print("| `--probes` | req/s | of none | agent CPU (% of a core) |")
+    print("|---|---|---|---|")
+    for k in [*sets, "floor"]:
+        rate = statistics.median(rates[k])
+        c = (f"{statistics.median(cpu[k]) * 100:.1f}" if k in cpu
+             else "-")
+        name = ("floor: an empty `raw_syscalls:sys_exit` program"
+                if k == "floor" else f"`{k}`")
+        print(f"| {name} | {rate:.0f} | {rate / base:.3f} | {c} |")
+
+
 def print_per_run(per_run):
     """ns_per_run's result, a line per program."""
     for name, (ns, cnt) in sorted(per_run.items()):
@@ -164,6 +204,9 @@ def main():
                     "(with --tls: empty uprobes in nginx's libssl)")
     ap.add_argument("--tls", action="store_true",
                     help="nginx over HTTPS, the agent with --tls")
+    ap.add_argument("--each", nargs="?", const=EACH_DEFAULT, default=None,
+                    metavar="SETS", help="a cost table: one agent per probe "
+                    f"set (space-separated; default '{EACH_DEFAULT}')")
     args = ap.parse_args()
     target = 0.85 if args.tls else 0.95
     if os.geteuid() != 0:
@@ -206,6 +249,9 @@ def main():
         try:
             time.sleep(0.5)
             wrk(1)  # warm up
+            if args.each:
+                each_table(args)
+                return
             for r in range(args.rounds):
                 if args.baseline_probes:
                     with rltest.Agent(f"--probes={args.baseline_probes}"):
