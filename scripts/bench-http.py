@@ -149,19 +149,16 @@ def ns_per_run(amount, probes, load=None, floor=None):
 
 def each_table(args):
     """--each: interleaved rounds of no agent, one agent per probe set and
-    the floor; a Markdown table of medians."""
+    the floor; a Markdown table of medians and spreads. (No agent CPU
+    column: nothing scrapes the agents, which then use next to none.)"""
     sets = args.each.split()
     rates = {k: [] for k in ["none", *sets, "floor"]}
-    cpu = {k: [] for k in sets}
     for r in range(args.rounds):
         rates["none"].append(wrk(args.seconds))
         for probes in sets:
             flags = [] if probes == "all" else [f"--probes={probes}"]
-            with rltest.Agent(*flags) as agent:
-                c0 = cpu_seconds(agent.proc.pid)
+            with rltest.Agent(*flags):
                 rates[probes].append(wrk(args.seconds))
-                cpu[probes].append(
-                    (cpu_seconds(agent.proc.pid) - c0) / args.seconds)
         with Floor(args.build):
             rates["floor"].append(wrk(args.seconds))
         print(f"round {r + 1}/{args.rounds}: " + ", ".join(
@@ -169,16 +166,15 @@ def each_table(args):
     base = statistics.median(rates["none"])
     print(f"nginx static file (1 worker), wrk -t{WRK_THREADS} -c32, "
           f"{args.rounds} x {args.seconds} s interleaved; none "
-          f"{base:.0f} req/s\n")
-    print("| `--probes` | req/s | of none | agent CPU (% of a core) |")
-    print("|---|---|---|---|")
+          f"{base:.0f} req/s (rounds {min(rates['none']):.0f}-"
+          f"{max(rates['none']):.0f})\n")
+    print("| `--probes` | req/s | of none |")
+    print("|---|---|---|")
     for k in [*sets, "floor"]:
         rate = statistics.median(rates[k])
-        c = (f"{statistics.median(cpu[k]) * 100:.1f}" if k in cpu
-             else "-")
         name = ("floor: an empty `raw_syscalls:sys_exit` program"
                 if k == "floor" else f"`{k}`")
-        print(f"| {name} | {rate:.0f} | {rate / base:.3f} | {c} |")
+        print(f"| {name} | {rate:.0f} | {rate / base:.3f} |")
 
 
 def print_per_run(per_run):

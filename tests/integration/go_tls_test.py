@@ -27,7 +27,8 @@ import time
 
 sys.path.insert(0, os.path.dirname(__file__))
 from rltest import (Agent, by_class, check, enter_netns, label_deltas,  # noqa
-                    go_tls_helper, redline_bin, require_bpf, value)
+                    go_tls_expected, go_tls_helper, redline_bin,
+                    require_bpf, value)
 
 PORT = 18446
 N1, N2 = 40, 25
@@ -51,15 +52,6 @@ def build(tmp):
     shutil.copy(srv, os.path.join(tmp, "rl_gotls_cli"))
     print(f"info: built in {time.time() - t0:.1f} s with "
           f"{run(['go', 'version']).strip()}")
-
-
-def expected(n):
-    """What `get` asks for: /, /, /missing, /, /err in turn."""
-    out = {}
-    for i in range(n):
-        c = ("2xx", "2xx", "4xx", "2xx", "5xx")[i % 5]
-        out[c] = out.get(c, 0) + 1
-    return out
 
 
 def tally(line, word):
@@ -146,11 +138,11 @@ def main():
             strip.kill()
             m0 = agent.scrape()
             want1 = tally(finish(c1), "got")
-            check(want1 == expected(N1), f"HTTP/1.1 client: {want1}")
+            check(want1 == go_tls_expected(N1), f"HTTP/1.1 client: {want1}")
             c2 = client(tmp, N2, "h2")  # the same file: probed already
             procs.append(c2)
             want2 = tally(finish(c2), "got")
-            check(want2 == expected(N2), f"HTTP/2 client: {want2}")
+            check(want2 == go_tls_expected(N2), f"HTTP/2 client: {want2}")
             srv.stdin.close()
             served = srv.stdout.readline().strip()
             check(srv.wait(timeout=10) == 0, f"server exited 0 ({served})")

@@ -585,6 +585,16 @@ def wrk_percentiles(out):
     return got
 
 
+def go_tls_expected(n):
+    """Status classes of go_tls_helper's `get` over n requests: it asks
+    for /, /, /missing, /, /err in turn."""
+    out = {}
+    for i in range(n):
+        c = ("2xx", "2xx", "4xx", "2xx", "5xx")[i % 5]
+        out[c] = out.get(c, 0) + 1
+    return out
+
+
 def go_tls_helper(out, strip=False):
     """Builds tests/helpers/go_tls (an HTTPS server and client in Go's own
     crypto/tls; static: CGO_ENABLED=0) into out with Debian's golang-go,

@@ -42,8 +42,8 @@ import tempfile
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..",
                                 "integration"))
-from rltest import (SKIP, by_class, check, go_tls_helper,  # noqa: E402
-                    parse_metrics, series, value)
+from rltest import (SKIP, by_class, check, go_tls_expected,  # noqa: E402
+                    go_tls_helper, parse_metrics, series, value)
 import readme_table  # noqa: E402
 import vmkit  # noqa: E402
 
@@ -193,15 +193,6 @@ def check_counts(m, info):
           f", {bad:.0f} refused (want 1)")
 
 
-def go_expected(n):
-    """What the helper's `get` asks for: /, /, /missing, /, /err in turn."""
-    out = {}
-    for i in range(n):
-        c = ("2xx", "2xx", "4xx", "2xx", "5xx")[i % 5]
-        out[c] = out.get(c, 0) + 1
-    return out
-
-
 def tally(line):
     """The helper's "got 2xx=N ..." or "served ..." as {class: N}."""
     out = {}
@@ -213,7 +204,7 @@ def tally(line):
 
 
 def check_tls(m, info):
-    want = go_expected(GO_N)
+    want = go_tls_expected(GO_N)
     got = {p: tally(info.get(f"go_{p}")) for p in ("h1", "h2")}
     served = info.get("go_srv") or ""
     check(got == {"h1": want, "h2": want} and
