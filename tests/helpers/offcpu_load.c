@@ -9,6 +9,10 @@
 //   mutex   a second thread blocks on a mutex this one holds while it
 //           sleeps MS ms (lock; this one: sleep, then lock in the join)
 //   fsync   write 4 KiB + fsync a file in DIR for MS ms (disk)
+//   fault   read a 16 MiB file in DIR through a mapping, one byte a page,
+//           pages in random order with readahead off, dropped from the
+//           page cache before each pass, for MS ms: major faults outside
+//           any syscall (memory)
 //
 // Every blocking call is a region: its off-CPU time is its wall time minus
 // the thread's CPU time (CLOCK_THREAD_CPUTIME_ID) and run-queue wait
@@ -25,6 +29,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -159,10 +164,63 @@ static void do_fsync(struct acct* a, const char* dir) {
   leave(a, FILE_OPS);
 }
 
+// The file is written and evicted in FILE_OPS regions (open, write and
+// fsync may wait on the disk or a journal lock; fadvise only drops clean
+// pages); each pass's faults are one MEMORY region: the thread leaves the
+// CPU there only in the kernel's page-fault path, in D state.
+static void do_fault(struct acct* a, const char* dir) {
+  enum { kPages = 4096, kPage = 4096 };
+  char path[4096], buf[kPage];
+  snprintf(path, sizeof(path), "%s/rl_offcpu_fault.dat", dir);
+  enter(a);
+  int fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0600);
+  if (fd < 0) {
+    perror(path);
+    exit(1);
+  }
+  memset(buf, 'x', sizeof(buf));
+  for (int i = 0; i < kPages; i++) {
+    if (write(fd, buf, sizeof(buf)) != sizeof(buf)) exit(1);
+  }
+  if (fsync(fd)) exit(1);
+  leave(a, FILE_OPS);
+  unsigned order[kPages];
+  for (unsigned i = 0; i < kPages; i++) order[i] = i;
+  srand(1);
+  for (unsigned i = kPages - 1; i > 0; i--) {
+    unsigned j = (unsigned)rand() % (i + 1), t = order[i];
+    order[i] = order[j];
+    order[j] = t;
+  }
+  volatile char sum = 0;
+  for (long long end = now_ns() + ms * 1000000LL; now_ns() < end;) {
+    enter(a);
+    // Unmapped first: the page cache keeps mapped pages.
+    if (posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED)) exit(1);
+    char* p = mmap(NULL, (size_t)kPages * kPage, PROT_READ, MAP_SHARED, fd, 0);
+    if (p == MAP_FAILED || madvise(p, (size_t)kPages * kPage, MADV_RANDOM)) {
+      exit(1);
+    }
+    leave(a, FILE_OPS);
+    enter(a);
+    for (int i = 0; i < kPages && now_ns() < end; i++) {
+      sum += p[(size_t)order[i] * kPage];
+    }
+    leave(a, MEMORY);
+    enter(a);
+    munmap(p, (size_t)kPages * kPage);
+    leave(a, FILE_OPS);
+  }
+  enter(a);
+  close(fd);
+  unlink(path);
+  leave(a, FILE_OPS);
+}
+
 int main(int argc, char** argv) {
   if (argc < 3) {
-    fprintf(stderr, "usage: rl_offcpu spin|sleep|pipe|socket|mutex|fsync "
-                    "MS [DIR]\n");
+    fprintf(stderr, "usage: rl_offcpu spin|sleep|pipe|socket|mutex|fsync|"
+                    "fault MS [DIR]\n");
     return 2;
   }
   const char* mode = argv[1];
@@ -202,6 +260,8 @@ int main(int argc, char** argv) {
     leave(&a[0], LOCK);
   } else if (!strcmp(mode, "fsync") && argc == 4) {
     do_fsync(&a[0], argv[3]);
+  } else if (!strcmp(mode, "fault") && argc == 4) {
+    do_fault(&a[0], argv[3]);
   } else {
     fprintf(stderr, "rl_offcpu: unknown mode %s\n", mode);
     return 2;

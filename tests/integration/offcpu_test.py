@@ -2,7 +2,10 @@
 """Where a workload's time went, against the kernel's own accounting.
 
 rl_offcpu (tests/helpers/offcpu_load.c) spins, sleeps, blocks on a pipe, a
-UNIX socket, a mutex and fsync; around every blocking call it measures the
+UNIX socket, a mutex and fsync, and takes major page faults on a mapped
+file (memory: D state outside any syscall; on x86-64 the entry code sets
+orig_ax to -1 once it has read a fault's error code, so no syscall number
+is misread there); around every blocking call it measures the
 thread's off-CPU time from /proc/thread-self/schedstat (wall minus CPU
 minus run delay over the call) and tags it with the reason it knows. After
 it exits, for its workload:
@@ -46,7 +49,7 @@ REASONS = ("other", "lock", "network", "disk", "sleep", "memory")
 # mode: the reasons its regions must show (others may be small noise).
 MODES = {"spin": (), "sleep": ("sleep",), "pipe": ("other", "sleep"),
          "socket": ("network", "sleep"), "mutex": ("lock", "sleep"),
-         "fsync": ("disk",)}
+         "fsync": ("disk",), "fault": ("memory",)}
 
 
 def breakdown(m, comm):
