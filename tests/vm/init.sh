@@ -101,6 +101,24 @@ while [ $j -lt "$H" ]; do
 	j=$((j + 1))
 done
 wget -q -O /dev/null http://127.0.0.1:9/ 2>/dev/null
+# CPU throttling through cgroup v2 (the CI host's cpu controller is on v1):
+# a burner in a cgroup with cpu.max 20%, stopped after 2 s (still a member,
+# so redline still reads its cgroup; stopped, cpu.stat no longer moves).
+# The scrape below must show cpu.stat as read before and after it.
+cg=/sys/fs/cgroup/rlq
+cpu_stat() { grep -E 'nr_throttled|throttled_usec' $cg/cpu.stat | tr '\n' ' '; }
+if echo +cpu >/sys/fs/cgroup/cgroup.subtree_control && mkdir $cg &&
+	echo "20000 100000" >$cg/cpu.max; then
+	ln -s rl_sysstorm /usr/bin/rl_quota # its own name from exec on
+	sh -c "echo \$\$ >$cg/cgroup.procs && exec rl_quota 1000000000 0" &
+	burner=$!
+	sleep 2
+	kill -STOP $burner
+	sleep 0.5
+	say throttle_a "$(cpu_stat)"
+else
+	say throttle_a "no cpu controller"
+fi
 # The count reaches /metrics at the agent's next read of its maps.
 i=0
 while [ $i -lt 40 ]; do
@@ -110,9 +128,12 @@ while [ $i -lt 40 ]; do
 	i=$((i + 1))
 	sleep 0.5
 done
+[ -n "$burner" ] &&
+	say throttle_b "$(cpu_stat)"
 say metrics_begin
 cat /tmp/metrics
 say metrics_end
+[ -n "$burner" ] && kill -KILL $burner
 kill -TERM $agent
 wait $agent
 say agent_rc $?

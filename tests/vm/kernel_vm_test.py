@@ -26,6 +26,10 @@ binary, a test helper and their shared libraries. tests/vm/init.sh, as
   clients (tests/helpers/go_tls, static: the VM needs no libssl), HTTP/1.1
   and HTTP/2, GO_N requests each: their executable probed (one file), and
   both sides' requests by status class equal the programs' own tallies;
+- CPU throttling through cgroup v2 (the CI host has the cpu controller on
+  v1): a burner in a cgroup with cpu.max 20%, stopped after 2 s while still
+  a member; redline's throttled seconds and periods equal cpu.stat's
+  throttled_usec and nr_throttled, read before and after the scrape;
 - SIGTERM: exit 0, and bpftool shows the same programs, maps and links as
   before the agent started.
 
@@ -220,6 +224,27 @@ def check_tls(m, info):
             check(n == want, f"tls: {name} of {comm} {n} == {want}")
 
 
+def cpu_stat(line):
+    """say's one-line cpu.stat excerpt as {key: int}."""
+    f = (line or "").split()
+    return {k: int(v) for k, v in zip(f[::2], f[1::2]) if v.isdigit()}
+
+
+def check_throttle(m, info):
+    a, b = cpu_stat(info.get("throttle_a")), cpu_stat(info.get("throttle_b"))
+    check(a and a == b and a.get("nr_throttled", 0) > 3,
+          f"throttle: a burner throttled by cpu.max, then frozen ({a} then "
+          f"{b}; {info.get('throttle_a')!r})")
+    got = value(m, "redline_cpu_throttled_seconds_total", comm="rl_quota")
+    want = a.get("throttled_usec", -1) / 1e6
+    check(abs(got - want) < 1e-6, f"throttle (cgroup v2): redline "
+          f"{got:.6f} s == cpu.stat throttled_usec {want:.6f} s")
+    got = value(m, "redline_cpu_throttled_periods_total", comm="rl_quota")
+    check(got == a.get("nr_throttled", -1), f"throttle (cgroup v2): "
+          f"{got:.0f} periods == cpu.stat nr_throttled "
+          f"{a.get('nr_throttled')}")
+
+
 def check_detach(info):
     check(info.get("agent_rc") == "0", f"SIGTERM: exit {info.get('agent_rc')}")
     check(info.get("before") and info.get("after") == info.get("before"),
@@ -241,6 +266,7 @@ def main():
     check_programs(tag, m)
     check_counts(m, info)
     check_tls(m, info)
+    check_throttle(m, info)
     check_detach(info)
 
 
