@@ -197,7 +197,8 @@ const std::vector<RequestProtocol>& RequestProtocols() {
                 outcome == "UNIMPLEMENTED" || outcome == "INTERNAL" ||
                 outcome == "UNAVAILABLE" || outcome == "DATA_LOSS" ||
                 outcome == "reset";
-       }},
+       },
+       /*operations_learned=*/true},
   };
   return kProtocols;
 }

@@ -25,6 +25,10 @@ struct RequestProtocol {
   const char* (*outcome_name)(uint32_t outcome);
   // The outcomes an availability SLI and top's error column count as bad.
   bool (*is_error)(absl::string_view outcome);
+  // Operation labels given at run time (gRPC's "service/method", within a
+  // label budget), not a fixed table: an SLI may name any, and matches
+  // requests whose label is exactly that.
+  bool operations_learned = false;
 };
 
 const std::vector<RequestProtocol>& RequestProtocols();

@@ -2,6 +2,7 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cmath>
 #include <cstring>
@@ -129,6 +130,11 @@ class Parser {
                            const std::vector<std::string>& values,
                            const std::set<std::string>& known,
                            const char* what) const;
+  // Labels learned at run time (gRPC methods): any printable value
+  // without spaces, as the agent would export it.
+  absl::Status CheckLearned(const YAML::Node& n, const std::string& where,
+                            const std::vector<std::string>& values,
+                            const char* what) const;
   absl::Status Alerting(const YAML::Node& n, const std::string& f,
                         Slo* slo) const;
   absl::StatusOr<std::vector<BurnWindow>> Windows(const YAML::Node& n,
@@ -341,6 +347,27 @@ absl::Status Parser::CheckValues(const YAML::Node& n, const std::string& where,
   return absl::OkStatus();
 }
 
+absl::Status Parser::CheckLearned(const YAML::Node& n,
+                                  const std::string& where,
+                                  const std::vector<std::string>& values,
+                                  const char* what) const {
+  for (size_t i = 0; i < values.size(); ++i) {
+    const std::string& v = values[i];
+    const bool printable =
+        !v.empty() && std::all_of(v.begin(), v.end(), [](char c) {
+          return c > ' ' && c < 0x7f;
+        });
+    if (!printable) {
+      return Err(n[i], absl::StrCat(where, "[", i, "]"),
+                 absl::StrCat("bad ", what, " \"", v,
+                              "\" (want a label as exported, e.g. "
+                              "\"pkg.Service/Method\", \"pkg.Service\" or "
+                              "\"other\")"));
+    }
+  }
+  return absl::OkStatus();
+}
+
 // protocol, operations and outcomes of a request SLI.
 absl::Status Parser::RequestFields(const YAML::Node& n, const std::string& f,
                                    bool any_protocol, Slo* slo) const {
@@ -358,9 +385,15 @@ absl::Status Parser::RequestFields(const YAML::Node& n, const std::string& f,
   if (n["operations"]) {
     ASSIGN_OR_RETURN(slo->operations,
                      StrList(n["operations"], f + ".operations"));
-    RETURN_IF_ERROR(CheckValues(n["operations"], f + ".operations",
-                                slo->operations, LabelValues(p->operation_name),
-                                p->operation_label));
+    if (p->operations_learned) {
+      RETURN_IF_ERROR(CheckLearned(n["operations"], f + ".operations",
+                                   slo->operations, p->operation_label));
+    } else {
+      RETURN_IF_ERROR(CheckValues(n["operations"], f + ".operations",
+                                  slo->operations,
+                                  LabelValues(p->operation_name),
+                                  p->operation_label));
+    }
   }
   if (n["outcomes"]) {
     ASSIGN_OR_RETURN(slo->bad_outcomes,

@@ -21,6 +21,10 @@ THRESHOLD_S = 5
 GRPC_ERRORS = {"UNKNOWN", "DEADLINE_EXCEEDED", "UNIMPLEMENTED", "INTERNAL",
                "UNAVAILABLE", "DATA_LOSS"}
 
+# One method of grpc_echo.py's service: an SLI may name a gRPC method
+# (labels learned at run time), and counts that method's calls only.
+SAY = "redline.test.Echo/Say"
+
 CONFIG = """slos:
   - name: h2-availability
     selector: {{comm: nginx}}
@@ -39,6 +43,11 @@ CONFIG = """slos:
     selector: {{comm: rl_grpc_srv}}
     sli: {{kind: request_latency, protocol: grpc, threshold: {t}s}}
     objective: 99
+  - name: grpc-say
+    selector: {{comm: rl_grpc_srv}}
+    sli: {{kind: request_availability, protocol: grpc,
+           operations: [{say}]}}
+    objective: 99
   - name: grpc-client-not-found
     selector: {{comm: rl_grpc_cli}}
     sli: {{kind: request_availability, protocol: grpc, role: client,
@@ -56,7 +65,7 @@ def grpc_errors(tally):
 def write_config(tmp):
     path = os.path.join(tmp, "slo.yaml")
     with open(path, "w") as f:
-        f.write(CONFIG.format(t=THRESHOLD_S))
+        f.write(CONFIG.format(t=THRESHOLD_S, say=SAY))
     return path
 
 
@@ -91,6 +100,12 @@ def check_grpc(m1, m0, server_tally, client_tally, wall_s):
     check_events(m1, m0, "grpc-latency", n, 0,
                  f"every call of the client's {wall_s:.2f} s run under "
                  f"{THRESHOLD_S} s")
+    say = {k: v for k, v in server_tally.items() if k[0] == SAY}
+    n, bad = grpc_errors(say)
+    check(0 < n < sum(server_tally.values()), f"the server served {SAY} "
+          f"and another method ({server_tally})")
+    check_events(m1, m0, "grpc-say", n - bad, bad,
+                 f"the server's tally of {SAY} alone")
     n = sum(client_tally.values())
     bad = sum(v for (_, code), v in client_tally.items()
               if code == "NOT_FOUND")

@@ -122,6 +122,34 @@ TEST(SloConfig, RequestKindsTakeAProtocolOperationsAndBadOutcomes) {
       << bad.status();
 }
 
+TEST(SloConfig, GrpcOperationsAreLearnedLabelsAnySliMayName) {
+  auto cfg = ParseSloConfig(R"(slos:
+  - name: say
+    selector: {comm: api}
+    sli: {kind: request_availability, protocol: grpc,
+          operations: [redline.test.Echo/Say, pkg.Other, other]}
+    objective: 99.9
+)",
+                            "slo.yaml");
+  ASSERT_TRUE(cfg.ok()) << cfg.status();
+  EXPECT_EQ(cfg->slos[0].operations,
+            (std::vector<std::string>{"redline.test.Echo/Say", "pkg.Other",
+                                      "other"}));
+  auto bad = ParseSloConfig(R"(slos:
+  - name: say
+    selector: {comm: api}
+    sli: {kind: request_availability, protocol: grpc,
+          operations: ["Echo Say"]}
+    objective: 99.9
+)",
+                            "slo.yaml");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_TRUE(absl::StrContains(bad.status().message(),
+                                "slos[0].sli.operations[0]: bad method "
+                                "\"Echo Say\" (want a label as exported"))
+      << bad.status();
+}
+
 TEST(SloConfig, SelectorsMatchExactlyOrByAnchoredRegex) {
   auto cfg = ParseSloConfig(kValid, "slo.yaml");
   ASSERT_TRUE(cfg.ok()) << cfg.status();
