@@ -23,7 +23,11 @@ network namespace the test creates (loopback only):
   request counted, the connection given up as unclassified after its
   first messages, and pipelined HTTP on other connections stays exact;
 - a server that peeks (recv MSG_PEEK) at each connection's first bytes
-  before reading them: its requests counted once, exactly, both sides.
+  before reading them: its requests counted once, exactly, both sides;
+- TCP Fast Open (net.ipv4.tcp_fastopen=3 in the test's namespace, nginx
+  `listen ... fastopen`, `curl --tcp-fastopen`): the request rides in the
+  SYN (the kernel's TcpExt TCPFastOpenActive/Passive counters grow), and
+  both sides are counted exactly.
 With REDLINE_FAULT_TRACEPOINT making sock:sock_{send,recv}_length look
 missing, every assertion holds on the sys_exit path too (ctest
 integration.http_test_fallback)."""
@@ -44,6 +48,7 @@ from rltest import (Agent, by_class, check, check_l7_path, enter_netns,  # noqa
 HERE = os.path.dirname(os.path.abspath(__file__))
 LOAD = os.path.join(HERE, "..", "helpers", "http_load.py")
 PORT, BACKEND, PYPORT, ECHO, PEEK = 18080, 18081, 18082, 18083, 18084
+TFO = 18085
 SRV = "redline_http_server_requests_total"
 CLI = "redline_http_client_requests_total"
 DUR = "redline_http_server_request_duration_seconds_bucket"
@@ -79,6 +84,10 @@ http {{
             proxy_http_version 1.1;
             proxy_set_header Connection "";
         }}
+    }}
+    server {{
+        listen 127.0.0.1:{tfo} fastopen=16;
+        root {tmp}/www;
     }}
 }}
 """
@@ -291,9 +300,43 @@ def peek_phase(agent, tmp):
               f"{kind} +{d:.0f}")
 
 
+def tcp_ext(*names):
+    """This namespace's TcpExt counters (/proc/net/netstat: nstat's)."""
+    with open("/proc/net/netstat") as f:
+        lines = [line.split() for line in f if line.startswith("TcpExt:")]
+    row = dict(zip(lines[0][1:], (int(x) for x in lines[1][1:])))
+    return [row[n] for n in names]
+
+
+def tfo_phase(agent, log, log_offset):
+    """curl --tcp-fastopen, one request per connection: after the first
+    (which gets the server's cookie) each request is sent in the SYN, data
+    before the handshake ends; every one counted, both sides."""
+    n = 12
+    m0 = agent.scrape()
+    a0, p0 = tcp_ext("TCPFastOpenActive", "TCPFastOpenPassive")
+    for _ in range(n):
+        run(["curl", "-s", "-o", "/dev/null", "--tcp-fastopen",
+             f"http://127.0.0.1:{TFO}/"])
+    a1, p1 = tcp_ext("TCPFastOpenActive", "TCPFastOpenPassive")
+    time.sleep(1.2)
+    m1 = agent.scrape()
+    check(a1 - a0 >= n - 2 and p1 - p0 >= n - 2,
+          f"TCP Fast Open used: TcpExt TCPFastOpenActive +{a1 - a0}, "
+          f"TCPFastOpenPassive +{p1 - p0} of {n} connections")
+    want, _, _ = access_log_classes(log, log_offset)
+    got = by_class(m1, m0, SRV, comm="nginx", local_port=str(TFO))
+    check(want == {"2xx": n} and got == want,
+          f"TFO: nginx requests {got} == access log {want}")
+    got = by_class(m1, m0, CLI, comm="curl", remote=f"127.0.0.1:{TFO}")
+    check(got == {"2xx": n}, f"TFO: curl client requests {got}")
+
+
 def main():
     require_bpf()
     enter_netns("RL_HTTP_NETNS")
+    with open("/proc/sys/net/ipv4/tcp_fastopen", "w") as f:
+        f.write("3")  # this namespace's own: client and server
     for exe in ("nginx", "wrk", "curl"):
         check(shutil.which(exe) is not None, f"{exe} installed")
     tmp = tempfile.mkdtemp(prefix="rl-http-")
@@ -304,7 +347,8 @@ def main():
             f.write("hello from nginx\n")
         conf = os.path.join(tmp, "nginx.conf")
         with open(conf, "w") as f:
-            f.write(NGINX_CONF.format(tmp=tmp, port=PORT, backend=BACKEND))
+            f.write(NGINX_CONF.format(tmp=tmp, port=PORT, backend=BACKEND,
+                                      tfo=TFO))
         log = os.path.join(tmp, "access.log")
         with Agent("--probes=l7") as agent:
             check_l7_path(agent.scrape())
@@ -327,6 +371,7 @@ def main():
             pipeline_phase(agent, tmp)
             non_http_phase(agent, tmp)
             peek_phase(agent, tmp)
+            tfo_phase(agent, log, os.path.getsize(log))
     finally:
         for p in procs:
             p.terminate()
