@@ -8,7 +8,11 @@ redis-server from Debian with a temporary data dir and no persistence:
 - a raw-socket client (rl_redis_cli) that makes WRONGTYPE and ERR errors,
   one by one and pipelined in one write, and commands outside redline's
   list ("other");
-- junk sent to the port (a line that is not RESP): never a request.
+- junk sent to the port (a line that is not RESP): never a request;
+- over TLS (the server's TLS port, a certificate made here; OpenSSL in
+  redis-server and redis-benchmark), an agent with --tls: per command,
+  both sides equal INFO commandstats' delta with tls="true", none
+  plaintext.
 
 Oracle: INFO commandstats (calls per command) and INFO errorstats
 (errors per prefix), read with redis-cli before and after each phase.
@@ -32,6 +36,7 @@ from rltest import (Agent, check, check_l7_path, enter_netns,  # noqa: E402
                     start_redis, value)
 
 PORT = 16379
+TLS_PORT = 16380
 SRV = "redline_redis_server_requests_total"
 CLI = "redline_redis_client_requests_total"
 UNPARSED = "redline_http_unparsed_total"
@@ -148,6 +153,48 @@ def phase(agent, what, cmd, comm):
 
 
 DUR = "redline_redis_client_request_duration_seconds_bucket"
+
+
+def tls_options(tmp):
+    """redis-server options for a TLS port with a certificate made here."""
+    cert, key = os.path.join(tmp, "cert.pem"), os.path.join(tmp, "key.pem")
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048",
+                    "-nodes", "-keyout", key, "-out", cert, "-days", "1",
+                    "-subj", "/CN=localhost"], check=True, capture_output=True)
+    return ["--tls-port", str(TLS_PORT), "--tls-cert-file", cert,
+            "--tls-key-file", key, "--tls-ca-cert-file", cert,
+            "--tls-auth-clients", "no"]
+
+
+def tls_phase(tmp):
+    """redis-benchmark over TLS (OpenSSL in both programs) under an agent
+    with --tls: per command, both sides equal INFO commandstats' delta,
+    tls="true"; nothing plaintext counted on the TLS port."""
+    with Agent("--probes=l7", "--tls", "--refresh-interval=1") as agent:
+        m0 = agent.scrape()
+        s0 = info("commandstats", "cmdstat_")
+        out = subprocess.run(
+            ["redis-benchmark", "-h", "127.0.0.1", "-p", str(TLS_PORT),
+             "--tls", "--cacert", os.path.join(tmp, "cert.pem"), "-n",
+             "1000", "-c", "5", "-t", "set,get,incr,lpush,lpop", "-q"],
+            capture_output=True, text=True, timeout=300)
+        check(out.returncode == 0,
+              f"TLS: redis-benchmark ran ({out.stderr[-200:]})")
+        s1 = info("commandstats", "cmdstat_")
+        time.sleep(1.2)
+        m1 = agent.scrape()
+    want = {k: v for k, v in diff(s0, s1).items() if k != "info"}
+    check(sum(want.values()) >= 5000, f"TLS: Redis counted {want}")
+    for name, labels, who in (
+            (SRV, dict(comm="redis-server", local_port=str(TLS_PORT)),
+             "server"),
+            (CLI, dict(comm="redis-benchmark",
+                       remote=f"127.0.0.1:{TLS_PORT}"), "client")):
+        got = label_deltas(m1, m0, name, "command", tls="true", **labels)
+        check(got == want, f"TLS: {who} side by command {got} == INFO "
+              f"commandstats delta {want}")
+        plain = label_deltas(m1, m0, name, "command", tls="false", **labels)
+        check(not plain, f"TLS: nothing plaintext on the TLS port ({plain})")
 
 
 def bucket_of(edges, seconds):
@@ -277,7 +324,7 @@ def main():
     tmp = tempfile.mkdtemp(prefix="rl-redis-")
     srv = None
     try:
-        srv = start_redis(PORT, tmp)
+        srv = start_redis(PORT, tmp, extra=tls_options(tmp))
         slo_file = os.path.join(tmp, "slo.yaml")
         with open(slo_file, "w") as f:
             f.write(SLOS)
@@ -298,6 +345,7 @@ def main():
             errors_phase(agent, tmp)
             top_phase(agent)
             junk_phase(agent)
+        tls_phase(tmp)
     finally:
         if srv:
             srv.terminate()

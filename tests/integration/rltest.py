@@ -91,14 +91,15 @@ def free_port():
         return s.getsockname()[1]
 
 
-def start_redis(port, tmp, prefix=()):
+def start_redis(port, tmp, prefix=(), extra=()):
     """A redis-server of this test's own on 127.0.0.1:port (data and log in
     tmp, no persistence), once it accepts connections; prefix: e.g.
-    taskset. The caller terminates it."""
+    taskset; extra: more options (a TLS port). The caller terminates it."""
     p = subprocess.Popen([*prefix, "redis-server", "--port", str(port),
                           "--bind", "127.0.0.1", "--dir", tmp, "--save", "",
                           "--appendonly", "no", "--daemonize", "no",
-                          "--logfile", os.path.join(tmp, "redis.log")])
+                          "--logfile", os.path.join(tmp, "redis.log"),
+                          *extra])
     for _ in range(200):
         try:
             socket.create_connection(("127.0.0.1", port)).close()
