@@ -82,13 +82,15 @@ class Floor:
     bpftrace, redline_floor_bench's empty tp_btf sys_enter/sys_exit pair
     (the floor of the syscalls probe). With libssl: empty uprobes there."""
 
-    def __init__(self, build, libssl=None):
+    def __init__(self, build, libssl=None, sock=False):
         self.bench = os.path.join(build, "tests", "redline_floor_bench")
         self.libssl = libssl
+        self.sock = sock  # empty programs at sock:sock_{send,recv}_length
 
     def __enter__(self):
-        if self.libssl or not shutil.which("bpftrace"):
-            mode = ["ssl", self.libssl] if self.libssl else ["empty"]
+        if self.libssl or self.sock or not shutil.which("bpftrace"):
+            mode = (["ssl", self.libssl] if self.libssl else
+                    ["sock"] if self.sock else ["empty"])
             self.p = subprocess.Popen([self.bench, *mode])
             time.sleep(0.5)
             if self.p.poll() is not None:
@@ -152,7 +154,7 @@ def each_table(args):
     the floor; a Markdown table of medians and spreads. (No agent CPU
     column: nothing scrapes the agents, which then use next to none.)"""
     sets = args.each.split()
-    rates = {k: [] for k in ["none", *sets, "floor"]}
+    rates = {k: [] for k in ["none", *sets, "floor", "floor-sock"]}
     for r in range(args.rounds):
         rates["none"].append(wrk(args.seconds))
         for probes in sets:
@@ -161,6 +163,8 @@ def each_table(args):
                 rates[probes].append(wrk(args.seconds))
         with Floor(args.build):
             rates["floor"].append(wrk(args.seconds))
+        with Floor(args.build, sock=True):
+            rates["floor-sock"].append(wrk(args.seconds))
         print(f"round {r + 1}/{args.rounds}: " + ", ".join(
             f"{k} {v[-1]:.0f}" for k, v in rates.items()), file=sys.stderr)
     base = statistics.median(rates["none"])
@@ -170,10 +174,12 @@ def each_table(args):
           f"{max(rates['none']):.0f})\n")
     print("| `--probes` | req/s | of none |")
     print("|---|---|---|")
-    for k in [*sets, "floor"]:
+    floors = {"floor": "floor: an empty `raw_syscalls:sys_exit` program",
+              "floor-sock": "floor: empty programs at "
+                            "`sock:sock_{send,recv}_length`"}
+    for k in [*sets, *floors]:
         rate = statistics.median(rates[k])
-        name = ("floor: an empty `raw_syscalls:sys_exit` program"
-                if k == "floor" else f"`{k}`")
+        name = floors.get(k, f"`{k}`")
         print(f"| {name} | {rate:.0f} | {rate / base:.3f} |")
 
 
