@@ -19,12 +19,15 @@ a window around the burst, quiet at both ends:
   series are no longer exported;
 - redline_series_folded_total counts the displacements."""
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(__file__))
-from rltest import Agent, Prometheus, check, require_bpf, value  # noqa: E402
+from rltest import (Agent, Prometheus, check, exe_as,  # noqa: E402
+                    require_bpf, value)
 
 A_NAMES = [f"rlfa{i:02d}" for i in range(20)]  # as many as the budget
 B_NAMES = [f"rlfb{i:02d}" for i in range(5)]
@@ -32,9 +35,12 @@ A_CALLS = 40000
 B_CALLS = 100000
 
 
+TMP = tempfile.mkdtemp(prefix="rl-fold-")
+
+
 def run(comm, calls):
-    subprocess.run([os.environ["RL_SYSSTORM"], str(calls), "0", "--comm",
-                    comm], check=True, capture_output=True)
+    subprocess.run([exe_as(TMP, os.environ["RL_SYSSTORM"], comm), str(calls),
+                    "0"], check=True, capture_output=True)
 
 
 def pairs(m):
@@ -111,4 +117,7 @@ def main():
 
 
 if __name__ == "__main__":
-    main()
+    try:
+        main()
+    finally:
+        shutil.rmtree(TMP, ignore_errors=True)

@@ -54,6 +54,18 @@ def python_as(tmp, name, python=None):
     return path
 
 
+def exe_as(tmp, exe, name):
+    """exe under another name in tmp (a symlink), so that its comm is
+    `name` from exec on. (rl_sysstorm --comm renames itself with prctl
+    after exec: an agent read in between pins the incarnation to the old
+    name, README "How it works"; tests that are not about renames avoid
+    it.)"""
+    path = os.path.join(tmp, name)
+    if not os.path.exists(path):
+        os.symlink(os.path.realpath(exe), path)
+    return path
+
+
 def quota_cgroup(name, quota_us=20000, period_us=100000):
     """(dir, v2) of a new cgroup `name` whose CPU quota is quota_us per
     period_us: cgroup v2 cpu.max, or v1 cpu.cfs_quota_us where the cpu
