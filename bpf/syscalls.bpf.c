@@ -82,6 +82,9 @@ __u8 slo_sys_mask[RL_SLO_MAX_NR];
  * before load (from <sys/syscall.h>): BPF has no arch headers. */
 const volatile long nr_exit = -1;
 const volatile long nr_exit_group = -1;
+/* And of execve and execveat: exec renames the task too (see task_rename). */
+const volatile long nr_execve = -1;
+const volatile long nr_execveat = -1;
 
 /* Registers a new incarnation of task's process; returns its gen or 0. */
 static __u64 new_gen(struct task_struct *task, __u32 tgid)
@@ -278,18 +281,26 @@ int BPF_PROG(sched_process_exec, struct task_struct *p, pid_t old_pid,
 
 /* prctl(PR_SET_NAME) and friends: daemons rename themselves right after
  * start, usually after the first syscalls we saw. Keep the process record's
- * name current; the agent pins the name an incarnation had when it first
- * read it, so a late rename never moves counts between series. The event
+ * name current; the agent exports an incarnation once it is 200 ms old (or
+ * exited) and pins the name it has then, so a later rename never moves
+ * counts between series. The event
  * fires before the new name is copied (it carries it as an argument). */
 SEC("tp_btf/task_rename")
 int BPF_PROG(task_rename, struct task_struct *task, const char *comm)
 {
 	__u32 tgid = task->tgid;
 	struct rl_proc_info *info;
+	struct task_state *ts;
 	struct rl_proc_key pk;
 	__u64 *gen;
 
 	if (task->pid != task->tgid)
+		return 0;
+	/* exec names the task after its binary before sched_process_exec,
+	 * which starts a new incarnation with that name. The old one keeps
+	 * the name it made its calls under (a shell's child stays "bash"). */
+	ts = bpf_task_storage_get(&task_states, task, 0, 0);
+	if (ts && ts->active && (ts->nr == nr_execve || ts->nr == nr_execveat))
 		return 0;
 	gen = bpf_map_lookup_elem(&tgid_gen, &tgid);
 	if (!gen)

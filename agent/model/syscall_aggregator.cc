@@ -14,7 +14,8 @@ void SyscallStats::Add(const SyscallStats& o) {
   for (const auto& [err, n] : o.errnos) errnos[err] += n;
 }
 
-void SyscallAggregator::Begin(const std::vector<ProcRecord>& procs) {
+void SyscallAggregator::Begin(const std::vector<ProcRecord>& procs,
+                              uint64_t now_ns) {
   // Series of pid-labelled incarnations exported last time end now.
   for (const WorkloadId& id : expire_after_export_) retired_.erase(id);
   expire_after_export_.clear();
@@ -30,19 +31,31 @@ void SyscallAggregator::Begin(const std::vector<ProcRecord>& procs) {
   procs_.reserve(procs.size());
 
   std::map<ProcKey, Pinned> pins;
+  held_pins_.clear();
   for (const ProcRecord& p : procs) {
     auto it = pinned_.find(p.key);
     Pinned pin;
+    bool held = false;
     if (it != pinned_.end()) {
       pin = std::move(it->second);
     } else {
       pin.comm = p.comm;
+      // gen is the incarnation's creation time; a gen from the future
+      // (clock read before the kernel stamped it) is young too.
+      held = !p.exited && now_ns != 0 &&
+             (p.key.gen > now_ns || now_ns - p.key.gen < kSettleNs);
     }
     WorkloadId id = IdFor(p, &pin);
     Proc& proc = procs_[p.key];
     proc.exited = p.exited;
-    if (!p.exited) pins.emplace(p.key, std::move(pin));
-    proc.target = p.exited ? &fresh_[id] : &live_[id];
+    proc.held = held;
+    if (held) {
+      held_pins_.emplace(p.key, std::move(pin));
+    } else if (!p.exited) {
+      pins.emplace(p.key, std::move(pin));
+    }
+    // A held incarnation makes no series yet, not even an empty one.
+    if (!held) proc.target = p.exited ? &fresh_[id] : &live_[id];
     proc.id = std::move(id);
   }
   // Only incarnations still present keep a pin: memory follows live ones.
@@ -91,13 +104,13 @@ SyscallAggregator::Proc* SyscallAggregator::Find(const ProcKey& k) {
 bool SyscallAggregator::AddStats(const ProcKey& proc, uint32_t nr,
                                  const SyscallStats& s) {
   Proc* p = Find(proc);
-  p->target->syscalls[nr].Add(s);
+  if (!p->held) p->target->syscalls[nr].Add(s);
   return p->exited;
 }
 
 bool SyscallAggregator::AddErrno(const ErrnoRecord& e) {
   Proc* p = Find(e.proc);
-  p->target->syscalls[e.nr].errnos[e.err] += e.count;
+  if (!p->held) p->target->syscalls[e.nr].errnos[e.err] += e.count;
   return p->exited;
 }
 
@@ -131,6 +144,13 @@ void SyscallAggregator::Retire(const ProcKey& proc, uint32_t nr,
   WorkloadId id;
   if (it != procs_.end()) {
     id = it->second.id;
+    // Counts of a held incarnation now leave the kernel under this name:
+    // pin it, so that its later counts join the same series.
+    auto held = held_pins_.find(proc);
+    if (held != held_pins_.end()) {
+      pinned_.insert(held_pins_.extract(held));
+      it->second.held = false;
+    }
   } else {
     id.comm = "[unknown]";
     if (opts_.pid_labels) id.pid = proc.tgid;

@@ -64,7 +64,16 @@ class SyscallAggregator {
 
   // Starts a read. Every process record comes first, so that each stats
   // record can be folded into its workload as soon as it is read.
-  void Begin(const std::vector<ProcRecord>& procs);
+  //
+  // now_ns is CLOCK_MONOTONIC (the clock of ProcKey::gen); 0 holds nothing.
+  // A live incarnation younger than kSettleNs that was never exported is
+  // held: its counts stay in the kernel and are exported by a later read,
+  // under the name it has then. A program renames itself (prctl
+  // PR_SET_NAME) right after exec; pinning the name a read happened to
+  // catch in between would count that process under its binary's name for
+  // good. An incarnation that exits is never held.
+  void Begin(const std::vector<ProcRecord>& procs, uint64_t now_ns = 0);
+  static constexpr uint64_t kSettleNs = 200'000'000;
   // Returns true if the record belongs to an exited incarnation (the caller
   // deletes its kernel entry after Finish).
   bool AddStats(const ProcKey& proc, uint32_t nr, const SyscallStats& s);
@@ -85,11 +94,14 @@ class SyscallAggregator {
                                  std::map<WorkloadId, WorkloadStats>* out);
 
   size_t retired_workloads() const { return retired_.size(); }
+  // Incarnations the last Begin held back (see Begin).
+  size_t held() const { return held_pins_.size(); }
 
  private:
   struct Proc {
     bool exited = false;
-    WorkloadStats* target = nullptr;  // in live_ or fresh_ (stable nodes)
+    bool held = false;  // young: not exported by this read (see Begin)
+    WorkloadStats* target = nullptr;  // in live_ or fresh_; null if held
     WorkloadId id;
   };
   Proc* Find(const ProcKey& k);
@@ -110,6 +122,8 @@ class SyscallAggregator {
   };
   WorkloadId IdFor(const ProcRecord& p, Pinned* pin);
   std::map<ProcKey, Pinned> pinned_;
+  // The pins held incarnations would get: Retire (a spilled entry) pins.
+  std::map<ProcKey, Pinned> held_pins_;
   // Totals of freed incarnations, by workload. With pid labels every
   // incarnation is its own workload, so its entry is dropped after being
   // exported once (the series ends); otherwise it lives as long as the agent.

@@ -4,6 +4,7 @@
 #include <bpf/libbpf.h>
 #include <linux/types.h>
 #include <sys/syscall.h>
+#include <time.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -75,6 +76,8 @@ absl::StatusOr<std::unique_ptr<SyscallsProbe>> SyscallsProbe::Load(
   auto* s = impl->skel.get();
   s->rodata->nr_exit = SYS_exit;
   s->rodata->nr_exit_group = SYS_exit_group;
+  s->rodata->nr_execve = SYS_execve;
+  s->rodata->nr_execveat = SYS_execveat;
   bpf_map__set_max_entries(s->maps.sys_stats, opts.max_stats_entries);
   bpf_map__set_max_entries(s->maps.sys_errors, opts.max_errno_entries);
   bpf_map__set_max_entries(s->maps.procs, opts.max_processes);
@@ -174,7 +177,11 @@ absl::StatusOr<ReadResult> SyscallsProbe::Read(
             {{pk->tgid, pk->gen}, CommOf(*pi), pi->cgroup_id, pi->exited != 0});
       }).status());
   res.procs = procs.size();
-  agg->Begin(procs);
+  // After the process read: every incarnation in it was stamped earlier.
+  timespec now{};
+  clock_gettime(CLOCK_MONOTONIC, &now);
+  agg->Begin(procs, static_cast<uint64_t>(now.tv_sec) * 1'000'000'000 +
+                        static_cast<uint64_t>(now.tv_nsec));
 
   // Entries of exited incarnations, deleted once their counts are folded.
   std::vector<rl_sys_key> dead_stats;

@@ -1,10 +1,13 @@
 // Known syscall workload for integration tests and benchmarks.
 //
 // usage: rl_sysstorm GETPPID_CALLS OPENAT_FAILS [--wait] [--comm NAME]
+//                    [--comm-after-ms MS]
 // With --wait it prints its pid, waits for a line on stdin (so an observer
 // can attach), runs the workload, prints "done", and waits for stdin EOF
 // before exiting. The comm is the binary name, rl_sysstorm, unless --comm
-// renames it (benchmarks use distinct comms to create distinct series).
+// renames it (benchmarks use distinct comms to create distinct series);
+// --comm-after-ms sleeps first, as a daemon that renames itself once
+// initialised.
 #define _GNU_SOURCE
 #include <fcntl.h>
 #include <stdio.h>
@@ -18,22 +21,35 @@
 int main(int argc, char** argv) {
   if (argc < 3) {
     fprintf(stderr,
-            "usage: %s GETPPID_CALLS OPENAT_FAILS [--wait] [--comm NAME]\n",
+            "usage: %s GETPPID_CALLS OPENAT_FAILS [--wait] [--comm NAME] "
+            "[--comm-after-ms MS]\n",
             argv[0]);
     return 2;
   }
   const long n = atol(argv[1]);
   const long m = atol(argv[2]);
   int wait = 0;
+  const char* comm = NULL;
+  long comm_after_ms = 0;
   for (int i = 3; i < argc; i++) {
     if (strcmp(argv[i], "--wait") == 0) {
       wait = 1;
     } else if (strcmp(argv[i], "--comm") == 0 && i + 1 < argc) {
-      prctl(PR_SET_NAME, argv[++i], 0, 0, 0);
+      comm = argv[++i];
+    } else if (strcmp(argv[i], "--comm-after-ms") == 0 && i + 1 < argc) {
+      comm_after_ms = atol(argv[++i]);
     } else {
       fprintf(stderr, "rl_sysstorm: unknown argument %s\n", argv[i]);
       return 2;
     }
+  }
+  if (comm) {
+    if (comm_after_ms > 0) {
+      struct timespec d = {comm_after_ms / 1000,
+                           (comm_after_ms % 1000) * 1000000L};
+      nanosleep(&d, NULL);
+    }
+    prctl(PR_SET_NAME, comm, 0, 0, 0);
   }
   char line[64];
   if (wait) {

@@ -6,6 +6,7 @@ import re
 import signal
 import subprocess
 import sys
+import threading
 import time
 
 sys.path.insert(0, os.path.dirname(__file__))
@@ -71,6 +72,46 @@ def check_selected_histograms():
                      concern="syscalls")
         check(reads >= 1 and secs > 0,
               f"kernel read cost exported ({reads} reads, {secs} s)")
+
+
+def check_late_rename(agent):
+    """A daemon renames itself (prctl) some milliseconds after exec, while
+    reads come every few ms: the agent holds a young incarnation back
+    instead of pinning the binary's name, so every count lands under the
+    new name."""
+    helpers, n = 8, 321
+    before = agent.scrape()
+    stop = threading.Event()
+    reads = []
+
+    def scrape_loop():
+        while not stop.is_set():
+            agent.get()
+            reads.append(1)
+            time.sleep(0.005)
+
+    t = threading.Thread(target=scrape_loop)
+    t.start()
+    try:
+        procs = [subprocess.Popen([os.environ["RL_SYSSTORM"], str(n), "0",
+                                   "--comm", "rl_late", "--comm-after-ms",
+                                   "100"], stdout=subprocess.DEVNULL)
+                 for _ in range(helpers)]
+        for p in procs:
+            check(p.wait(timeout=20) == 0, "late-renaming helper ran")
+    finally:
+        stop.set()
+        t.join()
+    after = agent.scrape()
+    got = value(after, "redline_syscalls_total", comm="rl_late",
+                syscall="getppid")
+    leaked = (value(after, "redline_syscalls_total", comm=COMM)
+              - value(before, "redline_syscalls_total", comm=COMM))
+    check(got == helpers * n and leaked == 0,
+          f"renamed 100 ms after exec: all {helpers} x {n} getppid under the "
+          f"new name ({got}), none under the binary's ({leaked})")
+    # Otherwise the check above could not fail (no read before the rename).
+    check(len(reads) >= 3, f"reads came while they started ({len(reads)})")
 
 
 def main():
@@ -174,6 +215,8 @@ def main():
         check(value(renamed, "redline_syscalls_total", comm=COMM,
                     syscall="getppid") == N_GETPPID,
               "nothing of the renamed process leaks into its old name")
+
+        check_late_rename(agent)
 
     check_selected_histograms()
 

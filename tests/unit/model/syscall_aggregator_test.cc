@@ -86,6 +86,77 @@ TEST(Aggregator, RenameAfterFirstReadKeepsCountsInTheirSeries) {
   EXPECT_EQ((out4[WorkloadId{"java", 0}].syscalls[0].calls), 16u);
 }
 
+// One read through Begin/Add/Finish at monotonic time now (ns).
+std::map<WorkloadId, WorkloadStats> ReadAt(SyscallAggregator* agg,
+                                           const RawSyscallData& raw,
+                                           uint64_t now) {
+  agg->Begin(raw.procs, now);
+  for (const SyscallRecord& r : raw.stats) agg->AddStats(r.proc, r.nr, r.stats);
+  for (const ErrnoRecord& e : raw.errors) agg->AddErrno(e);
+  std::map<WorkloadId, WorkloadStats> out;
+  agg->Finish(&out);
+  return out;
+}
+
+TEST(Aggregator, YoungIncarnationIsHeldUntilItsNameSettles) {
+  constexpr uint64_t kMs = 1'000'000;
+  const uint64_t born = 5'000 * kMs;
+  SyscallAggregator agg({});
+  RawSyscallData raw;
+  // Read 1 ms after exec: still the binary's name, not exported at all.
+  raw.procs = {{{7, born}, "rl_sysstorm", 0, false}};
+  raw.stats = {Rec(7, born, 39, 3)};
+  raw.errors = {{{7, born}, 39, 2, 1}};
+  auto out = ReadAt(&agg, raw, born + kMs);
+  EXPECT_TRUE(out.empty());
+  EXPECT_EQ(agg.held(), 1u);
+  // It renamed itself; read after it settled: all its counts, new name.
+  raw.procs[0].comm = "daemon";
+  raw.stats = {Rec(7, born, 39, 5)};
+  out = ReadAt(&agg, raw, born + SyscallAggregator::kSettleNs);
+  EXPECT_EQ(agg.held(), 0u);
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ((out[WorkloadId{"daemon", 0}].syscalls[39].calls), 5u);
+  EXPECT_EQ((out[WorkloadId{"daemon", 0}].syscalls[39].errnos[2]), 1u);
+  // Pinned from then on.
+  raw.procs[0].comm = "again";
+  out = ReadAt(&agg, raw, born + 10 * SyscallAggregator::kSettleNs);
+  EXPECT_EQ((out[WorkloadId{"daemon", 0}].syscalls[39].calls), 5u);
+  EXPECT_EQ(out.count(WorkloadId{"again", 0}), 0u);
+}
+
+TEST(Aggregator, YoungIncarnationThatExitedIsCountedAtOnce) {
+  const uint64_t born = 1'000'000'000;
+  SyscallAggregator agg({});
+  RawSyscallData raw;
+  raw.procs = {{{8, born}, "true", 0, true}, {{9, born}, "sleep", 0, false}};
+  raw.stats = {Rec(8, born, 231, 1), Rec(9, born, 35, 1)};
+  agg.Begin(raw.procs, born + 1);
+  EXPECT_TRUE(agg.AddStats({8, born}, 231, raw.stats[0].stats));
+  EXPECT_FALSE(agg.AddStats({9, born}, 35, raw.stats[1].stats));
+  std::map<WorkloadId, WorkloadStats> out;
+  auto freed = agg.Finish(&out);
+  ASSERT_EQ(freed.size(), 1u);
+  EXPECT_EQ((out[WorkloadId{"true", 0}].syscalls[231].calls), 1u);
+  EXPECT_EQ(out.count(WorkloadId{"sleep", 0}), 0u);
+}
+
+TEST(Aggregator, SpilledEntryOfAHeldIncarnationPinsItsName) {
+  const uint64_t born = 1'000'000'000;
+  SyscallAggregator agg({});
+  RawSyscallData raw;
+  raw.procs = {{{4, born}, "early", 0, false}};
+  raw.stats = {Rec(4, born, 0, 2)};
+  EXPECT_TRUE(ReadAt(&agg, raw, born + 1).empty());
+  // The map needed room: the entry left the kernel under today's name.
+  agg.Retire({4, born}, 0, raw.stats[0].stats);
+  raw.procs[0].comm = "late";
+  raw.stats = {Rec(4, born, 0, 1)};  // restarted from zero in the kernel
+  auto out = ReadAt(&agg, raw, born + SyscallAggregator::kSettleNs);
+  EXPECT_EQ((out[WorkloadId{"early", 0}].syscalls[0].calls), 3u);
+  EXPECT_EQ(out.count(WorkloadId{"late", 0}), 0u);
+}
+
 TEST(Aggregator, RetiredLiveEntryContinuesWithoutAStep) {
   SyscallAggregator agg({});
   RawSyscallData raw;
@@ -122,7 +193,6 @@ TEST(Aggregator, StatsWithoutProcessRecordAreKeptAsUnknown) {
   agg.Aggregate(raw, &out);
   EXPECT_EQ((out[WorkloadId{"[unknown]", 0}].syscalls[0].calls), 4u);
 }
-
 
 class FakeResolver : public IdentityResolver {
  public:
