@@ -1,5 +1,7 @@
 #include "agent/model/v1_path_cache.h"
 
+#include <algorithm>
+
 namespace redline {
 
 void V1PathCache::Begin(Clock::time_point now) { now_ = now; }
@@ -12,9 +14,18 @@ const std::optional<std::string>& V1PathCache::Get(uint32_t tgid,
     e = Entry{};
     e.incarnation = incarnation;
     e.first = now_;
-  } else if (now_ - e.first >= settle_ && now_ - e.read < max_age_) {
-    e.asked = true;
-    return e.path;
+  } else {
+    const Clock::duration since = now_ - e.read;
+    // Young: looked at again once it has been known as long again as at
+    // the last look (at least kMinGap), so a burst of scrapes costs a few
+    // reads per process, not one each; settled: every max_age.
+    const bool cached = now_ - e.first < settle_
+                            ? since < std::max(kMinGap, e.read - e.first)
+                            : since < max_age_;
+    if (cached) {
+      e.asked = true;
+      return e.path;
+    }
   }
   e.path = reader_(tgid);
   e.read = now_;

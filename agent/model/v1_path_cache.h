@@ -1,11 +1,13 @@
 // The v1 cpu cgroup of each live process (for throttling, model/throttle.h)
 // without reading /proc/<pid>/cgroup for every process at every read: on a
 // v1 host that was ~500 file reads per scrape for 500 processes, most of
-// the sched concern's read time (issue 23). A process is looked up on each
-// read of its first `settle` (container runtimes and systemd move a
-// process right after it starts), then every `max_age`: a later move into
-// another cpu cgroup shows within max_age. Pure logic: the reader and the
-// clock are given.
+// the sched concern's read time (issue 23). During its first `settle`
+// (container runtimes and systemd move a process right after it starts) a
+// process is looked up again once it has been known twice as long as at
+// the last lookup (100 ms at least): a move at age t shows by about 2t,
+// and 20 scrapes in a second cost each process a few lookups, not 20.
+// Then every `max_age`: a later move into another cpu cgroup shows within
+// max_age. Pure logic: the reader and the clock are given.
 #ifndef REDLINE_AGENT_MODEL_V1_PATH_CACHE_H_
 #define REDLINE_AGENT_MODEL_V1_PATH_CACHE_H_
 
@@ -37,6 +39,8 @@ class V1PathCache {
   void End();
 
   uint64_t lookups() const { return lookups_; }  // reader calls so far
+
+  static constexpr Clock::duration kMinGap = std::chrono::milliseconds(100);
 
  private:
   struct Entry {

@@ -213,8 +213,8 @@ absl::Status SchedProbe::ReadInto(Snapshot* snap) {
 
 // Each cgroup with a CPU quota that a workload's processes are in, once
 // per read: v2 by the entries' cgroup ids; v1 (the cpu controller on its
-// own hierarchy) by each process's /proc/<pid>/cgroup, on every read of
-// its first 10 s and then every 30 s (model/v1_path_cache.h).
+// own hierarchy) by each process's /proc/<pid>/cgroup, with backoff in its
+// first 10 s and then every 30 s (model/v1_path_cache.h).
 void SchedProbe::ReadThrottle(std::map<WorkloadId, WorkloadStats>* out) {
   Impl& im = *impl_;
   std::map<WorkloadId, std::set<std::pair<bool, std::string>>> dirs;

@@ -1,6 +1,7 @@
 #include "agent/model/v1_path_cache.h"
 
 #include <map>
+#include <vector>
 
 #include "gtest/gtest.h"
 
@@ -43,6 +44,21 @@ TEST_F(V1PathCacheTest, ReadEveryTimeWhileYoungThenAtMostEveryMaxAge) {
   EXPECT_EQ(reads_[7], 3);
   EXPECT_EQ(At(39, 7), "/other");  // 30 s after the last read
   EXPECT_EQ(reads_[7], 4);
+}
+
+TEST_F(V1PathCacheTest, YoungProcessesAreLookedUpWithBackoff) {
+  paths_[7] = "/";
+  // A scrape every 10 ms for 2 s: lookups at 0, 100, 200, 400, 800 and
+  // 1600 ms, not 200.
+  std::vector<int> at;
+  for (int ms = 0; ms < 2000; ms += 10) {
+    const int before = reads_[7];
+    cache_.Begin(t0_ + std::chrono::milliseconds(ms));
+    cache_.Get(7, 1);
+    cache_.End();
+    if (reads_[7] != before) at.push_back(ms);
+  }
+  EXPECT_EQ(at, (std::vector<int>{0, 100, 200, 400, 800, 1600}));
 }
 
 TEST_F(V1PathCacheTest, AReusedPidIsLookedUpAtOnce) {
