@@ -184,7 +184,7 @@ static __always_inline void count_within(__u64 *within, __u8 mask, __u64 d)
 /* Folds one completed syscall into its (process, syscall) entry. */
 static __always_inline void account(struct task_struct *task,
 				    struct task_state *ts, __u32 nr,
-				    __u64 delta, long ret)
+				    __u64 delta, long ret, __u64 now)
 {
 	struct rl_sys_val *v;
 	struct rl_sys_key key;
@@ -202,6 +202,9 @@ static __always_inline void account(struct task_struct *task,
 		return;
 	__sync_fetch_and_add(&v->sum_ns, delta);
 	__sync_fetch_and_add(&v->hist[rl_hist_slot(delta)], 1);
+	/* A plain store to the line sum_ns just dirtied: any recent value
+	 * will do. */
+	v->last_ns = now;
 	if (nr < RL_SLO_MAX_NR && slo_sys_mask[nr])
 		count_within(v->within, slo_sys_mask[nr], delta);
 	if (ret < 0 && ret >= -RL_MAX_ERRNO) {
@@ -226,7 +229,7 @@ int BPF_PROG(sys_enter, struct pt_regs *regs, long id)
 	 * zero duration, so every process's last syscall is counted. */
 	if (id == nr_exit || id == nr_exit_group) {
 		ts->active = 0;
-		account(task, ts, (__u32)id, 0, 0);
+		account(task, ts, (__u32)id, 0, 0, bpf_ktime_get_ns());
 		return 0;
 	}
 	ts->nr = (__u32)id;
@@ -240,14 +243,14 @@ int BPF_PROG(sys_exit, struct pt_regs *regs, long ret)
 {
 	struct task_struct *task = bpf_get_current_task_btf();
 	struct task_state *ts;
-	__u64 delta;
+	__u64 now;
 
 	ts = bpf_task_storage_get(&task_states, task, 0, 0);
 	if (!ts || !ts->active)
 		return 0;
 	ts->active = 0;
-	delta = bpf_ktime_get_ns() - ts->start_ns;
-	account(task, ts, ts->nr, delta, ret);
+	now = bpf_ktime_get_ns();
+	account(task, ts, ts->nr, now - ts->start_ns, ret, now);
 	return 0;
 }
 

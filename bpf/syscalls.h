@@ -40,12 +40,15 @@ struct rl_sys_key {
 
 /* calls = sum of hist: one atomic add fewer on every syscall. within[i]:
  * calls that took at most SLO threshold i (bpf/slo.h), for the syscalls
- * the agent marked. */
+ * the agent marked. last_ns: bpf_ktime_get_ns() when the last call ended;
+ * the agent moves entries idle for long out of the map (reads cost per
+ * entry). */
 struct rl_sys_val {
 	__u64 errors;
 	__u64 sum_ns;
 	__u64 hist[RL_HIST_SLOTS];
 	__u64 within[RL_SLO_SLOTS];
+	__u64 last_ns;
 };
 
 struct rl_err_key {

@@ -159,8 +159,9 @@ std::vector<MetricFamily> SnapshotToFamilies(
       {}};
   MetricFamily evictions{
       "redline_bpf_map_evictions_total",
-      "Entries of live processes moved from a nearly full kernel map into "
-      "the agent's totals (counts are kept; the map makes room).",
+      "Entries of live processes moved from a kernel map into the agent's "
+      "totals, counts kept: idle ones (a read costs per entry) and, from a "
+      "nearly full map, busy ones to make room.",
       MetricType::kCounter,
       {}};
   MetricFamily entries{"redline_bpf_map_entries",

@@ -30,7 +30,9 @@ static_assert(offsetof(rl_proc_info, cgroup_id) == 16);
 static_assert(offsetof(rl_proc_info, exited) == 24);
 static_assert(sizeof(rl_sys_key) == 16);
 static_assert(offsetof(rl_sys_key, gen) == 8);
-static_assert(sizeof(rl_sys_val) == 8 * (2 + RL_HIST_SLOTS + RL_SLO_SLOTS));
+static_assert(sizeof(rl_sys_val) == 8 * (3 + RL_HIST_SLOTS + RL_SLO_SLOTS));
+static_assert(offsetof(rl_sys_val, last_ns) ==
+              8 * (2 + RL_HIST_SLOTS + RL_SLO_SLOTS));
 static_assert(offsetof(rl_sys_val, within) == 8 * (2 + RL_HIST_SLOTS));
 static_assert(RL_SLO_SLOTS == kSloSlots, "shares SloWithin");
 static_assert(offsetof(rl_sys_val, hist) == 16);
@@ -158,6 +160,16 @@ void SyscallsProbe::CarryForward(const Snapshot& prev, Snapshot* snap) {
   snap->live_processes = prev.live_processes;
 }
 
+namespace {
+// CLOCK_MONOTONIC in ns: the clock of bpf_ktime_get_ns (gen, last_ns).
+uint64_t MonotonicNs() {
+  timespec t{};
+  clock_gettime(CLOCK_MONOTONIC, &t);
+  return static_cast<uint64_t>(t.tv_sec) * 1'000'000'000 +
+         static_cast<uint64_t>(t.tv_nsec);
+}
+}  // namespace
+
 absl::StatusOr<ReadResult> SyscallsProbe::Read(
     std::map<WorkloadId, WorkloadStats>* out) {
   SyscallAggregator* agg = &impl_->agg;
@@ -178,10 +190,8 @@ absl::StatusOr<ReadResult> SyscallsProbe::Read(
       }).status());
   res.procs = procs.size();
   // After the process read: every incarnation in it was stamped earlier.
-  timespec now{};
-  clock_gettime(CLOCK_MONOTONIC, &now);
-  agg->Begin(procs, static_cast<uint64_t>(now.tv_sec) * 1'000'000'000 +
-                        static_cast<uint64_t>(now.tv_nsec));
+  const uint64_t now_ns = MonotonicNs();
+  agg->Begin(procs, now_ns);
 
   // Entries of exited incarnations, deleted once their counts are folded.
   std::vector<rl_sys_key> dead_stats;
@@ -203,7 +213,8 @@ absl::StatusOr<ReadResult> SyscallsProbe::Read(
         if (agg->AddStats({sk->tgid, sk->gen}, sk->nr, st)) {
           dead_stats.push_back(*sk);
         } else {
-          live_stats.push_back({{sk->tgid, sk->gen}, sk->nr, st.calls});
+          live_stats.push_back(
+              {{sk->tgid, sk->gen}, sk->nr, st.calls, val->last_ns});
         }
       }).status();
   if (s.ok()) {
@@ -231,7 +242,7 @@ absl::StatusOr<ReadResult> SyscallsProbe::Read(
   for (const ProcKey& p : freed) dead_procs.push_back({p.tgid, 0, p.gen});
   DeleteKeys(m->procs, dead_procs.data(), dead_procs.size());
   res.live_processes = res.procs - freed.size();
-  res.spilled = Spill(&live_stats);
+  res.spilled = Spill(&live_stats, now_ns);
   impl_->stats_fill.ReadDone(live_stats.size() - res.spilled,
                              bpf_map__max_entries(m->sys_stats));
   impl_->procs_fill.ReadDone(res.live_processes,
@@ -239,17 +250,18 @@ absl::StatusOr<ReadResult> SyscallsProbe::Read(
   return res;
 }
 
-// Exited processes are freed at every read. If live ones alone still fill
-// more than 75% of sys_stats, entries chosen by SpillPlanner (idle ones
-// first, typically start-up syscalls of long-lived processes) are
-// read-and-deleted atomically into the agent's totals, down to 50%: new
-// (process, syscall) pairs keep finding room (a quarter of the map between
-// two reads), and no count is lost or counted twice.
-uint64_t SyscallsProbe::Spill(std::vector<LiveEntry>* live) {
+// Exited processes are freed at every read. Entries idle for 10 s are
+// read-and-deleted atomically into the agent's totals (a read costs the
+// kernel per entry; most are start-up syscalls of long-lived processes).
+// If live ones still fill more than 75% of sys_stats, entries chosen by
+// SpillPlanner (idle since the previous read first) follow, down to 50%:
+// new (process, syscall) pairs keep finding room (a quarter of the map
+// between two reads), and no count is lost or counted twice.
+uint64_t SyscallsProbe::Spill(std::vector<LiveEntry>* live, uint64_t now_ns) {
   const size_t cap = bpf_map__max_entries(impl_->skel->maps.sys_stats);
-  const size_t n = impl_->spill.Plan(live, cap);
+  const size_t n = impl_->spill.Plan(live, cap, now_ns);
   const int fd = bpf_map__fd(impl_->skel->maps.sys_stats);
-  uint64_t spilled = 0;
+  uint64_t spilled = 0, pressed = 0;
   rl_sys_val v;
   SyscallStats st;
   for (size_t i = 0; i < n; ++i) {
@@ -269,11 +281,12 @@ uint64_t SyscallsProbe::Spill(std::vector<LiveEntry>* live) {
     std::copy(v.within, v.within + RL_SLO_SLOTS, st.within.begin());
     impl_->agg.Retire(e.proc, e.nr, st);
     ++spilled;
+    if (i >= impl_->spill.idle()) ++pressed;
   }
   impl_->spill.Remember(*live, n, cap);
-  spilled_total_ += spilled;
-  if (n > 0) {
-    Log(LogLevel::kDebug, "sys_stats over 75% full: moved ", spilled,
+  spilled_total_ += spilled;  // evictions, as the other maps' idle entries
+  if (pressed > 0) {
+    Log(LogLevel::kDebug, "sys_stats over 75% full: moved ", pressed,
         " live entries to the agent's totals");
   }
   return spilled;

@@ -68,7 +68,7 @@ class SyscallsProbe : public Probe {
   // the kernel state of exited incarnations, whose counts are now retired
   // in the aggregator. On error `out` is untouched.
   absl::StatusOr<ReadResult> Read(std::map<WorkloadId, WorkloadStats>* out);
-  uint64_t Spill(std::vector<LiveEntry>* live);
+  uint64_t Spill(std::vector<LiveEntry>* live, uint64_t now_ns);
   std::unique_ptr<Impl> impl_;
   std::vector<ProgramStatus> programs_;
   uint64_t spilled_total_ = 0;

@@ -3,11 +3,11 @@
 // usage: rl_sysstorm GETPPID_CALLS OPENAT_FAILS [--wait] [--comm NAME]
 //                    [--comm-after-ms MS]
 // With --wait it prints its pid, waits for a line on stdin (so an observer
-// can attach), runs the workload, prints "done", and waits for stdin EOF
-// before exiting. The comm is the binary name, rl_sysstorm, unless --comm
-// renames it (benchmarks use distinct comms to create distinct series);
-// --comm-after-ms sleeps first, as a daemon that renames itself once
-// initialised.
+// can attach), runs the workload, prints "done", and runs it again for each
+// further line until stdin's EOF, when it exits. The comm is the binary
+// name, rl_sysstorm, unless --comm renames it (benchmarks use distinct comms
+// to create distinct series); --comm-after-ms sleeps first, as a daemon that
+// renames itself once initialised.
 #define _GNU_SOURCE
 #include <fcntl.h>
 #include <stdio.h>
@@ -17,6 +17,20 @@
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
+
+// The workload: n getppid, then m openat that fail with ENOENT.
+static void run(long n, long m) {
+  struct timespec t0, t1;
+  clock_gettime(CLOCK_MONOTONIC, &t0);
+  for (long i = 0; i < n; i++) syscall(SYS_getppid);
+  clock_gettime(CLOCK_MONOTONIC, &t1);
+  for (long i = 0; i < m; i++) {
+    syscall(SYS_openat, AT_FDCWD, "/nonexistent/redline-test", O_RDONLY);
+  }
+  double ns = (t1.tv_sec - t0.tv_sec) * 1e9 + (t1.tv_nsec - t0.tv_nsec);
+  printf("done ns_per_getppid=%.1f\n", n ? ns / n : 0.0);
+  fflush(stdout);
+}
 
 int main(int argc, char** argv) {
   if (argc < 3) {
@@ -57,19 +71,8 @@ int main(int argc, char** argv) {
     fflush(stdout);
     if (!fgets(line, sizeof(line), stdin)) return 1;
   }
-  struct timespec t0, t1;
-  clock_gettime(CLOCK_MONOTONIC, &t0);
-  for (long i = 0; i < n; i++) syscall(SYS_getppid);
-  clock_gettime(CLOCK_MONOTONIC, &t1);
-  for (long i = 0; i < m; i++) {
-    syscall(SYS_openat, AT_FDCWD, "/nonexistent/redline-test", O_RDONLY);
-  }
-  double ns = (t1.tv_sec - t0.tv_sec) * 1e9 + (t1.tv_nsec - t0.tv_nsec);
-  printf("done ns_per_getppid=%.1f\n", n ? ns / n : 0.0);
-  fflush(stdout);
-  if (wait) {
-    while (fgets(line, sizeof(line), stdin)) {
-    }
-  }
+  do {
+    run(n, m);
+  } while (wait && fgets(line, sizeof(line), stdin));
   return 0;
 }

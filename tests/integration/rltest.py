@@ -56,10 +56,8 @@ def python_as(tmp, name, python=None):
 
 def exe_as(tmp, exe, name):
     """exe under another name in tmp (a symlink), so that its comm is
-    `name` from exec on. (rl_sysstorm --comm renames itself with prctl
-    after exec: an agent read in between pins the incarnation to the old
-    name, README "How it works"; tests that are not about renames avoid
-    it.)"""
+    `name` from exec on, with no rename (rl_sysstorm --comm renames itself
+    with prctl after exec, which tests about renames want)."""
     path = os.path.join(tmp, name)
     if not os.path.exists(path):
         os.symlink(os.path.realpath(exe), path)

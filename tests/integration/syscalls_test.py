@@ -6,11 +6,13 @@ import re
 import signal
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 
 sys.path.insert(0, os.path.dirname(__file__))
-from rltest import Agent, check, redline_bin, require_bpf, series, value  # noqa
+from rltest import (Agent, check, exe_as, redline_bin, require_bpf,  # noqa
+                    series, value)
 
 COMM = "rl_sysstorm"
 N_GETPPID = 100000
@@ -112,6 +114,49 @@ def check_late_rename(agent):
           f"new name ({got}), none under the binary's ({leaked})")
     # Otherwise the check above could not fail (no read before the rename).
     check(len(reads) >= 3, f"reads came while they started ({len(reads)})")
+
+
+def check_idle_entries_move(agent):
+    """A process whose calls stopped 10 s ago has its kernel entries moved
+    into the agent's totals (reads cost per entry): its counts stay exact
+    across the move, and its next calls add to them."""
+    with tempfile.TemporaryDirectory() as tmp:
+        p = subprocess.Popen([exe_as(tmp, os.environ["RL_SYSSTORM"], "rl_idle"),
+                              "700", "7", "--wait"], stdin=subprocess.PIPE,
+                             stdout=subprocess.PIPE, text=True)
+        try:
+            p.stdout.readline()
+            p.stdin.write("go\n")
+            p.stdin.flush()
+            check(p.stdout.readline().startswith("done"), "rl_idle ran")
+            time.sleep(0.3)  # exported once 200 ms old (README)
+            m0 = agent.scrape()
+            time.sleep(11)  # blocked in read(stdin): a call in flight
+            m1 = agent.scrape()
+            p.stdin.write("go\n")
+            p.stdin.flush()
+            check(p.stdout.readline().startswith("done"), "rl_idle ran again")
+            m2 = agent.scrape()
+        finally:
+            p.stdin.close()
+            p.wait(timeout=10)
+    own = series(m0, "redline_syscalls_total", comm="rl_idle")
+    moved = (value(m1, "redline_bpf_map_evictions_total", map="sys_stats")
+             - value(m0, "redline_bpf_map_evictions_total", map="sys_stats"))
+    check(moved >= len(own),
+          f"its {len(own)} idle entries moved out of sys_stats ({moved:.0f})")
+    for m, k, what in ((m0, 1, "before"), (m1, 1, "after the move"),
+                       (m2, 2, "after more calls")):
+        got = (value(m, "redline_syscalls_total", comm="rl_idle",
+                     syscall="getppid"),
+               value(m, "redline_syscall_duration_seconds_count",
+                     comm="rl_idle", syscall="getppid"),
+               value(m, "redline_syscall_errors_total", comm="rl_idle",
+                     syscall="openat", errno="ENOENT"))
+        check(got == (700 * k, 700 * k, 7 * k),
+              f"idle entries: exact {what} ({got})")
+    check(series(m1, "redline_syscalls_total", comm="rl_idle") == own,
+          "every series of the idle process continues unchanged")
 
 
 def main():
@@ -217,6 +262,7 @@ def main():
               "nothing of the renamed process leaks into its old name")
 
         check_late_rename(agent)
+        check_idle_entries_move(agent)
 
     check_selected_histograms()
 

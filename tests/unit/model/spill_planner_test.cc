@@ -46,9 +46,9 @@ TEST(SpillPlanner, IdleEntriesGoBeforeBusySmallOnes) {
   EXPECT_EQ(p.remembered(), 5u);
   // Now: 1 and 2 grew (each by 1), 3 and 4 are idle, 5 grew by 1000, and
   // two new entries appeared.
-  std::vector<LiveEntry> live = {E(1, 0, 2),   E(2, 0, 2), E(3, 0, 100),
-                                 E(4, 0, 200), E(5, 0, 1300),
-                                 E(6, 0, 5),   E(7, 0, 4)};
+  std::vector<LiveEntry> live = {E(1, 0, 2),   E(2, 0, 2),    E(3, 0, 100),
+                                 E(4, 0, 200), E(5, 0, 1300), E(6, 0, 5),
+                                 E(7, 0, 4)};
   const size_t n = p.Plan(&live, 8);
   ASSERT_EQ(n, 3u);
   // Idle 3 and 4 first, then the one that grew least: 1 or 2 (each +1),
@@ -90,6 +90,47 @@ TEST(SpillPlanner, KeysIncludeTheSyscall) {
   EXPECT_EQ(live[0].proc.tgid, 1u);
   EXPECT_EQ(live[1].proc.tgid, 1u);
   EXPECT_EQ(live[0].nr + live[1].nr, 1u);  // nr 0 and 1
+}
+
+TEST(SpillPlanner, EntriesIdleForLongGoWithoutPressure) {
+  constexpr uint64_t kS = 1'000'000'000;
+  const uint64_t now = 100 * kS;
+  SpillPlanner p;
+  std::vector<LiveEntry> live = {E(1, 0, 5), E(2, 0, 5), E(3, 0, 5),
+                                 E(4, 0, 5)};
+  live[0].last_ns = now - SpillPlanner::kIdleNs;      // idle just long enough
+  live[1].last_ns = now - SpillPlanner::kIdleNs + 1;  // not quite
+  live[2].last_ns = 1 * kS;                           // start-up syscall
+  live[3].last_ns = 0;                                // unknown: kept
+  const size_t n = p.Plan(&live, 1000, now);
+  ASSERT_EQ(n, 2u);
+  EXPECT_EQ(p.idle(), 2u);
+  EXPECT_EQ(Moved(live, n), (std::set<uint32_t>{1, 3}));
+  EXPECT_EQ(Moved(live, live.size()), (std::set<uint32_t>{1, 2, 3, 4}));
+  // Without a clock, idleness is not judged.
+  EXPECT_EQ(p.Plan(&live, 1000), 0u);
+}
+
+TEST(SpillPlanner, PressureCountsOnlyWhatIdleMovesLeave) {
+  const uint64_t now = 1'000'000'000'000;
+  SpillPlanner p;
+  std::vector<LiveEntry> live;
+  for (uint32_t i = 0; i < 7; ++i) {
+    live.push_back(E(i, 0, 10 + i));
+    live.back().last_ns = now;
+  }
+  live[6].last_ns = 1;  // idle: leaves 6 busy of 8, not over 3/4
+  EXPECT_EQ(p.Plan(&live, 8, now), 1u);
+  EXPECT_EQ(Moved(live, 1), (std::set<uint32_t>{6}));
+  // Two more busy ones: 8 busy of 8 -> down to 4 by size, after the idle.
+  live.push_back(E(7, 0, 1));
+  live.back().last_ns = now;
+  live.push_back(E(8, 0, 2));
+  live.back().last_ns = now;
+  const size_t n = p.Plan(&live, 8, now);
+  EXPECT_EQ(p.idle(), 1u);
+  ASSERT_EQ(n, 5u);
+  EXPECT_EQ(Moved(live, n), (std::set<uint32_t>{6, 7, 8, 0, 1}));
 }
 
 }  // namespace
