@@ -44,8 +44,11 @@ PKGS+=(gnutls-bin)
 PKGS+=(unbound dnsperf dnsutils)
 # HTTP/2 and gRPC (agent/h2): libnghttp2's HPACK inflater to build; h2load
 # and nghttp (nghttp2-client) and Python's grpc (python3-grpcio, for
-# Debian's /usr/bin/python3) as clients and servers of the tests (h2_test).
-PKGS+=(libnghttp2-dev nghttp2-client python3-grpcio)
+# Debian's /usr/bin/python3) as clients and servers of the tests (h2_test);
+# for its h2c upgrade phase nghttpx (nghttp2-proxy), which accepts an
+# upgrade (nginx and nghttpd do not), in front of nghttpd (nghttp2-server).
+PKGS+=(libnghttp2-dev nghttp2-client nghttp2-server nghttp2-proxy
+  python3-grpcio)
 
 missing=()
 for p in "${PKGS[@]}"; do
@@ -83,6 +86,14 @@ $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
 # take port 53 and (unbound-resolvconf, with the resolvconf package) the
 # host's resolver. Disabled, and stopped if anything started it; only
 # when this run installed it.
+# nghttp2-proxy's postinst enables nghttpx.service (port 3000, to port
+# 80): the test runs its own nghttpx. Likewise disabled and stopped.
+if [[ " ${missing[*]} " == *" nghttp2-proxy "* ]]; then
+  $SUDO systemctl disable nghttpx.service 2>/dev/null || true
+  if [[ -d /run/systemd/system ]]; then
+    $SUDO systemctl stop nghttpx.service || true
+  fi
+fi
 if [[ " ${missing[*]} " == *" unbound "* ]]; then
   $SUDO systemctl disable unbound.service 2>/dev/null || true
   if [[ -d /run/systemd/system ]]; then
