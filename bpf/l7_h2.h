@@ -42,6 +42,19 @@ enum rl_h2_kind {
 	RL_H2_EV_LOST = 3,   /* frames of this connection were not seen:
 			      * walk cut short, or events lost */
 	RL_H2_EV_CLOSED = 4, /* the connection is gone */
+	RL_H2_EV_UPGRADE = 5, /* HTTP/2 from here on after an h2c upgrade
+			       * (RFC 7540 3.2): data holds a struct
+			       * rl_h2_upgrade, the upgrade request, which
+			       * is stream 1; whatever the agent held for
+			       * the socket is another connection's */
+};
+
+/* The HTTP/1.1 request a 101 Switching Protocols to h2c answered. Its
+ * HTTP2-Settings header is not decoded: see agent/h2/README.md. */
+struct rl_h2_upgrade {
+	__u64 start_ns; /* when it was read or written, 0 if not seen */
+	__u8 method;	/* enum rl_http_method, 0 if not seen */
+	__u8 pad[7];
 };
 
 struct rl_h2_event {

@@ -16,6 +16,7 @@ static_assert(offsetof(rl_h2_event, key) == 24);
 static_assert(offsetof(rl_h2_event, header) == 75);
 static_assert(sizeof(rl_h2_event) == RL_H2_EVENT_HEAD + RL_H2_MAX_DATA);
 static_assert(sizeof(rl_h2_state) == 36);
+static_assert(sizeof(rl_h2_upgrade) == 16);
 
 uint8_t MethodCode(absl::string_view method) {
   for (uint32_t m = 1; m < RL_HTTP_METHOD_COUNT; ++m) {
@@ -124,6 +125,10 @@ void EventStream::OnEvent(const void* data, size_t size,
     if (it != conns_.end()) Forget(it->second);
     return;
   }
+  if (ev.kind == RL_H2_EV_UPGRADE) {
+    OnUpgrade(ev);
+    return;
+  }
   if (ev.kind != RL_H2_EV_FRAME && ev.kind != RL_H2_EV_MORE &&
       ev.kind != RL_H2_EV_LOST) {
     ++counts_.malformed;
@@ -139,6 +144,31 @@ void EventStream::OnEvent(const void* data, size_t size,
   const bool to_server = (ev.key.role == RL_L7_SERVER) == (ev.dir == RL_L7_IN);
   Deliver(c, ev, to_server ? 0 : 1, out);
   CheckDesync(c);
+}
+
+// The socket was HTTP/1.1 until now: whatever was held for its cookie is
+// another connection's (one before a tcp_disconnect). The upgrade request
+// is stream 1; if the kernel did not see it (sent before the agent
+// started), stream 1's response waits as any response to a request not
+// seen, and is counted as one if nothing pairs it.
+void EventStream::OnUpgrade(const rl_h2_event& ev) {
+  if (ev.len != sizeof(rl_h2_upgrade)) {
+    ++counts_.malformed;
+    return;
+  }
+  rl_h2_upgrade up;
+  std::memcpy(&up, ev.data, sizeof(up));
+  auto it = conns_.find(ev.gen);
+  if (it != conns_.end()) Forget(it->second);
+  Conn& c = ConnOf(ev.gen);
+  ++counts_.upgrades;
+  if (up.start_ns == 0 && up.method == RL_HTTP_UNKNOWN) return;
+  H2cUpgrade request;
+  if (up.method != RL_HTTP_UNKNOWN && up.method < RL_HTTP_METHOD_COUNT) {
+    request.method = HttpMethodName(up.method);
+  }
+  request.start_ns = up.start_ns;
+  c.decoder = Connection::Upgraded(request);
 }
 
 void EventStream::Deliver(Conn& c, const rl_h2_event& ev, int side,

@@ -4,7 +4,9 @@
 // frames go to its Connection decoder, and each completed request becomes
 // an l7_stats key (the labels of the process whose I/O completed it; the
 // protocol HTTP/2, or gRPC by content-type; method and outcome codes) and
-// its duration. Pure: no kernel access; probes/h2_events feeds it.
+// its duration. A connection upgraded from HTTP/1.1 (RL_H2_EV_UPGRADE)
+// starts with its stream 1 open, the upgrade request. Pure: no kernel
+// access; probes/h2_events feeds it.
 #ifndef REDLINE_AGENT_H2_EVENT_STREAM_H_
 #define REDLINE_AGENT_H2_EVENT_STREAM_H_
 
@@ -42,6 +44,8 @@ struct StreamCounts {
   // Connections forgotten to make room for another (least recently used
   // first): what they carried next is not followed.
   uint64_t evicted = 0;
+  // Connections that became HTTP/2 by an h2c upgrade (RL_H2_EV_UPGRADE).
+  uint64_t upgrades = 0;
   uint64_t connections = 0;        // followed now
 };
 
@@ -76,6 +80,7 @@ class EventStream {
     } pending[2];
   };
 
+  void OnUpgrade(const rl_h2_event& ev);
   void Deliver(Conn& c, const rl_h2_event& ev, int side,
                std::vector<Counted>* out);
   void Finish(Conn& c, int side, const rl_h2_event& ev,
