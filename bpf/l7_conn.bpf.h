@@ -162,6 +162,7 @@ static __always_inline struct rl_l7_scan *scan_slot(void)
 #endif
 
 #include "l7_h2.bpf.h"
+#include "l7_h2_upgrade.bpf.h"
 
 static __always_inline void conn_count_add(__u64 d)
 {
@@ -535,9 +536,10 @@ static bool on_message(struct conn *c, __u64 src, __u32 len, __u32 how)
 		if (!pb)
 			return false;
 		ctx->n = n;
-		/* HTTP/2 from its preface on (after an h2c upgrade too). */
+		/* HTTP/2 from its preface on (prior knowledge). */
 		if ((!proto || proto == RL_L7_PROTO_HTTP) && pb->b[0] == 'P' &&
-		    rl_h2_data(c, ctx, d, RL_H2_PREFACE_LEN))
+		    rl_h2_data(c, ctx, d,
+			       RL_H2_PREFACE_LEN | RL_H2_AT_PREFACE))
 			return false;
 		op = rl_l7_request(&proto, pb->b, n);
 		if (!op && c->lead_len)
@@ -580,6 +582,14 @@ static bool on_message(struct conn *c, __u64 src, __u32 len, __u32 how)
 	 * answer to junk, or to a request line split across reads, still
 	 * names the protocol (HTTP) and is counted. */
 	c->proto = proto;
+	/* HTTP's outcome 1 is 101 Switching Protocols (other 1xx are
+	 * interim). To h2c, HTTP/2 follows at once: its request is the
+	 * agent's stream 1, counted with its HTTP/2 response, not here. */
+	if (proto == RL_L7_PROTO_HTTP && outcome == 1) {
+		n = rl_h2_upgrade_at(ctx);
+		if (n && rl_h2_data(c, ctx, d, n | RL_H2_AT_UPGRADE))
+			return false;
+	}
 	rl_l7_on_response(c, ctx, pb, d, outcome);
 	c->state[d & 1] = ctx->r.state;
 	return false;

@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
 /*
- * HTTP/2 in the kernel: which connections carry it (the client preface),
- * and a walk of their frames, across reads and writes, that forwards to
- * the agent (h2_events) only what carries or ends requests: HEADERS,
- * CONTINUATION and PUSH_PROMISE with their header blocks (the agent's
+ * HTTP/2 in the kernel: which connections carry it (the client preface;
+ * an h2c upgrade: l7_h2_upgrade.bpf.h), and a walk of their frames,
+ * across reads and writes, that forwards to the agent (h2_events) only
+ * what carries or ends requests: HEADERS, CONTINUATION and PUSH_PROMISE
+ * with their header blocks (the agent's
  * HPACK decoders must see every one), RST_STREAM, SETTINGS (header table
  * sizes, and their ACKs) and the header of a DATA frame that ends a
  * stream. DATA payloads are skipped, never copied. Requests are counted
@@ -207,35 +208,85 @@ static __always_inline void rl_h2_unseen(struct conn *c, __u32 d, __u32 n)
 	c->h2.lost = 1;
 }
 
-/* The data of one read or write on an HTTP/2 connection; or, with off
- * RL_H2_PREFACE_LEN, of one that may start with the preface (its first
- * bytes in the window): then 0 if it does not, and if it does, the
- * connection is HTTP/2 from here, its walk's state replacing the runs'.
- * Not inlined: this stays off the stack of l7_exit, whose chains of
- * calls 6.1 caps at 512 bytes. */
+/* rl_h2_data's last argument: where the frames start in the data (low
+ * 16 bits; RL_H2_OFF_UNKNOWN: not found), and how the connection became
+ * HTTP/2 there, if it just did. */
+#define RL_H2_OFF_MASK 0xffff
+#define RL_H2_OFF_UNKNOWN RL_H2_OFF_MASK
+#define RL_H2_AT_PREFACE 0x10000 /* if the data starts with the preface */
+#define RL_H2_AT_UPGRADE 0x20000 /* after a 101 to h2c */
+
+/* Sends the upgrade event (the head already in the window): the request
+ * the 101 answered, the oldest pending one. */
+static __always_inline bool h2_upgrade_event(struct rl_h2_walk *x,
+					     __u8 method, __u64 start_ns)
+{
+	struct rl_h2_event *ev = (struct rl_h2_event *)x->w->b;
+	struct rl_h2_upgrade *u = (struct rl_h2_upgrade *)ev->data;
+
+	__builtin_memset(u, 0, sizeof(*u));
+	u->start_ns = start_ns;
+	u->method = method;
+	ev->kind = RL_H2_EV_UPGRADE;
+	ev->len = sizeof(*u);
+	if (bpf_ringbuf_output(&h2_events, ev,
+			       RL_H2_EVENT_HEAD + sizeof(*u), 0)) {
+		RL_COUNT_EVENT(l7_counters, RL_L7_H2_EVENTS_LOST);
+		return false;
+	}
+	return true;
+}
+
+/* The data of one read or write on an HTTP/2 connection, its frames from
+ * how & RL_H2_OFF_MASK on. With RL_H2_AT_PREFACE, of one that may start
+ * with the preface (its first bytes in the window): then 0 if it does
+ * not. With it or RL_H2_AT_UPGRADE the connection is HTTP/2 from here,
+ * its walk's state replacing the runs'. Not inlined: this stays off the
+ * stack of l7_exit, whose chains of calls 6.1 caps at 512 bytes. */
 static __noinline int rl_h2_data(struct conn *c, struct rl_l7_scan *ctx,
-				 __u32 d, __u32 off)
+				 __u32 d, __u32 how)
 {
 	struct rl_l7_window *w = RL_L7_WINDOW_OF_CALLER();
 	struct rl_h2_walk x = {};
+	__u64 start_ns = 0;
+	__u8 method = 0;
 
 	if (!c || !ctx || !w)
 		return 0;
-	if (off) {
-		if (!rl_h2_preface(w->b, ctx->n))
-			return 0;
+	if ((how & RL_H2_AT_PREFACE) && !rl_h2_preface(w->b, ctx->n))
+		return 0;
+	if ((how & RL_H2_AT_UPGRADE) && c->count) {
+		/* Read before the walk's state overwrites them (a union). */
+		method = c->op[c->head & (FIFO - 1)];
+		start_ns = c->start_ns[c->head & (FIFO - 1)];
+	}
+	if (how & (RL_H2_AT_PREFACE | RL_H2_AT_UPGRADE)) {
 		c->proto = RL_L7_PROTO_H2;
 		c->count = 0;
 		c->skip[0] = c->skip[1] = 0;
 		__builtin_memset(&c->h2, 0, sizeof(c->h2));
 	}
+	if (how & RL_H2_AT_UPGRADE) {
+		/* The client's preface, which it sends once it read the 101
+		 * (RFC 7540 3.5), skipped by count, not compared: what
+		 * follows is frames, and frames the agent cannot decode
+		 * desync the connection rather than miscount it. */
+		c->skip[(d ^ 1) & 1] = RL_H2_PREFACE_LEN;
+		/* The 101's end was not found: frames start who knows where. */
+		if ((how & RL_H2_OFF_MASK) == RL_H2_OFF_UNKNOWN)
+			c->h2.lost = 1;
+	}
 	h2_labels((struct rl_h2_event *)w->b, c, d);
 	x.w = w;
 	x.r = &ctx->r;
 	/* A socket's cookie outlives a reconnect (tcp_disconnect): whatever
-	 * the agent holds for it is another connection's. */
-	if (off)
+	 * the agent holds for it is another connection's (an upgrade event
+	 * says so itself). */
+	if (how & RL_H2_AT_PREFACE)
 		h2_emit(&x, RL_H2_EV_CLOSED, 0);
+	if ((how & RL_H2_AT_UPGRADE) &&
+	    !h2_upgrade_event(&x, method, start_ns))
+		c->h2.lost = 1;
 	if (c->h2.lost) {
 		/* Told once; if the buffer was full, at the next I/O. */
 		if (c->h2.lost == 1 && h2_emit(&x, RL_H2_EV_LOST, 0))
@@ -243,7 +294,7 @@ static __noinline int rl_h2_data(struct conn *c, struct rl_l7_scan *ctx,
 		return 0;
 	}
 	x.c = c;
-	x.off = off;
+	x.off = how & RL_H2_OFF_MASK;
 	x.len = ctx->len;
 	x.d = d;
 	/* A frame takes one step, or two when its header or payload
