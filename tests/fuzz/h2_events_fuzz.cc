@@ -1,0 +1,83 @@
+// The HTTP/2 event stream (agent/h2/event_stream) on any sequence of ring
+// buffer records, as a kernel of another build or a bug could send them:
+// every kind (h2c upgrades included), short records, lengths that lie,
+// several connections and both roles. Invariants: no crash; the table
+// stays in budget; every request counted is HTTP/2 or gRPC with a known
+// outcome code; malformed records are counted, never trusted.
+//
+// Input: records, each
+//   byte 0: kind (mod 6: 0 is not a kind); byte 1: bit 0 direction
+//           (written), bit 1 role (client), bits 2-3 connection, bit 4 a
+//           record cut short, bit 5 a len that lies; byte 2: frame type,
+//           byte 3: flags, byte 4: stream id, byte 5: payload length n
+//           (the frame header declares it; DATA frames carry none);
+//   n data bytes (fewer at the end of the input).
+#include <cstddef>
+#include <cstdint>
+#include <cstdlib>
+#include <cstring>
+#include <vector>
+
+#include "agent/h2/event_stream.h"
+#include "bpf/l7.h"
+#include "bpf/l7_h2.h"
+
+namespace {
+
+void Check(bool ok) {
+  if (!ok) abort();
+}
+
+constexpr size_t kMaxConnections = 3;
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  redline::h2::EventStream stream(kMaxConnections, 4);
+  std::vector<redline::h2::Counted> out;
+  uint64_t now = 1000, malformed = 0;
+  size_t i = 0;
+  while (i + 6 <= size) {
+    const uint8_t* h = data + i;
+    i += 6;
+    const size_t n = h[5] < size - i ? h[5] : size - i;
+    rl_h2_event ev{};
+    ev.kind = h[0] % 6;
+    ev.dir = (h[1] & 1) ? RL_L7_OUT : RL_L7_IN;
+    ev.key.role = (h[1] & 2) ? RL_L7_CLIENT : RL_L7_SERVER;
+    ev.gen = 1 + ((h[1] >> 2) & 3);
+    ev.ts_ns = now += 1 + h[3] % 7;
+    ev.header[2] = h[5];  // length
+    ev.header[3] = h[2];  // type
+    ev.header[4] = h[3];  // flags
+    ev.header[8] = h[4];  // stream id
+    std::memcpy(ev.data, data + i, n);
+    i += n;
+    ev.len = static_cast<uint16_t>(n);
+    size_t record = RL_H2_EVENT_HEAD + n;
+    // A record cut short, and one whose len says more than it holds.
+    if (h[1] & 0x10) record = h[4] % record;
+    if (h[1] & 0x20) ev.len = static_cast<uint16_t>(n + 1 + h[4]);
+    const bool bad =
+        record < RL_H2_EVENT_HEAD ||
+        RL_H2_EVENT_HEAD + size_t{ev.len} > record || ev.kind == 0 ||
+        (ev.kind == RL_H2_EV_UPGRADE && ev.len != sizeof(rl_h2_upgrade));
+    const size_t before = out.size();
+    stream.OnEvent(&ev, record, &out);
+    const redline::h2::StreamCounts c = stream.counts();
+    if (bad) {
+      Check(c.malformed == malformed + 1);
+      Check(out.size() == before);
+    }
+    malformed = c.malformed;
+    Check(c.connections <= kMaxConnections);
+    for (size_t k = before; k < out.size(); ++k) {
+      const rl_l7_key& key = out[k].key;
+      Check(key.proto == RL_L7_PROTO_H2 || key.proto == RL_L7_PROTO_GRPC);
+      Check(key.proto != RL_L7_PROTO_H2 || key.outcome <= RL_H2_OUT_RESET);
+      Check(key.proto != RL_L7_PROTO_GRPC || key.outcome < RL_GRPC_OUT_COUNT);
+      Check(key.proto != RL_L7_PROTO_H2 || key.op < RL_HTTP_METHOD_COUNT);
+    }
+  }
+  return 0;
+}
