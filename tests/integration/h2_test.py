@@ -33,6 +33,11 @@ side's counts equal to what the programs themselves say they did:
   by (method, grpc_status) equals the tally the server prints at exit,
   the client side the tally of the codes the client received; no gRPC
   request in the http2 families;
+- an h2c upgrade (h2c_upgrade.py): curl --http2 on http:// through
+  nghttpx (which accepts the upgrade) to nghttpd, the upgraded request
+  (stream 1) and those after it exact on both sides and on the backend
+  hop, against curl's -w and nghttpx's access log; no HTTP/1 request
+  counted, nothing given up;
 - privacy: no label value holds a path (but the gRPC method name), a
   query string, a header value, a gRPC message or payload;
 - SLOs (h2_slo_top.py): with an SLO file of http2 and grpc SLIs, the
@@ -62,6 +67,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(__file__))
 import h2_slo_top  # noqa
+import h2c_upgrade  # noqa
 from rltest import (Agent, check, check_l7_path, enter_netns,  # noqa
                     require_bpf, series, value)
 
@@ -646,7 +652,8 @@ def main():
     require_bpf()
     enter_netns("RL_H2_NETNS")
     t0 = time.time()
-    for exe in ("nginx", "h2load", "curl", "openssl", DEBIAN_PY):
+    for exe in ("nginx", "h2load", "curl", "openssl", "nghttpd", "nghttpx",
+                DEBIAN_PY):
         check(shutil.which(exe) is not None, f"{exe} installed")
     r = subprocess.run([DEBIAN_PY, "-c", "import grpc"], capture_output=True)
     check(r.returncode == 0, f"{DEBIAN_PY} has grpc (python3-grpcio)")
@@ -676,6 +683,7 @@ def main():
         if ORACLE_ONLY:
             h2load_phase(None, log)
             grpc_phase(None, tmp)
+            h2c_upgrade.phase(None, tmp)
             curl_phase(None, log)
             slow_phase(None, tmp, log)
         else:
@@ -695,6 +703,7 @@ def main():
                     "h2load": (sum(classes.values()), classes["5xx"]),
                     "rl_grpc_srv": h2_slo_top.grpc_errors(srv_tally),
                     "rl_grpc_cli": h2_slo_top.grpc_errors(cli_tally)})
+                h2c_upgrade.phase(agent, tmp)
                 m = agent.scrape()
                 check_nothing_lost(m, "plaintext agent")
                 check_private(m, "plaintext agent")
