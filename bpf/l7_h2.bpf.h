@@ -218,8 +218,8 @@ static __always_inline void rl_h2_unseen(struct conn *c, __u32 d, __u32 n)
 
 /* Sends the upgrade event (the head already in the window): the request
  * the 101 answered, the oldest pending one. */
-static __always_inline bool h2_upgrade_event(struct rl_h2_walk *x,
-					     __u8 method, __u64 start_ns)
+static __always_inline bool h2_upgrade_event(struct rl_h2_walk *x, __u8 method,
+					     __u64 start_ns)
 {
 	struct rl_h2_event *ev = (struct rl_h2_event *)x->w->b;
 	struct rl_h2_upgrade *u = (struct rl_h2_upgrade *)ev->data;
@@ -229,8 +229,8 @@ static __always_inline bool h2_upgrade_event(struct rl_h2_walk *x,
 	u->method = method;
 	ev->kind = RL_H2_EV_UPGRADE;
 	ev->len = sizeof(*u);
-	if (bpf_ringbuf_output(&h2_events, ev,
-			       RL_H2_EVENT_HEAD + sizeof(*u), 0)) {
+	if (bpf_ringbuf_output(&h2_events, ev, RL_H2_EVENT_HEAD + sizeof(*u),
+			       0)) {
 		RL_COUNT_EVENT(l7_counters, RL_L7_H2_EVENTS_LOST);
 		return false;
 	}
@@ -284,8 +284,7 @@ static __noinline int rl_h2_data(struct conn *c, struct rl_l7_scan *ctx,
 	 * says so itself). */
 	if (how & RL_H2_AT_PREFACE)
 		h2_emit(&x, RL_H2_EV_CLOSED, 0);
-	if ((how & RL_H2_AT_UPGRADE) &&
-	    !h2_upgrade_event(&x, method, start_ns))
+	if ((how & RL_H2_AT_UPGRADE) && !h2_upgrade_event(&x, method, start_ns))
 		c->h2.lost = 1;
 	if (c->h2.lost) {
 		/* Told once; if the buffer was full, at the next I/O. */

@@ -36,12 +36,12 @@
 #define RL_H2_END_STREAM 0x1
 
 enum rl_h2_kind {
-	RL_H2_EV_FRAME = 1,  /* a frame header, and its payload's first len
-			      * bytes (those in this read or write) */
-	RL_H2_EV_MORE = 2,   /* more of the last frame's payload */
-	RL_H2_EV_LOST = 3,   /* frames of this connection were not seen:
-			      * walk cut short, or events lost */
-	RL_H2_EV_CLOSED = 4, /* the connection is gone */
+	RL_H2_EV_FRAME = 1,   /* a frame header, and its payload's first len
+			       * bytes (those in this read or write) */
+	RL_H2_EV_MORE = 2,    /* more of the last frame's payload */
+	RL_H2_EV_LOST = 3,    /* frames of this connection were not seen:
+			       * walk cut short, or events lost */
+	RL_H2_EV_CLOSED = 4,  /* the connection is gone */
 	RL_H2_EV_UPGRADE = 5, /* HTTP/2 from here on after an h2c upgrade
 			       * (RFC 7540 3.2): data holds a struct
 			       * rl_h2_upgrade, the upgrade request, which
