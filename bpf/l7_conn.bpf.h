@@ -162,7 +162,6 @@ static __always_inline struct rl_l7_scan *scan_slot(void)
 #endif
 
 #include "l7_h2.bpf.h"
-#include "l7_h2_upgrade.bpf.h"
 
 static __always_inline void conn_count_add(__u64 d)
 {

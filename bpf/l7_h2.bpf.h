@@ -22,6 +22,7 @@
 #define REDLINE_BPF_L7_H2_BPF_H
 
 #include "l7_h2.h"
+#include "l7_h2_upgrade.bpf.h"
 
 /* Per-event stream: the agent sizes it (--h2-buffer), drains it from a
  * thread of its own, and a full buffer is counted (RL_L7_H2_EVENTS_LOST),
@@ -208,11 +209,25 @@ static __always_inline void rl_h2_unseen(struct conn *c, __u32 d, __u32 n)
 	c->h2.lost = 1;
 }
 
+/* For a 101 Switching Protocols at the data's start: rl_h2_upgrade_end
+ * of its first RL_H2_UPGRADE_PEEK bytes, copied to the window. Not
+ * inlined: off l7_exit's stack, as rl_h2_data. */
+static __noinline __u32 rl_h2_upgrade_at(struct rl_l7_scan *ctx)
+{
+	struct rl_l7_window *w = RL_L7_WINDOW_OF_CALLER();
+	__u32 n;
+
+	if (!ctx || !w)
+		return 0;
+	n = ctx->len < RL_H2_UPGRADE_PEEK ? ctx->len : RL_H2_UPGRADE_PEEK;
+	if (rl_l7_gather(w, 0, 0, n, &ctx->r) != n)
+		return 0;
+	return rl_h2_upgrade_end(w->b, n);
+}
+
 /* rl_h2_data's last argument: where the frames start in the data (low
- * 16 bits; RL_H2_OFF_UNKNOWN: not found), and how the connection became
- * HTTP/2 there, if it just did. */
-#define RL_H2_OFF_MASK 0xffff
-#define RL_H2_OFF_UNKNOWN RL_H2_OFF_MASK
+ * 16 bits, RL_H2_OFF_MASK; RL_H2_OFF_UNKNOWN: not found), and how the
+ * connection became HTTP/2 there, if it just did. */
 #define RL_H2_AT_PREFACE 0x10000 /* if the data starts with the preface */
 #define RL_H2_AT_UPGRADE 0x20000 /* after a 101 to h2c */
 

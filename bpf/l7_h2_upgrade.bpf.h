@@ -1,14 +1,20 @@
 /* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
 /*
- * The h2c upgrade (RFC 7540 3.2) in the kernel: whether a 101 Switching
- * Protocols switches its connection to HTTP/2, and where its frames
- * start. Then rl_h2_data (bpf/l7_h2.bpf.h) takes the connection over with
- * RL_H2_AT_UPGRADE. Included by l7_conn.bpf.h, after l7_h2.bpf.h.
+ * The h2c upgrade (RFC 7540 3.2): whether a 101 Switching Protocols
+ * switches its connection to HTTP/2, and where its frames start. Pure:
+ * the first bytes of the 101 in, no map or helper but bpf_loop, so that
+ * tests/unit/bpf compiles it too. bpf/l7_h2.bpf.h copies those bytes
+ * (rl_h2_upgrade_at), then rl_h2_data takes the connection over with
+ * RL_H2_AT_UPGRADE.
  */
 #ifndef REDLINE_BPF_L7_H2_UPGRADE_BPF_H
 #define REDLINE_BPF_L7_H2_UPGRADE_BPF_H
 
-#include "l7_h2.bpf.h"
+#include "l7_classifier.bpf.h"
+
+/* Where frames start in data (RL_H2_OFF_UNKNOWN: not found). */
+#define RL_H2_OFF_MASK 0xffff
+#define RL_H2_OFF_UNKNOWN RL_H2_OFF_MASK
 
 /* Bytes of a 101 Switching Protocols looked at for its Upgrade header
  * and its end: a status line and a few header lines. */
@@ -48,26 +54,18 @@ static long h2_upgrade_byte(__u32 i, void *data)
 	return 0;
 }
 
-/* For a 101 Switching Protocols at the data's start: where the frames
- * start if it switches to h2c (past its header block; RL_H2_OFF_UNKNOWN
- * if that end is not in its first RL_H2_UPGRADE_PEEK bytes), 0 if it
- * switches to anything else. The 101's own Upgrade header
- * is checked, not the request's: a server MUST name the protocol it
- * switches to there (RFC 9110 7.8), and a client's request may offer
- * several (and is not kept). Not inlined: off l7_exit's stack, as
- * rl_h2_data. */
-static __noinline __u32 rl_h2_upgrade_at(struct rl_l7_scan *ctx)
+/* For a 101 Switching Protocols in b[0, n) (n at most
+ * RL_H2_UPGRADE_PEEK): where its frames start if it switches to h2c (past
+ * its header block; RL_H2_OFF_UNKNOWN if that end is not in b), 0 if it
+ * switches to anything else. The 101's own Upgrade header is checked, not
+ * the request's: a server MUST name the protocol it switches to there
+ * (RFC 9110 7.8), and a client's request may offer several (and is not
+ * kept). */
+static __always_inline __u32 rl_h2_upgrade_end(const char *b, __u32 n)
 {
-	struct rl_l7_window *w = RL_L7_WINDOW_OF_CALLER();
 	struct h2_upgrade_scan s = {};
-	__u32 n;
 
-	if (!ctx || !w)
-		return 0;
-	n = ctx->len < RL_H2_UPGRADE_PEEK ? ctx->len : RL_H2_UPGRADE_PEEK;
-	if (rl_l7_gather(w, 0, 0, n, &ctx->r) != n)
-		return 0;
-	s.b = w->b;
+	s.b = b;
 	s.n = n;
 	bpf_loop(RL_H2_UPGRADE_PEEK, h2_upgrade_byte, &s, 0);
 	if (!s.h2c)
