@@ -9,7 +9,14 @@ one with --enable-feature=native-histograms (protobuf) and one without
 scrapes by this script: text, protobuf with classic and native buckets,
 protobuf native only (an agent with --native-histograms-only) and that
 with --syscall-histograms=top:4. Targets: 10x fewer series and 5x fewer
-bytes than text, latency no worse; the agent's scrape time half of text's.
+bytes than text, latency no worse; the agent's scrape time half of text's
+(with --baseline BIN: half of that agent's text scrape, "today's", in the
+same rounds).
+
+The processes make their syscalls, then wait --settle seconds (default
+12) before the scrapes are timed, as on a host of long-lived processes:
+the agent moves entries idle for 10 s out of its kernel maps (README);
+--settle 0 times the scrapes right after the workload.
 
 Where a scrape's time goes, from the agent's own counters over the N
 scrapes (one agent alive at a time, so its comm's syscalls are its own):
@@ -19,13 +26,15 @@ serializing) and the agent's syscalls per scrape (bpf() calls: batch
 reads). Rounds interleave the configurations. Needs root.
 
 usage: scripts/bench-exposition.py [--build DIR] [--procs P] [--comms C]
-                                   [--scrapes N] [--rounds R]
+                                   [--scrapes N] [--rounds R] [--settle S]
+                                   [--baseline BIN]
 """
 import argparse
 import os
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 
@@ -119,14 +128,32 @@ class Workload:
         self.close()
 
 
-def measure(a, extra, accept):
+def measure(a, extra, accept, exe=None):
     """(bytes, median ms, breakdown per scrape) for one fresh agent."""
     helper = os.path.join(a.build, "tests", "rl_sysstorm")
-    with rltest.Agent(*extra) as agent, Workload(helper, a.procs, a.comms):
-        scrape(agent, accept, 2)  # warm: first reads size the buffers
-        b0 = own(agent)
-        size, ms = scrape(agent, accept, a.scrapes)
-        b1 = own(agent)
+    own_exe = os.environ["REDLINE_BIN"]
+    with tempfile.TemporaryDirectory() as tmp:
+        # Named redline, whatever its file is called: own() finds the
+        # agent's syscalls by its comm.
+        os.environ["REDLINE_BIN"] = (rltest.exe_as(tmp, exe, "redline")
+                                     if exe else own_exe)
+        try:
+            with rltest.Agent(*extra) as agent, \
+                    Workload(helper, a.procs, a.comms):
+                return measure_agent(a, agent, accept)
+        finally:
+            os.environ["REDLINE_BIN"] = own_exe
+
+
+def measure_agent(a, agent, accept):
+    """measure()'s body, for an agent with its workload."""
+    scrape(agent, accept, 2)  # warm: first reads size the buffers
+    if a.settle:
+        time.sleep(a.settle)
+        scrape(agent, accept, 2)
+    b0 = own(agent)
+    size, ms = scrape(agent, accept, a.scrapes)
+    b1 = own(agent)
     n = b1["scrapes"] - b0["scrapes"]  # our scrapes + the second own()
     per = {k: (b1.get(k, 0) - b0.get(k, 0)) / n for k in b1}
     return size, ms, per
@@ -152,23 +179,30 @@ def main():
     ap.add_argument("--comms", type=int, default=54)
     ap.add_argument("--scrapes", type=int, default=20)
     ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument("--settle", type=float, default=12)
+    ap.add_argument("--baseline", help="another redline binary, measured "
+                    "with text exposition in the same rounds")
     a = ap.parse_args()
     os.environ["REDLINE_BIN"] = os.path.join(a.build, "agent", "redline")
-    results = {label: [] for label, _, _ in CONFIGS}
+    configs = list(CONFIGS)
+    if a.baseline:
+        configs.insert(0, ("text 0.0.4, --baseline", (), "text/plain",
+                           a.baseline))
+    results = {c[0]: [] for c in configs}
     n_native, n_text = samples(a)
     for r in range(a.rounds):
-        for label, extra, accept in CONFIGS:
-            results[label].append(measure(a, extra, accept))
+        for label, extra, accept, *exe in configs:
+            results[label].append(measure(a, extra, accept, *exe))
         print(f"round {r + 1}/{a.rounds}: " + "  ".join(
             f"{k} {v[-1][1]:.1f} ms" for k, v in results.items()),
             flush=True)
-    report(a, results, n_text, n_native)
+    report(a, configs, results, n_text, n_native)
 
 
-def report(a, results, n_text, n_native):
+def report(a, configs, results, n_text, n_native):
     med = lambda xs: statistics.median(xs)  # noqa: E731
     rows = []
-    for label, _, accept in CONFIGS:
+    for label, _, accept, *_ in configs:
         runs = results[label]
         per = {k: med([r[2].get(k, 0) for r in runs]) for k in runs[0][2]}
         rows.append((label, n_text if accept == "text/plain" else n_native,
@@ -193,8 +227,15 @@ def report(a, results, n_text, n_native):
         parts = sorted(((k[4:], v) for k, v in per.items()
                         if k.startswith("sys:")), key=lambda kv: -kv[1])[:6]
         print(f"    {label:26} " + ", ".join(f"{k} {v:.0f}" for k, v in parts))
-    t = rows[0]
-    for label, n, size, ms, per in rows[1:]:
+    t = rows[1] if a.baseline else rows[0]
+    if a.baseline:
+        b = rows[0][4]["scrape_s"]
+        for label, n, size, ms, per in rows[2:]:
+            ratio = per["scrape_s"] / b
+            print(f"  {label}: agent scrape time {ratio:.2f}x the baseline's"
+                  f" text (target <= 0.50: "
+                  f"{'PASS' if ratio <= 0.5 else 'FAIL'})")
+    for label, n, size, ms, per in rows[rows.index(t) + 1:]:
         ratio = per["scrape_s"] / t[4]["scrape_s"]
         print(f"  {label}: {t[1] / max(1, n or 1):.1f}x fewer samples, "
               f"{t[2] / size:.1f}x fewer bytes, client latency "
