@@ -59,7 +59,6 @@ import json
 import os
 import re
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -68,8 +67,11 @@ import time
 sys.path.insert(0, os.path.dirname(__file__))
 import h2_slo_top  # noqa
 import h2c_upgrade  # noqa
+from h2_names import (FAMILIES, G_CDUR, G_CLI, G_SDUR, G_SRV, H1_CLI,  # noqa
+                      H1_SRV, H2_CDUR, H2_CLI, H2_SDUR, H2_SRV, LOST,
+                      UNPARSED)
 from rltest import (Agent, check, check_l7_path, enter_netns,  # noqa
-                    require_bpf, series, value)
+                    require_bpf, series, value, wait_port)
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 GRPC_ECHO = os.path.join(HERE, "..", "helpers", "grpc_echo.py")
@@ -78,19 +80,6 @@ DEBIAN_PY = "/usr/bin/python3"
 ORACLE_ONLY = os.environ.get("RL_H2_ORACLE_ONLY") == "1"
 
 H2C, H2S, GRPC, H2SLOW = 18090, 18091, 18092, 18093
-H2_SRV = "redline_http2_server_requests_total"
-H2_CLI = "redline_http2_client_requests_total"
-H2_SDUR = "redline_http2_server_request_duration_seconds"
-H2_CDUR = "redline_http2_client_request_duration_seconds"
-H1_SRV = "redline_http_server_requests_total"
-H1_CLI = "redline_http_client_requests_total"
-G_SRV = "redline_grpc_server_requests_total"
-G_CLI = "redline_grpc_client_requests_total"
-G_SDUR = "redline_grpc_server_request_duration_seconds"
-G_CDUR = "redline_grpc_client_request_duration_seconds"
-UNPARSED = "redline_http_unparsed_total"
-LOST = "h2_events_lost"  # a kind of redline_http_unparsed_total
-FAMILIES = (H2_SRV, H2_CLI, H2_SDUR, H2_CDUR, G_SRV, G_CLI, G_SDUR, G_CDUR)
 
 # Strings the programs send that no label may hold.
 SECRET_HEADER = "rl-header-secret-3f9a"  # grpc_echo.SECRET's value too
@@ -174,18 +163,6 @@ def debian_python_as(tmp, name):
     if not os.path.exists(path):
         os.symlink(os.path.realpath(DEBIAN_PY), path)
     return path
-
-
-def wait_port(port, what, proc=None):
-    for _ in range(200):
-        try:
-            socket.create_connection(("127.0.0.1", port)).close()
-            return
-        except OSError:
-            if proc is not None and proc.poll() is not None:
-                break
-            time.sleep(0.05)
-    check(False, f"{what} listening on {port}")
 
 
 # --- oracles -------------------------------------------------------------

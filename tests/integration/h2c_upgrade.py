@@ -22,15 +22,16 @@ request); and nothing given up: h2_desynced, h2_events_lost and
 h2_response_without_request do not grow."""
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(__file__))
+from h2_names import (H1_CLI, H1_SRV, H2_CDUR, H2_CLI, H2_SDUR,  # noqa
+                      H2_SRV, UNPARSED)
 from rltest import (Agent, by_class, check, enter_netns, label_deltas,  # noqa
-                    require_bpf, value)
+                    require_bpf, stop_all, value, wait_port)
 
 UP, BACK = 18094, 18095
 # One curl process per run, each run one connection: its first URL is the
@@ -40,26 +41,7 @@ RUNS = [["/rl-ok.html", "/rl-nope", "/rl-ok.html"], ["/rl-nope"],
 WANT = {"2xx": 4, "4xx": 3}
 WANT_UPGRADED = {"2xx": 3, "4xx": 1}  # stream 1 of each run
 
-H2_SRV = "redline_http2_server_requests_total"
-H2_CLI = "redline_http2_client_requests_total"
-H2_SDUR = "redline_http2_server_request_duration_seconds"
-H2_CDUR = "redline_http2_client_request_duration_seconds"
-H1_SRV = "redline_http_server_requests_total"
-H1_CLI = "redline_http_client_requests_total"
-UNPARSED = "redline_http_unparsed_total"
 GIVEN_UP = ("h2_desynced", "h2_events_lost", "h2_response_without_request")
-
-
-def wait_port(port, what, proc):
-    for _ in range(200):
-        try:
-            socket.create_connection(("127.0.0.1", port)).close()
-            return
-        except OSError:
-            if proc.poll() is not None:
-                break
-            time.sleep(0.05)
-    check(False, f"{what} listening on {port}")
 
 
 def start_servers(tmp):
@@ -87,20 +69,9 @@ def start_servers(tmp):
         procs.append(front)
         wait_port(UP, "nghttpx", front)
     except BaseException:
-        stop_servers(procs)
+        stop_all(procs)
         raise
     return procs, log
-
-
-def stop_servers(procs):
-    for p in reversed(procs):
-        if p.poll() is None:
-            p.terminate()
-            try:
-                p.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                p.kill()
-                p.wait(timeout=10)
 
 
 def access_log(path):
@@ -166,7 +137,7 @@ def phase(agent, tmp):
         answers = curl_runs()
         time.sleep(0.3)  # nghttpx logs after the response
     finally:
-        stop_servers(procs)
+        stop_all(procs)
     flat = [a for run in answers for a in run]
     codes = classes_of([c for c, _, _ in flat])
     upgraded = classes_of([run[0][0] for run in answers])

@@ -101,6 +101,33 @@ def free_port():
         return s.getsockname()[1]
 
 
+def wait_port(port, what, proc=None):
+    """Waits up to 10 s for 127.0.0.1:port to accept (sooner fails if
+    proc, the server, exited)."""
+    for _ in range(200):
+        try:
+            socket.create_connection(("127.0.0.1", port)).close()
+            return
+        except OSError:
+            if proc is not None and proc.poll() is not None:
+                break
+            time.sleep(0.05)
+    check(False, f"{what} listening on {port}")
+
+
+def stop_all(procs, timeout=10):
+    """Terminates procs, last started first (a front before its backend);
+    kills what has not exited in `timeout` s."""
+    for p in reversed(procs):
+        if p.poll() is None:
+            p.terminate()
+            try:
+                p.wait(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                p.kill()
+                p.wait(timeout=10)
+
+
 def start_redis(port, tmp, prefix=(), extra=()):
     """A redis-server of this test's own on 127.0.0.1:port (data and log in
     tmp, no persistence), once it accepts connections; prefix: e.g.
@@ -226,12 +253,7 @@ def start_mariadb(port, tmp, prefix=()):
 
 
 def stop_mariadb(p):
-    p.terminate()
-    try:
-        p.wait(timeout=30)
-    except subprocess.TimeoutExpired:
-        p.kill()
-        p.wait(timeout=5)
+    stop_all([p], timeout=30)  # InnoDB's shutdown can take a while
 
 
 UNBOUND_CONF = """server:
