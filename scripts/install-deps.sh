@@ -33,6 +33,8 @@ PKGS+=(qemu-system-x86 busybox-static cpio)
 # Dependency protocols' servers and clients, started by their tests in a
 # network namespace (never the system service the package may enable).
 PKGS+=(redis-server redis-tools postgresql-15 postgresql-client-15 memcached)
+# memaslap (as memcaslap): memcached_test's latency oracle.
+PKGS+=(libmemcached-tools)
 # MySQL protocol: MariaDB (its SQL error log plugin is in mariadb-server)
 # and sysbench's oltp_read_write as a client.
 PKGS+=(mariadb-server mariadb-client sysbench)

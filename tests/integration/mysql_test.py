@@ -14,6 +14,10 @@ a MariaDB 10.11 server from Debian with a temporary data directory:
   20,000-row result set (past the walk's reach, headers split across
   reads), a prepared statement run by id, COM_PING, and DO SLEEP(0.05)
   five times (a known duration);
+- sysbench oltp_point_select (one prepared SELECT per event, one thread,
+  --histogram): its own latency distribution's p50 and p99 against the
+  client-side histogram redline kept for it (within one fine slot; two
+  for p99), and the count against Com_select;
 - junk sent to the port: never a request.
 
 Oracles: SHOW GLOBAL STATUS's Com_* counters (statements by command, on
@@ -33,8 +37,9 @@ import time
 
 sys.path.insert(0, os.path.dirname(__file__))
 from rltest import (Agent, check, check_l7_path, enter_netns,  # noqa: E402
-                    label_deltas, python_as, require_bpf, send_junk, series,
-                    start_mariadb, stop_mariadb, value)
+                    hist_quantile_slot, label_deltas, python_as, require_bpf,
+                    send_junk, series, slot, start_mariadb, stop_mariadb,
+                    value)
 
 PORT = 13306
 SRV = "redline_mysql_server_requests_total"
@@ -241,6 +246,50 @@ def bench_phase(agent, tmp, mode):
               f"ignored errors, of the SQL error log's classes {errs}")
 
 
+def sysbench_histogram(out):
+    """sysbench --histogram's rows: sorted [(seconds, events)]."""
+    body = out.split("Latency histogram (values are in milliseconds)")[1]
+    rows = re.findall(r"^\s+([\d.]+) \|\**\s+(\d+)$", body, re.M)
+    return sorted((float(v) * 1e-3, int(n)) for v, n in rows)
+
+
+def latency_phase(agent):
+    n = 2000
+    c0, m0 = com_status(), agent.scrape()
+    out = subprocess.run([*SYSBENCH, "oltp_point_select", "--threads=1",
+                          f"--events={n}", "--time=0", "--db-ps-mode=auto",
+                          "--histogram=on", "run"],
+                         capture_output=True, text=True, timeout=300)
+    check(out.returncode == 0, f"sysbench oltp_point_select ran "
+          f"({out.stderr[-300:]})")
+    time.sleep(1.2)
+    m1, c1 = agent.scrape(), com_status()
+    selects = diff(c1, c0).get("select", 0)
+    got = label_deltas(m1, m0, CLI, "command", **client("sysbench"))
+    check(selects == n and got.get("select") == n,
+          f"point selects: Com_select +{selects}, sysbench's client side "
+          f"{got} (want {n} select)")
+    hist = sysbench_histogram(out.stdout)
+    check(sum(c for _, c in hist) == n,
+          f"sysbench's histogram holds its {n} events "
+          f"({sum(c for _, c in hist)})")
+    name = DUR.format("client") + "_bucket"
+    for q, tol in ((0.5, 1), (0.99, 2)):
+        seen, tool = 0, None
+        for v, c in hist:
+            seen += c
+            if seen >= q * n:
+                tool = v
+                break
+        got_slot, total = hist_quantile_slot(m1, m0, q, name, command="select",
+                                             **client("sysbench"))
+        check(total == n and got_slot is not None and
+              abs(got_slot - slot(tool)) <= tol,
+              f"sysbench p{q * 100:.0f} {tool * 1e6:.0f} us (slot "
+              f"{slot(tool)}): redline's client slot {got_slot} (of "
+              f"{total:.0f}) within {tol}")
+
+
 def log_errors(tmp):
     """The SQL error log's lines by SQLSTATE class of their code."""
     out = {}
@@ -351,6 +400,7 @@ def main():
             bench_phase(agent, tmp, "disable")
             raw_phase(agent, tmp, deprecate_eof=True)
             raw_phase(agent, tmp, deprecate_eof=False)
+            latency_phase(agent)
             junk_phase(agent)
     finally:
         if srv:
