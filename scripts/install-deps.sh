@@ -30,6 +30,11 @@ PKGS+=(clang-19)
 # the initramfs, cpio to pack it. The kernel itself is downloaded, not
 # installed, by the test (Debian's linux-image-*-cloud-amd64).
 PKGS+=(qemu-system-x86 busybox-static cpio)
+# arm64 (tests/vm's arm64 kernel, scripts/cross-arm64.py): Debian's cross
+# compiler and qemu-system-aarch64. The :arm64 libraries to link against
+# are downloaded into a sysroot by the script, not installed (some -dev
+# packages are not Multi-Arch: same); apt only has to know arm64.
+PKGS+=(g++-aarch64-linux-gnu qemu-system-arm)
 # Dependency protocols' servers and clients, started by their tests in a
 # network namespace (never the system service the package may enable).
 PKGS+=(redis-server redis-tools postgresql-15 postgresql-client-15 memcached)
@@ -57,14 +62,19 @@ for p in "${PKGS[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" \
     || missing+=("$p")
 done
-if ((${#missing[@]} == 0)); then
-  echo "install-deps: all ${#PKGS[@]} packages present"
-  exit 0
-fi
 if [[ $(id -u) -ne 0 ]]; then
   SUDO=sudo
 else
   SUDO=
+fi
+if ! dpkg --print-foreign-architectures | grep -qx arm64; then
+  echo "install-deps: adding the arm64 architecture to apt (downloads only)"
+  $SUDO dpkg --add-architecture arm64
+  $SUDO apt-get update -qq
+fi
+if ((${#missing[@]} == 0)); then
+  echo "install-deps: all ${#PKGS[@]} packages present"
+  exit 0
 fi
 echo "install-deps: installing ${missing[*]}"
 # PostgreSQL: no cluster of the package's own (postgresql-common would
