@@ -628,14 +628,16 @@ def go_tls_expected(n):
     return out
 
 
-def go_tls_helper(out, strip=False):
+def go_tls_helper(out, strip=False, goarch=None):
     """Builds tests/helpers/go_tls (an HTTPS server and client in Go's own
     crypto/tls; static: CGO_ENABLED=0) into out with Debian's golang-go,
     offline, its cache in the current (build) directory; strip: without
-    symbols (-s -w)."""
+    symbols (-s -w); goarch: for another architecture (arm64)."""
     cache = os.path.join(os.getcwd(), "go-cache")
     env = dict(os.environ, GOCACHE=cache, GOPATH=os.path.join(cache, "path"),
                GOPROXY="off", GOFLAGS="-mod=mod", CGO_ENABLED="0")
+    if goarch:
+        env["GOARCH"] = goarch
     src = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..",
                        "helpers", "go_tls")
     flags = ["-ldflags=-s -w"] if strip else []

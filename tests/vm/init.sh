@@ -11,7 +11,7 @@ mount -t devtmpfs devtmpfs /dev
 mount -t tracefs tracefs /sys/kernel/tracing
 mount -t cgroup2 cgroup2 /sys/fs/cgroup
 ip link set lo up
-. /rlvm.env # N (getppid calls), H (HTTP requests), PORT, GO_N
+. /rlvm.env # N getppid and O openat calls, H HTTP requests, PORT, GO_N
 
 say() { echo "RLVM $*"; }
 say kernel "$(uname -r)"
@@ -89,7 +89,7 @@ fi
 
 # (After the Go phase: the snapshot that has the storm's count has it.)
 # busybox time: the kernel's rusage of the child (user, sys) as an oracle.
-time -p rl_sysstorm "$N" 0 2>/tmp/time.out
+time -p rl_sysstorm "$N" "$O" 2>/tmp/time.out
 say rusage $(awk '/^user|^sys/ {s += $2} END {print s}' /tmp/time.out)
 # HTTP and TCP on this kernel: busybox httpd serving, busybox wget asking
 # (H requests, each its own connection), and one connect refused.

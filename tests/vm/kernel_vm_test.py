@@ -2,14 +2,18 @@
 """redline on another kernel: one of Debian 12's, booted under qemu.
 
 Usage: kernel_vm_test.py TAG, TAG a kernel of tests/vm/vmkit.KERNELS (6.1
-cloud, 6.12 cloud, 6.12 PREEMPT_RT). The host runs a newer kernel; CO-RE
-must relocate every program against TAG's BTF (other struct layouts, other
-tracepoint signatures) and TAG's verifier must accept them. The kernel
-package is downloaded with apt (not installed) and cached in the build tree
-(build/vm-kernel/TAG); the VM boots it under software emulation (TCG: no
-/dev/kvm needed) with an initramfs holding busybox, bpftool, the redline
-binary, a test helper and their shared libraries. tests/vm/init.sh, as
-/init:
+cloud, 6.12 cloud, 6.12 PREEMPT_RT, arm64 6.1 cloud). The host runs a newer
+kernel; CO-RE must relocate every program against TAG's BTF (other struct
+layouts, other tracepoint signatures) and TAG's verifier must accept them.
+The kernel package is downloaded with apt (not installed) and cached in the
+build tree (build/vm-kernel/TAG); the VM boots it under software emulation
+(TCG: no /dev/kvm needed) with an initramfs holding busybox, bpftool, the
+redline binary, test helpers and their shared libraries. For arm64 the
+agent is this source tree cross-built by scripts/cross-arm64.py (in
+build/vm-arm64, its BPF objects against the booted kernel's own BTF),
+busybox and bpftool are Debian's arm64 packages, the libraries come from
+the cross build's sysroot, and qemu-system-aarch64 emulates a Cortex-A57.
+tests/vm/init.sh, as /init:
 
 - `redline check` exits 0 on that kernel;
 - `redline run` is ready, with every program attached (or a reason), and
@@ -17,8 +21,11 @@ binary, a test helper and their shared libraries. tests/vm/init.sh, as
 - the request engine takes the path this kernel has: socket I/O from
   sock:sock_{send,recv}_length (6.3+) on 6.12, from raw_syscalls:sys_exit
   on 6.1;
-- rl_sysstorm makes N getppid calls: redline counts exactly N, and its
-  CPU time within 10% (+20 ms) of its rusage (busybox time -p);
+- rl_sysstorm (built static here, for the guest's architecture) makes N
+  getppid calls and O failing openat calls: redline counts exactly N
+  getppid, O openat and O ENOENT (the syscall table is the guest's: arm64
+  numbers them 173 and 56), and its CPU time within 10% (+20 ms) of its
+  rusage (busybox time -p);
 - busybox wget asks busybox httpd H times (a connection each): H HTTP
   client requests, H server-side ones (httpd's child forked after accept),
   H successful TCP connects, and one refused elsewhere;
@@ -38,11 +45,13 @@ REDLINE_REQUIRE_BPF=1: then it fails. RL_VM_KERNEL=path/to/vmlinuz boots
 another kernel (with TAG's expectations); RL_VM_DEBUG=1 prints the console
 and the verifier logs of programs that failed to load.
 """
+import importlib.util
 import os
 import shutil
 import subprocess
 import sys
 import tempfile
+import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..",
                                 "integration"))
@@ -51,7 +60,9 @@ from rltest import (SKIP, by_class, check, go_tls_expected,  # noqa: E402
 import readme_table  # noqa: E402
 import vmkit  # noqa: E402
 
+SRC = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..")
 N = 54321
+O = 321
 H = 7
 PORT = 9464
 GO_N = 10
@@ -82,33 +93,69 @@ def panic_line(console):
     return "?"
 
 
+def load_cross():
+    """scripts/cross-arm64.py as a module (its name has a hyphen)."""
+    path = os.path.join(SRC, "scripts", "cross-arm64.py")
+    spec = importlib.util.spec_from_file_location("cross_arm64", path)
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+def guest_binaries(arch, kernel, tmp):
+    """({name: path} for the initramfs, sysroot or None) for arch. The
+    syscall helper is built static here for either architecture: no
+    loader, so its openat calls are only the workload's."""
+    storm = os.path.join(tmp, "rl_sysstorm")
+    go = os.path.join(tmp, "rl_gotls")
+    src = os.path.join(SRC, "tests", "helpers", "syscall_storm.c")
+    if arch == "amd64":
+        cc, root, redline = "gcc", None, os.environ["REDLINE_BIN"]
+        bpftool = os.path.realpath(shutil.which("bpftool"))
+        go_tls_helper(go)
+    else:
+        # The agent cross-built (scripts/cross-arm64.py) in the build tree,
+        # its BPF objects against this very kernel's BTF; busybox and
+        # bpftool are Debian's arm64 ones, from the same sysroot.
+        cross = load_cross()
+        build = os.path.join(os.getcwd(), "vm-arm64")
+        os.makedirs(build, exist_ok=True)
+        btf = cross.btf_of_image(kernel, os.path.join(build, "vmlinux.btf"))
+        t0 = time.time()
+        root, redline = cross.build(build, btf, os.cpu_count(),
+                                    extra=("busybox-static", "bpftool"))
+        print(f"info: arm64 cross build {time.time() - t0:.0f} s")
+        cc, bpftool = "aarch64-linux-gnu-gcc", os.path.join(
+            root, "usr", "sbin", "bpftool")
+        go_tls_helper(go, goarch="arm64")
+    subprocess.run([cc, "-O2", "-static", "-o", storm, src], check=True)
+    return {"redline": redline, "rl_sysstorm": storm, "bpftool": bpftool,
+            "rl_gotls": go}, root
+
+
 def run_vm(tag):
     """Boots TAG's kernel with the initramfs; returns (console, info)."""
-    meta = vmkit.KERNELS[tag][0]
+    arch = vmkit.KERNELS[tag][3]
     kernel = os.environ.get("RL_VM_KERNEL")
     if not kernel:
         try:
             kernel = vmkit.fetch_kernel(
-                os.path.join(os.getcwd(), "vm-kernel", tag), meta)
+                os.path.join(os.getcwd(), "vm-kernel", tag), tag)
         except vmkit.FetchError as e:
             skip(str(e))
     with tempfile.TemporaryDirectory() as tmp:
-        go = os.path.join(tmp, "rl_gotls")
-        go_tls_helper(go)
+        binaries, root = guest_binaries(arch, kernel, tmp)
         cert, key = os.path.join(tmp, "cert.pem"), os.path.join(tmp, "key.pem")
         subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048",
                         "-nodes", "-keyout", key, "-out", cert, "-days", "1",
                         "-subj", "/CN=localhost"], check=True,
                        capture_output=True)
-        initrd = vmkit.build_initramfs(tmp, {
-            "redline": os.environ["REDLINE_BIN"],
-            "rl_sysstorm": os.environ["RL_SYSSTORM"],
-            "bpftool": os.path.realpath(shutil.which("bpftool")),
-            "rl_gotls": go,
-        }, {"N": N, "H": H, "PORT": PORT, "GO_N": GO_N,
-            "DEBUG": os.environ.get("RL_VM_DEBUG", "")},
-            files={"cert.pem": cert, "key.pem": key})
-        out, secs = vmkit.boot(kernel, initrd, timeout=900)
+        initrd = vmkit.build_initramfs(
+            tmp, binaries, {"N": N, "O": O, "H": H, "PORT": PORT,
+                            "GO_N": GO_N,
+                            "DEBUG": os.environ.get("RL_VM_DEBUG", "")},
+            files={"cert.pem": cert, "key.pem": key}, sysroot=root)
+        out, secs = vmkit.boot(kernel, initrd, timeout=900, arch=arch)
         if crashed_before_init(out):
             # Seen once in CI on 6.12: "Oops: int3" in sched_clock_cpu
             # during an initcall, a static-key patch site that multi-threaded
@@ -116,7 +163,7 @@ def run_vm(tag):
             # text_poke_bp(). Nothing of redline had run: boot once more.
             print("info: the kernel crashed while booting, before init "
                   f"(emulator, not redline): {panic_line(out)}; booting again")
-            out, secs = vmkit.boot(kernel, initrd, timeout=900)
+            out, secs = vmkit.boot(kernel, initrd, timeout=900, arch=arch)
     if os.environ.get("RL_VM_DEBUG"):
         print(out)
     tagged = vmkit.tagged_lines(out)
@@ -139,7 +186,7 @@ def run_vm(tag):
 
 
 def check_kernel(tag, info):
-    _, release, rt = vmkit.KERNELS[tag]
+    _, release, rt, _ = vmkit.KERNELS[tag]
     check(info.get("kernel", "").startswith(release) and
           ("PREEMPT_RT" in info.get("version", "")) == rt,
           f"booted {tag}: {info.get('kernel')} ({info.get('version')}), "
@@ -173,6 +220,16 @@ def check_counts(m, info):
                      syscall="getppid").values())
     check(got == N, f"rl_sysstorm's getppid calls counted exactly: "
           f"{got:.0f} == {N}")
+    # Static: the loader opens nothing, so openat is the workload's O
+    # failed calls only. With getppid, proof the names are this
+    # architecture's (arm64: 56 and 173; on x86_64 those are clone and
+    # ioperm).
+    opens = sum(series(m, "redline_syscalls_total", comm="rl_sysstorm",
+                       syscall="openat").values())
+    enoent = value(m, "redline_syscall_errors_total", comm="rl_sysstorm",
+                   syscall="openat", errno="ENOENT")
+    check(opens == O and enoent == O, f"rl_sysstorm's openat calls {opens:.0f}"
+          f", ENOENT {enoent:.0f}, both == {O}")
     cpu = sum(series(m, "redline_cpu_seconds_total",
                      comm="rl_sysstorm").values())
     ru = float(info.get("rusage") or 0)
@@ -258,7 +315,11 @@ def main():
         print(f"usage: {sys.argv[0]} {{{','.join(vmkit.KERNELS)}}}")
         sys.exit(2)
     tag = sys.argv[1]
-    for tool in ("qemu-system-x86_64", "busybox", "cpio", "bpftool"):
+    arch = vmkit.KERNELS[tag][3]
+    tools = [vmkit.QEMU[arch][0], "cpio", "go"] + (
+        ["busybox", "bpftool"] if arch == "amd64" else
+        ["aarch64-linux-gnu-g++"])
+    for tool in tools:
         if not shutil.which(tool):
             skip(f"{tool} not installed (scripts/install-deps.sh)")
     m, info = run_vm(tag)
