@@ -184,9 +184,13 @@ static __always_inline bool dns_from_msghdr(struct rl_dns_io *io, __u64 mh,
 }
 
 /* Which entry of a sendmmsg/recvmmsg vector the socket tracepoint fires
- * for (once per datagram; pt_regs point at the vector): the thread's
- * count of datagrams of this vector so far. */
-struct dns_mmsg_pos {
+ * for (once per message, TCP or UDP; pt_regs point at the vector): the
+ * thread's count of messages of this vector so far. The kernel's loop
+ * (do_recvmmsg, __sys_sendmmsg) stops at an entry that fails, which
+ * mmsg_failed sees and ends the count at; a call that stops after a
+ * partial send or recvmmsg's timeout leaves the count for its next call
+ * on the same vector (README: what request metrics cannot see). */
+struct mmsg_pos {
 	__u64 vec;
 	__u32 next;
 	__u32 pad;
@@ -196,22 +200,44 @@ struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, 1024);
 	__type(key, __u64);
-	__type(value, struct dns_mmsg_pos);
-} dns_mmsg SEC(".maps");
+	__type(value, struct mmsg_pos);
+} mmsg_pos SEC(".maps");
 
 static __always_inline __u64 mmsg_entry(__u64 vec, __u32 vlen)
 {
 	__u64 id = bpf_get_current_pid_tgid();
-	struct dns_mmsg_pos *p = bpf_map_lookup_elem(&dns_mmsg, &id);
-	struct dns_mmsg_pos n = { .vec = vec };
+	struct mmsg_pos *p = bpf_map_lookup_elem(&mmsg_pos, &id);
+	struct mmsg_pos n = { .vec = vec };
 	__u32 i = p && p->vec == vec && p->next < vlen ? p->next : 0;
 
 	n.next = i + 1;
 	if (n.next < vlen)
-		bpf_map_update_elem(&dns_mmsg, &id, &n, BPF_ANY);
+		bpf_map_update_elem(&mmsg_pos, &id, &n, BPF_ANY);
 	else if (p)
-		bpf_map_delete_elem(&dns_mmsg, &id);
+		bpf_map_delete_elem(&mmsg_pos, &id);
 	return vec + (__u64)i * sizeof(struct mmsghdr);
+}
+
+/* A socket I/O that failed (EAGAIN after MSG_WAITFORONE's first message,
+ * most often): if a sendmmsg/recvmmsg's, its call ends here. Costs only
+ * failed socket I/O the syscall lookup. */
+static __noinline void mmsg_failed(void)
+{
+	struct task_struct *task = bpf_get_current_task_btf();
+	struct pt_regs *regs;
+	__u64 id;
+	long nr;
+
+	if (task->flags & (PF_KTHREAD | PF_IO_WORKER))
+		return;
+	regs = (struct pt_regs *)bpf_task_pt_regs(task);
+	if (!regs)
+		return;
+	nr = syscall_nr(regs);
+	if (nr < 0 || nr >= RL_L7_MAX_NR || (sys_kind[nr] & 0xf) != RL_L7_MMSG)
+		return;
+	id = bpf_get_current_pid_tgid();
+	bpf_map_delete_elem(&mmsg_pos, &id);
 }
 
 /* Into io: the datagram's bytes (and for a send, its address) from the
@@ -361,14 +387,16 @@ static __always_inline int sock_io(struct sock *sk, int ret, int flags,
 {
 	struct task_struct *task;
 	struct pt_regs *regs;
+	__u64 key, arg, vlen;
 	struct conn *c;
 	__u32 kind;
-	__u64 key;
 	long nr;
 
 	/* MSG_PEEK: the same bytes come again with the read that takes
 	 * them. UDP carries DNS; other sockets (unix, raw) are never
 	 * tracked. */
+	if (ret < 0 && sk)
+		mmsg_failed();
 	if (ret <= 0 || (flags & MSG_PEEK) || !sk)
 		return 0;
 	if (sk->sk_protocol == IPPROTO_UDP)
@@ -391,16 +419,24 @@ static __always_inline int sock_io(struct sock *sk, int ret, int flags,
 	nr = syscall_nr(regs);
 	if (nr < 0 || nr >= RL_L7_MAX_NR)
 		return 0;
-	/* sendfile/splice (their buffer is not user memory), io_uring_enter,
-	 * sendmmsg/recvmmsg: not ours (kind 0 or OPAQUE), or the other
-	 * direction; but an HTTP/2 walk needs to know bytes went by. */
+	/* sendfile/splice (their buffer is not user memory), io_uring_enter:
+	 * not ours (kind 0 or OPAQUE), or the other direction; but an HTTP/2
+	 * walk needs to know bytes went by. */
 	kind = sys_kind[nr];
 	if (!kind && c->proto == RL_L7_PROTO_H2)
 		kind = dir | RL_L7_OPAQUE;
-	if ((kind & 0xf0) != dir || (kind & 0xf) == RL_L7_MMSG)
+	if ((kind & 0xf0) != dir)
 		return 0;
-	on_data(key, c, kind, PT_REGS_PARM2_SYSCALL(regs),
-		PT_REGS_PARM3_SYSCALL(regs), (__u64)ret);
+	arg = PT_REGS_PARM2_SYSCALL(regs);
+	vlen = PT_REGS_PARM3_SYSCALL(regs);
+	/* sendmmsg/recvmmsg: this message's entry, a msghdr first. */
+	if ((kind & 0xf) == RL_L7_MMSG) {
+		if (!vlen)
+			return 0;
+		arg = mmsg_entry(arg, (__u32)vlen);
+		kind = (kind & ~0xf) | RL_L7_MSG;
+	}
+	on_data(key, c, kind, arg, vlen, (__u64)ret);
 	return 0;
 }
 
@@ -436,6 +472,26 @@ static struct sock *fd_sock(int fd)
 	return so ? BPF_CORE_READ(so, sk) : NULL;
 }
 
+/* sendmmsg/recvmmsg messages a sys_exit follows on a TCP connection. */
+#define RL_L7_MMSG_EXIT_MAX 4
+
+/* Fallback: len bytes a syscall of kind moved on the TCP connection at
+ * key (arg, arg3: its buffer arguments). Not inlined, so that its frame
+ * (on_data's) is on the stack once whether l7_exit calls it for a
+ * syscall or for each message of a sendmmsg/recvmmsg: 6.1 caps the
+ * combined stack of a chain of calls at 512 bytes (544 with a loop around
+ * on_data in one frame). kind_len: kind in the high half, len in the low
+ * (a BPF call has 5 arguments; len is at most MAX_RW_COUNT). */
+static __noinline void exit_data(__u64 key, __u64 cookie, __u64 kind_len,
+				 __u64 arg, __u64 arg3)
+{
+	struct conn *c = conn_of(key, cookie);
+
+	/* TLS ciphertext: tls.bpf.c brings its plaintext. */
+	if (c && !tls_socket(key, c))
+		on_data(key, c, kind_len >> 32, arg, arg3, (__u32)kind_len);
+}
+
 /* Fallback: one program at sys_exit, where the arguments are still in the
  * syscall's pt_regs and the return value says what it moved. Costs every
  * syscall of the host the tracepoint; read/write on files also an fd table
@@ -444,10 +500,10 @@ SEC("tp_btf/sys_exit")
 int BPF_PROG(l7_exit, struct pt_regs *regs, long ret)
 {
 	long nr = syscall_nr(regs);
+	__u64 key, arg, cookie = 0;
+	struct mmsghdr *e;
 	struct sock *sk;
-	struct conn *c;
-	__u64 key, cookie = 0;
-	__u32 kind;
+	__u32 kind, len;
 
 	/* Most syscalls are none of ours: one array load decides. */
 	if (nr < 0 || nr >= RL_L7_MAX_NR || ret <= 0)
@@ -468,13 +524,22 @@ int BPF_PROG(l7_exit, struct pt_regs *regs, long ret)
 		dns_exit(sk, regs, ret, kind);
 		return 0;
 	}
-	if ((kind & 0xf) == RL_L7_MMSG)
-		return 0;
 	key = (__u64)sk;
 	bpf_core_read(&cookie, sizeof(cookie), &sk->__sk_common.skc_cookie);
-	c = conn_of(key, cookie);
-	if (c && !tls_socket(key, c))
-		on_data(key, c, kind, PT_REGS_PARM2_SYSCALL(regs),
-			PT_REGS_PARM3_SYSCALL(regs), (__u64)ret);
+	arg = PT_REGS_PARM2_SYSCALL(regs);
+	if ((kind & 0xf) != RL_L7_MMSG) {
+		exit_data(key, cookie, (__u64)kind << 32 | (__u32)ret, arg,
+			  PT_REGS_PARM3_SYSCALL(regs));
+		return 0;
+	}
+	/* sendmmsg/recvmmsg moved ret messages, each entry's msg_len filled
+	 * in by the kernel: each in turn, as a sendmsg/recvmsg. */
+	kind = (kind & ~0xf) | RL_L7_MSG;
+	for (int i = 0; i < RL_L7_MMSG_EXIT_MAX && i < ret; i++) {
+		e = (struct mmsghdr *)(arg + i * sizeof(*e));
+		if (bpf_probe_read_user(&len, sizeof(len), &e->msg_len))
+			break;
+		exit_data(key, cookie, (__u64)kind << 32 | len, (__u64)e, 0);
+	}
 	return 0;
 }

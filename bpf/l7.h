@@ -23,7 +23,7 @@
 #define RL_L7_IOV 2    /* (fd, iov, cnt): readv, writev */
 #define RL_L7_MSG 3    /* (fd, msghdr): recvmsg, sendmsg */
 #define RL_L7_MMSG 4   /* (fd, mmsghdr vector, vlen): recvmmsg, sendmmsg;
-			* UDP (DNS) only */
+			* each message as a msghdr */
 #define RL_L7_OPAQUE 5 /* (fd, ...): sendfile: bytes sent from no user
 			* buffer; only counted (an HTTP/2 walk skips them) */
 #define RL_L7_TO 0x08  /* flag: the 5th argument is an address: sendto */

@@ -81,9 +81,9 @@ RequestStats ToStats(const rl_l7_val& v) {
 }
 
 // Which syscalls carry socket I/O, and the shape of their buffer argument.
-// sendmmsg/recvmmsg only for UDP (DNS: glibc's resolver sends A and AAAA
-// in one sendmmsg): the tracepoints fire once per message of the vector,
-// and pt_regs only point at the vector (bpf/l7.bpf.c mmsg_entry).
+// sendmmsg/recvmmsg (glibc's resolver sends A and AAAA in one; TCP too):
+// the tracepoints fire once per message of the vector, and pt_regs only
+// point at the vector (bpf/l7.bpf.c mmsg_entry).
 void MarkSyscalls(volatile __u8* kind) {
   auto mark = [kind](long nr, __u8 k) {
     if (nr >= 0 && nr < RL_L7_MAX_NR) kind[nr] = k;

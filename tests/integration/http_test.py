@@ -27,7 +27,11 @@ network namespace the test creates (loopback only):
 - TCP Fast Open (net.ipv4.tcp_fastopen=3 in the test's namespace, nginx
   `listen ... fastopen`, `curl --tcp-fastopen`): the request rides in the
   SYN (the kernel's TcpExt TCPFastOpenActive/Passive counters grow), and
-  both sides are counted exactly.
+  both sides are counted exactly;
+- sendmmsg/recvmmsg on TCP (tests/helpers/mmsg_http.c, both sides): each
+  message one request or response, 3 per call, read 24 bytes a message
+  across messages and calls, most calls ending on EAGAIN
+  (MSG_WAITFORONE): both sides exact, methods known, nothing unparsed.
 With REDLINE_FAULT_TRACEPOINT making sock:sock_{send,recv}_length look
 missing, every assertion holds on the sys_exit path too (ctest
 integration.http_test_fallback)."""
@@ -48,7 +52,7 @@ from rltest import (Agent, by_class, check, check_l7_path, enter_netns,  # noqa
 HERE = os.path.dirname(os.path.abspath(__file__))
 LOAD = os.path.join(HERE, "..", "helpers", "http_load.py")
 PORT, BACKEND, PYPORT, ECHO, PEEK = 18080, 18081, 18082, 18083, 18084
-TFO = 18085
+TFO, MMSG = 18085, 18086
 SRV = "redline_http_server_requests_total"
 CLI = "redline_http_client_requests_total"
 DUR = "redline_http_server_request_duration_seconds_bucket"
@@ -332,6 +336,29 @@ def tfo_phase(agent, log, log_offset):
     check(got == {"2xx": n}, f"TFO: curl client requests {got}")
 
 
+def mmsg_phase(agent):
+    n = 60
+    m0 = agent.scrape()
+    out = run([os.environ["RL_MMSG"], str(MMSG), str(n), "3"])
+    check(sorted(out.splitlines()) == [f"client 200={n}", f"server {n}"],
+          f"rl_mmsg: {out.strip()!r}")
+    time.sleep(1.2)
+    m1 = agent.scrape()
+    cli = by_class(m1, m0, CLI, comm="rl_mmsg_cli",
+                   remote=f"127.0.0.1:{MMSG}")
+    srv = by_class(m1, m0, SRV, comm="rl_mmsg_srv", local_port=str(MMSG))
+    get = delta(m1, m0, SRV, comm="rl_mmsg_srv", method="GET")
+    check(cli == {"2xx": n} and srv == {"2xx": n} and get == n,
+          f"sendmmsg/recvmmsg on TCP: client {cli}, server {srv}, "
+          f"{get:.0f} GET (want {n} 2xx each, all GET)")
+    u = {dict(l)["kind"]: v - dict((dict(k)["kind"], w) for k, w in
+                                   series(m0, UNPARSED).items()).get(
+                                       dict(l)["kind"], 0)
+         for l, v in series(m1, UNPARSED).items()}
+    u = {k: v for k, v in u.items() if v}
+    check(not u, f"nothing unparsed meanwhile {u}")
+
+
 def main():
     require_bpf()
     enter_netns("RL_HTTP_NETNS")
@@ -372,6 +399,7 @@ def main():
             non_http_phase(agent, tmp)
             peek_phase(agent, tmp)
             tfo_phase(agent, log, os.path.getsize(log))
+            mmsg_phase(agent)
     finally:
         for p in procs:
             p.terminate()
