@@ -123,8 +123,11 @@ def main():
         rss = [k for _, k in curve]
         check(max(rss) <= 2 * rss[0] + 20000,
               f"RSS bounded during the storm (first {rss[0]} KiB, max {max(rss)} KiB)")
-        check(rate >= 200, f"sustained {rate:.0f} processes/s (the machine's "
-              "fork rate; >= 200 as a sanity floor)")
+        # Machines differ tenfold: 2,000-3,000/s on most seen, 193/s on a
+        # nested-virtualized one with fork (page faults after fork are slow
+        # there; rl_spawn now vforks). The floor only says it stormed.
+        check(rate >= 100, f"sustained {rate:.0f} processes/s (the machine's "
+              "fork rate; >= 100 as a sanity floor)")
     shutil.rmtree(tmp, ignore_errors=True)
 
 
