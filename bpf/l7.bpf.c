@@ -220,7 +220,8 @@ static __always_inline __u64 mmsg_entry(__u64 vec, __u32 vlen)
 
 /* A socket I/O that failed (EAGAIN after MSG_WAITFORONE's first message,
  * most often): if a sendmmsg/recvmmsg's, its call ends here. Costs only
- * failed socket I/O the syscall lookup. */
+ * failed TCP and UDP I/O the syscall lookup (unix sockets, busy with
+ * EAGAIN in desktop and D-Bus clients, are never tracked). */
 static __noinline void mmsg_failed(void)
 {
 	struct task_struct *task = bpf_get_current_task_btf();
@@ -395,7 +396,8 @@ static __always_inline int sock_io(struct sock *sk, int ret, int flags,
 	/* MSG_PEEK: the same bytes come again with the read that takes
 	 * them. UDP carries DNS; other sockets (unix, raw) are never
 	 * tracked. */
-	if (ret < 0 && sk)
+	if (ret < 0 && sk && (sk->sk_protocol == IPPROTO_TCP ||
+			      sk->sk_protocol == IPPROTO_UDP))
 		mmsg_failed();
 	if (ret <= 0 || (flags & MSG_PEEK) || !sk)
 		return 0;

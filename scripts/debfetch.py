@@ -51,10 +51,12 @@ def unpack(deb, dest, members=None):
     """Unpacks deb's files (or only `members`, tar wildcards) under dest."""
     tar = subprocess.Popen(["dpkg-deb", "--fsys-tarfile", deb],
                            stdout=subprocess.PIPE)
-    subprocess.run(["tar", "-x", "-C", dest, "--wildcards", *(members or [])],
-                   stdin=tar.stdout, check=True)
-    if tar.wait() != 0:
-        raise FetchError(f"dpkg-deb could not read {deb}")
+    r = subprocess.run(["tar", "-x", "-C", dest, "--wildcards",
+                        *(members or [])], stdin=tar.stdout,
+                       capture_output=True, text=True)
+    if tar.wait() != 0 or r.returncode != 0:
+        raise FetchError(f"cannot unpack {deb} (disk full? a damaged "
+                         f"download?): {r.stderr.strip()[-200:]}")
 
 
 def cached_kernel(cache):
