@@ -38,10 +38,12 @@ struct rl_go_key {
 };
 
 struct rl_go_call {
-	__u64 conn; /* *tls.Conn */
-	__u64 buf;  /* the []byte's data; 0 once counted (a write, at entry) */
-	__u8 kind;  /* RL_TLS_READ, RL_TLS_WRITE or RL_TLS_HANDSHAKE */
-	__u8 pad[7];
+	__u64 conn;   /* *tls.Conn */
+	__u64 buf;    /* the []byte's data */
+	__u64 len;    /* and length */
+	__u8 kind;    /* RL_TLS_READ, RL_TLS_WRITE or RL_TLS_HANDSHAKE */
+	__u8 counted; /* a write counted at entry: not again at return */
+	__u8 pad[6];
 };
 
 /* tls_socks key: an SSL * is an address in one process; two processes

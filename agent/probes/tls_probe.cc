@@ -34,7 +34,7 @@ namespace redline {
 static_assert(sizeof(rl_tls_call) == 48);
 static_assert(offsetof(rl_tls_call, g) == 32);
 static_assert(sizeof(rl_go_key) == 16);
-static_assert(sizeof(rl_go_call) == 24);
+static_assert(sizeof(rl_go_call) == 32);
 static_assert(sizeof(rl_tls_sock) == 16);
 static_assert(sizeof(rl_tls_ssl) == 16);
 

@@ -17,7 +17,12 @@ a Go HTTPS server and client built here with Debian's golang-go
 - the programs behave as without the agent: every request answered, the
   server's tally equals the clients';
 - nothing lost or guessed: no tls_unmapped/tls_stale plaintext, no
-  connection unclassified, no response without its request."""
+  connection unclassified, no response without its request;
+- a Write that starts over at its stack check (the goroutine's stack
+  grown there, or the scheduler's preemption; the entry probe fires twice
+  for one call) is counted once: N3 requests over TLS of one process to
+  itself, each written i frames deep in a new goroutine
+  (tests/helpers/go_tls/restart.go), counted exactly on both sides."""
 import os
 import shutil
 import subprocess
@@ -32,6 +37,7 @@ from rltest import (Agent, by_class, check, enter_netns, label_deltas,  # noqa
 
 PORT = 18446
 N1, N2 = 40, 25
+N3 = 400  # stack depths swept: frames of 2, 4, 8 and 16 KB fill up
 UNPARSED = "redline_http_unparsed_total"
 
 
@@ -90,6 +96,35 @@ def finish(p):
     return out
 
 
+def restart_phase(tmp, agent):
+    """The restart helper, as rl_gotls_rst (a link: the server's file,
+    probed while the server runs): its requests and responses counted
+    once each."""
+    rst = os.path.join(tmp, "rl_gotls_rst")
+    os.symlink(os.path.join(tmp, "rl_gotls_srv"), rst)
+    m0 = agent.scrape()
+    r = subprocess.run([rst, "restart", os.path.join(tmp, "cert.pem"),
+                        os.path.join(tmp, "key.pem"), str(N3)], input="go\n",
+                       capture_output=True, text=True, timeout=120)
+    out = r.stdout.split("\n")[1:2]
+    check(r.returncode == 0 and out == [f"restart requests={N3} "
+                                        f"served={N3}"],
+          f"restart helper: exit {r.returncode}, {out} {r.stderr[-300:]}")
+    m1 = wait_for(agent, "redline_http_server_requests_total", N3,
+                  comm="rl_gotls_rst")
+    time.sleep(1.5)  # a refresh more: anything extra shows too
+    m1 = agent.scrape()
+    for side in ("server", "client"):
+        fam = f"redline_http_{side}_requests_total"
+        got = label_deltas(m1, m0, fam, "method", comm="rl_gotls_rst")
+        check(got == {"GET": N3}, f"writes started over counted once: "
+              f"{fam} {got} == {{'GET': {N3}}}")
+    for kind in ("response_without_request", "request_without_response",
+                 "pipeline_overflow"):
+        d = value(m1, UNPARSED, kind=kind) - value(m0, UNPARSED, kind=kind)
+        check(d == 0, f"restart: {kind} +{d:.0f}")
+
+
 def main():
     require_bpf()
     enter_netns("RL_GOTLS_NETNS")
@@ -143,6 +178,7 @@ def main():
             procs.append(c2)
             want2 = tally(finish(c2), "got")
             check(want2 == go_tls_expected(N2), f"HTTP/2 client: {want2}")
+            restart_phase(tmp, agent)  # while the server's file is probed
             srv.stdin.close()
             served = srv.stdout.readline().strip()
             check(srv.wait(timeout=10) == 0, f"server exited 0 ({served})")

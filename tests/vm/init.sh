@@ -11,7 +11,7 @@ mount -t devtmpfs devtmpfs /dev
 mount -t tracefs tracefs /sys/kernel/tracing
 mount -t cgroup2 cgroup2 /sys/fs/cgroup
 ip link set lo up
-. /rlvm.env # N getppid and O openat calls, H HTTP requests, PORT, GO_N
+. /rlvm.env # N getppid and O openat calls, H HTTP requests, PORT, GO_N, GO_RST
 
 say() { echo "RLVM $*"; }
 say kernel "$(uname -r)"
@@ -34,6 +34,7 @@ sed 's/^/RLVM check: /' /tmp/check.out
 if [ -n "$GO_N" ]; then
 	ln -s rl_gotls /usr/bin/rl_gotls_srv
 	ln -s rl_gotls /usr/bin/rl_gotls_cli
+	ln -s rl_gotls /usr/bin/rl_gotls_rst
 	mkfifo /tmp/srv.in /tmp/h1.in /tmp/h2.in
 	rl_gotls_srv serve 8443 /etc/rlvm/cert.pem /etc/rlvm/key.pem \
 		</tmp/srv.in >/tmp/srv.out 2>&1 &
@@ -79,11 +80,16 @@ if [ -n "$GO_N" ]; then
 	echo go >&5
 	exec 5>&-
 	wait $h2
+	# Writes that start over at their stack check (restart.go), from the
+	# server's file while it runs (probed): counted once.
+	echo go | timeout 60 rl_gotls_rst restart /etc/rlvm/cert.pem \
+		/etc/rlvm/key.pem "$GO_RST" >/tmp/rst.out 2>&1
 	exec 3>&- # the server's stdin: it prints its tally and exits
 	wait $srv
 	say go_h1 "$(tail -1 /tmp/h1.out)"
 	say go_h2 "$(tail -1 /tmp/h2.out)"
 	say go_srv "$(tail -1 /tmp/srv.out)"
+	say go_rst "$(tail -1 /tmp/rst.out)"
 	exec 3>&- 4>&- 5>&-
 fi
 

@@ -33,6 +33,8 @@ tests/vm/init.sh, as /init:
   clients (tests/helpers/go_tls, static: the VM needs no libssl), HTTP/1.1
   and HTTP/2, GO_N requests each: their executable probed (one file), and
   both sides' requests by status class equal the programs' own tallies;
+  and GO_RST requests of one process to itself whose Writes start over at
+  their stack check (tests/helpers/go_tls/restart.go) counted once each;
 - CPU throttling through cgroup v2 (the CI host has the cpu controller on
   v1): a burner in a cgroup with cpu.max 20%, stopped after 2 s while still
   a member; redline's throttled seconds and periods equal cpu.stat's
@@ -56,7 +58,8 @@ import time
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..",
                                 "integration"))
 from rltest import (SKIP, by_class, check, go_tls_expected,  # noqa: E402
-                    go_tls_helper, parse_metrics, series, value)
+                    go_tls_helper, label_deltas, parse_metrics, series,
+                    value)
 import readme_table  # noqa: E402
 import vmkit  # noqa: E402
 
@@ -66,6 +69,7 @@ O = 321
 H = 7
 PORT = 9464
 GO_N = 10
+GO_RST = 300  # restart.go's stack depths: Write's stack check fires
 # Socket I/O: the tracepoints 6.3 added, else every syscall's exit.
 L7_SOCK = ["l7/l7_destroy", "l7/l7_recv", "l7/l7_send", "l7/l7_state"]
 L7_SYS_EXIT = ["l7/l7_destroy", "l7/l7_exit", "l7/l7_state"]
@@ -152,7 +156,7 @@ def run_vm(tag):
                        capture_output=True)
         initrd = vmkit.build_initramfs(
             tmp, binaries, {"N": N, "O": O, "H": H, "PORT": PORT,
-                            "GO_N": GO_N,
+                            "GO_N": GO_N, "GO_RST": GO_RST,
                             "DEBUG": os.environ.get("RL_VM_DEBUG", "")},
             files={"cert.pem": cert, "key.pem": key}, sysroot=root)
         out, secs = vmkit.boot(kernel, initrd, timeout=900, arch=arch)
@@ -279,6 +283,14 @@ def check_tls(m, info):
             name = f"{fam}_{side}_requests_total"
             n = by_class(m, {}, name, comm=comm, tls="true")
             check(n == want, f"tls: {name} of {comm} {n} == {want}")
+    rst = info.get("go_rst") or ""
+    check(rst == f"restart requests={GO_RST} served={GO_RST}",
+          f"tls: the restart helper said {rst!r}")
+    for side in ("server", "client"):
+        name = f"redline_http_{side}_requests_total"
+        n = label_deltas(m, {}, name, "method", comm="rl_gotls_rst")
+        check(n == {"GET": GO_RST}, f"tls: Go writes that started over at "
+              f"their stack check counted once: {name} {n}")
 
 
 def cpu_stat(line):

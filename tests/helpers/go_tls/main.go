@@ -8,6 +8,8 @@
 //	                            (PROTO h1: HTTP/1.1, one keep-alive
 //	                            connection; h2: HTTP/2 by ALPN), then
 //	                            prints "got 2xx=N 4xx=N 5xx=N"
+//	go_tls restart CERT KEY N   N requests to itself whose writes start
+//	                            over at a stack check (restart.go)
 package main
 
 import (
@@ -117,6 +119,11 @@ func main() {
 			return
 		}
 	}
-	fmt.Fprintln(os.Stderr, "usage: go_tls serve PORT CERT KEY | get URL N h1|h2")
+	if len(os.Args) == 5 && os.Args[1] == "restart" {
+		restartMain(os.Args[2:])
+		return
+	}
+	fmt.Fprintln(os.Stderr, "usage: go_tls serve PORT CERT KEY | "+
+		"get URL N h1|h2 | restart CERT KEY N")
 	os.Exit(2)
 }
