@@ -117,13 +117,21 @@ def btf_of_image(image, out):
                               f"CONFIG_DEBUG_INFO_BTF off?)")
 
 
-def build(build_dir, btf, jobs, extra=()):
+# A build to test, not to ship (tests/vm): -O1 without debug info compiles
+# the agent in ~60% of RelWithDebInfo's time (main.cc 6.9 s against
+# 12.2 s). The BPF objects' flags are their own (cmake/bpf.cmake): same.
+QUICK = ["-DCMAKE_BUILD_TYPE=Release", "-DCMAKE_CXX_FLAGS_RELEASE=-O1 -DNDEBUG",
+         "-DCMAKE_C_FLAGS_RELEASE=-O1 -DNDEBUG"]
+
+
+def build(build_dir, btf, jobs, extra=(), quick=False):
     """Configures and builds redline for arm64 in build_dir; returns the
-    sysroot and the binary."""
+    sysroot and the binary. quick: QUICK's flags."""
     root = sysroot(build_dir, extra)
     cfg = ["cmake", "-S", SRC, "-B", build_dir, "-G", "Ninja",
            "--toolchain", os.path.join(SRC, "cmake", "aarch64-linux-gnu.cmake"),
-           "-DCMAKE_BUILD_TYPE=RelWithDebInfo", "-DREDLINE_BUILD_TESTS=OFF",
+           *(QUICK if quick else ["-DCMAKE_BUILD_TYPE=RelWithDebInfo"]),
+           "-DREDLINE_BUILD_TESTS=OFF",
            f"-DREDLINE_ARM64_SYSROOT={root}", f"-DREDLINE_BTF_PATH={btf}"]
     for cmd in (cfg, ["cmake", "--build", build_dir, "--target", "redline",
                       f"-j{jobs}"]):
