@@ -68,6 +68,20 @@ struct {
 	__type(value, __u8);
 } tls_execs SEC(".maps");
 
+/* A write that returned GNUTLS_E_AGAIN (or _INTERRUPTED) may be retried
+ * with no buffer: gnutls_record_send(session, NULL, 0) sends the record
+ * GnuTLS cached, and returns how many bytes of the first call's buffer it
+ * holds. The buffer each session's failed write had, for that retry to
+ * walk; deleted when a retry succeeds. LRU: a session abandoned after a
+ * failed write ages out. (OpenSSL retries with the buffer itself: its
+ * entries are never read, and gone by the LRU's age.) */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 4096);
+	__type(key, struct rl_tls_ssl);
+	__type(value, __u64);
+} tls_retries SEC(".maps");
+
 /* The calling thread's window; NULL (counted) if the kernel could not
  * give one: that message is not classified. */
 static __always_inline struct rl_l7_window *tls_window(void)
@@ -147,6 +161,7 @@ static __always_inline struct rl_tls_call *enter(__u64 ssl, __u8 kind)
 	call->kind = kind;
 	call->lenp = 0;
 	call->g = 0;
+	call->retry = 0;
 	return call;
 }
 
@@ -210,9 +225,22 @@ SEC("uprobe")
 int BPF_KPROBE(tls_write_entry, void *ssl, void *buf)
 {
 	struct rl_tls_call *call = enter((__u64)ssl, RL_TLS_WRITE);
+	struct rl_tls_ssl k;
+	__u64 *retry;
 
-	if (call)
-		call->buf = (__u64)buf;
+	if (!call)
+		return 0;
+	call->buf = (__u64)buf;
+	if (buf)
+		return 0;
+	/* GnuTLS's retry of a write that returned E_AGAIN (tls_retries). */
+	k.ssl = (__u64)ssl;
+	k.tgid = bpf_get_current_pid_tgid() >> 32;
+	retry = bpf_map_lookup_elem(&tls_retries, &k);
+	if (retry) {
+		call->buf = *retry;
+		call->retry = 1;
+	}
 	return 0;
 }
 
@@ -228,6 +256,28 @@ int BPF_KPROBE(tls_write_ex_entry, void *ssl, void *buf, __u64 num,
 		call->buf = (__u64)buf;
 		call->lenp = (__u64)written;
 	}
+	return 0;
+}
+
+/* At the return of a write that failed (ret < 0: GnuTLS's E_AGAIN, or
+ * OpenSSL's -1) its buffer is kept for a retry without one; a retry that
+ * sent (ret > 0) drops it. */
+static __noinline int write_retry(struct rl_tls_call *call, int ret)
+{
+	struct rl_tls_ssl k = {.ssl = call->ssl,
+			       .tgid = bpf_get_current_pid_tgid() >> 32};
+	__u64 buf = call->buf;
+	long err;
+
+	if (ret > 0) {
+		bpf_map_delete_elem(&tls_retries, &k);
+		return 0;
+	}
+	if (!buf)
+		return 0;
+	err = bpf_map_update_elem(&tls_retries, &k, &buf, BPF_ANY);
+	if (err)
+		rl_update_error(&tls_update_errors, RL_TLS_MAP_RETRIES, err);
 	return 0;
 }
 
@@ -248,6 +298,8 @@ int BPF_KRETPROBE(tls_exit, long rax)
 	if (!call || !call->ssl)
 		return 0;
 	ssl = call->ssl;
+	if (call->kind == RL_TLS_WRITE && (ret < 0 || call->retry))
+		write_retry(call, ret);
 	if ((call->kind == RL_TLS_READ || call->kind == RL_TLS_WRITE) &&
 	    ret > 0) {
 		len = ret;
@@ -263,6 +315,7 @@ int BPF_KRETPROBE(tls_exit, long rax)
 	}
 	call->ssl = 0;
 	call->kind = 0;
+	call->retry = 0;
 	return 0;
 }
 

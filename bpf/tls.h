@@ -21,7 +21,8 @@ struct rl_tls_call {
 	__u64 sock; /* the socket tls_socks had for ssl at entry, 0 if none */
 	__u64 g;    /* Go: the goroutine in the call (its g), else 0 */
 	__u8 kind;  /* RL_TLS_* */
-	__u8 pad[7];
+	__u8 retry; /* a write's buf is the failed call's (tls_retries) */
+	__u8 pad[6];
 };
 
 /* Go's crypto/tls: a goroutine may block inside (*Conn).Read and resume
@@ -78,7 +79,8 @@ enum rl_tls_map {
 	RL_TLS_MAP_SOCKS = 0,
 	RL_TLS_MAP_CALLS = 1,
 	RL_TLS_MAP_WINDOWS = 2, /* the thread's copy window (tls.bpf.c) */
-	RL_TLS_MAP_COUNT = 3,
+	RL_TLS_MAP_RETRIES = 3, /* GnuTLS writes to retry (tls.bpf.c) */
+	RL_TLS_MAP_COUNT = 4,
 };
 
 #endif /* REDLINE_BPF_TLS_H */

@@ -45,6 +45,8 @@ PKGS+=(libmemcached-tools)
 PKGS+=(mariadb-server mariadb-client sysbench)
 # TLS through GnuTLS (tls_test): gnutls-serv --http and gnutls-cli.
 PKGS+=(gnutls-bin)
+# gnutls_retry_test's helper: a write retried with no buffer after E_AGAIN.
+PKGS+=(libgnutls28-dev)
 # DNS (dns_test): unbound as the server (started by the test on its own
 # configuration; the package's service is disabled below), dnsperf and
 # dig (dnsutils) as clients.

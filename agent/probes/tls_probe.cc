@@ -474,7 +474,7 @@ std::vector<ProgramStatus> TlsUprobes::programs() const {
 
 std::vector<MapStatus> TlsUprobes::maps() const {
   auto* m = &impl_->skel->maps;
-  std::vector<MapStatus> out(4);
+  std::vector<MapStatus> out(5);
   out[0].name = "tls_sockets";
   out[0].capacity = bpf_map__max_entries(m->tls_socks);
   ReadUpdateErrors(m->tls_update_errors, RL_TLS_MAP_SOCKS, &out[0]);
@@ -488,6 +488,9 @@ std::vector<MapStatus> TlsUprobes::maps() const {
   ReadUpdateErrors(m->tls_update_errors, RL_TLS_MAP_CALLS, &out[2]);
   out[3].name = "tls_windows";
   ReadUpdateErrors(m->tls_update_errors, RL_TLS_MAP_WINDOWS, &out[3]);
+  out[4].name = "tls_retries";
+  out[4].capacity = bpf_map__max_entries(m->tls_retries);
+  ReadUpdateErrors(m->tls_update_errors, RL_TLS_MAP_RETRIES, &out[4]);
   return out;
 }
 
