@@ -72,9 +72,10 @@ struct {
  * with no buffer: gnutls_record_send(session, NULL, 0) sends the record
  * GnuTLS cached, and returns how many bytes of the first call's buffer it
  * holds. The buffer each session's failed write had, for that retry to
- * walk; deleted when a retry succeeds. LRU: a session abandoned after a
- * failed write ages out. (OpenSSL retries with the buffer itself: its
- * entries are never read, and gone by the LRU's age.) */
+ * walk (the caller's memory, read at the retry: GnuTLS holds the
+ * ciphertext, and a caller that reused its buffer meanwhile has other
+ * bytes walked). Deleted when a retry, with or without the buffer,
+ * sends; LRU: a session abandoned after a failed write ages out. */
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, 4096);
@@ -225,21 +226,34 @@ SEC("uprobe")
 int BPF_KPROBE(tls_write_entry, void *ssl, void *buf)
 {
 	struct rl_tls_call *call = enter((__u64)ssl, RL_TLS_WRITE);
-	struct rl_tls_ssl k;
+
+	if (call)
+		call->buf = (__u64)buf;
+	return 0;
+}
+
+/* gnutls_record_send(session, data, size), its own entry for its retries
+ * (tls_retries): one lookup per GnuTLS write. A retry with no data walks
+ * the failed call's buffer; a retry with it (the other way GnuTLS
+ * allows) has its own. Either way, the one that sends drops the entry. */
+SEC("uprobe")
+int BPF_KPROBE(gnutls_write_entry, void *ssl, void *buf)
+{
+	struct rl_tls_call *call = enter((__u64)ssl, RL_TLS_WRITE);
+	struct rl_tls_ssl k = {.ssl = (__u64)ssl,
+			       .tgid = bpf_get_current_pid_tgid() >> 32};
 	__u64 *retry;
 
 	if (!call)
 		return 0;
 	call->buf = (__u64)buf;
-	if (buf)
-		return 0;
-	/* GnuTLS's retry of a write that returned E_AGAIN (tls_retries). */
-	k.ssl = (__u64)ssl;
-	k.tgid = bpf_get_current_pid_tgid() >> 32;
 	retry = bpf_map_lookup_elem(&tls_retries, &k);
 	if (retry) {
-		call->buf = *retry;
+		if (!buf)
+			call->buf = *retry;
 		call->retry = 1;
+	} else if (!buf) {
+		RL_COUNT_EVENT(tls_counters, RL_TLS_RETRY_UNSEEN);
 	}
 	return 0;
 }
@@ -259,9 +273,14 @@ int BPF_KPROBE(tls_write_ex_entry, void *ssl, void *buf, __u64 num,
 	return 0;
 }
 
-/* At the return of a write that failed (ret < 0: GnuTLS's E_AGAIN, or
- * OpenSSL's -1) its buffer is kept for a retry without one; a retry that
- * sent (ret > 0) drops it. */
+/* GnuTLS's codes for "call again" (gnutls/gnutls.h): only those are
+ * retried with no buffer. OpenSSL's failed SSL_write returns -1 (or 0,
+ * _ex) and is retried with its buffer: it never gets here. */
+#define RL_GNUTLS_E_AGAIN (-28)
+#define RL_GNUTLS_E_INTERRUPTED (-52)
+
+/* At the return of a write that GnuTLS asked to call again, its buffer is
+ * kept for a retry without one; a retry that sent (ret > 0) drops it. */
 static __noinline int write_retry(struct rl_tls_call *call, int ret)
 {
 	struct rl_tls_ssl k = {.ssl = call->ssl,
@@ -298,7 +317,9 @@ int BPF_KRETPROBE(tls_exit, long rax)
 	if (!call || !call->ssl)
 		return 0;
 	ssl = call->ssl;
-	if (call->kind == RL_TLS_WRITE && (ret < 0 || call->retry))
+	if (call->kind == RL_TLS_WRITE &&
+	    (ret == RL_GNUTLS_E_AGAIN || ret == RL_GNUTLS_E_INTERRUPTED ||
+	     call->retry))
 		write_retry(call, ret);
 	if ((call->kind == RL_TLS_READ || call->kind == RL_TLS_WRITE) &&
 	    ret > 0) {
@@ -396,14 +417,20 @@ static __noinline int go_enter(struct pt_regs *ctx, __u8 kind)
 
 	if (call)
 		call->g = k.g;
-	if (kind != RL_TLS_WRITE || !bpf_map_lookup_elem(&tls_socks, &sk)) {
+	if (kind != RL_TLS_WRITE) {
 		go_remember(&k, &gc);
 		return 0;
 	}
+	/* Before the tie's check: a tie lost in between (tls_socks is an
+	 * LRU) must not make the second entry count at return. */
 	prev = bpf_map_lookup_elem(&go_calls, &k);
 	if (prev && prev->counted && prev->kind == kind &&
 	    prev->conn == gc.conn && prev->buf == gc.buf && prev->len == gc.len)
 		return 0;
+	if (!bpf_map_lookup_elem(&tls_socks, &sk)) {
+		go_remember(&k, &gc);
+		return 0;
+	}
 	gc.counted = 1;
 	go_remember(&k, &gc);
 	return 1;

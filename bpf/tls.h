@@ -71,7 +71,9 @@ enum rl_tls_counter {
 			       * BIO, or not TCP) */
 	RL_TLS_STALE = 1,     /* its socket's connection is gone */
 	RL_TLS_EXEC_LOST = 2, /* execs not queued for a maps scan: full */
-	RL_TLS_COUNTER_COUNT = 3,
+	RL_TLS_RETRY_UNSEEN = 3, /* a GnuTLS retry with no buffer whose
+				  * failed call was not seen: not walked */
+	RL_TLS_COUNTER_COUNT = 4,
 };
 
 /* Maps whose failed updates are counted (bpf/map_errors.h). */

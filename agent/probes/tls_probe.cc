@@ -78,7 +78,7 @@ const std::vector<Hook>& HooksOf(TlsLibrary lib) {
       {"gnutls_handshake", true, "tls_handshake_exit", true},
       {"gnutls_record_recv", false, "tls_read_entry", true},
       {"gnutls_record_recv", true, "tls_exit", true},
-      {"gnutls_record_send", false, "tls_write_entry", true},
+      {"gnutls_record_send", false, "gnutls_write_entry", true},
       {"gnutls_record_send", true, "tls_exit", true},
   };
   return lib == TlsLibrary::kOpenSsl ? kOpenSsl : kGnuTls;
@@ -135,7 +135,7 @@ int64_t MonotonicNs() {
 }
 
 constexpr const char* kCounterKinds[RL_TLS_COUNTER_COUNT] = {
-    "tls_unmapped", "tls_stale", nullptr};
+    "tls_unmapped", "tls_stale", nullptr, "tls_retry_unseen"};
 
 }  // namespace
 
@@ -490,6 +490,12 @@ std::vector<MapStatus> TlsUprobes::maps() const {
   ReadUpdateErrors(m->tls_update_errors, RL_TLS_MAP_WINDOWS, &out[3]);
   out[4].name = "tls_retries";
   out[4].capacity = bpf_map__max_entries(m->tls_retries);
+  // Entries only between a GnuTLS write's E_AGAIN and its retry: a walk
+  // of at most 4096 keys.
+  if (auto n = ForEachEntry(m->tls_retries, [](const void*, const void*) {});
+      n.ok()) {
+    out[4].entries = *n;
+  }
   ReadUpdateErrors(m->tls_update_errors, RL_TLS_MAP_RETRIES, &out[4]);
   return out;
 }

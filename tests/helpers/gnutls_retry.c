@@ -1,12 +1,14 @@
 // rl_gnutls_retry CERT KEY N BODY: an HTTPS server and client over
 // GnuTLS in one program (the client a forked child), on 127.0.0.1. The
 // client makes N keep-alive GETs, each answered with BODY bytes; the
-// server's socket is non-blocking with a small send buffer and the client
-// reads slowly, so gnutls_record_send returns GNUTLS_E_AGAIN, and the
-// server retries the way GnuTLS's API allows: gnutls_record_send(session,
-// NULL, 0), which sends the record it has cached. Prints "ready", waits
-// for a line on stdin (the agent probes libgnutls meanwhile), then
-// prints "retry requests=N retries=R" (R: the E_AGAIN returns).
+// server's socket is non-blocking, and its send buffer and the client's
+// receive buffer are 4 KiB (the kernel doubles them) against records of
+// up to 16 KiB, so gnutls_record_send returns GNUTLS_E_AGAIN, and the
+// server retries the way GnuTLS's API allows:
+// gnutls_record_send(session, NULL, 0), which sends the record it has
+// cached. Prints "ready", waits for a line on stdin (the agent probes
+// libgnutls meanwhile), then prints "retry requests=N retries=R" (R: the
+// E_AGAIN returns).
 #define _GNU_SOURCE
 #include <arpa/inet.h>
 #include <errno.h>
@@ -27,9 +29,24 @@ static void die(const char *what, int err) {
   exit(1);
 }
 
+static void fail(const char *what) {
+  fprintf(stderr, "rl_gnutls_retry: %s\n", what);
+  exit(1);
+}
+
+// gnutls_record_recv on a blocking socket, retried while GnuTLS says to
+// (it can say E_AGAIN after a TLS 1.3 post-handshake message).
+static ssize_t recv_some(gnutls_session_t s, char *buf, size_t size) {
+  ssize_t n;
+  do {
+    n = gnutls_record_recv(s, buf, size);
+  } while (n < 0 && !gnutls_error_is_fatal((int)n));
+  return n;
+}
+
 static void await(int fd, short ev) {
   struct pollfd p = {.fd = fd, .events = ev};
-  if (poll(&p, 1, 10000) != 1) die("poll", 0);
+  if (poll(&p, 1, 10000) != 1) fail("poll: nothing for 10 s");
 }
 
 static gnutls_session_t session(int fd, unsigned flags,
@@ -55,7 +72,8 @@ static int read_response(gnutls_session_t s) {
   size_t have = 0;
   long body = -1, got = 0;
   while (body < 0) {
-    ssize_t n = gnutls_record_recv(s, head + have, sizeof(head) - 1 - have);
+    if (have + 1 >= sizeof(head)) return -1;  // no header end in 1 KiB
+    ssize_t n = recv_some(s, head + have, sizeof(head) - 1 - have);
     if (n <= 0) return -1;
     have += n;
     head[have] = 0;
@@ -67,7 +85,7 @@ static int read_response(gnutls_session_t s) {
     }
   }
   while (got < body) {
-    ssize_t n = gnutls_record_recv(s, buf, sizeof(buf));
+    ssize_t n = recv_some(s, buf, sizeof(buf));
     if (n <= 0) return -1;
     got += n;
   }
@@ -85,8 +103,8 @@ static void client(struct sockaddr_in *a, int n) {
     char req[64];
     int len =
         snprintf(req, sizeof(req), "GET /%d HTTP/1.1\r\nHost: rl\r\n\r\n", i);
-    if (gnutls_record_send(s, req, len) != len) die("client send", 0);
-    if (read_response(s)) die("client read", 0);
+    if (gnutls_record_send(s, req, len) != len) fail("client: send failed");
+    if (read_response(s)) fail("client: no whole response");
   }
   gnutls_bye(s, GNUTLS_SHUT_WR);
   _exit(0);
@@ -144,6 +162,7 @@ int main(int argc, char **argv) {
   fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
   size_t hl;
   char *resp = malloc(body + 128);
+  if (!resp) fail("out of memory");
   hl = sprintf(resp, "HTTP/1.1 200 OK\r\nContent-Length: %ld\r\n\r\n", body);
   memset(resp + hl, 'x', body);
   int served = 0;
@@ -160,7 +179,7 @@ int main(int argc, char **argv) {
   }
   if (waitpid(child, &status, 0) != child || !WIFEXITED(status) ||
       WEXITSTATUS(status))
-    die("client failed", 0);
+    fail("the client failed");
   printf("retry requests=%d retries=%d\n", served, retries);
   return 0;
 }

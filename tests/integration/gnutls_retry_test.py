@@ -15,7 +15,8 @@ body is not skipped to its end and the next responses are lost in it
 - nothing lost or guessed: no response without its request, no request
   without response, no pipeline overflow, no connection unclassified;
 - tls_retries refused no update, and holds no entry after the last
-  retry succeeded.
+  retry sent (redline_bpf_map_entries counts its keys); no retry came
+  without its failed call seen (tls_retry_unseen).
 The same on the sys_exit path (gnutls_retry_test_fallback)."""
 import os
 import subprocess
@@ -39,6 +40,7 @@ def main():
     helper = os.environ["RL_GNUTLS_RETRY"]
     tmp = tempfile.mkdtemp(prefix="rl-gnutls-retry-")
     cert, key = os.path.join(tmp, "cert.pem"), os.path.join(tmp, "key.pem")
+    p = None
     try:
         subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048",
                         "-nodes", "-keyout", key, "-out", cert, "-days", "1",
@@ -58,9 +60,9 @@ def main():
             time.sleep(2.2)
             m0 = agent.scrape()
             out, _ = p.communicate("go\n", timeout=120)
-            f = dict(kv.split("=") for kv in out.split()[1:])
+            f = dict(kv.partition("=")[::2] for kv in out.split()[1:])
             check(p.returncode == 0 and f.get("requests") == str(N) and
-                  int(f.get("retries", 0)) > 0,
+                  f.get("retries", "0").isdigit() and int(f["retries"]) > 0,
                   f"helper: exit {p.returncode}, {out.strip()!r} (want "
                   f"requests={N} and retries > 0)")
             deadline = time.time() + 15
@@ -81,7 +83,7 @@ def main():
                       f"({f.get('retries')} writes retried with no buffer)")
             for kind in ("response_without_request", "request_without_"
                          "response", "pipeline_overflow", "unclassified",
-                         "tls_unmapped", "tls_stale"):
+                         "tls_unmapped", "tls_stale", "tls_retry_unseen"):
                 d = value(m1, UNPARSED, kind=kind) - value(m0, UNPARSED,
                                                            kind=kind)
                 check(d == 0, f"nothing lost or guessed: {kind} +{d:.0f}")
@@ -94,6 +96,9 @@ def main():
             print(f"ok: {N} requests, {f['retries']} writes retried with no "
                   f"buffer, counted exactly on both sides")
     finally:
+        if p and p.poll() is None:
+            p.kill()
+            p.wait()
         shutil.rmtree(tmp, ignore_errors=True)
 
 

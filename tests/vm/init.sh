@@ -82,7 +82,8 @@ if [ -n "$GO_N" ]; then
 	wait $h2
 	# Writes that start over at their stack check (restart.go), from the
 	# server's file while it runs (probed): counted once.
-	echo go | timeout 60 rl_gotls_rst restart /etc/rlvm/cert.pem \
+	echo go | GODEBUG=adaptivestackstart=0 timeout 60 rl_gotls_rst \
+		restart /etc/rlvm/cert.pem \
 		/etc/rlvm/key.pem "$GO_RST" >/tmp/rst.out 2>&1
 	exec 3>&- # the server's stdin: it prints its tally and exits
 	wait $srv
