@@ -138,7 +138,23 @@ static __always_inline bool redis_number_in(const char *b, __u32 off, __u32 n,
 					    struct redis_num *m)
 {
 	struct redis_number_ctx x = {.b = b, .m = m};
+	char d1 = RL_WAT(b, off + 1), d2 = RL_WAT(b, off + 2);
 
+	/* Headers are mostly one or two digits ("*3", "$3", "$16"): read
+	 * straight, where the loop's callback runs once per byte. */
+	if (d1 >= '0' && d1 <= '9') {
+		if (d2 == '\r' && off + 3 < n && RL_WAT(b, off + 3) == '\n') {
+			*v = d1 - '0';
+			*next = off + 4;
+			return true;
+		}
+		if (d2 >= '0' && d2 <= '9' && RL_WAT(b, off + 3) == '\r' &&
+		    off + 4 < n && RL_WAT(b, off + 4) == '\n') {
+			*v = (d1 - '0') * 10 + (d2 - '0');
+			*next = off + 5;
+			return true;
+		}
+	}
 	m->x = 0;
 	m->off = off;
 	m->n = n;
@@ -282,10 +298,13 @@ static long redis_walk_value(__u32 i, void *data)
 		if (s->requests ? t != '*' : !redis_reply_type(t) && t != '>')
 			return 1;
 		r->need = 1;
-		r->name = s->requests;
-		r->cur = s->requests ? RL_REDIS_CMD_OTHER
-			 : t == '>'  ? 0 /* a push: no request's answer */
-				     : redis_outcome(b, off, s->n);
+		/* The first message's command or outcome is its start's (the
+		 * caller's): not looked up again. */
+		r->name = s->requests && r->past_first;
+		r->cur = s->requests	  ? RL_REDIS_CMD_OTHER
+			 : t == '>'	  ? 0 /* a push: no request's answer */
+			 : !r->past_first ? RL_REDIS_OUT_OK
+					  : redis_outcome(b, off, s->n);
 	}
 	switch (t) {
 	case '*':
@@ -340,9 +359,8 @@ static long redis_walk_value(__u32 i, void *data)
  * counted by their replies, command unknown. A global function: the
  * verifier checks it once, on its own, not once per path of every program
  * that reaches it. */
-RL_L7_GLOBAL int rl_redis_walk(const struct rl_l7_window *w,
-					    __u32 n, __u32 requests,
-					    struct rl_l7_runs *r)
+RL_L7_GLOBAL int rl_redis_walk(const struct rl_l7_window *w, __u32 n,
+			       __u32 requests, struct rl_l7_runs *r)
 {
 	struct redis_walk s = {};
 
