@@ -9,11 +9,18 @@ at least 0.93). With --all, also every probe. Reports the agent's CPU per
 ns per run of the l7 programs. With --floor, also the floor under the
 target: the same probes but l7, plus empty programs at the socket
 tracepoints l7 uses (redline_floor_bench sock): what any request tracer
-there costs before it does anything. Needs root, redis-server and
+there costs before it does anything. With --baseline BIN, another redline
+binary (built before a change) with the same probes, in the same rounds,
+and its ns per run. Besides requests/s (which a loaded or nested-virtual
+machine spreads by +-30% between rounds), the CPU redis-server used per
+request (/proc/PID/stat; BPF programs run in its syscalls count as its
+system time): its ratio none/agent is what the agent costs the server,
+much steadier than throughput. Needs root, redis-server and
 redis-benchmark (scripts/install-deps.sh) and a build.
 
 usage: scripts/bench-redis.py [--build DIR] [--rounds R] [--requests N]
                               [--probes LIST] [--all] [--floor]
+                              [--baseline BIN]
 """
 import contextlib
 import argparse
@@ -104,6 +111,8 @@ def main():
     ap.add_argument("--probes", default="l7,tcp,sched")
     ap.add_argument("--all", action="store_true",
                     help="also measure with every probe (syscall RED too)")
+    ap.add_argument("--baseline", help="another redline binary, same "
+                    "probes, same rounds")
     ap.add_argument("--floor", action="store_true",
                     help="also the floor: the other probes plus empty "
                          "socket tracepoint programs")
@@ -120,41 +129,58 @@ def main():
             ["unshare", "-n", "sh", "-c", 'ip link set lo up && exec "$0" "$@"',
              sys.executable, os.path.abspath(__file__), *sys.argv[1:]],
             env=env).returncode)
-    os.environ.setdefault("REDLINE_BIN",
-                          os.path.join(args.build, "agent", "redline"))
+    own = os.environ.setdefault("REDLINE_BIN",
+                                os.path.join(args.build, "agent", "redline"))
     configs = {"none": None, "agent": args.probes}
+    if args.baseline:
+        configs["baseline"] = args.probes
     if args.all:
         configs["all"] = "syscalls,sched,block,tcp,l7"
     if args.floor:
         configs["floor"] = "floor"
     rates = {k: [] for k in configs}
+    us = {k: [] for k in configs}  # redis-server CPU us per request
     cpu = []
     with tempfile.TemporaryDirectory() as tmp:
         srv = rltest.start_redis(PORT, tmp, TASKSET_SERVER)
         try:
             bench(args.requests // 4)  # warm up
+            def measured(name):
+                s0 = bench_http.cpu_seconds(srv.pid)
+                rates[name].append(bench(args.requests))
+                us[name].append((bench_http.cpu_seconds(srv.pid) - s0) * 1e6
+                                / (2 * args.requests))  # GET and SET
+
             for r in range(args.rounds):
                 for name, probes in configs.items():
                     if probes is None:
-                        rates[name].append(bench(args.requests))
+                        measured(name)
                         continue
                     if probes == "floor":
                         with floor_of(args.build, args.probes):
-                            rates[name].append(bench(args.requests))
+                            measured(name)
                         continue
+                    os.environ["REDLINE_BIN"] = (args.baseline if
+                                                 name == "baseline" else own)
                     with rltest.Agent(f"--probes={probes}") as agent, \
                             Scraper(agent):
                         c0 = bench_http.cpu_seconds(agent.proc.pid)
                         t0 = time.time()
-                        rates[name].append(bench(args.requests))
+                        measured(name)
                         if name == "agent":
                             cpu.append((bench_http.cpu_seconds(agent.proc.pid)
                                         - c0) / (time.time() - t0))
+                    os.environ["REDLINE_BIN"] = own
                 print(f"round {r + 1}/{args.rounds}: " + ", ".join(
                     f"{k} {v[-1]:.0f} req/s" for k, v in rates.items()),
                     file=sys.stderr)
             per_run = bench_http.ns_per_run(
                 args.requests, args.probes, load=bench)
+            if args.baseline:
+                os.environ["REDLINE_BIN"] = args.baseline
+                base_per_run = bench_http.ns_per_run(
+                    args.requests, args.probes, load=bench)
+                os.environ["REDLINE_BIN"] = own
         finally:
             srv.terminate()
             srv.wait(timeout=10)
@@ -164,6 +190,14 @@ def main():
           f"{args.rounds} rounds of {args.requests}: none {base:.0f} req/s, "
           f"--probes={args.probes} ratio {ratio:.3f} (target >= 0.93: "
           f"{'PASS' if ratio >= 0.93 else 'FAIL'})")
+    cpu_none = statistics.median(us["none"])
+    print(f"redis-server CPU per request: none {cpu_none:.2f} us; " +
+          "; ".join(f"{k} {statistics.median(v):.2f} us (ratio "
+                    f"{cpu_none / statistics.median(v):.3f})"
+                    for k, v in us.items() if k != "none"))
+    if "baseline" in rates:
+        print(f"baseline ({args.baseline}): ratio "
+              f"{statistics.median(rates['baseline']) / base:.3f}")
     if "all" in rates:
         print(f"every probe: ratio "
               f"{statistics.median(rates['all']) / base:.3f}")
@@ -177,6 +211,9 @@ def main():
     print(f"agent CPU (user space): {statistics.median(cpu) * 100:.2f}% of "
           f"one core, {per_10k * 100:.2f}% per 10k requests/s")
     bench_http.print_per_run(per_run)
+    if args.baseline:
+        print("baseline:")
+        bench_http.print_per_run(base_per_run)
     sys.exit(0 if ratio >= 0.93 else 1)
 
 
