@@ -14,8 +14,10 @@ binary (built before a change) with the same probes, in the same rounds,
 and its ns per run. Besides requests/s (which a loaded or nested-virtual
 machine spreads by +-30% between rounds), the CPU redis-server used per
 request (/proc/PID/stat; BPF programs run in its syscalls count as its
-system time): its ratio none/agent is what the agent costs the server,
-much steadier than throughput. Needs root, redis-server and
+system time): its ratio none/agent is what the agent costs the server
+while it is busy (where one redis-benchmark does not saturate it, idle
+wake-ups count too: on a loaded 2-core VM it spread as much as
+throughput did). Needs root, redis-server and
 redis-benchmark (scripts/install-deps.sh) and a build.
 
 usage: scripts/bench-redis.py [--build DIR] [--rounds R] [--requests N]
