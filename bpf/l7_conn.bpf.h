@@ -192,7 +192,7 @@ static void conn_delete(__u64 key, const struct conn *c)
 			ev->sk = key;
 			ev->gen = c->gen;
 			ev->kind = RL_H2_EV_CLOSED;
-			bpf_ringbuf_submit(ev, 0);
+			bpf_ringbuf_submit(ev, h2_wakeup());
 		} else {
 			RL_COUNT_EVENT(l7_counters, RL_L7_H2_EVENTS_LOST);
 		}

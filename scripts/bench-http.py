@@ -91,7 +91,8 @@ class Floor:
         if self.libssl or self.sock or not shutil.which("bpftrace"):
             mode = (["ssl", self.libssl] if self.libssl else
                     ["sock"] if self.sock else ["empty"])
-            self.p = subprocess.Popen([self.bench, *mode])
+            self.p = subprocess.Popen([self.bench, *mode],
+                                      stdout=subprocess.DEVNULL)
             time.sleep(0.5)
             if self.p.poll() is not None:
                 sys.exit("bench-http: redline_floor_bench did not attach")
@@ -154,13 +155,22 @@ def each_table(args):
     the floor; a Markdown table of medians and spreads. (No agent CPU
     column: nothing scrapes the agents, which then use next to none.)"""
     sets = args.each.split()
-    rates = {k: [] for k in ["none", *sets, "floor", "floor-sock"]}
+    # A set with l7 and other probes also gets its own floor: those other
+    # probes in an agent beside the empty socket tracepoint programs.
+    rests = {p: ",".join(x for x in p.split(",") if x != "l7")
+             for p in sets if "l7" in p.split(",") and p != "l7"}
+    rates = {k: [] for k in ["none", *sets, *(f"floor of {p}" for p in rests),
+                             "floor", "floor-sock"]}
     for r in range(args.rounds):
         rates["none"].append(wrk(args.seconds))
         for probes in sets:
             flags = [] if probes == "all" else [f"--probes={probes}"]
             with rltest.Agent(*flags):
                 rates[probes].append(wrk(args.seconds))
+        for probes, rest in rests.items():
+            with rltest.Agent(f"--probes={rest}"), Floor(args.build,
+                                                         sock=True):
+                rates[f"floor of {probes}"].append(wrk(args.seconds))
         with Floor(args.build):
             rates["floor"].append(wrk(args.seconds))
         with Floor(args.build, sock=True):
@@ -177,6 +187,9 @@ def each_table(args):
     floors = {"floor": "floor: an empty `raw_syscalls:sys_exit` program",
               "floor-sock": "floor: empty programs at "
                             "`sock:sock_{send,recv}_length`"}
+    for p, rest in rests.items():
+        floors[f"floor of {p}"] = (f"floor of `{p}`: `{rest}` + empty "
+                                   "socket tracepoint programs")
     for k in [*sets, *floors]:
         rate = statistics.median(rates[k])
         name = floors.get(k, f"`{k}`")

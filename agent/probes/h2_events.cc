@@ -38,8 +38,13 @@ H2Events::~H2Events() {
 }
 
 void H2Events::Run() {
-  // A short timeout bounds how long stopping waits; events wake it at once.
-  while (!stop_) ring_buffer__poll(rb_, 100);
+  // Events below the kernel's wake threshold come without a wakeup: the
+  // timeout is when they are read (consume: poll reads only on a wakeup),
+  // and bounds how long stopping waits.
+  while (!stop_) {
+    ring_buffer__poll(rb_, kDrainMs);
+    ring_buffer__consume(rb_);
+  }
 }
 
 int H2Events::OnSample(void* self, void* data, size_t size) {

@@ -42,6 +42,13 @@ class H2Events {
   // would keep CAP_BPF and CAP_PERFMON).
   void Drain();
 
+  // bpf/l7_h2.bpf.h's h2_wake_bytes for a ring buffer of ring_bytes: the
+  // kernel wakes the draining thread once an eighth of it waits, and the
+  // thread drains every kDrainMs on its own otherwise, so a busy server
+  // wakes it ~8 times per buffer's worth of frames, not once per frame.
+  static uint32_t WakeBytes(uint32_t ring_bytes) { return ring_bytes / 8; }
+  static constexpr int kDrainMs = 100;
+
   // The SLO latency thresholds in ns (0: off), as the kernel's.
   void SetSloThresholds(const std::array<uint64_t, RL_SLO_SLOTS>& ns);
 

@@ -181,6 +181,7 @@ absl::StatusOr<std::unique_ptr<L7Probe>> L7Probe::Load(
     bpf_map__set_max_entries(s->maps.go_calls, 1);
   }
   bpf_map__set_max_entries(s->maps.h2_events, opts.h2_buffer_bytes);
+  s->rodata->h2_wake_bytes = H2Events::WakeBytes(opts.h2_buffer_bytes);
   if (opts.dns_ports.size() > RL_DNS_MAX_PORTS) {
     return absl::InvalidArgumentError(absl::StrCat(
         "at most ", RL_DNS_MAX_PORTS, " DNS ports, got ",

@@ -25,6 +25,7 @@
 #include "agent/model/tls_libraries.h"
 #include "agent/probes/bpf_util.h"
 #include "agent/probes/go_binary.h"
+#include "agent/probes/h2_events.h"
 #include "bpf/map_errors.h"
 #include "bpf/tls.h"
 #include "tls.skel.h"
@@ -357,6 +358,9 @@ absl::StatusOr<std::unique_ptr<TlsUprobes>> TlsUprobes::Load(
       return LibbpfError(err, absl::StrCat("sharing l7 map ", name));
     }
   }
+  // HTTP/2 events over TLS go to l7's ring buffer: the same wake threshold.
+  s->rodata->h2_wake_bytes = H2Events::WakeBytes(bpf_map__max_entries(
+      bpf_object__find_map_by_name(l7, "h2_events")));
   // Execs matter only to a late attach; without it, not loaded nor listed.
   if (!opts.late_attach) bpf_program__set_autoload(s->progs.tls_exec, false);
   impl->missing = DisableMissingTracepoints(s->obj, "tls");
