@@ -8,10 +8,11 @@ l7,tcp,sched), interleaved over R rounds; ratio of median requests/s
 frame events per second through the ring buffer and events lost (target
 0 at the default --h2-buffer-bytes), and, in a last round with
 kernel.bpf_stats_enabled, the mean ns per run of the l7 programs. Needs
-root, nginx and h2load (scripts/install-deps.sh) and a build.
+root, nginx and h2load (scripts/install-deps.sh) and a build. With
+--baseline BIN, another redline binary runs in the same rounds.
 
 usage: scripts/bench-h2.py [--build DIR] [--rounds R] [--requests N]
-                           [--probes LIST]
+                           [--probes LIST] [--baseline BIN]
 """
 import argparse
 import importlib.util
@@ -78,6 +79,8 @@ def main():
     ap.add_argument("--rounds", type=int, default=8)
     ap.add_argument("--requests", type=int, default=200000)
     ap.add_argument("--probes", default="l7,tcp,sched")
+    ap.add_argument("--baseline", help="another redline binary, same "
+                    "probes, in the same interleaved rounds")
     args = ap.parse_args()
     if os.geteuid() != 0:
         sys.exit("bench-h2: needs root (BPF, network namespaces)")
@@ -92,8 +95,12 @@ def main():
             env=env).returncode)
     os.environ.setdefault("REDLINE_BIN",
                           os.path.join(args.build, "agent", "redline"))
+    own = os.environ["REDLINE_BIN"]
     rates = {"none": [], "agent": []}
-    events, cpu, lost, desynced, counted = [], [], 0, 0, 0
+    cpu = {"agent": []}
+    if args.baseline:
+        rates["baseline"], cpu["baseline"] = [], []
+    events, lost, desynced, counted = [], 0, 0, 0
     with tempfile.TemporaryDirectory() as tmp:
         conf = os.path.join(tmp, "nginx.conf")
         with open(conf, "w") as f:
@@ -106,31 +113,41 @@ def main():
             bench(args.requests // 4)  # warm up
             for r in range(args.rounds):
                 rates["none"].append(bench(args.requests))
-                with rltest.Agent(f"--probes={args.probes}",
-                                  "--refresh-interval=1") as agent:
-                    c0 = bench_http.cpu_seconds(agent.proc.pid)
-                    t0 = time.time()
-                    rates["agent"].append(bench(args.requests))
-                    took = time.time() - t0
-                    # User-space CPU: the ring buffer's draining and
-                    # decoding, mostly.
-                    cpu.append((bench_http.cpu_seconds(agent.proc.pid) - c0)
-                               / took)
-                    time.sleep(1.5)  # the ring buffer drained, counted
-                    m = agent.scrape()
-                    counted += rltest.value(
-                        m, "redline_http2_server_requests_total")
-                    lost += rltest.value(m, "redline_http_unparsed_total",
-                                         kind="h2_events_lost")
-                    desynced += rltest.value(
-                        m, "redline_http_unparsed_total", kind="h2_desynced")
-                    # Per request, server side and client side: 2 HEADERS
-                    # each way, of which the response's ends its stream.
-                    events.append(4 * args.requests / took)
+                for name in cpu:
+                    os.environ["REDLINE_BIN"] = (args.baseline if
+                                                 name == "baseline" else own)
+                    with rltest.Agent(f"--probes={args.probes}",
+                                      "--refresh-interval=1") as agent:
+                        c0 = bench_http.cpu_seconds(agent.proc.pid)
+                        t0 = time.time()
+                        rates[name].append(bench(args.requests))
+                        took = time.time() - t0
+                        # User-space CPU: the ring buffer's draining and
+                        # decoding, mostly.
+                        cpu[name].append(
+                            (bench_http.cpu_seconds(agent.proc.pid) - c0)
+                            / took)
+                        time.sleep(1.5)  # the ring buffer drained, counted
+                        if name != "agent":
+                            continue
+                        m = agent.scrape()
+                        counted += rltest.value(
+                            m, "redline_http2_server_requests_total")
+                        lost += rltest.value(m, "redline_http_unparsed_total",
+                                             kind="h2_events_lost")
+                        desynced += rltest.value(
+                            m, "redline_http_unparsed_total",
+                            kind="h2_desynced")
+                        # Per request, server side and client side: 2
+                        # HEADERS each way, of which the response's ends
+                        # its stream.
+                        events.append(4 * args.requests / took)
+                os.environ["REDLINE_BIN"] = own
                 print(f"round {r + 1}/{args.rounds}: " + ", ".join(
                     f"{k} {v[-1]:.0f} req/s" for k, v in rates.items())
-                    + f", agent CPU {cpu[-1] * 100:.0f}% of a core",
-                    file=sys.stderr)
+                    + ", agent CPU " + ", ".join(
+                        f"{k} {v[-1] * 100:.0f}%" for k, v in cpu.items())
+                    + " of a core", file=sys.stderr)
             per_run = bench_http.ns_per_run(args.requests, args.probes,
                                             load=bench)
         finally:
@@ -147,11 +164,15 @@ def main():
           f"per request) ~"
           f"{statistics.median(events):.0f}/s; lost {lost:.0f}, "
           f"connections desynced {desynced:.0f}")
-    per_10k = statistics.median(cpu) / (statistics.median(rates["agent"])
-                                        / 1e4)
-    print(f"agent CPU (user space, draining and decoding): "
-          f"{statistics.median(cpu) * 100:.1f}% of one core, "
-          f"{per_10k * 100:.2f}% per 10k requests/s")
+    for name, c in cpu.items():
+        per_10k = statistics.median(c) / (statistics.median(rates[name])
+                                          / 1e4)
+        print(f"{name} CPU (draining and decoding): "
+              f"{statistics.median(c) * 100:.1f}% of one core, "
+              f"{per_10k * 100:.2f}% per 10k requests/s")
+    if args.baseline:
+        print(f"baseline ({args.baseline}): ratio "
+              f"{statistics.median(rates['baseline']) / base:.3f}")
     bench_http.print_per_run(per_run)
     sys.exit(0 if ratio >= 0.93 and lost == 0 else 1)
 
