@@ -135,8 +135,9 @@ void Connection::OnHeaderFragment(const FrameEvent& f,
   s.block_flags = f.flags;
   s.block_stream = f.stream_id;
   s.block_ns = f.timestamp_ns;
+  // A whole block in one frame (the usual case) decodes where it is.
+  if (f.flags & kFlagEndHeaders) return FinishBlock(f.direction, fragment, out);
   s.block.assign(fragment.data(), fragment.size());
-  if (f.flags & kFlagEndHeaders) FinishBlock(f.direction, out);
 }
 
 void Connection::OnContinuation(const FrameEvent& f,
@@ -154,14 +155,17 @@ void Connection::OnContinuation(const FrameEvent& f,
         kMaxHeaderBlock));
   }
   s.block.append(f.payload.data(), f.payload.size());
-  if (f.flags & kFlagEndHeaders) FinishBlock(f.direction, out);
+  if (f.flags & kFlagEndHeaders) {
+    FinishBlock(f.direction, s.block, out);
+    s.block.clear();
+  }
 }
 
-void Connection::FinishBlock(Direction d, std::vector<CompletedRequest>* out) {
+void Connection::FinishBlock(Direction d, absl::string_view block,
+                             std::vector<CompletedRequest>* out) {
   Side& s = side(d);
   s.in_block = false;
-  absl::StatusOr<HeaderFields> h = s.hpack.Decode(s.block);
-  s.block.clear();
+  absl::StatusOr<HeaderFields> h = s.hpack.Decode(block);
   if (!h.ok()) {
     return Desync(absl::StrFormat("%s header block of stream %d: %s", Name(d),
                                   s.block_stream, h.status().message()));

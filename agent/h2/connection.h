@@ -148,7 +148,9 @@ class Connection {
   void OnHeaderFragment(const FrameEvent& f, absl::string_view fragment,
                         std::vector<CompletedRequest>* out);
   void OnContinuation(const FrameEvent& f, std::vector<CompletedRequest>* out);
-  void FinishBlock(Direction d, std::vector<CompletedRequest>* out);
+  // Decodes the header block in progress on d, whose bytes are block.
+  void FinishBlock(Direction d, absl::string_view block,
+                   std::vector<CompletedRequest>* out);
   void OnSettings(const FrameEvent& f);
   void SetTableSize(Side& s, uint32_t size);
   void OnRequestHeaders(uint32_t id, uint64_t ns, const HeaderFields& h,

@@ -114,8 +114,10 @@ void EventStream::OnEvent(const void* data, size_t size,
     ++counts_.malformed;
     return;
   }
+  // The head only: the payload is read where it is (ev.data stays unset).
   rl_h2_event ev;
-  std::memcpy(&ev, data, std::min(size, sizeof(ev)));
+  std::memcpy(&ev, data, RL_H2_EVENT_HEAD);
+  const char* payload = static_cast<const char*>(data) + RL_H2_EVENT_HEAD;
   if (ev.len > RL_H2_MAX_DATA || RL_H2_EVENT_HEAD + size_t{ev.len} > size) {
     ++counts_.malformed;
     return;
@@ -126,7 +128,7 @@ void EventStream::OnEvent(const void* data, size_t size,
     return;
   }
   if (ev.kind == RL_H2_EV_UPGRADE) {
-    OnUpgrade(ev);
+    OnUpgrade(ev, payload);
     return;
   }
   if (ev.kind != RL_H2_EV_FRAME && ev.kind != RL_H2_EV_MORE &&
@@ -142,7 +144,7 @@ void EventStream::OnEvent(const void* data, size_t size,
   }
   // Client to server: what a server reads, or a client writes.
   const bool to_server = (ev.key.role == RL_L7_SERVER) == (ev.dir == RL_L7_IN);
-  Deliver(c, ev, to_server ? 0 : 1, out);
+  Deliver(c, ev, payload, to_server ? 0 : 1, out);
   CheckDesync(c);
 }
 
@@ -151,13 +153,13 @@ void EventStream::OnEvent(const void* data, size_t size,
 // is stream 1; if the kernel did not see it (sent before the agent
 // started), stream 1's response waits as any response to a request not
 // seen, and is counted as one if nothing pairs it.
-void EventStream::OnUpgrade(const rl_h2_event& ev) {
+void EventStream::OnUpgrade(const rl_h2_event& ev, const char* payload) {
   if (ev.len != sizeof(rl_h2_upgrade)) {
     ++counts_.malformed;
     return;
   }
   rl_h2_upgrade up;
-  std::memcpy(&up, ev.data, sizeof(up));
+  std::memcpy(&up, payload, sizeof(up));
   auto it = conns_.find(ev.gen);
   if (it != conns_.end()) Forget(it->second);
   Conn& c = ConnOf(ev.gen);
@@ -171,10 +173,9 @@ void EventStream::OnUpgrade(const rl_h2_event& ev) {
   c.decoder = Connection::Upgraded(request);
 }
 
-void EventStream::Deliver(Conn& c, const rl_h2_event& ev, int side,
-                          std::vector<Counted>* out) {
+void EventStream::Deliver(Conn& c, const rl_h2_event& ev, const char* bytes,
+                          int side, std::vector<Counted>* out) {
   Conn::Pending& p = c.pending[side];
-  const char* bytes = reinterpret_cast<const char*>(ev.data);
   if (ev.kind == RL_H2_EV_MORE) {
     if (!p.open || p.payload.size() + ev.len > p.want) {
       c.decoder.OnLoss();  // a piece without its frame
@@ -191,16 +192,20 @@ void EventStream::Deliver(Conn& c, const rl_h2_event& ev, int side,
     p.truncated = ev.truncated != 0;
     p.want = PayloadWanted(ev.header);
     p.ts_ns = ev.ts_ns;
+    if (ev.len == p.want) {  // the whole payload: no copy
+      return Finish(c, side, ev, absl::string_view(bytes, ev.len), out);
+    }
     p.payload.assign(bytes, ev.len);
     if (ev.len > p.want) {
       c.decoder.OnLoss();
       return;
     }
   }
-  if (p.payload.size() == p.want) Finish(c, side, ev, out);
+  if (p.payload.size() == p.want) Finish(c, side, ev, p.payload, out);
 }
 
 void EventStream::Finish(Conn& c, int side, const rl_h2_event& ev,
+                         absl::string_view payload,
                          std::vector<Counted>* out) {
   Conn::Pending& p = c.pending[side];
   FrameEvent f;
@@ -214,13 +219,13 @@ void EventStream::Finish(Conn& c, int side, const rl_h2_event& ev,
   f.stream_id = (uint32_t{p.header[5]} << 24 | uint32_t{p.header[6]} << 16 |
                  uint32_t{p.header[7]} << 8 | p.header[8]) &
                 0x7fffffff;
-  f.payload = p.payload;
+  f.payload = payload;
   f.truncated = p.truncated;
-  std::vector<CompletedRequest> done;
-  c.decoder.OnFrame(f, &done);
+  done_.clear();
+  c.decoder.OnFrame(f, &done_);
   p.open = false;
   p.payload.clear();
-  for (const CompletedRequest& r : done) Count(r, ev.key, out);
+  for (const CompletedRequest& r : done_) Count(r, ev.key, out);
 }
 
 void EventStream::Count(const CompletedRequest& r, const rl_l7_key& labels,

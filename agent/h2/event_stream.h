@@ -80,11 +80,13 @@ class EventStream {
     } pending[2];
   };
 
-  void OnUpgrade(const rl_h2_event& ev);
-  void Deliver(Conn& c, const rl_h2_event& ev, int side,
+  // ev's head; its ev.len payload bytes are at payload / bytes.
+  void OnUpgrade(const rl_h2_event& ev, const char* payload);
+  void Deliver(Conn& c, const rl_h2_event& ev, const char* bytes, int side,
                std::vector<Counted>* out);
+  // The frame pending on side is complete: payload is its bytes.
   void Finish(Conn& c, int side, const rl_h2_event& ev,
-              std::vector<Counted>* out);
+              absl::string_view payload, std::vector<Counted>* out);
   void Count(const CompletedRequest& r, const rl_l7_key& labels,
              std::vector<Counted>* out);
   void CheckDesync(Conn& c);
@@ -99,6 +101,7 @@ class EventStream {
   std::list<Conn> lru_;
   absl::flat_hash_map<uint64_t, std::list<Conn>::iterator> conns_;
   StreamCounts counts_;
+  std::vector<CompletedRequest> done_;  // one frame's, reused
 };
 
 }  // namespace redline::h2

@@ -2,10 +2,10 @@
 
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
+#include <sys/epoll.h>
 
+#include <cerrno>
 #include <cstring>
-#include <string>
-#include <vector>
 
 #include "agent/probes/bpf_util.h"
 #include "bpf/hist_edges.h"
@@ -39,27 +39,35 @@ H2Events::~H2Events() {
 
 void H2Events::Run() {
   // Events below the kernel's wake threshold come without a wakeup: the
-  // timeout is when they are read (consume: poll reads only on a wakeup),
-  // and bounds how long stopping waits.
+  // timeout is when they are read, and bounds how long stopping waits.
+  // Read with the lock held, kBatch events at most a time (OnSample ends a
+  // batch with -EAGAIN), rather than locking once per event.
+  const int efd = ring_buffer__epoll_fd(rb_);
   while (!stop_) {
-    ring_buffer__poll(rb_, kDrainMs);
-    ring_buffer__consume(rb_);
+    epoll_event ev;
+    epoll_wait(efd, &ev, 1, kDrainMs);
+    int n;
+    do {
+      std::lock_guard<std::mutex> l(mu_);
+      batch_ = 0;
+      n = ring_buffer__consume(rb_);
+    } while (n == -EAGAIN && !stop_);
   }
 }
 
+// mu_ held (Run).
 int H2Events::OnSample(void* self, void* data, size_t size) {
   auto* h = static_cast<H2Events*>(self);
-  std::vector<h2::Counted> done;
-  std::lock_guard<std::mutex> l(h->mu_);
-  h->stream_.OnEvent(data, size, &done);
-  for (const h2::Counted& c : done) h->Record(c);
-  return 0;
+  h->done_.clear();
+  h->stream_.OnEvent(data, size, &h->done_);
+  for (const h2::Counted& c : h->done_) h->Record(c);
+  // The sample is consumed either way: libbpf moves past it first.
+  return ++h->batch_ < kBatch ? 0 : -EAGAIN;
 }
 
 // mu_ held.
 void H2Events::Record(const h2::Counted& c) {
-  rl_l7_val& v = sums_[std::string(reinterpret_cast<const char*>(&c.key),
-                                   sizeof(c.key))];
+  rl_l7_val& v = sums_[Key{c.key}];
   ++v.requests;
   if (!c.timed) return;
   ++v.timed;
@@ -72,15 +80,14 @@ void H2Events::Record(const h2::Counted& c) {
 }
 
 void H2Events::Flush() {
-  absl::flat_hash_map<std::string, rl_l7_val> sums;
+  absl::flat_hash_map<Key, rl_l7_val> sums;
   {
     std::lock_guard<std::mutex> l(mu_);
     sums.swap(sums_);
   }
   uint64_t lost = 0;
-  for (const auto& [bytes, add] : sums) {
-    rl_l7_key key;
-    std::memcpy(&key, bytes.data(), sizeof(key));
+  for (const auto& [k, add] : sums) {
+    rl_l7_key key = k.k;
     rl_l7_val v{};
     if (bpf_map_lookup_elem(stats_fd_, &key, &v) != 0) v = rl_l7_val{};
     v.requests += add.requests;

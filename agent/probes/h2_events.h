@@ -12,12 +12,16 @@
 #include <array>
 #include <atomic>
 #include <cstdint>
+#include <cstring>
 #include <memory>
 #include <mutex>
 #include <thread>
+#include <utility>
+#include <vector>
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "agent/h2/event_stream.h"
 #include "bpf/slo.h"
 
@@ -59,6 +63,25 @@ class H2Events {
   Counts counts() const;
 
  private:
+  // An l7_stats key as a hash map key: its bytes, hashed and compared
+  // whole (rl_l7_key has explicit padding, zeroed).
+  struct Key {
+    rl_l7_key k;
+    bool operator==(const Key& o) const {
+      return std::memcmp(&k, &o.k, sizeof(k)) == 0;
+    }
+    template <typename H>
+    friend H AbslHashValue(H h, const Key& key) {
+      return H::combine(std::move(h),
+                        absl::string_view(
+                            reinterpret_cast<const char*>(&key.k),
+                            sizeof(key.k)));
+    }
+  };
+
+  // Events a lock at most: Flush and counts() wait for no more.
+  static constexpr int kBatch = 4096;
+
   H2Events(int stats_fd, ring_buffer* rb);
   static int OnSample(void* self, void* data, size_t size);
   void Record(const h2::Counted& c);
@@ -66,10 +89,12 @@ class H2Events {
 
   int stats_fd_;
   ring_buffer* rb_;
-  mutable std::mutex mu_;  // stream_, sums_, not_counted_
+  mutable std::mutex mu_;  // stream_, sums_, not_counted_, done_, batch_
   h2::EventStream stream_;
-  // Per l7_stats key (its bytes), what Flush adds.
-  absl::flat_hash_map<std::string, rl_l7_val> sums_;
+  std::vector<h2::Counted> done_;  // one event's, reused
+  int batch_ = 0;                  // events since the lock was taken
+  // Per l7_stats key, what Flush adds.
+  absl::flat_hash_map<Key, rl_l7_val> sums_;
   uint64_t not_counted_ = 0;
   std::array<std::atomic<uint64_t>, RL_SLO_SLOTS> slo_ns_{};
   std::atomic<bool> stop_{false};
