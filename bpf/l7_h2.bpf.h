@@ -44,11 +44,19 @@ const volatile __u32 h2_wake_bytes;
 
 static __always_inline __u64 h2_wakeup(void)
 {
+	__u64 avail;
+
 	if (!h2_wake_bytes)
 		return 0;
-	/* Forced: with data waiting, the default wakes no one (it wakes only
-	 * for the first record after the consumer's position). */
-	if (bpf_ringbuf_query(&h2_events, BPF_RB_AVAIL_DATA) >= h2_wake_bytes)
+	/* Forced (with data waiting, the default wakes no one: only the
+	 * first record after the consumer's position does), by the events
+	 * that find between one and two thresholds waiting: a band, not
+	 * the one event that crosses the threshold, which two CPUs can both
+	 * miss; not above it, where the agent, woken in the band, is still
+	 * draining (an irq_work per event would cost the server more than
+	 * the default did). */
+	avail = bpf_ringbuf_query(&h2_events, BPF_RB_AVAIL_DATA);
+	if (avail >= h2_wake_bytes && avail < 2 * (__u64)h2_wake_bytes)
 		return BPF_RB_FORCE_WAKEUP;
 	return BPF_RB_NO_WAKEUP;
 }

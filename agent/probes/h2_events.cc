@@ -5,7 +5,9 @@
 #include <sys/epoll.h>
 
 #include <cerrno>
+#include <chrono>
 #include <cstring>
+#include <thread>
 
 #include "agent/probes/bpf_util.h"
 #include "bpf/hist_edges.h"
@@ -45,7 +47,11 @@ void H2Events::Run() {
   const int efd = ring_buffer__epoll_fd(rb_);
   while (!stop_) {
     epoll_event ev;
-    epoll_wait(efd, &ev, 1, kDrainMs);
+    if (epoll_wait(efd, &ev, 1, kDrainMs) < 0 && errno != EINTR) {
+      // Not expected (the fd is the ring buffer's own): drain on the
+      // timer alone rather than spin.
+      std::this_thread::sleep_for(std::chrono::milliseconds(kDrainMs));
+    }
     int n;
     do {
       std::lock_guard<std::mutex> l(mu_);

@@ -16,6 +16,7 @@
 #include <memory>
 #include <mutex>
 #include <thread>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -64,7 +65,8 @@ class H2Events {
 
  private:
   // An l7_stats key as a hash map key: its bytes, hashed and compared
-  // whole (rl_l7_key has explicit padding, zeroed).
+  // whole (rl_l7_key has no padding: every byte is a field's).
+  static_assert(std::has_unique_object_representations_v<rl_l7_key>);
   struct Key {
     rl_l7_key k;
     bool operator==(const Key& o) const {
