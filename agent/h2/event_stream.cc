@@ -205,8 +205,7 @@ void EventStream::Deliver(Conn& c, const rl_h2_event& ev, const char* bytes,
 }
 
 void EventStream::Finish(Conn& c, int side, const rl_h2_event& ev,
-                         absl::string_view payload,
-                         std::vector<Counted>* out) {
+                         absl::string_view payload, std::vector<Counted>* out) {
   Conn::Pending& p = c.pending[side];
   FrameEvent f;
   f.direction = side == 0 ? Direction::kClientToServer

@@ -75,9 +75,8 @@ class H2Events {
     template <typename H>
     friend H AbslHashValue(H h, const Key& key) {
       return H::combine(std::move(h),
-                        absl::string_view(
-                            reinterpret_cast<const char*>(&key.k),
-                            sizeof(key.k)));
+                        absl::string_view(reinterpret_cast<const char*>(&key.k),
+                                          sizeof(key.k)));
     }
   };
 

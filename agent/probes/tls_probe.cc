@@ -359,8 +359,8 @@ absl::StatusOr<std::unique_ptr<TlsUprobes>> TlsUprobes::Load(
     }
   }
   // HTTP/2 events over TLS go to l7's ring buffer: the same wake threshold.
-  s->rodata->h2_wake_bytes = H2Events::WakeBytes(bpf_map__max_entries(
-      bpf_object__find_map_by_name(l7, "h2_events")));
+  s->rodata->h2_wake_bytes = H2Events::WakeBytes(
+      bpf_map__max_entries(bpf_object__find_map_by_name(l7, "h2_events")));
   // Execs matter only to a late attach; without it, not loaded nor listed.
   if (!opts.late_attach) bpf_program__set_autoload(s->progs.tls_exec, false);
   impl->missing = DisableMissingTracepoints(s->obj, "tls");
