@@ -65,8 +65,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     const size_t before = out.size();
     // The record alone in a buffer of its size, as the ring buffer hands
     // it over: ASan sees any read past it (payloads are read in place).
-    std::vector<uint8_t> rec(record);
-    std::memcpy(rec.data(), &ev, record);
+    const auto* head = reinterpret_cast<const uint8_t*>(&ev);
+    const std::vector<uint8_t> rec(head, head + record);
     stream.OnEvent(rec.data(), record, &out);
     const redline::h2::StreamCounts c = stream.counts();
     if (bad) {
