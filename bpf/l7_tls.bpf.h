@@ -12,6 +12,12 @@
 
 #include "tls.h"
 
+/* Set by the agent when it loads the TLS uprobes (--tls): without them no
+ * socket is ever marked, and l7 skips the task storage lookup per I/O
+ * (the sched and syscalls probes give most threads storage, so the
+ * lookup runs, and misses, on every read and write). */
+const volatile __u8 tls_probed = 1;
+
 /* The library call each thread is in (bpf/tls.h): task storage, freed
  * with the thread, so a thread that dies inside a call leaks nothing. */
 struct {
@@ -127,6 +133,8 @@ static __always_inline bool tls_socket(__u64 key, struct conn *c)
 	struct task_struct *task = bpf_get_current_task_btf();
 	struct rl_tls_call *call;
 
+	if (!tls_probed)
+		return false;
 	/* A thread with no task storage in any map (one that never entered
 	 * a library call): one load, where the helper's lookup cost ~8 ns of
 	 * every read and write. */

@@ -176,6 +176,7 @@ absl::StatusOr<std::unique_ptr<L7Probe>> L7Probe::Load(
   auto* s = impl->skel.get();
   bpf_map__set_max_entries(s->maps.l7_stats, opts.max_entries);
   bpf_map__set_max_entries(s->maps.conns, opts.max_connections);
+  s->rodata->tls_probed = opts.tls ? 1 : 0;
   if (!opts.tls) {
     bpf_map__set_max_entries(s->maps.tls_socks, 1);
     bpf_map__set_max_entries(s->maps.go_calls, 1);
