@@ -9,7 +9,12 @@ at least 0.93). With --all, also every probe. Reports the agent's CPU per
 ns per run of the l7 programs. With --floor, also the floor under the
 target: the same probes but l7, plus empty programs at the socket
 tracepoints l7 uses (redline_floor_bench sock): what any request tracer
-there costs before it does anything. With --baseline BIN, another redline
+there costs before it does anything. With --floor-track, also the floor
+of any request tracker: the other probes plus programs there doing the
+least per-request work one needs (redline_floor_bench track: socket
+storage, a 16-byte peek, a clock read per message, one stats update per
+answer; no parsing); a target above it is out of reach of any tracker on
+socket I/O on that machine. With --baseline BIN, another redline
 binary (built before a change) with the same probes, in the same rounds,
 and its ns per run. Besides requests/s (which a loaded or nested-virtual
 machine spreads by +-30% between rounds), the CPU redis-server used per
@@ -22,7 +27,7 @@ redis-benchmark (scripts/install-deps.sh) and a build.
 
 usage: scripts/bench-redis.py [--build DIR] [--rounds R] [--requests N]
                               [--probes LIST] [--all] [--floor]
-                              [--baseline BIN]
+                              [--floor-track] [--baseline BIN]
 """
 import contextlib
 import argparse
@@ -85,19 +90,20 @@ class Scraper:
 
 
 @contextlib.contextmanager
-def floor_of(build, probes):
-    """The floor of --probes: its other probes in an agent, and the empty
-    socket tracepoint pair."""
+def floor_of(build, probes, mode="sock"):
+    """The floor of --probes: its other probes in an agent, and the socket
+    tracepoint pair of redline_floor_bench MODE (sock: empty; track: a
+    minimal request tracker)."""
     rest = ",".join(p for p in probes.split(",") if p != "l7")
     with contextlib.ExitStack() as stack:
         if rest:
             stack.enter_context(rltest.Agent(f"--probes={rest}"))
         p = subprocess.Popen([os.path.join(build, "tests",
-                                           "redline_floor_bench"), "sock"],
+                                           "redline_floor_bench"), mode],
                              stdout=subprocess.PIPE, text=True)
         try:
             if p.stdout.readline().strip() != "attached":
-                sys.exit("bench-redis: redline_floor_bench sock did not "
+                sys.exit(f"bench-redis: redline_floor_bench {mode} did not "
                          "attach (kernel < 6.3?)")
             yield
         finally:
@@ -118,6 +124,9 @@ def main():
     ap.add_argument("--floor", action="store_true",
                     help="also the floor: the other probes plus empty "
                          "socket tracepoint programs")
+    ap.add_argument("--floor-track", action="store_true",
+                    help="also the floor of any request tracker: the other "
+                         "probes plus a minimal tracker's programs there")
     args = ap.parse_args()
     if os.geteuid() != 0:
         sys.exit("bench-redis: needs root (BPF, network namespaces)")
@@ -140,6 +149,8 @@ def main():
         configs["all"] = "syscalls,sched,block,tcp,l7"
     if args.floor:
         configs["floor"] = "floor"
+    if args.floor_track:
+        configs["floor-track"] = "floor-track"
     rates = {k: [] for k in configs}
     us = {k: [] for k in configs}  # redis-server CPU us per request
     cpu = []
@@ -158,8 +169,9 @@ def main():
                     if probes is None:
                         measured(name)
                         continue
-                    if probes == "floor":
-                        with floor_of(args.build, args.probes):
+                    if probes in ("floor", "floor-track"):
+                        mode = "track" if probes == "floor-track" else "sock"
+                        with floor_of(args.build, args.probes, mode):
                             measured(name)
                         continue
                     os.environ["REDLINE_BIN"] = (args.baseline if
@@ -208,6 +220,11 @@ def main():
         print(f"floor (the other probes + empty socket tracepoint "
               f"programs): ratio {floor:.3f}; l7's own share: "
               f"{floor - ratio:.3f}")
+    if "floor-track" in rates:
+        track = statistics.median(rates["floor-track"]) / base
+        print(f"floor of any request tracker (the other probes + "
+              f"redline_floor_bench track): ratio {track:.3f}; redline "
+              f"above it by {ratio - track:+.3f}")
     per_10k = statistics.median(cpu) / (statistics.median(rates["agent"])
                                         / 1e4)
     print(f"agent CPU (user space): {statistics.median(cpu) * 100:.2f}% of "

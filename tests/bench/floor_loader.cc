@@ -1,8 +1,9 @@
 // Loads tests/bench/floor.bpf.c (empty, or clock reads only) until SIGTERM,
 // so the benchmark can measure the floor under redline's own cost.
-// usage: redline_floor_bench empty|clock|sched|sock|ssl LIBSSL
+// usage: redline_floor_bench empty|clock|sched|sock|track|ssl LIBSSL
 //   empty, clock: the sys_enter/sys_exit pair; sched: sched_switch only;
 //   sock: the sock_send_length/sock_recv_length pair only (kernel >= 6.3);
+//   track: that pair doing a minimal request tracker's work (floor.bpf.c);
 //   ssl LIBSSL: empty uprobes where the tls probe puts its own in that
 //   libssl (agent/probes/tls_probe.cc: entry and return of each).
 #include <signal.h>
@@ -47,21 +48,22 @@ bool AttachSsl(floor_bpf* skel, const char* lib,
 
 int main(int argc, char** argv) {
   const bool ok_args =
-      (argc == 2 && (Is(argv[1], "empty") || Is(argv[1], "clock") ||
-                     Is(argv[1], "sched") || Is(argv[1], "sock"))) ||
+      (argc == 2 &&
+       (Is(argv[1], "empty") || Is(argv[1], "clock") || Is(argv[1], "sched") ||
+        Is(argv[1], "sock") || Is(argv[1], "track"))) ||
       (argc == 3 && Is(argv[1], "ssl"));
   if (!ok_args) {
-    std::fprintf(stderr, "usage: %s empty|clock|sched|sock|ssl LIBSSL\n",
+    std::fprintf(stderr, "usage: %s empty|clock|sched|sock|track|ssl LIBSSL\n",
                  argv[0]);
     return 2;
   }
   const bool sched = Is(argv[1], "sched");
-  const bool sock = Is(argv[1], "sock");
+  const bool sock = Is(argv[1], "sock") || Is(argv[1], "track");
   const bool ssl = Is(argv[1], "ssl");
   const bool sys = !sched && !sock && !ssl;
   floor_bpf* skel = floor_bpf__open();
   if (skel == nullptr) return 1;
-  skel->rodata->mode = Is(argv[1], "clock") ? 1 : 0;
+  skel->rodata->mode = Is(argv[1], "clock") ? 1 : Is(argv[1], "track") ? 2 : 0;
   bpf_program__set_autoload(skel->progs.floor_enter, sys);
   bpf_program__set_autoload(skel->progs.floor_exit, sys);
   bpf_program__set_autoload(skel->progs.floor_switch, sched);
