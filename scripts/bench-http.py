@@ -9,8 +9,11 @@ root, nginx and wrk (scripts/install-deps.sh) and a build.
 
 With --each (issue 19's cost table): one agent per probe set of EACH
 (default: every probe alone, l7,tcp,sched, and all), interleaved with no
-agent and the floor in every round; prints a Markdown table of the ratio
-and agent CPU per set, the README's table of what each probe costs.
+agent and the floors in every round (an empty sys_exit program; the
+sys_enter/sys_exit pair reading the clock, the least any syscall latency
+tool does; empty socket tracepoint programs; for a set with l7 and other
+probes, those probes plus the empty socket programs); prints a Markdown
+table of the ratio per set, the README's table of what each probe costs.
 
 With --tls (issue 21's target: at least 0.85): nginx over HTTPS (a
 certificate made here), wrk over keep-alive TLS connections, the agent
@@ -82,15 +85,20 @@ class Floor:
     bpftrace, redline_floor_bench's empty tp_btf sys_enter/sys_exit pair
     (the floor of the syscalls probe). With libssl: empty uprobes there."""
 
-    def __init__(self, build, libssl=None, sock=False):
+    def __init__(self, build, libssl=None, sock=False, mode=None):
         self.bench = os.path.join(build, "tests", "redline_floor_bench")
         self.libssl = libssl
         self.sock = sock  # empty programs at sock:sock_{send,recv}_length
+        # Any other redline_floor_bench mode ("clock": the sys_enter/
+        # sys_exit pair with the two clock reads syscall latency needs).
+        self.mode = mode
 
     def __enter__(self):
-        if self.libssl or self.sock or not shutil.which("bpftrace"):
+        if (self.libssl or self.sock or self.mode or
+                not shutil.which("bpftrace")):
             mode = (["ssl", self.libssl] if self.libssl else
-                    ["sock"] if self.sock else ["empty"])
+                    ["sock"] if self.sock else
+                    [self.mode] if self.mode else ["empty"])
             self.p = subprocess.Popen([self.bench, *mode],
                                       stdout=subprocess.DEVNULL)
             time.sleep(0.5)
@@ -160,7 +168,7 @@ def each_table(args):
     rests = {p: ",".join(x for x in p.split(",") if x != "l7")
              for p in sets if "l7" in p.split(",") and p != "l7"}
     rates = {k: [] for k in ["none", *sets, *(f"floor of {p}" for p in rests),
-                             "floor", "floor-sock"]}
+                             "floor", "floor-clock", "floor-sock"]}
     for r in range(args.rounds):
         rates["none"].append(wrk(args.seconds))
         for probes in sets:
@@ -173,6 +181,8 @@ def each_table(args):
                 rates[f"floor of {probes}"].append(wrk(args.seconds))
         with Floor(args.build):
             rates["floor"].append(wrk(args.seconds))
+        with Floor(args.build, mode="clock"):
+            rates["floor-clock"].append(wrk(args.seconds))
         with Floor(args.build, sock=True):
             rates["floor-sock"].append(wrk(args.seconds))
         print(f"round {r + 1}/{args.rounds}: " + ", ".join(
@@ -182,9 +192,14 @@ def each_table(args):
           f"{args.rounds} x {args.seconds} s interleaved; none "
           f"{base:.0f} req/s (rounds {min(rates['none']):.0f}-"
           f"{max(rates['none']):.0f})\n")
+    # Of none: the median of each round's ratio to that round's none (the
+    # machine's speed drifts between rounds by more than a probe costs).
     print("| `--probes` | req/s | of none |")
     print("|---|---|---|")
     floors = {"floor": "floor: an empty `raw_syscalls:sys_exit` program",
+              "floor-clock": "floor of syscall latency: `sys_enter`/"
+                             "`sys_exit` programs reading the clock, nothing "
+                             "else",
               "floor-sock": "floor: empty programs at "
                             "`sock:sock_{send,recv}_length`"}
     for p, rest in rests.items():
@@ -193,7 +208,9 @@ def each_table(args):
     for k in [*sets, *floors]:
         rate = statistics.median(rates[k])
         name = floors.get(k, f"`{k}`")
-        print(f"| {name} | {rate:.0f} | {rate / base:.3f} |")
+        ratio = statistics.median(r / n for r, n in zip(rates[k],
+                                                         rates["none"]))
+        print(f"| {name} | {rate:.0f} | {ratio:.3f} |")
 
 
 def print_per_run(per_run):
