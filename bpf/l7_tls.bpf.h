@@ -12,10 +12,10 @@
 
 #include "tls.h"
 
-/* Set by the agent when it loads the TLS uprobes (--tls): without them no
- * socket is ever marked, and l7 skips the task storage lookup per I/O
- * (the sched and syscalls probes give most threads storage, so the
- * lookup runs, and misses, on every read and write). */
+/* Set by the agent from --tls (even if no library is then found). Without
+ * the TLS uprobes no socket is ever marked, and l7 skips the task storage
+ * lookup per I/O (the sched and syscalls probes give most threads
+ * storage, so the lookup runs, and misses, on every read and write). */
 const volatile __u8 tls_probed = 1;
 
 /* The library call each thread is in (bpf/tls.h): task storage, freed

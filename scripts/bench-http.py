@@ -83,7 +83,9 @@ class Floor:
     """bpftrace with an empty raw_syscalls:sys_exit program: what any
     syscall-tracepoint tool costs before it does anything. Without
     bpftrace, redline_floor_bench's empty tp_btf sys_enter/sys_exit pair
-    (the floor of the syscalls probe). With libssl: empty uprobes there."""
+    (the floor of the syscalls probe). With libssl: empty uprobes there;
+    with sock: empty programs at the socket tracepoints; with mode, that
+    redline_floor_bench mode ("clock": the pair reading the clock)."""
 
     def __init__(self, build, libssl=None, sock=False, mode=None):
         self.bench = os.path.join(build, "tests", "redline_floor_bench")
@@ -160,9 +162,10 @@ def ns_per_run(amount, probes, load=None, floor=None):
 
 def each_table(args):
     """--each: interleaved rounds of no agent, one agent per probe set and
-    the floor; a Markdown table of medians and spreads. (No agent CPU
-    column: nothing scrapes the agents, which then use next to none.)"""
-    sets = args.each.split()
+    the floors; a Markdown table of median rates and of per-round ratios.
+    (No agent CPU column: nothing scrapes the agents, which then use next
+    to none.)"""
+    sets = list(dict.fromkeys(args.each.split()))  # each set once a round
     # A set with l7 and other probes also gets its own floor: those other
     # probes in an agent beside the empty socket tracepoint programs.
     rests = {p: ",".join(x for x in p.split(",") if x != "l7")
@@ -196,7 +199,9 @@ def each_table(args):
     # machine's speed drifts between rounds by more than a probe costs).
     print("| `--probes` | req/s | of none |")
     print("|---|---|---|")
-    floors = {"floor": "floor: an empty `raw_syscalls:sys_exit` program",
+    floors = {"floor": ("floor: an empty `raw_syscalls:sys_exit` program"
+                        if shutil.which("bpftrace") else
+                        "floor: empty `sys_enter`/`sys_exit` programs"),
               "floor-clock": "floor of syscall latency: `sys_enter`/"
                              "`sys_exit` programs reading the clock, nothing "
                              "else",

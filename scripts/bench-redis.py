@@ -224,7 +224,7 @@ def main():
         track = statistics.median(rates["floor-track"]) / base
         print(f"floor of any request tracker (the other probes + "
               f"redline_floor_bench track): ratio {track:.3f}; redline "
-              f"above it by {ratio - track:+.3f}")
+              f"minus it {ratio - track:+.3f}")
     per_10k = statistics.median(cpu) / (statistics.median(rates["agent"])
                                         / 1e4)
     print(f"agent CPU (user space): {statistics.median(cpu) * 100:.2f}% of "

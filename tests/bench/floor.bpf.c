@@ -118,7 +118,7 @@ static __noinline void track_answer(__u64 d, __u32 port)
 	}
 	__sync_fetch_and_add(&v->requests, 1);
 	__sync_fetch_and_add(&v->sum_ns, d);
-	__sync_fetch_and_add(&v->hist[rl_fine_slot(d) & 127], 1);
+	__sync_fetch_and_add(&v->hist[rl_fine_slot(d)], 1);
 }
 
 static __always_inline int track(struct sock *sk, int ret, __u32 dir)
@@ -136,11 +136,12 @@ static __always_inline int track(struct sock *sk, int ret, __u32 dir)
 	regs = (struct pt_regs *)bpf_task_pt_regs(task);
 	if (!t || !regs)
 		return 0;
-	/* read/write/sendto/recvfrom: the buffer is the second argument. */
-	if (bpf_probe_read_user(head, sizeof(head),
-				(void *)PT_REGS_PARM2_CORE_SYSCALL(regs)))
-		return 0;
-	keep(head[0]);
+	/* read/write/sendto/recvfrom: the buffer is the second argument (a
+	 * direct load, as redline's). A message shorter than 16 bytes at a
+	 * page's end may fail the copy: it still takes its turn below. */
+	if (!bpf_probe_read_user(head, sizeof(head),
+				 (void *)PT_REGS_PARM2_SYSCALL(regs)))
+		keep(head[0]);
 	if (t->dir == dir)
 		return 0; /* more of the same message */
 	/* Messages alternate: request, answer, request... */

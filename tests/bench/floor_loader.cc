@@ -1,5 +1,6 @@
-// Loads tests/bench/floor.bpf.c (empty, or clock reads only) until SIGTERM,
-// so the benchmark can measure the floor under redline's own cost.
+// Loads tests/bench/floor.bpf.c (empty programs, clock reads only, or a
+// minimal request tracker) until SIGTERM, so the benchmark can measure the
+// floor under redline's own cost.
 // usage: redline_floor_bench empty|clock|sched|sock|track|ssl LIBSSL
 //   empty, clock: the sys_enter/sys_exit pair; sched: sched_switch only;
 //   sock: the sock_send_length/sock_recv_length pair only (kernel >= 6.3);
