@@ -47,6 +47,36 @@ const volatile __u8 sys_kind[RL_L7_MAX_NR];
  * sys_exit path their flags, the syscall's own argument, may be MSG_PEEK. */
 const volatile __s32 nr_recvfrom = -1, nr_recvmsg = -1;
 
+/* track's state c into sk's own storage (conn_sk). */
+static __always_inline void track_in_sk(struct sock *sk, struct conn *c)
+{
+	struct conn *p = bpf_sk_storage_get(&conn_store, sk, 0, 0);
+	__u32 zero = 0;
+	__u64 *live;
+
+	if (p) { /* reconnected after tcp_disconnect: starts over */
+		*p = *c;
+		return;
+	}
+	live = bpf_map_lookup_elem(&conn_live, &zero);
+	if (!live)
+		return;
+	if (*live >= conn_cap) {
+		rl_update_error(&l7_update_errors, RL_L7_MAP_CONNS, -RL_E2BIG);
+		return;
+	}
+	__sync_fetch_and_add(live, 1);
+	/* NULL: no memory, or the socket's optmem budget spent. */
+	if (!bpf_sk_storage_get(&conn_store, sk, c,
+				BPF_SK_STORAGE_GET_F_CREATE)) {
+		__sync_fetch_and_add(live, (__u64)-1);
+		rl_update_error(&l7_update_errors, RL_L7_MAP_CONNS,
+				-RL_ENOMEM);
+		return;
+	}
+	conn_count_add(1);
+}
+
 /* An established TCP socket: a connection with fresh state (a socket
  * reconnected after tcp_disconnect, or an address whose close we missed,
  * starts over). */
@@ -70,6 +100,10 @@ static void track(struct sock *sk, __u8 role)
 		else
 			__builtin_memcpy(c.addr, &sk->__sk_common.skc_v6_daddr,
 					 16);
+	}
+	if (conn_sk) {
+		track_in_sk(sk, &c);
+		return;
 	}
 	err = bpf_map_update_elem(&conns, &key, &c, BPF_NOEXIST);
 	if (!err) {
@@ -107,10 +141,11 @@ SEC("tp_btf/tcp_destroy_sock")
 int BPF_PROG(l7_destroy, struct sock *sk)
 {
 	__u64 key = (__u64)sk;
-	struct conn *c = bpf_map_lookup_elem(&conns, &key);
+	struct conn *c = conn_sk ? bpf_sk_storage_get(&conn_store, sk, 0, 0)
+				 : bpf_map_lookup_elem(&conns, &key);
 
 	if (c)
-		conn_delete(key, c);
+		conn_forget(sk, c);
 	return 0;
 }
 
@@ -388,7 +423,7 @@ static __always_inline int sock_io(struct sock *sk, int ret, int flags,
 {
 	struct task_struct *task;
 	struct pt_regs *regs;
-	__u64 key, arg, vlen;
+	__u64 arg, vlen;
 	struct conn *c;
 	__u32 kind;
 	long nr;
@@ -405,10 +440,12 @@ static __always_inline int sock_io(struct sock *sk, int ret, int flags,
 		return dns_sock_io(sk, ret, dir);
 	if (sk->sk_protocol != IPPROTO_TCP)
 		return 0;
-	key = (__u64)sk;
-	c = conn_of(key, sk->__sk_common.skc_cookie.counter);
+	/* In its own storage a socket's state is its own: no stale entry
+	 * of a reused address to check for. */
+	c = conn_sk ? bpf_sk_storage_get(&conn_store, sk, 0, 0)
+		    : conn_of((__u64)sk, sk->__sk_common.skc_cookie.counter);
 	/* TLS ciphertext: tls.bpf.c brings its plaintext. */
-	if (!c || tls_socket(key, c))
+	if (!c || tls_socket((__u64)sk, c))
 		return 0;
 	/* Kernel threads (NFS, kTLS workers) and io_uring workers have no
 	 * syscall of theirs in pt_regs: their bytes are not seen. */
@@ -438,7 +475,7 @@ static __always_inline int sock_io(struct sock *sk, int ret, int flags,
 		arg = mmsg_entry(arg, (__u32)vlen);
 		kind = (kind & ~0xf) | RL_L7_MSG;
 	}
-	on_data(key, c, kind, arg, vlen, (__u64)ret);
+	on_data(sk, c, kind, arg, vlen, (__u64)ret);
 	return 0;
 }
 
@@ -491,7 +528,8 @@ static __noinline void exit_data(__u64 key, __u64 cookie, __u64 kind_len,
 
 	/* TLS ciphertext: tls.bpf.c brings its plaintext. */
 	if (c && !tls_socket(key, c))
-		on_data(key, c, kind_len >> 32, arg, arg3, (__u32)kind_len);
+		on_data((struct sock *)key, c, kind_len >> 32, arg, arg3,
+			(__u32)kind_len);
 }
 
 /* Fallback: one program at sys_exit, where the arguments are still in the

@@ -81,7 +81,38 @@ struct {
 	__type(value, struct conn);
 } conns SEC(".maps");
 
-/* Entries of conns, as +1 at insert and -1 at delete on whichever CPU:
+/* Where a connection's state lives, set by the agent at load. 1: in the
+ * socket's own storage (conn_store): found from the socket with no hash
+ * to compute, freed by the kernel with it, memory only for the sockets
+ * tracked. Needs a BTF sock wherever state is found, which only the sock
+ * tracepoints give: the sys_exit fallback has the sock as a number from
+ * the fd table, and TLS uprobes (kprobe-type programs) may not call the
+ * socket storage helpers; with either, 0: the conns hash. */
+const volatile __u8 conn_sk;
+/* Sockets conn_store may hold at once: the hash's max_entries, as bound
+ * to the other path. */
+const volatile __u32 conn_cap = 65536;
+
+struct {
+	__uint(type, BPF_MAP_TYPE_SK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
+	__type(value, struct conn);
+} conn_store SEC(".maps");
+
+/* Entries of conn_store, for conn_cap: one counter all CPUs add to (at
+ * connection set-up and teardown, rare next to I/O), read before the add
+ * (this BPF target has no fetch-and-add), so two CPUs adding at once may
+ * pass the bound by one each. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u64);
+} conn_live SEC(".maps");
+
+/* Entries of conns (or conn_store), as +1 at insert and -1 at delete on
+ * whichever CPU:
  * the sum is exact without walking the map's buckets. */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -172,9 +203,9 @@ static __always_inline void conn_count_add(__u64 d)
 		__sync_fetch_and_add(n, d);
 }
 
-/* Forgets the connection at key; its pending requests never got an
+/* The end of the connection at key: its pending requests never got an
  * answer we saw. */
-static void conn_delete(__u64 key, const struct conn *c)
+static __always_inline void conn_ended(__u64 key, const struct conn *c)
 {
 	__u64 pending = 0;
 
@@ -204,8 +235,39 @@ static void conn_delete(__u64 key, const struct conn *c)
 		if (cnt)
 			__sync_fetch_and_add(cnt, pending);
 	}
+}
+
+/* Forgets the connection at key in conns. */
+static void conn_delete(__u64 key, const struct conn *c)
+{
+	conn_ended(key, c);
 	if (!bpf_map_delete_elem(&conns, &key))
 		conn_count_add((__u64)-1);
+}
+
+static __always_inline void conn_live_add(__u64 d)
+{
+	__u32 zero = 0;
+	__u64 *n = bpf_map_lookup_elem(&conn_live, &zero);
+
+	if (n)
+		__sync_fetch_and_add(n, d);
+}
+
+/* Forgets sk's connection c, wherever conn_sk keeps it. sk is a BTF
+ * pointer when conn_sk is set (the verifier follows only that branch, the
+ * flag being read-only data). */
+static void conn_forget(struct sock *sk, const struct conn *c)
+{
+	if (!conn_sk) {
+		conn_delete((__u64)sk, c);
+		return;
+	}
+	conn_ended((__u64)sk, c);
+	if (!bpf_sk_storage_delete(&conn_store, sk)) {
+		conn_count_add((__u64)-1);
+		conn_live_add((__u64)-1);
+	}
 }
 
 /* cnt requests of the labels k, started at start_ns (0: not seen).
@@ -595,10 +657,11 @@ static bool on_message(struct conn *c, __u64 src, __u32 len, __u32 how)
 }
 
 /* len bytes moved by a syscall of kind (bpf/l7.h) whose buffer argument
- * is arg (and third argument arg3: readv/writev's count), on the
- * connection at key. */
-static __always_inline void on_data(__u64 key, struct conn *c, __u32 kind,
-				    __u64 arg, __u64 arg3, __u64 len)
+ * is arg (and third argument arg3: readv/writev's count), on sk's
+ * connection c. */
+static __always_inline void on_data(struct sock *sk, struct conn *c,
+				    __u32 kind, __u64 arg, __u64 arg3,
+				    __u64 len)
 {
 	__u64 iovcnt = arg3;
 
@@ -626,7 +689,7 @@ static __always_inline void on_data(__u64 key, struct conn *c, __u32 kind,
 		iovcnt = RL_L7_IOV_MAX;
 	if (arg && len && len <= 0x7fffffff &&
 	    on_message(c, arg, len, (kind & 0xf0) | (__u32)iovcnt << 8))
-		conn_delete(key, c);
+		conn_forget(sk, c);
 }
 
 #endif /* REDLINE_BPF_L7_CONN_BPF_H */

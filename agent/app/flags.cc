@@ -115,6 +115,8 @@ const std::map<std::string, FlagDef>& Defs() {
        {false, U32(&Options::max_tcp_entries, 64, 1u << 22)}},
       {"max-http-entries",
        {false, U32(&Options::max_http_entries, 64, 1u << 22)}},
+      {"max-connections",
+       {false, U32(&Options::max_connections, 16, 1u << 22)}},
       {"slo-config", {false, Str(&Options::slo_config)}},
       {"web-config-file", {false, Str(&Options::web_config_file)}},
       {"batch", {true, Bool(&Options::batch)}},
@@ -420,6 +422,8 @@ std::string UsageText() {
       "  --max-tcp-entries=N       (workload, peer) for TCP (default 16384)\n"
       "  --max-http-entries=N      (workload, method, status, peer) for HTTP\n"
       "                            (default 16384)\n"
+      "  --max-connections=N       TCP connections followed for request\n"
+      "                            metrics at once (default 65536)\n"
       "  --probes=LIST             syscalls,sched,block,tcp,l7 (default all)\n"
       "  --programs-off=LIST       programs not to load, e.g. sched_wakeup or\n"
       "                            tcp/tcp_probe (names as in\n"
@@ -484,6 +488,7 @@ ProbeSetOptions ProbeOptionsFrom(const Options& opts, IdentityResolver* r) {
   p.max_disk_entries = opts.max_disk_entries;
   p.max_tcp_entries = opts.max_tcp_entries;
   p.max_http_entries = opts.max_http_entries;
+  p.max_connections = opts.max_connections;
   p.tls = opts.tls;
   p.tls_late_attach = opts.tls_late_attach;
   p.dns_ports = opts.dns_ports;

@@ -38,6 +38,7 @@ struct Options {
   uint32_t max_disk_entries = 16384;
   uint32_t max_tcp_entries = 16384;
   uint32_t max_http_entries = 16384;
+  uint32_t max_connections = 65536;  // followed by l7 at once
   // Probes to load (probes/probe_set.cc has the table): syscalls, sched,
   // block, tcp, l7.
   bool strict = false;                    // any program not attached: exit

@@ -195,6 +195,14 @@ absl::StatusOr<std::unique_ptr<L7Probe>> L7Probe::Load(
   s->rodata->nr_recvfrom = SYS_recvfrom;
   s->rodata->nr_recvmsg = SYS_recvmsg;
   impl->missing = ChooseIoPath(s, DisableMissingTracepoints(s->obj, "l7"));
+  // Connection state in the socket's storage where every program that
+  // finds it has the socket as a BTF pointer (bpf/l7_conn.bpf.h): the
+  // hash, preallocated to max_connections, shrinks to one entry.
+  s->rodata->conn_cap = opts.max_connections;
+  if (bpf_program__autoload(s->progs.l7_send) && !opts.tls) {
+    s->rodata->conn_sk = 1;
+    bpf_map__set_max_entries(s->maps.conns, 1);
+  }
   if (int err = l7_bpf__load(s); err != 0) {
     return LibbpfError(err, "loading l7 BPF programs");
   }
@@ -326,7 +334,7 @@ std::vector<MapStatus> L7Probe::maps() const {
   ReadUpdateErrors(m->l7_update_errors, RL_L7_MAP_STATS, &out[0]);
   // Counted in BPF at insert and delete: no walk of every bucket.
   out[1].name = "l7_connections";
-  out[1].capacity = bpf_map__max_entries(m->conns);
+  out[1].capacity = impl_->skel->rodata->conn_cap;
   // +1 and -1 land on different CPUs: a delete may be summed before its
   // insert for a moment (negative, as unsigned).
   if (auto n = SumPercpuU64(m->conn_count, 0); n.ok()) {

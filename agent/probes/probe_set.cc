@@ -58,6 +58,7 @@ const std::vector<ProbeKind>& ProbeKinds() {
        [](const ProbeSetOptions& o) {
          L7ProbeOptions p;
          p.max_entries = o.max_http_entries;
+         p.max_connections = o.max_connections;
          p.tls = o.tls;
          p.tls_late_attach = o.tls_late_attach;
          p.dns_ports = o.dns_ports;

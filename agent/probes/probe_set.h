@@ -30,6 +30,7 @@ struct ProbeSetOptions {
   uint32_t max_disk_entries = 16384;
   uint32_t max_tcp_entries = 16384;
   uint32_t max_http_entries = 16384;
+  uint32_t max_connections = 65536;  // l7's connection table
   bool tls = false;              // l7 also reads TLS plaintext (uprobes)
   bool tls_late_attach = false;  // TLS libraries mapped after start too
   std::vector<uint16_t> dns_ports = {53};  // UDP ports DNS is served on

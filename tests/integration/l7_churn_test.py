@@ -12,6 +12,19 @@ connections (default 100000) or RL_CHURN_SECONDS (default 60) of load.
   so other processes' connections may differ by a few) and never neared
   its capacity; no update of l7_connections or l7_stats failed.
 
+Then the table full (--max-connections=CAP, a fresh agent): a workload
+(comm rl_fulltab) holds HOLD connections open at once, both ends its
+own (2 * HOLD sockets), and makes one request on each.
+
+- the table never holds more than CAP; the sockets it had no room for
+  are counted as E2BIG update errors of l7_connections, at least
+  2 * HOLD - CAP of them;
+- the requests exported for rl_fulltab are those of the sockets it did
+  follow: counted + refused sockets = 2 * HOLD (within the test's own
+  scrape, refused too while the table is full);
+- once the workload closes them the table empties, and a new connection
+  is followed again (the slots came back).
+
 Prints the connections per second reached."""
 import os
 import shutil
@@ -22,7 +35,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(__file__))
 from rltest import (Agent, check, check_l7_path, enter_netns,  # noqa: E402
-                    require_bpf, series, value)
+                    python_as, require_bpf, series, value)
 
 PORT = 18380
 BATCH = 10000
@@ -30,6 +43,38 @@ SLACK = 16
 SRV = "redline_http_server_requests_total"
 CLI = "redline_http_client_requests_total"
 ENTRIES = "redline_bpf_map_entries"
+
+CAP, HOLD = 32, 40
+FULL_COMM = "rl_fulltab"
+UPD = "redline_bpf_map_update_errors_total"
+
+HOLDER = r"""
+import socket, sys
+n = int(sys.argv[1])
+req = b"GET /h HTTP/1.1\r\nHost: t\r\n\r\n"
+resp = b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"
+l = socket.socket()
+l.bind(("127.0.0.1", 0))
+l.listen(n)
+pairs = []
+for _ in range(n):  # one at a time: the table fills in a known order
+    c = socket.create_connection(l.getsockname())
+    pairs.append((c, l.accept()[0]))
+for c, s in pairs:
+    c.sendall(req)
+    got = b""
+    while not got.endswith(b"\r\n\r\n"):
+        got += s.recv(4096)
+    s.sendall(resp)
+    got = b""
+    while len(got) < len(resp):
+        got += c.recv(4096)
+print("done", flush=True)
+sys.stdin.read()  # hold them until the test has looked
+for c, s in pairs:
+    c.close()
+    s.close()
+"""
 
 NGINX_CONF = """
 daemon off;
@@ -72,6 +117,82 @@ def ab(n, agent):
         elif line.startswith("Failed requests:"):
             failed = int(line.split()[-1])
     return done, failed, peak
+
+
+def hold(tmp, n):
+    """The holder workload with n connections, once it made its requests."""
+    wl = subprocess.Popen([python_as(tmp, FULL_COMM), "-c", HOLDER, str(n)],
+                          stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                          text=True)
+    check(wl.stdout.readline().strip() == "done",
+          f"{FULL_COMM}: {n} connections held, a request on each")
+    return wl
+
+
+def release(wl):
+    wl.stdin.close()
+    wl.wait(timeout=10)
+
+
+def followed(m1, m0):
+    """Requests exported for the holder between m0 and m1, both sides."""
+    return sum(v - m0.get((f, l), 0)
+               for f in (SRV, CLI)
+               for l, v in series(m1, f, comm=FULL_COMM).items())
+
+
+def settle(agent, base):
+    """Scrapes until the table is back to base (or 10 s); the last one."""
+    deadline = time.time() + 10
+    while True:
+        m = agent.scrape()
+        if value(m, ENTRIES, map="l7_connections") <= base or \
+                time.time() > deadline:
+            return m
+        time.sleep(0.2)
+
+
+def full_table(tmp):
+    with Agent("--probes=l7", f"--max-connections={CAP}") as agent:
+        m0 = settle(agent, 2)  # the scrape's own two sockets at most
+        check(value(m0, "redline_bpf_map_capacity",
+                    map="l7_connections") == CAP, f"capacity {CAP}")
+        e0 = value(m0, UPD, map="l7_connections", errno="E2BIG")
+        time.sleep(0.3)  # the scrape's sockets gone
+        wl = hold(tmp, HOLD)
+        try:
+            m1 = agent.scrape()
+        finally:
+            release(wl)
+        full = value(m1, ENTRIES, map="l7_connections")
+        refused = value(m1, UPD, map="l7_connections", errno="E2BIG") - e0
+        seen = followed(m1, m0)
+        print(f"info: table of {CAP}: {2 * HOLD} sockets held, {full:.0f} "
+              f"entries, {seen:.0f} requests counted, {refused:.0f} refused")
+        check(full <= CAP, f"the table holds {full:.0f} <= {CAP}")
+        check(refused >= 2 * HOLD - CAP, f"sockets it had no room for "
+              f"counted: {refused:.0f} E2BIG >= {2 * HOLD - CAP}")
+        # The scrape's own two sockets may be refused too; other host
+        # traffic may take a slot.
+        check(2 * HOLD <= seen + refused <= 2 * HOLD + 2 + SLACK,
+              f"counted {seen:.0f} + refused {refused:.0f} = "
+              f"{seen + refused:.0f}, the {2 * HOLD} sockets held (+ <= 2 "
+              f"the scrape's)")
+        check(seen >= CAP - SLACK, f"the sockets followed were counted: "
+              f"{seen:.0f} of about {CAP}")
+        m2 = settle(agent, 2)
+        left = value(m2, ENTRIES, map="l7_connections")
+        check(left <= 2, f"the table emptied: {left:.0f} entries (<= the "
+              f"scrape's 2)")
+        time.sleep(0.3)
+        wl = hold(tmp, 1)
+        try:
+            m3 = agent.scrape()
+        finally:
+            release(wl)
+        again = followed(m3, m2)
+        check(again == 2, f"a connection after is followed again: {again:.0f}"
+              f" requests (client and server side) == 2")
 
 
 def main():
@@ -142,6 +263,7 @@ def main():
             for mp in ("l7_connections", "l7_stats"):
                 d = value(m1, "redline_bpf_map_drops_total", map=mp)
                 check(d == 0, f"{mp}: no failed updates ({d:.0f})")
+        full_table(tmp)
     finally:
         if nginx:
             nginx.terminate()

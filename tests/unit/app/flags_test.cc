@@ -27,6 +27,22 @@ TEST(Flags, BothValueForms) {
   EXPECT_TRUE(o->native_histograms_only);
 }
 
+TEST(Flags, MaxConnectionsBoundedAndPassedToL7) {
+  auto o = ParseFlags({"run", "--max-connections=32"});
+  ASSERT_TRUE(o.ok()) << o.status();
+  EXPECT_EQ(o->max_connections, 32u);
+  EXPECT_EQ(ProbeOptionsFrom(*o, nullptr).max_connections, 32u);
+  EXPECT_EQ(ParseFlags({"run"})->max_connections, 65536u);
+  for (const char* bad : {"--max-connections=15", "--max-connections=-1",
+                          "--max-connections=many"}) {
+    auto e = ParseFlags({"run", bad});
+    ASSERT_FALSE(e.ok()) << bad;
+    EXPECT_NE(std::string(e.status().message()).find("--max-connections"),
+              std::string::npos)
+        << e.status();
+  }
+}
+
 TEST(Flags, ErrorsAreOneLineAndNameTheFlag) {
   for (const auto& args : std::vector<std::vector<std::string>>{
            {"run", "--bogus"},
