@@ -9,10 +9,13 @@ frame events per second through the ring buffer and events lost (target
 0 at the default --h2-buffer-bytes), and, in a last round with
 kernel.bpf_stats_enabled, the mean ns per run of the l7 programs. Needs
 root, nginx and h2load (scripts/install-deps.sh) and a build. With
---baseline BIN, another redline binary runs in the same rounds.
+--baseline BIN, another redline binary runs in the same rounds; with
+--floor-track, the floor of any request tracker (bench-redis.py says
+which: it forwards no header block, so an HTTP/2 tracker's floor is
+higher still).
 
 usage: scripts/bench-h2.py [--build DIR] [--rounds R] [--requests N]
-                           [--probes LIST] [--baseline BIN]
+                           [--probes LIST] [--baseline BIN] [--floor-track]
 """
 import argparse
 import importlib.util
@@ -33,6 +36,10 @@ _spec = importlib.util.spec_from_file_location(
     "bench_http", os.path.join(HERE, "bench-http.py"))
 bench_http = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(bench_http)
+_spec = importlib.util.spec_from_file_location(
+    "bench_redis", os.path.join(HERE, "bench-redis.py"))
+bench_redis = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(bench_redis)
 
 PORT = 18480
 NCPU = os.cpu_count() or 1
@@ -81,6 +88,8 @@ def main():
     ap.add_argument("--probes", default="l7,tcp,sched")
     ap.add_argument("--baseline", help="another redline binary, same "
                     "probes, in the same interleaved rounds")
+    ap.add_argument("--floor-track", action="store_true",
+                    help=bench_redis.FLOOR_TRACK_HELP)
     args = ap.parse_args()
     if os.geteuid() != 0:
         sys.exit("bench-h2: needs root (BPF, network namespaces)")
@@ -100,6 +109,8 @@ def main():
     cpu = {"agent": []}
     if args.baseline:
         rates["baseline"], cpu["baseline"] = [], []
+    if args.floor_track:
+        rates["floor-track"] = []
     events, lost, desynced, counted = [], 0, 0, 0
     with tempfile.TemporaryDirectory() as tmp:
         conf = os.path.join(tmp, "nginx.conf")
@@ -113,6 +124,10 @@ def main():
             bench(args.requests // 4)  # warm up
             for r in range(args.rounds):
                 rates["none"].append(bench(args.requests))
+                if args.floor_track:
+                    with bench_redis.floor_of(args.build, args.probes,
+                                              "track"):
+                        rates["floor-track"].append(bench(args.requests))
                 for name in cpu:
                     os.environ["REDLINE_BIN"] = (args.baseline if
                                                  name == "baseline" else own)
@@ -173,6 +188,7 @@ def main():
     if args.baseline:
         print(f"baseline ({args.baseline}): ratio "
               f"{statistics.median(rates['baseline']) / base:.3f}")
+    bench_redis.report_floor_track(rates, base, ratio)
     bench_http.print_per_run(per_run)
     sys.exit(0 if ratio >= 0.93 and lost == 0 else 1)
 

@@ -8,11 +8,13 @@ reads), with no agent and with `redline run --probes=PROBES` (default
 l7,tcp,sched), interleaved over R rounds; ratio of median queries per
 second. Reports the agent's CPU per 10k requests/s (scraped every
 second) and the mean ns per run of the l7 programs
-(kernel.bpf_stats_enabled, a last round). Needs root, mariadb-server and
+(kernel.bpf_stats_enabled, a last round). With --floor-track, also the
+floor of any request tracker (bench-redis.py says which). Needs root, mariadb-server and
 sysbench (scripts/install-deps.sh) and a build.
 
 usage: scripts/bench-mysql.py [--build DIR] [--rounds R] [--seconds S]
                               [--threads T] [--test NAME] [--probes LIST]
+                              [--floor-track]
 """
 import argparse
 import importlib.util
@@ -69,6 +71,8 @@ def main():
     ap.add_argument("--threads", type=int, default=8)
     ap.add_argument("--test", default="oltp_point_select")
     ap.add_argument("--probes", default="l7,tcp,sched")
+    ap.add_argument("--floor-track", action="store_true",
+                    help=bench_redis.FLOOR_TRACK_HELP)
     args = ap.parse_args()
     if os.geteuid() != 0:
         sys.exit("bench-mysql: needs root (BPF, network namespaces)")
@@ -86,6 +90,8 @@ def main():
                           os.path.join(args.build, "agent", "redline"))
     os.environ["PATH"] += ":/usr/sbin"
     configs = {"none": None, "agent": args.probes}
+    if args.floor_track:
+        configs["floor-track"] = None
     rates = {k: [] for k in configs}
     cpu = []
     tmp = tempfile.mkdtemp(prefix="rl-bench-mysql-")
@@ -101,8 +107,10 @@ def main():
         for r in range(args.rounds):
             for name, probes in configs.items():
                 if probes is None:
-                    rates[name].append(sysbench(args.test, args.seconds,
-                                                args.threads))
+                    with bench_redis.floor_or_none(args.build, args.probes,
+                                                   name):
+                        rates[name].append(sysbench(args.test, args.seconds,
+                                                    args.threads))
                     continue
                 with rltest.Agent(f"--probes={probes}") as agent, \
                         bench_redis.Scraper(agent):
@@ -127,6 +135,7 @@ def main():
     print(f"mariadbd (CPU 0), sysbench {args.test} --threads={args.threads}, "
           f"{args.rounds} rounds of {args.seconds} s: none {base:.0f} q/s, "
           f"--probes={args.probes} ratio {ratio:.3f}")
+    bench_redis.report_floor_track(rates, base, ratio)
     per_10k = statistics.median(cpu) / (statistics.median(rates["agent"])
                                         / 1e4)
     print(f"agent CPU (user space): {statistics.median(cpu) * 100:.2f}% of "

@@ -5,14 +5,15 @@ pgbench on loopback in a network namespace (default: -S -M prepared, the
 select-only script: the most requests per second, so the most tracking
 per unit of server work), with no agent and with `redline run
 --probes=PROBES` (default l7,tcp,sched), interleaved over R rounds; ratio
-of median TPS. With --all, also every probe. Reports the agent's CPU per
+of median TPS. With --all, also every probe; with --floor-track, the
+floor of any request tracker (bench-redis.py says which). Reports the agent's CPU per
 10k requests/s (scraped every second) and the mean ns per run of the l7
 programs (kernel.bpf_stats_enabled, a last round). Needs root,
 postgresql-15 and pgbench (scripts/install-deps.sh) and a build.
 
 usage: scripts/bench-pg.py [--build DIR] [--rounds R] [--seconds S]
                            [--clients C] [--pgbench-args ARGS]
-                           [--probes LIST] [--all]
+                           [--probes LIST] [--all] [--floor-track]
 """
 import argparse
 import importlib.util
@@ -68,6 +69,8 @@ def main():
     ap.add_argument("--probes", default="l7,tcp,sched")
     ap.add_argument("--all", action="store_true",
                     help="also measure with every probe (syscall RED too)")
+    ap.add_argument("--floor-track", action="store_true",
+                    help=bench_redis.FLOOR_TRACK_HELP)
     args = ap.parse_args()
     if os.geteuid() != 0:
         sys.exit("bench-pg: needs root (BPF, network namespaces)")
@@ -87,6 +90,8 @@ def main():
     configs = {"none": None, "agent": args.probes}
     if args.all:
         configs["all"] = "syscalls,sched,block,tcp,l7"
+    if args.floor_track:
+        configs["floor-track"] = None
     rates = {k: [] for k in configs}
     cpu = []
     tmp = tempfile.mkdtemp(prefix="rl-bench-pg-")
@@ -103,8 +108,10 @@ def main():
         for r in range(args.rounds):
             for name, probes in configs.items():
                 if probes is None:
-                    rates[name].append(pgbench(args.seconds, args.clients,
-                                               extra))
+                    with bench_redis.floor_or_none(args.build, args.probes,
+                                                   name):
+                        rates[name].append(pgbench(args.seconds,
+                                                   args.clients, extra))
                     continue
                 with rltest.Agent(f"--probes={probes}") as agent, \
                         bench_redis.Scraper(agent):
@@ -133,6 +140,7 @@ def main():
     if "all" in rates:
         print(f"every probe: ratio "
               f"{statistics.median(rates['all']) / base:.3f}")
+    bench_redis.report_floor_track(rates, base, ratio)
     per_10k = statistics.median(cpu) / (statistics.median(rates["agent"])
                                         / 1e4)
     print(f"agent CPU (user space): {statistics.median(cpu) * 100:.2f}% of "

@@ -111,6 +111,28 @@ def floor_of(build, probes, mode="sock"):
             p.wait(timeout=10)
 
 
+def floor_or_none(build, probes, name):
+    """For a config without an agent: the tracker floor if name is
+    floor-track, else nothing."""
+    if name == "floor-track":
+        return floor_of(build, probes, "track")
+    return contextlib.nullcontext()
+
+
+FLOOR_TRACK_HELP = ("also the floor of any request tracker: the other probes "
+                    "plus redline_floor_bench track, in the same rounds")
+
+
+def report_floor_track(rates, base, ratio):
+    """The --floor-track line (bench-pg, bench-mysql and bench-h2 too)."""
+    if "floor-track" not in rates:
+        return
+    track = statistics.median(rates["floor-track"]) / base
+    print(f"floor of any request tracker (the other probes + "
+          f"redline_floor_bench track): ratio {track:.3f}; redline "
+          f"minus it {ratio - track:+.3f}")
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--build", default=os.path.join(HERE, "..", "build"))
@@ -220,11 +242,7 @@ def main():
         print(f"floor (the other probes + empty socket tracepoint "
               f"programs): ratio {floor:.3f}; l7's own share: "
               f"{floor - ratio:.3f}")
-    if "floor-track" in rates:
-        track = statistics.median(rates["floor-track"]) / base
-        print(f"floor of any request tracker (the other probes + "
-              f"redline_floor_bench track): ratio {track:.3f}; redline "
-              f"minus it {ratio - track:+.3f}")
+    report_floor_track(rates, base, ratio)
     per_10k = statistics.median(cpu) / (statistics.median(rates["agent"])
                                         / 1e4)
     print(f"agent CPU (user space): {statistics.median(cpu) * 100:.2f}% of "
