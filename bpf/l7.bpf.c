@@ -52,7 +52,7 @@ static __always_inline void track_in_sk(struct sock *sk, struct conn *c)
 {
 	struct conn *p = bpf_sk_storage_get(&conn_store, sk, 0, 0);
 	__u32 zero = 0;
-	__u64 *live;
+	__s64 *live;
 
 	if (p) { /* reconnected after tcp_disconnect: starts over */
 		*p = *c;
@@ -61,7 +61,7 @@ static __always_inline void track_in_sk(struct sock *sk, struct conn *c)
 	live = bpf_map_lookup_elem(&conn_live, &zero);
 	if (!live)
 		return;
-	if (*live >= conn_cap) {
+	if (*live >= (__s64)conn_cap) {
 		rl_update_error(&l7_update_errors, RL_L7_MAP_CONNS, -RL_E2BIG);
 		return;
 	}
@@ -69,7 +69,7 @@ static __always_inline void track_in_sk(struct sock *sk, struct conn *c)
 	/* NULL: no memory, or the socket's optmem budget spent. */
 	if (!bpf_sk_storage_get(&conn_store, sk, c,
 				BPF_SK_STORAGE_GET_F_CREATE)) {
-		__sync_fetch_and_add(live, (__u64)-1);
+		__sync_fetch_and_add(live, -1);
 		rl_update_error(&l7_update_errors, RL_L7_MAP_CONNS,
 				-RL_ENOMEM);
 		return;

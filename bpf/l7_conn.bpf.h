@@ -103,12 +103,17 @@ struct {
 /* Entries of conn_store, for conn_cap: one counter all CPUs add to (at
  * connection set-up and teardown, rare next to I/O), read before the add
  * (this BPF target has no fetch-and-add), so two CPUs adding at once may
- * pass the bound by one each. */
+ * pass the bound by one each. Signed: two threads forgetting one socket
+ * at once (conn_forget) may both be told their bpf_sk_storage_delete
+ * succeeded (it returns 0 whenever its lockless lookup found the entry,
+ * unlike a hash delete) and take it down twice; the count then errs low
+ * and the bound lets one more in, where an unsigned count would wrap and
+ * refuse every socket after. */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, 1);
 	__type(key, __u32);
-	__type(value, __u64);
+	__type(value, __s64);
 } conn_live SEC(".maps");
 
 /* Entries of conns (or conn_store), as +1 at insert and -1 at delete on
@@ -245,10 +250,10 @@ static void conn_delete(__u64 key, const struct conn *c)
 		conn_count_add((__u64)-1);
 }
 
-static __always_inline void conn_live_add(__u64 d)
+static __always_inline void conn_live_add(__s64 d)
 {
 	__u32 zero = 0;
-	__u64 *n = bpf_map_lookup_elem(&conn_live, &zero);
+	__s64 *n = bpf_map_lookup_elem(&conn_live, &zero);
 
 	if (n)
 		__sync_fetch_and_add(n, d);
@@ -266,7 +271,7 @@ static void conn_forget(struct sock *sk, const struct conn *c)
 	conn_ended((__u64)sk, c);
 	if (!bpf_sk_storage_delete(&conn_store, sk)) {
 		conn_count_add((__u64)-1);
-		conn_live_add((__u64)-1);
+		conn_live_add(-1);
 	}
 }
 

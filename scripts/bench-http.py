@@ -12,8 +12,10 @@ With --each (issue 19's cost table): one agent per probe set of EACH
 agent and the floors in every round (an empty sys_exit program; the
 sys_enter/sys_exit pair reading the clock, the least any syscall latency
 tool does; empty socket tracepoint programs; for a set with l7 and other
-probes, those probes plus the empty socket programs); prints a Markdown
-table of the ratio per set, the README's table of what each probe costs.
+probes, those probes plus the empty socket programs, and those probes plus
+the minimal request tracker of bench-redis.py --floor-track); prints a
+Markdown table of the ratio per set, the README's table of what each
+probe costs.
 
 With --tls (issue 21's target: at least 0.85): nginx over HTTPS (a
 certificate made here), wrk over keep-alive TLS connections, the agent
@@ -171,6 +173,7 @@ def each_table(args):
     rests = {p: ",".join(x for x in p.split(",") if x != "l7")
              for p in sets if "l7" in p.split(",") and p != "l7"}
     rates = {k: [] for k in ["none", *sets, *(f"floor of {p}" for p in rests),
+                             *(f"tracker floor of {p}" for p in rests),
                              "floor", "floor-clock", "floor-sock"]}
     for r in range(args.rounds):
         rates["none"].append(wrk(args.seconds))
@@ -182,6 +185,9 @@ def each_table(args):
             with rltest.Agent(f"--probes={rest}"), Floor(args.build,
                                                          sock=True):
                 rates[f"floor of {probes}"].append(wrk(args.seconds))
+            with rltest.Agent(f"--probes={rest}"), Floor(args.build,
+                                                         mode="track"):
+                rates[f"tracker floor of {probes}"].append(wrk(args.seconds))
         with Floor(args.build):
             rates["floor"].append(wrk(args.seconds))
         with Floor(args.build, mode="clock"):
@@ -210,6 +216,9 @@ def each_table(args):
     for p, rest in rests.items():
         floors[f"floor of {p}"] = (f"floor of `{p}`: `{rest}` + empty "
                                    "socket tracepoint programs")
+        floors[f"tracker floor of {p}"] = (
+            f"floor of any request tracker: `{rest}` + "
+            "`redline_floor_bench track`")
     for k in [*sets, *floors]:
         rate = statistics.median(rates[k])
         name = floors.get(k, f"`{k}`")

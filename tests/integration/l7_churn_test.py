@@ -22,10 +22,17 @@ own (2 * HOLD sockets), and makes one request on each.
 - the requests exported for rl_fulltab are those of the sockets it did
   follow: counted + refused sockets = 2 * HOLD (within the test's own
   scrape, refused too while the table is full);
-- once the workload closes them the table empties, and a new connection
-  is followed again (the slots came back).
+- once the workload closes them the table empties, and a second holder
+  is followed on as many sockets as the table has room for (every slot
+  came back);
+- sockets of no protocol, held open, are forgotten (the table back to
+  what it held before them);
+- the state is where the path puts it (bpftool: the conns hash shrunk to
+  one entry on the socket tracepoint path, socket storage holding it; the
+  full table on the fallback).
 
 Prints the connections per second reached."""
+import json
 import os
 import shutil
 import subprocess
@@ -35,7 +42,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(__file__))
 from rltest import (Agent, check, check_l7_path, enter_netns,  # noqa: E402
-                    python_as, require_bpf, series, value)
+                    l7_fallback, python_as, require_bpf, series, value)
 
 PORT = 18380
 BATCH = 10000
@@ -50,7 +57,7 @@ UPD = "redline_bpf_map_update_errors_total"
 
 HOLDER = r"""
 import socket, sys
-n = int(sys.argv[1])
+n, junk = int(sys.argv[1]), sys.argv[2] == "junk"
 req = b"GET /h HTTP/1.1\r\nHost: t\r\n\r\n"
 resp = b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"
 l = socket.socket()
@@ -61,6 +68,14 @@ for _ in range(n):  # one at a time: the table fills in a known order
     c = socket.create_connection(l.getsockname())
     pairs.append((c, l.accept()[0]))
 for c, s in pairs:
+    # No protocol: both ends give up on it after a few messages each way.
+    for _ in range(10 if junk else 0):
+        c.sendall(b"~~ no protocol ~~\n")
+        s.recv(4096)
+        s.sendall(b"~~\n")
+        c.recv(4096)
+    if junk:
+        continue
     c.sendall(req)
     got = b""
     while not got.endswith(b"\r\n\r\n"):
@@ -119,9 +134,11 @@ def ab(n, agent):
     return done, failed, peak
 
 
-def hold(tmp, n):
-    """The holder workload with n connections, once it made its requests."""
-    wl = subprocess.Popen([python_as(tmp, FULL_COMM), "-c", HOLDER, str(n)],
+def hold(tmp, n, junk=False):
+    """The holder workload with n connections, once it made its requests
+    (junk: exchanged messages of no protocol instead)."""
+    wl = subprocess.Popen([python_as(tmp, FULL_COMM), "-c", HOLDER, str(n),
+                           "junk" if junk else "http"],
                           stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                           text=True)
     check(wl.stdout.readline().strip() == "done",
@@ -152,47 +169,78 @@ def settle(agent, base):
         time.sleep(0.2)
 
 
+def fill(agent, tmp, m0):
+    """The holder's HOLD connections against the table as m0 saw it:
+    (entries, sockets refused, requests counted, the scrape after)."""
+    time.sleep(0.3)  # m0's own sockets gone
+    wl = hold(tmp, HOLD)
+    try:
+        m1 = agent.scrape()
+    finally:
+        release(wl)
+    full = value(m1, ENTRIES, map="l7_connections")
+    refused = (value(m1, UPD, map="l7_connections", errno="E2BIG")
+               - value(m0, UPD, map="l7_connections", errno="E2BIG"))
+    seen = followed(m1, m0)
+    print(f"info: table of {CAP}: {2 * HOLD} sockets held, {full:.0f} "
+          f"entries, {seen:.0f} requests counted, {refused:.0f} refused")
+    check(full <= CAP, f"the table holds {full:.0f} <= {CAP}")
+    check(refused >= 2 * HOLD - CAP, f"sockets it had no room for "
+          f"counted: {refused:.0f} E2BIG >= {2 * HOLD - CAP}")
+    # The scrape's own two sockets may be refused too; other host
+    # traffic may take a slot.
+    check(2 * HOLD <= seen + refused <= 2 * HOLD + 2 + SLACK,
+          f"counted {seen:.0f} + refused {refused:.0f} = "
+          f"{seen + refused:.0f}, the {2 * HOLD} sockets held (+ <= 2 "
+          f"the scrape's)")
+    return full, refused, seen, m1
+
+
+def store():
+    """max_entries of the maps named conns (bpftool): 1 where connection
+    state is in socket storage, the table's size where it is the hash."""
+    out = subprocess.run(["bpftool", "map", "show", "-j"], check=True,
+                         capture_output=True, text=True).stdout
+    return {m["max_entries"] for m in json.loads(out)
+            if m.get("name") == "conns"}
+
+
 def full_table(tmp):
     with Agent("--probes=l7", f"--max-connections={CAP}") as agent:
+        # The fallback has the socket only as a number: the hash.
+        want = CAP if l7_fallback() else 1
+        path = "hash" if l7_fallback() else "socket storage"
+        got = store()
+        check(got == {want}, f"connection state in the {path}: conns of "
+              f"{want} entries (bpftool: {sorted(got)})")
         m0 = settle(agent, 2)  # the scrape's own two sockets at most
         check(value(m0, "redline_bpf_map_capacity",
                     map="l7_connections") == CAP, f"capacity {CAP}")
-        e0 = value(m0, UPD, map="l7_connections", errno="E2BIG")
-        time.sleep(0.3)  # the scrape's sockets gone
-        wl = hold(tmp, HOLD)
-        try:
-            m1 = agent.scrape()
-        finally:
-            release(wl)
-        full = value(m1, ENTRIES, map="l7_connections")
-        refused = value(m1, UPD, map="l7_connections", errno="E2BIG") - e0
-        seen = followed(m1, m0)
-        print(f"info: table of {CAP}: {2 * HOLD} sockets held, {full:.0f} "
-              f"entries, {seen:.0f} requests counted, {refused:.0f} refused")
-        check(full <= CAP, f"the table holds {full:.0f} <= {CAP}")
-        check(refused >= 2 * HOLD - CAP, f"sockets it had no room for "
-              f"counted: {refused:.0f} E2BIG >= {2 * HOLD - CAP}")
-        # The scrape's own two sockets may be refused too; other host
-        # traffic may take a slot.
-        check(2 * HOLD <= seen + refused <= 2 * HOLD + 2 + SLACK,
-              f"counted {seen:.0f} + refused {refused:.0f} = "
-              f"{seen + refused:.0f}, the {2 * HOLD} sockets held (+ <= 2 "
-              f"the scrape's)")
+        _, _, seen, _ = fill(agent, tmp, m0)
         check(seen >= CAP - SLACK, f"the sockets followed were counted: "
               f"{seen:.0f} of about {CAP}")
         m2 = settle(agent, 2)
         left = value(m2, ENTRIES, map="l7_connections")
-        check(left <= 2, f"the table emptied: {left:.0f} entries (<= the "
-              f"scrape's 2)")
-        time.sleep(0.3)
-        wl = hold(tmp, 1)
+        check(left <= 2 + SLACK, f"the table emptied: {left:.0f} entries "
+              f"(the scrape's 2, other host traffic <= {SLACK})")
+        # Every slot back: as many followed as the table has room for now
+        # (a leak of more than 2 would show).
+        _, _, again, _ = fill(agent, tmp, m2)
+        room = CAP - max(left - 2, 0)
+        check(again >= room - 2, f"filled again after they closed: "
+              f"{again:.0f} followed, room for {room:.0f}")
+        # Connections of no protocol are forgotten while still open, and
+        # give their slots back then.
+        m3 = settle(agent, 2)
+        wl = hold(tmp, HOLD // 4, junk=True)
         try:
-            m3 = agent.scrape()
+            m4 = settle(agent, value(m3, ENTRIES, map="l7_connections"))
         finally:
             release(wl)
-        again = followed(m3, m2)
-        check(again == 2, f"a connection after is followed again: {again:.0f}"
-              f" requests (client and server side) == 2")
+        held = value(m4, ENTRIES, map="l7_connections")
+        check(held <= value(m3, ENTRIES, map="l7_connections"),
+              f"{HOLD // 2} sockets of no protocol held open, forgotten: "
+              f"{held:.0f} entries, as before them")
 
 
 def main():
