@@ -28,6 +28,7 @@ usage: scripts/bench-http.py [--build DIR] [--rounds R] [--seconds S]
                              [--floor] [--tls] [--each [SETS]]
 """
 import argparse
+import contextlib
 import json
 import os
 import re
@@ -175,25 +176,28 @@ def each_table(args):
     rates = {k: [] for k in ["none", *sets, *(f"floor of {p}" for p in rests),
                              *(f"tracker floor of {p}" for p in rests),
                              "floor", "floor-clock", "floor-sock"]}
+    # What runs beside wrk for each row: context managers, made fresh.
+    beside = {"none": lambda: [],
+              "floor": lambda: [Floor(args.build)],
+              "floor-clock": lambda: [Floor(args.build, mode="clock")],
+              "floor-sock": lambda: [Floor(args.build, sock=True)]}
+    for probes in sets:
+        flags = [] if probes == "all" else [f"--probes={probes}"]
+        beside[probes] = lambda f=flags: [rltest.Agent(*f)]
+    for probes, rest in rests.items():
+        beside[f"floor of {probes}"] = lambda r=rest: [
+            rltest.Agent(f"--probes={r}"), Floor(args.build, sock=True)]
+        beside[f"tracker floor of {probes}"] = lambda r=rest: [
+            rltest.Agent(f"--probes={r}"), Floor(args.build, mode="track")]
+    order = list(rates)
     for r in range(args.rounds):
-        rates["none"].append(wrk(args.seconds))
-        for probes in sets:
-            flags = [] if probes == "all" else [f"--probes={probes}"]
-            with rltest.Agent(*flags):
-                rates[probes].append(wrk(args.seconds))
-        for probes, rest in rests.items():
-            with rltest.Agent(f"--probes={rest}"), Floor(args.build,
-                                                         sock=True):
-                rates[f"floor of {probes}"].append(wrk(args.seconds))
-            with rltest.Agent(f"--probes={rest}"), Floor(args.build,
-                                                         mode="track"):
-                rates[f"tracker floor of {probes}"].append(wrk(args.seconds))
-        with Floor(args.build):
-            rates["floor"].append(wrk(args.seconds))
-        with Floor(args.build, mode="clock"):
-            rates["floor-clock"].append(wrk(args.seconds))
-        with Floor(args.build, sock=True):
-            rates["floor-sock"].append(wrk(args.seconds))
+        # Each round starts one row later: this host slows down and speeds
+        # up within a round, which a fixed order charges to the same rows.
+        for k in order[r % len(order):] + order[:r % len(order)]:
+            with contextlib.ExitStack() as stack:
+                for cm in beside[k]():
+                    stack.enter_context(cm)
+                rates[k].append(wrk(args.seconds))
         print(f"round {r + 1}/{args.rounds}: " + ", ".join(
             f"{k} {v[-1]:.0f}" for k, v in rates.items()), file=sys.stderr)
     base = statistics.median(rates["none"])

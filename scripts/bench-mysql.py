@@ -105,7 +105,7 @@ def main():
                        capture_output=True)
         sysbench(args.test, 2, args.threads)  # warm up
         for r in range(args.rounds):
-            for name, probes in configs.items():
+            for name, probes in bench_redis.rotated(configs, r):
                 if probes is None:
                     with bench_redis.floor_or_none(args.build, args.probes,
                                                    name):

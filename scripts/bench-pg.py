@@ -106,7 +106,7 @@ def main():
                         "postgres"], check=True, capture_output=True)
         pgbench(2, args.clients, extra)  # warm up
         for r in range(args.rounds):
-            for name, probes in configs.items():
+            for name, probes in bench_redis.rotated(configs, r):
                 if probes is None:
                     with bench_redis.floor_or_none(args.build, args.probes,
                                                    name):
