@@ -41,8 +41,9 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(__file__))
-from rltest import (Agent, check, check_l7_path, enter_netns,  # noqa: E402
-                    l7_fallback, python_as, require_bpf, series, value)
+from rltest import (HTTP_EXCHANGE, Agent, check, check_l7_path,  # noqa: E402
+                    enter_netns, l7_fallback, python_as, require_bpf, series,
+                    value)
 
 PORT = 18380
 BATCH = 10000
@@ -55,11 +56,9 @@ CAP, HOLD = 32, 40
 FULL_COMM = "rl_fulltab"
 UPD = "redline_bpf_map_update_errors_total"
 
-HOLDER = r"""
+HOLDER = HTTP_EXCHANGE + r"""
 import socket, sys
 n, junk = int(sys.argv[1]), sys.argv[2] == "junk"
-req = b"GET /h HTTP/1.1\r\nHost: t\r\n\r\n"
-resp = b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"
 l = socket.socket()
 l.bind(("127.0.0.1", 0))
 l.listen(n)
@@ -74,16 +73,8 @@ for c, s in pairs:
         s.recv(4096)
         s.sendall(b"~~\n")
         c.recv(4096)
-    if junk:
-        continue
-    c.sendall(req)
-    got = b""
-    while not got.endswith(b"\r\n\r\n"):
-        got += s.recv(4096)
-    s.sendall(resp)
-    got = b""
-    while len(got) < len(resp):
-        got += c.recv(4096)
+    if not junk:
+        exchange(c, s)
 print("done", flush=True)
 sys.stdin.read()  # hold them until the test has looked
 for c, s in pairs:

@@ -24,18 +24,16 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(__file__))
-from rltest import (Agent, check, enter_netns, python_as,  # noqa: E402
-                    require_bpf, series, value)
+from rltest import (HTTP_EXCHANGE, Agent, check, enter_netns,  # noqa: E402
+                    python_as, require_bpf, series, value)
 
 N, R, CAP = 150, 3, 64
 COMM = "rl_mapfill"
 UPD = "redline_bpf_map_update_errors_total"
 
-WORKLOAD = r"""
+WORKLOAD = HTTP_EXCHANGE + r"""
 import socket, sys
 n, r = int(sys.argv[1]), int(sys.argv[2])
-req = b"GET /k HTTP/1.1\r\nHost: t\r\n\r\n"
-resp = b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"
 listeners = []
 for _ in range(n):
     l = socket.socket()
@@ -46,14 +44,7 @@ for l in listeners:
     c = socket.create_connection(l.getsockname())
     s, _ = l.accept()
     for _ in range(r):
-        c.sendall(req)
-        got = b""
-        while not got.endswith(b"\r\n\r\n"):
-            got += s.recv(4096)
-        s.sendall(resp)
-        got = b""
-        while len(got) < len(resp):
-            got += c.recv(4096)
+        exchange(c, s)
     c.close()
     s.close()
     l.close()

@@ -45,6 +45,26 @@ def enter_netns(flag):
     sys.exit(r.returncode)
 
 
+# Python source for workloads run with `python -c` that play both ends of
+# a loopback connection: exchange(c, s) sends one HTTP/1.1 request on c,
+# reads it on s, answers it and reads the answer on c.
+HTTP_EXCHANGE = r"""
+REQ = b"GET /k HTTP/1.1\r\nHost: t\r\n\r\n"
+RESP = b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"
+
+
+def exchange(c, s):
+    c.sendall(REQ)
+    got = b""
+    while not got.endswith(b"\r\n\r\n"):
+        got += s.recv(4096)
+    s.sendall(RESP)
+    got = b""
+    while len(got) < len(RESP):
+        got += c.recv(4096)
+"""
+
+
 def python_as(tmp, name, python=None):
     """This Python (or `python`: /usr/bin/python3 for Debian's modules,
     such as grpc) under another name in tmp, so its comm is `name`."""
