@@ -117,8 +117,7 @@ struct {
 } conn_live SEC(".maps");
 
 /* Entries of conns (or conn_store), as +1 at insert and -1 at delete on
- * whichever CPU:
- * the sum is exact without walking the map's buckets. */
+ * whichever CPU: the sum is exact without walking the map's buckets. */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, 1);
