@@ -251,6 +251,63 @@ static __always_inline void close_segs(const struct sock *sk)
 		flush_segs(sk, o, v);
 }
 
+/* Smoothed RTT and the segment counters, at most once per second per
+ * socket, on the clock `now` (ns): srtt moves slowly anyway. Called with
+ * the socket locked (see flush_segs). */
+static __always_inline void sample_rtt(struct sock *sk, struct rl_tcp_owner *o,
+				       __u64 now)
+{
+	struct rl_tcp_val *v;
+	struct tcp_sock *tp;
+	__u64 srtt_ns;
+
+	if (o->rtt_sampled_ns && now - o->rtt_sampled_ns < 1000000000ULL)
+		return;
+	tp = bpf_skc_to_tcp_sock(sk);
+	if (!tp || !tp->srtt_us)
+		return;
+	o->rtt_sampled_ns = now;
+	srtt_ns = (__u64)(tp->srtt_us >> 3) * 1000; /* srtt_us is << 3 */
+	v = stats_for(sk, o);
+	if (!v)
+		return;
+	__sync_fetch_and_add(&v->srtt_sum_ns, srtt_ns);
+	__sync_fetch_and_add(&v->srtt_hist[rl_hist_slot(srtt_ns)], 1);
+	flush_segs(sk, o, v);
+}
+
+/* The process that writes is the owner that matters (a worker serving a
+ * connection its parent's listener accepted); one lookup per sendmsg.
+ * The owner in hand, the socket's RTT is sampled here too, on the
+ * socket's own microsecond clock (tcp_mstamp: refreshed by every segment
+ * received and every transmit, so no clock read): where this tracepoint
+ * exists (6.13+) the agent does not load tcp_probe, which would pay an
+ * owner lookup for every segment received. srtt only moves on ACKs of
+ * data the socket sent, so a socket that never writes keeps its
+ * handshake's value: nothing is lost by sampling where it writes. */
+SEC("tp_btf/tcp_sendmsg_locked")
+int BPF_PROG(tcp_sendmsg_locked, struct sock *sk)
+{
+	struct rl_tcp_owner *cur = owner_of(sk), o;
+	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
+	struct tcp_sock *tp;
+
+	if (cur && cur->tgid == tgid) {
+		tp = bpf_skc_to_tcp_sock(sk);
+		if (tp)
+			sample_rtt(sk, cur, tp->tcp_mstamp * 1000);
+		return 0;
+	}
+	current_owner(&o, cur ? cur->dir : RL_TCP_CLIENT);
+	if (cur) {
+		o.syn_sent_ns = cur->syn_sent_ns;
+		o.data_segs_seen = cur->data_segs_seen;
+		o.retrans_seen = cur->retrans_seen;
+	}
+	set_owner(sk, &o);
+	return 0;
+}
+
 SEC("tp_btf/inet_sock_set_state")
 int BPF_PROG(inet_sock_set_state, const struct sock *sk, int oldstate,
 	     int newstate)
@@ -294,26 +351,6 @@ int BPF_PROG(inet_sock_set_state, const struct sock *sk, int oldstate,
 		bpf_map_delete_elem(&sk_owners, &id);
 		return 0;
 	}
-	return 0;
-}
-
-/* The process that writes is the owner that matters (a worker serving a
- * connection its parent's listener accepted); one lookup per sendmsg. */
-SEC("tp_btf/tcp_sendmsg_locked")
-int BPF_PROG(tcp_sendmsg_locked, const struct sock *sk)
-{
-	struct rl_tcp_owner *cur = owner_of(sk), o;
-	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
-
-	if (cur && cur->tgid == tgid)
-		return 0;
-	current_owner(&o, cur ? cur->dir : RL_TCP_CLIENT);
-	if (cur) {
-		o.syn_sent_ns = cur->syn_sent_ns;
-		o.data_segs_seen = cur->data_segs_seen;
-		o.retrans_seen = cur->retrans_seen;
-	}
-	set_owner(sk, &o);
 	return 0;
 }
 
@@ -402,38 +439,21 @@ int BPF_PROG(tcp_receive_reset, const struct sock *sk)
 	return 0;
 }
 
-/* Smoothed RTT, sampled once per second per socket: tcp_probe fires for
- * every segment received on an established connection, and srtt moves
- * slowly anyway. One owner lookup per segment; the sample itself is rare.
+/* Before 6.13 (no tcp_sendmsg_locked): RTT sampled from tcp_probe, which
+ * fires for every segment received on an established connection: one
+ * owner lookup per segment, rarely a sample. (It fires before
+ * tcp_rcv_established refreshes tcp_mstamp, hence the clock read.)
  * Sockets without a known owner are not sampled. */
 SEC("tp_btf/tcp_probe")
 int BPF_PROG(tcp_probe, struct sock *sk)
 {
 	struct rl_tcp_owner *o;
-	struct rl_tcp_val *v;
-	struct tcp_sock *tp;
-	__u64 now, srtt_ns;
 
 	if (!is_tcp(sk))
 		return 0;
 	o = owner_of(sk);
-	if (!o)
-		return 0;
-	now = bpf_ktime_get_ns();
-	if (o->rtt_sampled_ns && now - o->rtt_sampled_ns < 1000000000ULL)
-		return 0;
-	tp = bpf_skc_to_tcp_sock(sk);
-	if (!tp || !tp->srtt_us)
-		return 0;
-	o->rtt_sampled_ns = now;
-	srtt_ns = (__u64)(tp->srtt_us >> 3) * 1000; /* srtt_us is << 3 */
-	v = stats_for(sk, o);
-	if (!v)
-		return 0;
-	__sync_fetch_and_add(&v->srtt_sum_ns, srtt_ns);
-	__sync_fetch_and_add(&v->srtt_hist[rl_hist_slot(srtt_ns)],
-			     1);
-	flush_segs(sk, o, v);
+	if (o)
+		sample_rtt(sk, o, bpf_ktime_get_ns());
 	return 0;
 }
 

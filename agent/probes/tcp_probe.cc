@@ -106,6 +106,12 @@ absl::StatusOr<std::unique_ptr<TcpProbe>> TcpProbe::Load(
   bpf_map__set_max_entries(s->maps.tcp_stats, opts.max_entries);
   bpf_map__set_max_entries(s->maps.sk_owners, opts.max_sockets);
   impl->missing = DisableMissingTracepoints(s->obj, "tcp");
+  // Where the writer's program loads, it samples RTT with the owner in
+  // hand; tcp_probe (an owner lookup per segment received) only stands in
+  // for it on kernels without that tracepoint (before 6.13) or with it off.
+  if (bpf_program__autoload(s->progs.tcp_sendmsg_locked)) {
+    bpf_program__set_autoload(s->progs.tcp_probe, false);
+  }
   // One of the two variants of the retransmit hook (see tcp.bpf.c).
   const bool with_err = TracepointArgCount("tcp_retransmit_skb") >= 3;
   bpf_program__set_autoload(with_err ? s->progs.tcp_retransmit_skb

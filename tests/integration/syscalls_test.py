@@ -242,7 +242,7 @@ def main():
                        "tcp/inet_sock_set_state", "tcp/tcp_sendmsg_locked",
                        "tcp/tcp_retransmit_skb_err", "tcp/tcp_retransmit_synack",
                        "tcp/tcp_send_reset", "tcp/tcp_receive_reset",
-                       "tcp/tcp_destroy_sock", "tcp/tcp_probe",
+                       "tcp/tcp_destroy_sock",
                        "l7/l7_state", "l7/l7_destroy", "l7/l7_send",
                        "l7/l7_recv"])
         check(names == want and all(v == 1 for v in attached.values()),

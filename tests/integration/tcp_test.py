@@ -11,7 +11,9 @@ the test creates (loopback only; nothing leaves the host):
 - the tcp_retransmits SLI of each helper: its data segments sent and
   retransmitted, against its own TCP_INFO;
 - smoothed RTT sampled once a second per socket, its values those of the
-  kernel's TCP_INFO tcpi_rtt for the same connection;
+  kernel's TCP_INFO tcpi_rtt for the same connection; by whichever of
+  tcp_sendmsg_locked (6.13+) and tcp_probe samples it, and by tcp_probe
+  with the other turned off;
 - 10000 connect/close cycles: the socket-owner map returns to baseline."""
 import os
 import subprocess
@@ -233,6 +235,16 @@ wait
           f"port ({srv:.0f})")
 
 
+def rtt_sampler(agent):
+    """The one program of the two that samples RTT, as attached."""
+    on = [dict(l)["program"] for l, v in
+          series(agent.scrape(), "redline_bpf_program_attached").items()
+          if v == 1 and dict(l)["program"] in ("tcp/tcp_sendmsg_locked",
+                                               "tcp/tcp_probe")]
+    check(len(on) == 1, f"one RTT sampler attached: {on}")
+    return on[0] if on else None
+
+
 def socket_churn(agent, tmp):
     sink, churn = tool(tmp, "rl_tcp_sink"), tool(tmp, "rl_tcp_churn")
     time.sleep(1.2)
@@ -280,6 +292,15 @@ def main():
         with Agent("--refresh-interval=1", "--probes=tcp",
                    f"--slo-config={slo}") as agent:
             run_all(agent, tmp)
+            sampler = rtt_sampler(agent)
+        # The other RTT sampler: tcp_probe, which kernels without
+        # tcp_sendmsg_locked (before 6.13) use; here by turning that off.
+        with Agent("--refresh-interval=1", "--probes=tcp",
+                   "--programs-off=tcp/tcp_sendmsg_locked") as agent:
+            check(rtt_sampler(agent) == "tcp/tcp_probe",
+                  "without tcp_sendmsg_locked, tcp_probe samples RTT")
+            if sampler != "tcp/tcp_probe":
+                rtt(agent, tmp, "127.0.0.1", "IPv4 (tcp_probe)")
 
 
 if __name__ == "__main__":
