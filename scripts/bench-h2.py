@@ -189,6 +189,7 @@ def main():
         print(f"baseline ({args.baseline}): ratio "
               f"{statistics.median(rates['baseline']) / base:.3f}")
     bench_redis.report_floor_track(rates, base, ratio)
+    bench_redis.report_paired(rates)
     bench_http.print_per_run(per_run)
     sys.exit(0 if ratio >= 0.93 and lost == 0 else 1)
 

@@ -136,6 +136,7 @@ def main():
           f"{args.rounds} rounds of {args.seconds} s: none {base:.0f} q/s, "
           f"--probes={args.probes} ratio {ratio:.3f}")
     bench_redis.report_floor_track(rates, base, ratio)
+    bench_redis.report_paired(rates)
     per_10k = statistics.median(cpu) / (statistics.median(rates["agent"])
                                         / 1e4)
     print(f"agent CPU (user space): {statistics.median(cpu) * 100:.2f}% of "

@@ -141,6 +141,7 @@ def main():
         print(f"every probe: ratio "
               f"{statistics.median(rates['all']) / base:.3f}")
     bench_redis.report_floor_track(rates, base, ratio)
+    bench_redis.report_paired(rates)
     per_10k = statistics.median(cpu) / (statistics.median(rates["agent"])
                                         / 1e4)
     print(f"agent CPU (user space): {statistics.median(cpu) * 100:.2f}% of "

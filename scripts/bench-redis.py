@@ -16,7 +16,8 @@ storage, a 16-byte peek, a clock read per message, one stats update per
 answer; no parsing); a target above it is out of reach of any tracker on
 socket I/O on that machine. With --baseline BIN, another redline
 binary (built before a change) with the same probes, in the same rounds,
-and its ns per run. Besides requests/s (which a loaded or nested-virtual
+and its ns per run. Each configuration's ratio is also given as the
+median of its rounds' own ratios to that round's run without an agent. Besides requests/s (which a loaded or nested-virtual
 machine spreads by +-30% between rounds), the CPU redis-server used per
 request (/proc/PID/stat; BPF programs run in its syscalls count as its
 system time): its ratio none/agent is what the agent costs the server
@@ -142,6 +143,22 @@ def report_floor_track(rates, base, ratio):
           f"minus it {ratio - track:+.3f}")
 
 
+def report_paired(rates):
+    """Each configuration's ratio to none within each round, their median
+    and range (bench-pg, bench-mysql and bench-h2 too): this host's speed
+    drifts by more than the agent costs from one minute to the next, which
+    the ratio of medians over all rounds mixes in; a round's rows run
+    within a minute or two of each other."""
+    none = rates["none"]
+    for name, got in rates.items():
+        if name == "none" or len(got) != len(none):
+            continue
+        r = sorted(g / n for g, n in zip(got, none))
+        print(f"paired, {name}/none per round: median "
+              f"{statistics.median(r):.3f} (range {r[0]:.3f}-{r[-1]:.3f}, "
+              f"{len(r)} rounds)")
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--build", default=os.path.join(HERE, "..", "build"))
@@ -252,6 +269,7 @@ def main():
               f"programs): ratio {floor:.3f}; l7's own share: "
               f"{floor - ratio:.3f}")
     report_floor_track(rates, base, ratio)
+    report_paired(rates)
     per_10k = statistics.median(cpu) / (statistics.median(rates["agent"])
                                         / 1e4)
     print(f"agent CPU (user space): {statistics.median(cpu) * 100:.2f}% of "
