@@ -3,7 +3,8 @@
 target): nginx (h2c, one worker pinned to CPU 0, `return 200`) under
 `h2load -c 8 -m 32` (keep-alive, many streams) on loopback in a network
 namespace, with no agent and with `redline run --probes=PROBES` (default
-l7,tcp,sched), interleaved over R rounds; ratio of median requests/s
+l7,tcp,sched), interleaved over R rounds (each round starting one row
+later); ratio of median requests/s
 (target: at least 0.93). Also, from the agent's own counters: HTTP/2
 frame events per second through the ring buffer and events lost (target
 0 at the default --h2-buffer-bytes), and, in a last round with
@@ -111,7 +112,7 @@ def main():
         rates["baseline"], cpu["baseline"] = [], []
     if args.floor_track:
         rates["floor-track"] = []
-    events, lost, desynced, counted = [], 0, 0, 0
+    events, totals = [], {"counted": 0, "lost": 0, "desynced": 0}
     with tempfile.TemporaryDirectory() as tmp:
         conf = os.path.join(tmp, "nginx.conf")
         with open(conf, "w") as f:
@@ -122,41 +123,48 @@ def main():
         try:
             time.sleep(0.5)
             bench(args.requests // 4)  # warm up
+            def agent_round(name):
+                os.environ["REDLINE_BIN"] = (args.baseline if
+                                             name == "baseline" else own)
+                with rltest.Agent(f"--probes={args.probes}",
+                                  "--refresh-interval=1") as agent:
+                    c0 = bench_http.cpu_seconds(agent.proc.pid)
+                    t0 = time.time()
+                    rates[name].append(bench(args.requests))
+                    took = time.time() - t0
+                    # User-space CPU: the ring buffer's draining and
+                    # decoding, mostly.
+                    cpu[name].append(
+                        (bench_http.cpu_seconds(agent.proc.pid) - c0)
+                        / took)
+                    time.sleep(1.5)  # the ring buffer drained, counted
+                    if name != "agent":
+                        return
+                    m = agent.scrape()
+                    totals["counted"] += rltest.value(
+                        m, "redline_http2_server_requests_total")
+                    totals["lost"] += rltest.value(
+                        m, "redline_http_unparsed_total",
+                        kind="h2_events_lost")
+                    totals["desynced"] += rltest.value(
+                        m, "redline_http_unparsed_total", kind="h2_desynced")
+                    # Per request, server side and client side: 2 HEADERS
+                    # each way, of which the response's ends its stream.
+                    events.append(4 * args.requests / took)
+
+            def floor_round(name):
+                with bench_redis.floor_of(args.build, args.probes, "track"):
+                    rates[name].append(bench(args.requests))
+
+            runs = {name: (lambda n: rates[n].append(bench(args.requests)))
+                    if name == "none" else floor_round
+                    if name == "floor-track" else agent_round
+                    for name in rates}
             for r in range(args.rounds):
-                rates["none"].append(bench(args.requests))
-                if args.floor_track:
-                    with bench_redis.floor_of(args.build, args.probes,
-                                              "track"):
-                        rates["floor-track"].append(bench(args.requests))
-                for name in cpu:
-                    os.environ["REDLINE_BIN"] = (args.baseline if
-                                                 name == "baseline" else own)
-                    with rltest.Agent(f"--probes={args.probes}",
-                                      "--refresh-interval=1") as agent:
-                        c0 = bench_http.cpu_seconds(agent.proc.pid)
-                        t0 = time.time()
-                        rates[name].append(bench(args.requests))
-                        took = time.time() - t0
-                        # User-space CPU: the ring buffer's draining and
-                        # decoding, mostly.
-                        cpu[name].append(
-                            (bench_http.cpu_seconds(agent.proc.pid) - c0)
-                            / took)
-                        time.sleep(1.5)  # the ring buffer drained, counted
-                        if name != "agent":
-                            continue
-                        m = agent.scrape()
-                        counted += rltest.value(
-                            m, "redline_http2_server_requests_total")
-                        lost += rltest.value(m, "redline_http_unparsed_total",
-                                             kind="h2_events_lost")
-                        desynced += rltest.value(
-                            m, "redline_http_unparsed_total",
-                            kind="h2_desynced")
-                        # Per request, server side and client side: 2
-                        # HEADERS each way, of which the response's ends
-                        # its stream.
-                        events.append(4 * args.requests / took)
+                # Each round one row later (bench-redis's rotated): this
+                # host speeds up and slows down within a round.
+                for name, run in bench_redis.rotated(runs, r):
+                    run(name)
                 os.environ["REDLINE_BIN"] = own
                 print(f"round {r + 1}/{args.rounds}: " + ", ".join(
                     f"{k} {v[-1]:.0f} req/s" for k, v in rates.items())
@@ -174,11 +182,12 @@ def main():
           f"rounds of {args.requests}: none {base:.0f} req/s, "
           f"--probes={args.probes} ratio {ratio:.3f} (target >= 0.93: "
           f"{'PASS' if ratio >= 0.93 else 'FAIL'})")
+    counted, lost = totals["counted"], totals["lost"]
     print(f"server side counted {counted:.0f} of "
           f"{args.requests * args.rounds} requests; frame events (estimated, 4 "
           f"per request) ~"
           f"{statistics.median(events):.0f}/s; lost {lost:.0f}, "
-          f"connections desynced {desynced:.0f}")
+          f"connections desynced {totals['desynced']:.0f}")
     for name, c in cpu.items():
         per_10k = statistics.median(c) / (statistics.median(rates[name])
                                           / 1e4)
