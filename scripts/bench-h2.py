@@ -156,10 +156,11 @@ def main():
                 with bench_redis.floor_of(args.build, args.probes, "track"):
                     rates[name].append(bench(args.requests))
 
-            runs = {name: (lambda n: rates[n].append(bench(args.requests)))
-                    if name == "none" else floor_round
-                    if name == "floor-track" else agent_round
-                    for name in rates}
+            def none_round(name):
+                rates[name].append(bench(args.requests))
+
+            special = {"none": none_round, "floor-track": floor_round}
+            runs = {name: special.get(name, agent_round) for name in rates}
             for r in range(args.rounds):
                 # Each round one row later (bench-redis's rotated): this
                 # host speeds up and slows down within a round.
