@@ -7,8 +7,11 @@
  * with their header blocks (the agent's
  * HPACK decoders must see every one), RST_STREAM, SETTINGS (header table
  * sizes, and their ACKs) and the header of a DATA frame that ends a
- * stream. DATA payloads are skipped, never copied. Requests are counted
- * by the agent (agent/h2), which writes them into l7_stats.
+ * stream. DATA payloads are skipped, never copied. The frames of one read
+ * or write go in one record (more only past RL_H2_RECORD_MAX bytes): a
+ * record costs a ring buffer lock, a copy and a query of its fill, and
+ * nginx writes a response's HEADERS and its END_STREAM together. Requests
+ * are counted by the agent (agent/h2), which writes them into l7_stats.
  *
  * A connection whose frames cannot all be followed (more frames in one
  * read or write than the walk takes, a copy that failed, a full ring
@@ -61,10 +64,10 @@ static __always_inline __u64 h2_wakeup(void)
 	return BPF_RB_NO_WAKEUP;
 }
 
-/* Where a frame header being read goes, in the window: after the event
- * (0 to RL_H2_EVENT_HEAD + RL_H2_MAX_DATA), below 2 * RL_L7_WINDOW, the
- * bound rl_l7_gather masks its destination with. */
-#define RL_H2_HDR_AT 1536
+/* Where a frame header being read goes, in the window: after the record
+ * being built (0 to RL_H2_RECORD_MAX), below 2 * RL_L7_WINDOW, the bound
+ * rl_l7_gather masks its destination with. */
+#define RL_H2_HDR_AT RL_H2_RECORD_MAX
 
 /* Whether b[0, n) starts with the client connection preface. */
 static __always_inline bool rl_h2_preface(const char *b, __u32 n)
@@ -86,27 +89,77 @@ struct rl_h2_walk {
 	struct rl_l7_runs *r; /* where the data is: rl_l7_gather */
 	__u32 off;	      /* next byte of the data to look at */
 	__u32 len;	      /* bytes of data */
-	__u32 d;	      /* 0: read, 1: written */
-	__u32 lost;
+	__u32 end;	      /* of the FRAMES record built in the window */
+	/* Halves: 40 bytes in all, as l7_exit's chain of calls has 6.1
+	 * capping its stack at 512 bytes. */
+	__u16 d; /* 0: read, 1: written */
+	__u16 lost;
 };
 
-/* Sends the event in the window with n bytes of the data at x->off as its
- * payload; false if they could not be copied or sent. */
-static __always_inline bool h2_emit(struct rl_h2_walk *x, __u8 kind, __u32 n)
+/* Sends the record in the window (its head there: h2_labels), of kind,
+ * its first n bytes; false if the ring buffer had no room. */
+static __always_inline bool h2_send(struct rl_h2_walk *x, __u8 kind, __u32 n)
 {
 	struct rl_h2_event *ev = (struct rl_h2_event *)x->w->b;
 
+	ev->kind = kind;
+	ev->len = n - RL_H2_EVENT_HEAD;
+	barrier_var(n); /* or clang drops the mask: n <= 1536 is known */
+	n &= 2 * RL_L7_WINDOW - 1;
+	if (bpf_ringbuf_output(&h2_events, ev, n, h2_wakeup())) {
+		RL_COUNT_EVENT(l7_counters, RL_L7_H2_EVENTS_LOST);
+		return false;
+	}
+	return true;
+}
+
+/* A record with no data (LOST, CLOSED). */
+static __always_inline bool h2_signal(struct rl_h2_walk *x, __u8 kind)
+{
+	return h2_send(x, kind, RL_H2_EVENT_HEAD);
+}
+
+/* Sends the frames built so far, if any; false if they were lost. */
+static __always_inline bool h2_flush(struct rl_h2_walk *x)
+{
+	bool ok = true;
+
+	if (x->end > RL_H2_EVENT_HEAD)
+		ok = h2_send(x, RL_H2_EV_FRAMES, x->end);
+	x->end = RL_H2_EVENT_HEAD;
+	return ok;
+}
+
+/* Adds an item to the record (sent first if the item would not fit):
+ * hdr's frame header (NULL: a MORE) and n bytes of the data from off;
+ * false if they could not be copied or sent. The caller's last call:
+ * what h2_step keeps across calls takes stack, and its frame, in
+ * l7_exit's chain, has none to spare on 6.1 (64 bytes). */
+static __always_inline bool h2_item(struct rl_h2_walk *x, const __u8 *hdr,
+				    __u32 off, __u32 n)
+{
+	struct rl_h2_item *it;
+	__u32 at;
+
 	if (n > RL_H2_MAX_DATA)
 		return false;
-	if (n && rl_l7_gather(x->w, RL_H2_EVENT_HEAD, x->off, n, x->r) != n)
+	if (x->end + RL_H2_ITEM_HEAD + n > RL_H2_RECORD_MAX && !h2_flush(x))
 		return false;
-	ev->kind = kind;
-	ev->len = n;
-	barrier_var(n); /* or clang drops the mask: n <= 1024 is known */
-	n &= 2 * RL_H2_MAX_DATA - 1;
-	if (bpf_ringbuf_output(&h2_events, ev, RL_H2_EVENT_HEAD + n,
-			       h2_wakeup())) {
-		RL_COUNT_EVENT(l7_counters, RL_L7_H2_EVENTS_LOST);
+	/* In fact at + 16 + n <= RL_H2_RECORD_MAX: the mask, for the
+	 * verifier, changes nothing. */
+	at = x->end;
+	barrier_var(at);
+	at &= 2 * RL_L7_WINDOW - 1;
+	it = (struct rl_h2_item *)&x->w->b[at];
+	it->kind = hdr ? RL_H2_ITEM_FRAME : RL_H2_ITEM_MORE;
+	it->truncated = 0;
+	it->len = n;
+	for (int k = 0; k < RL_H2_FRAME_HEADER; k++)
+		it->header[k] = hdr ? hdr[k] : 0;
+	it->pad[0] = it->pad[1] = it->pad[2] = 0;
+	x->end = at + RL_H2_ITEM_HEAD + n;
+	if (n && rl_l7_gather(x->w, at + RL_H2_ITEM_HEAD, off, n, x->r) != n) {
+		x->end = at; /* not sent: the walk is lost */
 		return false;
 	}
 	return true;
@@ -127,9 +180,8 @@ static __always_inline bool h2_forwarded(__u8 type, __u8 flags)
 static long h2_step(__u32 i, void *data)
 {
 	struct rl_h2_walk *x = (struct rl_h2_walk *)data;
-	struct rl_h2_event *ev = (struct rl_h2_event *)x->w->b;
 	struct conn *c = x->c;
-	__u32 d = x->d & 1, left, n, flen, fwd;
+	__u32 d = x->d & 1, left, n, flen, fwd, off;
 	__u8 *hdr = c->h2.hdr[d];
 	__u8 have;
 
@@ -138,10 +190,10 @@ static long h2_step(__u32 i, void *data)
 	left = x->len - x->off;
 	if (c->h2.more[d]) {
 		n = c->h2.more[d] < left ? c->h2.more[d] : left;
-		if (!h2_emit(x, RL_H2_EV_MORE, n))
-			goto lost;
 		c->h2.more[d] -= n;
 		x->off += n;
+		if (!h2_item(x, NULL, x->off - n, n))
+			goto lost;
 		return 0;
 	}
 	if (c->skip[d]) {
@@ -157,9 +209,15 @@ static long h2_step(__u32 i, void *data)
 	n = n < left ? n : left;
 	if (rl_l7_gather(x->w, RL_H2_HDR_AT, x->off, n, x->r) != n)
 		goto lost;
-	for (int k = 0; k < RL_H2_FRAME_HEADER; k++)
-		if (k < n && have + k < RL_H2_FRAME_HEADER)
-			hdr[(have + k) & 15] = x->w->b[RL_H2_HDR_AT + k];
+	for (int k = 0; k < RL_H2_FRAME_HEADER; k++) {
+		__u32 at = have + k;
+
+		/* Or clang drops the mask, the compare above bounding at,
+		 * and 6.1's verifier does not see that bound. */
+		barrier_var(at);
+		if (k < n && at < RL_H2_FRAME_HEADER)
+			hdr[at & 15] = x->w->b[RL_H2_HDR_AT + k];
+	}
 	x->off += n;
 	have += n;
 	if (have < RL_H2_FRAME_HEADER) { /* the rest comes next time */
@@ -182,18 +240,17 @@ static long h2_step(__u32 i, void *data)
 	if (hdr[3] != RL_H2_DATA && flen > RL_H2_MAX_DATA)
 		goto lost;
 	fwd = hdr[3] == RL_H2_DATA ? 0 : flen;
-	__builtin_memcpy(ev->header, hdr, RL_H2_FRAME_HEADER);
-	ev->truncated = 0;
 	n = fwd < left ? fwd : left;
-	if (!h2_emit(x, RL_H2_EV_FRAME, n))
-		goto lost;
+	off = x->off;
 	x->off += n;
 	c->h2.more[d] = fwd - n;
 	/* A DATA frame's payload (fwd 0): skipped in this step too. */
-	left = x->len - x->off;
-	n = flen - fwd < left ? flen - fwd : left;
-	x->off += n;
-	c->skip[d] = flen - fwd - n;
+	left -= n;
+	flen -= fwd;
+	c->skip[d] = flen > left ? flen - left : 0;
+	x->off += flen < left ? flen : left;
+	if (!h2_item(x, hdr, off, n))
+		goto lost;
 	return 0;
 lost:
 	x->lost = 1;
@@ -328,12 +385,12 @@ static __noinline int rl_h2_data(struct conn *c, struct rl_l7_scan *ctx,
 	 * the agent holds for it is another connection's (an upgrade event
 	 * says so itself). */
 	if (how & RL_H2_AT_PREFACE)
-		h2_emit(&x, RL_H2_EV_CLOSED, 0);
+		h2_signal(&x, RL_H2_EV_CLOSED);
 	if ((how & RL_H2_AT_UPGRADE) && !h2_upgrade_event(&x, method, start_ns))
 		c->h2.lost = 1;
 	if (c->h2.lost) {
 		/* Told once; if the buffer was full, at the next I/O. */
-		if (c->h2.lost == 1 && h2_emit(&x, RL_H2_EV_LOST, 0))
+		if (c->h2.lost == 1 && h2_signal(&x, RL_H2_EV_LOST))
 			c->h2.lost = 2;
 		return 0;
 	}
@@ -341,13 +398,14 @@ static __noinline int rl_h2_data(struct conn *c, struct rl_l7_scan *ctx,
 	x.off = how & RL_H2_OFF_MASK;
 	x.len = ctx->len;
 	x.d = d;
+	x.end = RL_H2_EVENT_HEAD;
 	/* A frame takes one step, or two when its header or payload
 	 * straddles the end of the data. */
 	bpf_loop(2 * RL_H2_MAX_FRAMES, h2_step, &x, 0);
-	if (x.lost || x.off < x.len) {
+	/* What was walked before a loss is sent: those frames are good. */
+	if (!h2_flush(&x) || x.lost || x.off < x.len) {
 		c->h2.lost = 1;
-		x.lost = 0;
-		if (h2_emit(&x, RL_H2_EV_LOST, 0))
+		if (h2_signal(&x, RL_H2_EV_LOST))
 			c->h2.lost = 2;
 	}
 	return 1;

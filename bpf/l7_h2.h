@@ -35,10 +35,10 @@
 #define RL_H2_CONTINUATION 9
 #define RL_H2_END_STREAM 0x1
 
+/* Kinds of ring buffer records. 1 and 2 are not records (they were, one
+ * frame each, before frames were batched): a kernel object of such a
+ * build sends nothing this agent takes for frames. */
 enum rl_h2_kind {
-	RL_H2_EV_FRAME = 1,   /* a frame header, and its payload's first len
-			       * bytes (those in this read or write) */
-	RL_H2_EV_MORE = 2,    /* more of the last frame's payload */
 	RL_H2_EV_LOST = 3,    /* frames of this connection were not seen:
 			       * walk cut short, or events lost */
 	RL_H2_EV_CLOSED = 4,  /* the connection is gone */
@@ -47,7 +47,29 @@ enum rl_h2_kind {
 			       * rl_h2_upgrade, the upgrade request, which
 			       * is stream 1; whatever the agent held for
 			       * the socket is another connection's */
+	RL_H2_EV_FRAMES = 6,  /* frames of one read or write, in order:
+			       * data holds items, each a struct
+			       * rl_h2_item and its len payload bytes */
 };
+
+/* Kinds of items in an RL_H2_EV_FRAMES record. */
+enum rl_h2_item_kind {
+	RL_H2_ITEM_FRAME = 1, /* a frame header, and its payload's first len
+			       * bytes (those in this read or write) */
+	RL_H2_ITEM_MORE = 2,  /* more of the last frame's payload */
+};
+
+struct rl_h2_item {
+	__u8 kind;			 /* enum rl_h2_item_kind */
+	__u8 truncated;			 /* FRAME: the payload is longer
+					  * than forwarded */
+	__u16 len;			 /* payload bytes that follow */
+	__u8 header[RL_H2_FRAME_HEADER]; /* FRAME: as on the wire */
+	__u8 pad[3];
+};
+
+/* Items follow one another unaligned: the agent copies each head out. */
+#define RL_H2_ITEM_HEAD 16
 
 /* The HTTP/1.1 request a 101 Switching Protocols to h2c answered. Its
  * HTTP2-Settings header is not decoded: see agent/h2/README.md. */
@@ -57,6 +79,10 @@ struct rl_h2_upgrade {
 	__u8 pad[7];
 };
 
+/* A record's bytes at most: a read or write whose items do not fit sends
+ * more than one. One item of RL_H2_MAX_DATA bytes fits in any. */
+#define RL_H2_RECORD_MAX 1536
+
 struct rl_h2_event {
 	__u64 sk;    /* CLOSED: the socket (struct sock address); else 0 */
 	__u64 gen;   /* the socket's cookie: the connection, for good */
@@ -64,16 +90,14 @@ struct rl_h2_event {
 	/* Labels of the process doing the I/O (proto, op, outcome 0): the
 	 * agent counts requests under these. */
 	struct rl_l7_key key;
-	__u8 kind;	 /* enum rl_h2_kind */
-	__u8 dir;	 /* RL_L7_IN: read by this socket, RL_L7_OUT: written */
-	__u8 truncated;	 /* FRAME: the payload is longer than forwarded */
-	__u8 header[RL_H2_FRAME_HEADER]; /* FRAME: as on the wire */
-	__u16 len;			 /* bytes of data that follow */
-	__u8 pad[2];
-	__u8 data[RL_H2_MAX_DATA];
+	__u8 kind; /* enum rl_h2_kind */
+	__u8 dir;  /* RL_L7_IN: read by this socket, RL_L7_OUT: written */
+	__u16 len; /* bytes of data that follow */
+	__u8 pad[4];
+	__u8 data[RL_H2_RECORD_MAX - 80];
 };
 
-#define RL_H2_EVENT_HEAD 88
+#define RL_H2_EVENT_HEAD 80
 
 /* Outcomes of the requests the agent writes into l7_stats. HTTP/2
  * (RL_L7_PROTO_H2): the status class, 1..5 for 1xx..5xx, as HTTP/1's, or
@@ -82,17 +106,34 @@ struct rl_h2_event {
  * stream ended with neither. */
 #define RL_H2_OUT_RESET 6
 
-#define RL_GRPC_CODES(X)                                                       	X(OK, 0)                                                               	X(CANCELLED, 1)                                                        	X(UNKNOWN, 2)                                                          	X(INVALID_ARGUMENT, 3)                                                 	X(DEADLINE_EXCEEDED, 4)                                                	X(NOT_FOUND, 5)                                                        	X(ALREADY_EXISTS, 6)                                                   	X(PERMISSION_DENIED, 7)                                                	X(RESOURCE_EXHAUSTED, 8)                                               	X(FAILED_PRECONDITION, 9)                                              	X(ABORTED, 10)                                                         	X(OUT_OF_RANGE, 11)                                                    	X(UNIMPLEMENTED, 12)                                                   	X(INTERNAL, 13)                                                        	X(UNAVAILABLE, 14)                                                     	X(DATA_LOSS, 15)                                                       	X(UNAUTHENTICATED, 16)
+#define RL_GRPC_CODES(X)                                                       \
+	X(OK, 0)                                                               \
+	X(CANCELLED, 1)                                                        \
+	X(UNKNOWN, 2)                                                          \
+	X(INVALID_ARGUMENT, 3)                                                 \
+	X(DEADLINE_EXCEEDED, 4)                                                \
+	X(NOT_FOUND, 5)                                                        \
+	X(ALREADY_EXISTS, 6)                                                   \
+	X(PERMISSION_DENIED, 7)                                                \
+	X(RESOURCE_EXHAUSTED, 8)                                               \
+	X(FAILED_PRECONDITION, 9)                                              \
+	X(ABORTED, 10)                                                         \
+	X(OUT_OF_RANGE, 11)                                                    \
+	X(UNIMPLEMENTED, 12)                                                   \
+	X(INTERNAL, 13)                                                        \
+	X(UNAVAILABLE, 14)                                                     \
+	X(DATA_LOSS, 15)                                                       \
+	X(UNAUTHENTICATED, 16)
 
 #define RL_GRPC_OUT_RESET 18 /* 1 + the last code + 1 */
-#define RL_GRPC_OUT_COUNT 19 /* offsetof(struct rl_h2_event, data) */
+#define RL_GRPC_OUT_COUNT 19 /* outcome codes: 0 to RL_GRPC_OUT_RESET */
 
 /* A connection's walk, per direction (0: read, 1: written). */
 struct rl_h2_state {
-	__u32 more[2];	/* payload bytes of the current frame still to
-			 * forward (then skip[] of struct conn: the rest) */
-	__u8 have[2];	/* bytes of a frame header held in hdr */
-	__u8 lost;	/* 1: lost, the agent not told yet; 2: told */
+	__u32 more[2]; /* payload bytes of the current frame still to
+			* forward (then skip[] of struct conn: the rest) */
+	__u8 have[2];  /* bytes of a frame header held in hdr */
+	__u8 lost;     /* 1: lost, the agent not told yet; 2: told */
 	__u8 pad;
 	__u8 hdr[2][RL_H2_FRAME_HEADER + 3];
 };

@@ -13,8 +13,13 @@ namespace {
 
 static_assert(offsetof(rl_h2_event, data) == RL_H2_EVENT_HEAD);
 static_assert(offsetof(rl_h2_event, key) == 24);
-static_assert(offsetof(rl_h2_event, header) == 75);
-static_assert(sizeof(rl_h2_event) == RL_H2_EVENT_HEAD + RL_H2_MAX_DATA);
+static_assert(offsetof(rl_h2_event, len) == 74);
+static_assert(sizeof(rl_h2_event) == RL_H2_RECORD_MAX);
+static_assert(sizeof(rl_h2_item) == RL_H2_ITEM_HEAD);
+static_assert(offsetof(rl_h2_item, header) == 4);
+// One item of the largest payload fits in a record.
+static_assert(RL_H2_EVENT_HEAD + RL_H2_ITEM_HEAD + RL_H2_MAX_DATA <=
+              RL_H2_RECORD_MAX);
 static_assert(sizeof(rl_h2_state) == 36);
 static_assert(sizeof(rl_h2_upgrade) == 16);
 
@@ -28,8 +33,7 @@ uint8_t MethodCode(absl::string_view method) {
 // gRPC's status codes, by name index + 1 (bpf/l7_h2.h's outcome codes).
 constexpr uint8_t kGrpcUnknown = 2 + 1, kGrpcInternal = 13 + 1,
                   kGrpcUnimplemented = 12 + 1, kGrpcUnavailable = 14 + 1,
-                  kGrpcUnauthenticated = 16 + 1,
-                  kGrpcPermissionDenied = 7 + 1;
+                  kGrpcUnauthenticated = 16 + 1, kGrpcPermissionDenied = 7 + 1;
 
 // The call's outcome as a gRPC client would report it: grpc-status if the
 // server sent one; else from the HTTP status as gRPC's "HTTP to gRPC
@@ -118,7 +122,7 @@ void EventStream::OnEvent(const void* data, size_t size,
   rl_h2_event ev;
   std::memcpy(&ev, data, RL_H2_EVENT_HEAD);
   const char* payload = static_cast<const char*>(data) + RL_H2_EVENT_HEAD;
-  if (ev.len > RL_H2_MAX_DATA || RL_H2_EVENT_HEAD + size_t{ev.len} > size) {
+  if (RL_H2_EVENT_HEAD + size_t{ev.len} > size) {
     ++counts_.malformed;
     return;
   }
@@ -131,8 +135,7 @@ void EventStream::OnEvent(const void* data, size_t size,
     OnUpgrade(ev, payload);
     return;
   }
-  if (ev.kind != RL_H2_EV_FRAME && ev.kind != RL_H2_EV_MORE &&
-      ev.kind != RL_H2_EV_LOST) {
+  if (ev.kind != RL_H2_EV_FRAMES && ev.kind != RL_H2_EV_LOST) {
     ++counts_.malformed;
     return;
   }
@@ -144,7 +147,29 @@ void EventStream::OnEvent(const void* data, size_t size,
   }
   // Client to server: what a server reads, or a client writes.
   const bool to_server = (ev.key.role == RL_L7_SERVER) == (ev.dir == RL_L7_IN);
-  Deliver(c, ev, payload, to_server ? 0 : 1, out);
+  const int side = to_server ? 0 : 1;
+  // The items, in order; one that does not fit what is left of the record
+  // is malformed, and the frames it and those after it held are lost to
+  // the connection's decoders.
+  size_t at = 0;
+  while (at < ev.len) {
+    rl_h2_item item;
+    if (ev.len - at < RL_H2_ITEM_HEAD) {
+      ++counts_.malformed;
+      c.decoder.OnLoss();
+      break;
+    }
+    std::memcpy(&item, payload + at, RL_H2_ITEM_HEAD);
+    at += RL_H2_ITEM_HEAD;
+    if (item.len > RL_H2_MAX_DATA || item.len > ev.len - at ||
+        (item.kind != RL_H2_ITEM_FRAME && item.kind != RL_H2_ITEM_MORE)) {
+      ++counts_.malformed;
+      c.decoder.OnLoss();
+      break;
+    }
+    Deliver(c, ev, item, payload + at, side, out);
+    at += item.len;
+  }
   CheckDesync(c);
 }
 
@@ -173,30 +198,31 @@ void EventStream::OnUpgrade(const rl_h2_event& ev, const char* payload) {
   c.decoder = Connection::Upgraded(request);
 }
 
-void EventStream::Deliver(Conn& c, const rl_h2_event& ev, const char* bytes,
-                          int side, std::vector<Counted>* out) {
+void EventStream::Deliver(Conn& c, const rl_h2_event& ev,
+                          const rl_h2_item& item, const char* bytes, int side,
+                          std::vector<Counted>* out) {
   Conn::Pending& p = c.pending[side];
-  if (ev.kind == RL_H2_EV_MORE) {
-    if (!p.open || p.payload.size() + ev.len > p.want) {
+  if (item.kind == RL_H2_ITEM_MORE) {
+    if (!p.open || p.payload.size() + item.len > p.want) {
       c.decoder.OnLoss();  // a piece without its frame
       return;
     }
-    p.payload.append(bytes, ev.len);
+    p.payload.append(bytes, item.len);
   } else {
     if (p.open) {
       c.decoder.OnLoss();  // the last frame's payload never completed
       return;
     }
     p.open = true;
-    std::memcpy(p.header, ev.header, sizeof(p.header));
-    p.truncated = ev.truncated != 0;
-    p.want = PayloadWanted(ev.header);
+    std::memcpy(p.header, item.header, sizeof(p.header));
+    p.truncated = item.truncated != 0;
+    p.want = PayloadWanted(item.header);
     p.ts_ns = ev.ts_ns;
-    if (ev.len == p.want) {  // the whole payload: no copy
-      return Finish(c, side, ev, absl::string_view(bytes, ev.len), out);
+    if (item.len == p.want) {  // the whole payload: no copy
+      return Finish(c, side, ev, absl::string_view(bytes, item.len), out);
     }
-    p.payload.assign(bytes, ev.len);
-    if (ev.len > p.want) {
+    p.payload.assign(bytes, item.len);
+    if (item.len > p.want) {
       c.decoder.OnLoss();
       return;
     }
@@ -208,13 +234,13 @@ void EventStream::Finish(Conn& c, int side, const rl_h2_event& ev,
                          absl::string_view payload, std::vector<Counted>* out) {
   Conn::Pending& p = c.pending[side];
   FrameEvent f;
-  f.direction = side == 0 ? Direction::kClientToServer
-                          : Direction::kServerToClient;
+  f.direction =
+      side == 0 ? Direction::kClientToServer : Direction::kServerToClient;
   f.timestamp_ns = p.ts_ns;
   f.type = p.header[3];
   f.flags = p.header[4];
-  f.length = uint32_t{p.header[0]} << 16 | uint32_t{p.header[1]} << 8 |
-             p.header[2];
+  f.length =
+      uint32_t{p.header[0]} << 16 | uint32_t{p.header[1]} << 8 | p.header[2];
   f.stream_id = (uint32_t{p.header[5]} << 24 | uint32_t{p.header[6]} << 16 |
                  uint32_t{p.header[7]} << 8 | p.header[8]) &
                 0x7fffffff;
@@ -239,10 +265,9 @@ void EventStream::Count(const CompletedRequest& r, const rl_l7_key& labels,
     const bool unanswered = n.key.outcome == kGrpcUnimplemented ||
                             n.key.outcome == RL_GRPC_OUT_RESET ||
                             n.key.outcome == 0;
-    const std::string label =
-        r.grpc_service.empty() || unanswered
-            ? std::string(GrpcOperations::kOther)
-            : grpc_.Label(r.grpc_service, r.grpc_method);
+    const std::string label = r.grpc_service.empty() || unanswered
+                                  ? std::string(GrpcOperations::kOther)
+                                  : grpc_.Label(r.grpc_service, r.grpc_method);
     n.key.op = GrpcMethodId(label);
   } else {
     n.key.proto = RL_L7_PROTO_H2;

@@ -10,13 +10,13 @@
 #ifndef REDLINE_AGENT_H2_EVENT_STREAM_H_
 #define REDLINE_AGENT_H2_EVENT_STREAM_H_
 
+#include <linux/types.h>
+
 #include <cstddef>
 #include <cstdint>
 #include <list>
 #include <string>
 #include <vector>
-
-#include <linux/types.h>
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/string_view.h"
@@ -33,10 +33,10 @@ struct Counted {
 };
 
 struct StreamCounts {
-  uint64_t events = 0;
-  uint64_t malformed = 0;  // events too short or of an unknown kind
-  uint64_t desynced = 0;   // connections given up (lost frames, HPACK...)
-  uint64_t dropped_streams = 0;    // beyond a connection's stream budget
+  uint64_t events = 0;           // ring buffer records
+  uint64_t malformed = 0;        // records or items too short, of unknown kinds
+  uint64_t desynced = 0;         // connections given up (lost frames, HPACK...)
+  uint64_t dropped_streams = 0;  // beyond a connection's stream budget
   uint64_t abandoned_streams = 0;  // open when their connection desynced
   // Responses whose request was never seen (Connection::
   // unpaired_responses, and those still waiting when it was forgotten).
@@ -46,7 +46,7 @@ struct StreamCounts {
   uint64_t evicted = 0;
   // Connections that became HTTP/2 by an h2c upgrade (RL_H2_EV_UPGRADE).
   uint64_t upgrades = 0;
-  uint64_t connections = 0;        // followed now
+  uint64_t connections = 0;  // followed now
 };
 
 class EventStream {
@@ -68,7 +68,7 @@ class EventStream {
     uint64_t gen;  // the key in conns_
     Connection decoder;
     bool told = false;  // desync counted
-    // A FRAME whose payload comes in MORE events, per direction
+    // A FRAME item whose payload comes in MORE items, per direction
     // (0: client to server).
     struct Pending {
       bool open = false;
@@ -82,8 +82,9 @@ class EventStream {
 
   // ev's head; its ev.len payload bytes are at payload / bytes.
   void OnUpgrade(const rl_h2_event& ev, const char* payload);
-  void Deliver(Conn& c, const rl_h2_event& ev, const char* bytes, int side,
-               std::vector<Counted>* out);
+  // One item of ev (a FRAMES record), its item.len bytes at bytes.
+  void Deliver(Conn& c, const rl_h2_event& ev, const rl_h2_item& item,
+               const char* bytes, int side, std::vector<Counted>* out);
   // The frame pending on side is complete: payload is its bytes.
   void Finish(Conn& c, int side, const rl_h2_event& ev,
               absl::string_view payload, std::vector<Counted>* out);

@@ -59,8 +59,7 @@ TEST(EventStream, GrpcByContentTypeWithMethodAndStatus) {
   k.Headers(client, true, 1, call, false);
   k.Frame(true, RL_H2_DATA, RL_H2_END_STREAM, 1, "");
   k.Headers(server, false, 1,
-            {{":status", "200"}, {"content-type", "application/grpc"}},
-            false);
+            {{":status", "200"}, {"content-type", "application/grpc"}}, false);
   k.Headers(server, false, 1, {{"grpc-status", "5"}}, true);
   ASSERT_EQ(k.counted.size(), 1u);
   const Counted& c = k.counted[0];
@@ -70,8 +69,11 @@ TEST(EventStream, GrpcByContentTypeWithMethodAndStatus) {
 }
 
 Fields Call(const std::string& path, const std::string& type) {
-  return {{":method", "POST"}, {":scheme", "http"}, {":path", path},
-          {":authority", "x"}, {"content-type", type}};
+  return {{":method", "POST"},
+          {":scheme", "http"},
+          {":path", path},
+          {":authority", "x"},
+          {"content-type", type}};
 }
 
 // One call on stream id: request, then response headers `head` (with
@@ -99,8 +101,9 @@ TEST(EventStream, GrpcOutcomesAsAClientWouldReportThem) {
   // 200 and the stream ended with no grpc-status: INTERNAL.
   EXPECT_EQ(Outcome(k, client, server, 5, "/a.B/C", ok, {}), 13 + 1);
   // A status gRPC does not define: UNKNOWN.
-  EXPECT_EQ(Outcome(k, client, server, 7, "/a.B/C", ok, {{"grpc-status", "99"}}),
-            2 + 1);
+  EXPECT_EQ(
+      Outcome(k, client, server, 7, "/a.B/C", ok, {{"grpc-status", "99"}}),
+      2 + 1);
   EXPECT_STREQ(GrpcMethodName(k.counted.back().key.op), "a.B/C");
   // UNIMPLEMENTED takes no label: a scanner cannot use up the budget.
   EXPECT_EQ(Outcome(k, client, server, 9, "/no.Such/Method", ok,
@@ -146,14 +149,103 @@ TEST(EventStream, ClosedForgetsAndJunkIsCountedNotTrusted) {
   const char junk[10] = {};
   k.stream.OnEvent(junk, sizeof(junk), &out);
   rl_h2_event ev{};
-  ev.kind = RL_H2_EV_FRAME;
+  ev.kind = RL_H2_EV_FRAMES;
   ev.len = 500;  // more than the record holds
   k.stream.OnEvent(&ev, RL_H2_EVENT_HEAD + 10, &out);
   ev.kind = 99;
   ev.len = 0;
   k.stream.OnEvent(&ev, RL_H2_EVENT_HEAD, &out);
-  EXPECT_EQ(k.stream.counts().malformed, 3u);
+  // A frame record of the build before frames were batched (kind 1).
+  ev.kind = 1;
+  k.stream.OnEvent(&ev, RL_H2_EVENT_HEAD, &out);
+  EXPECT_EQ(k.stream.counts().malformed, 4u);
   EXPECT_TRUE(out.empty());
+}
+
+// The frames of one read or write come in one record: many streams'
+// requests in one, their responses and the END_STREAMs in another.
+TEST(EventStream, ARecordOfManyFramesCountsEachOfThem) {
+  Kernel k(RL_L7_SERVER);
+  Encoder client, server;
+  k.Batch();
+  for (uint32_t id = 1; id <= 9; id += 2) {
+    k.Headers(client, true, id, Get("/" + std::to_string(id)), true);
+  }
+  k.Flush();
+  EXPECT_EQ(k.stream.counts().events, 1u);
+  k.Batch();
+  for (uint32_t id = 1; id <= 9; id += 2) {
+    k.Headers(server, false, id, Status(id == 5 ? 500 : 200), false);
+    k.Frame(false, RL_H2_DATA, RL_H2_END_STREAM, id, "body");
+  }
+  k.Flush();
+  EXPECT_EQ(k.stream.counts().events, 2u);
+  ASSERT_EQ(k.counted.size(), 5u);
+  int errors = 0;
+  for (const Counted& c : k.counted) errors += c.key.outcome == 5;
+  EXPECT_EQ(errors, 1);
+  EXPECT_EQ(k.stream.counts().desynced, 0u);
+  EXPECT_EQ(k.stream.counts().malformed, 0u);
+}
+
+// A record holds at most RL_H2_RECORD_MAX bytes: more frames go in more
+// records; a header block in pieces spans records (its MOREs), in order.
+TEST(EventStream, FramesBeyondARecordAndPiecesAcrossRecords) {
+  Kernel k(RL_L7_CLIENT);
+  Encoder client, server;
+  // Header blocks of 500-1000 bytes (cookies of 900 bytes, Huffman-coded,
+  // each another: not one from the dynamic table): three do not fit in
+  // one record.
+  auto big = [](char c) {
+    Fields f = Get("/");
+    f.push_back({"cookie", std::string(900, c)});
+    return f;
+  };
+  k.Batch();
+  k.Headers(client, true, 1, big('a'), true);
+  k.Headers(client, true, 3, big('b'), true);
+  k.Headers(client, true, 5, big('c'), true, 300);  // a FRAME, then MOREs
+  k.Flush();
+  EXPECT_GE(k.stream.counts().events, 3u);
+  k.Batch();
+  for (uint32_t id = 1; id <= 5; id += 2) {
+    k.Headers(server, false, id, Status(200), true);
+  }
+  k.Flush();
+  EXPECT_EQ(k.counted.size(), 3u);
+  EXPECT_EQ(k.stream.counts().desynced, 0u);
+}
+
+// An item that does not fit what is left of its record, or of no known
+// kind: malformed, and the connection, whose frames it held, desyncs;
+// what came before it in the record was counted.
+TEST(EventStream, AnItemThatLiesDesyncsItsConnectionOnly) {
+  for (int lie = 0; lie < 3; ++lie) {
+    Kernel k(RL_L7_SERVER);
+    Encoder client, server;
+    k.Headers(client, true, 1, Get("/"), true);
+    k.Headers(client, true, 3, Get("/"), true);
+    rl_h2_item ok{}, bad{};
+    ok.kind = RL_H2_ITEM_FRAME;
+    const std::string block = server.Encode(Status(200));
+    const uint8_t h[9] = {
+        0, 0, static_cast<uint8_t>(block.size()), RL_H2_HEADERS, 0x5, 0, 0,
+        0, 1};
+    std::memcpy(ok.header, h, 9);
+    ok.len = block.size();
+    bad = ok;
+    bad.header[8] = 3;
+    if (lie == 0) bad.len = 200;  // past the record's end
+    if (lie == 1) bad.kind = 7;
+    std::string rec(reinterpret_cast<const char*>(&ok), sizeof(ok));
+    rec += block;
+    rec.append(reinterpret_cast<const char*>(&bad), sizeof(bad));
+    if (lie == 2) rec.resize(rec.size() - 3);  // a head cut short
+    k.Raw(rec);
+    EXPECT_EQ(k.counted.size(), 1u) << lie;
+    EXPECT_EQ(k.stream.counts().malformed, 1u) << lie;
+    EXPECT_EQ(k.stream.counts().desynced, 1u) << lie;
+  }
 }
 
 // Past its capacity the table forgets the connection used least recently,
