@@ -167,6 +167,7 @@ void EventStream::OnEvent(const void* data, size_t size,
       c.decoder.OnLoss();
       break;
     }
+    counts_.frames += item.kind == RL_H2_ITEM_FRAME;
     Deliver(c, ev, item, payload + at, side, out);
     at += item.len;
   }

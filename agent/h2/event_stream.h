@@ -34,6 +34,7 @@ struct Counted {
 
 struct StreamCounts {
   uint64_t events = 0;           // ring buffer records
+  uint64_t frames = 0;           // FRAME items in them (not MOREs)
   uint64_t malformed = 0;        // records or items too short, of unknown kinds
   uint64_t desynced = 0;         // connections given up (lost frames, HPACK...)
   uint64_t dropped_streams = 0;  // beyond a connection's stream budget

@@ -109,6 +109,30 @@ void AppendTlsFamilies(const TlsStatus& t, std::vector<MetricFamily>* out) {
   out->push_back(std::move(links));
 }
 
+// What HTTP/2 costs the ring buffer: records (one per read or write
+// that carried frames to forward), and frames.
+void AppendH2RingFamilies(const Snapshot::H2Ring& r,
+                          std::vector<MetricFamily>* out) {
+  if (!r.loaded) return;
+  MetricFamily records{"redline_h2_ring_records_total",
+                       "Records drained from the HTTP/2 ring buffer "
+                       "(h2_events): one per read or write that carried "
+                       "frames to forward, and per connection closed, "
+                       "lost or upgraded.",
+                       MetricType::kCounter,
+                       {}};
+  records.metric.push_back(CounterSample({}, static_cast<double>(r.records)));
+  MetricFamily frames{"redline_h2_frames_total",
+                      "HTTP/2 frames the kernel forwarded to the agent: "
+                      "HEADERS, CONTINUATION, PUSH_PROMISE, RST_STREAM, "
+                      "SETTINGS and DATA that ends a stream.",
+                      MetricType::kCounter,
+                      {}};
+  frames.metric.push_back(CounterSample({}, static_cast<double>(r.frames)));
+  out->push_back(std::move(records));
+  out->push_back(std::move(frames));
+}
+
 }  // namespace
 
 void AppendRequestFamilies(const Snapshot& snap,
@@ -133,6 +157,7 @@ void AppendRequestFamilies(const Snapshot& snap,
   }
   out->push_back(std::move(unparsed));
   AppendTlsFamilies(snap.tls, out);
+  AppendH2RingFamilies(snap.h2_ring, out);
 }
 
 }  // namespace redline

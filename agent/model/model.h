@@ -246,6 +246,13 @@ struct Snapshot {
   // Request-parsing events (bpf/l7.h rl_l7_counter), by kind.
   std::map<std::string, uint64_t> request_unparsed;
   TlsStatus tls;
+  // HTTP/2's ring buffer (bpf/l7_h2.bpf.h h2_events), drained so far:
+  // its records and the frames they carried (none without the l7 probe's
+  // HTTP/2 drain).
+  struct H2Ring {
+    bool loaded = false;
+    uint64_t records = 0, frames = 0;
+  } h2_ring;
   std::vector<ProgramStatus> programs;
   std::vector<MapStatus> maps;
   uint64_t live_processes = 0;

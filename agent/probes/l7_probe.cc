@@ -303,6 +303,7 @@ absl::Status L7Probe::ReadInto(Snapshot* snap) {
   if (im.tls) im.tls->ReadInto(snap);
   if (im.h2) {
     const H2Events::Counts h = im.h2->counts();
+    snap->h2_ring = {true, h.stream.events, h.stream.frames};
     snap->request_unparsed["h2_desynced"] = h.stream.desynced;
     snap->request_unparsed["h2_streams_dropped"] = h.stream.dropped_streams;
     snap->request_unparsed["h2_response_without_request"] =

@@ -361,6 +361,15 @@ def h2load_phase(agent, log):
     got = sum_by(m1, m0, G_SRV, "comm") | sum_by(m1, m0, G_CLI, "comm")
     check(not {"nginx", "h2load"} & set(got),
           f"h2load: no HTTP/2 request counted as gRPC {got}")
+    # Each request's HEADERS and its response's, at both ends, at least;
+    # one record per read or write, of several frames whenever nginx
+    # writes a response's HEADERS and DATA together or reads several
+    # streams' requests at once (16 at a time here).
+    frames = delta(m1, m0, "redline_h2_frames_total")
+    records = delta(m1, m0, "redline_h2_ring_records_total")
+    check(frames >= 4 * 600 and 0 < records < frames,
+          f"h2load: {frames:.0f} frames forwarded (>= 2400) in "
+          f"{records:.0f} ring buffer records (fewer)")
     return m0, m1, classes, wall
 
 

@@ -180,6 +180,7 @@ TEST(EventStream, ARecordOfManyFramesCountsEachOfThem) {
   }
   k.Flush();
   EXPECT_EQ(k.stream.counts().events, 2u);
+  EXPECT_EQ(k.stream.counts().frames, 15u);
   ASSERT_EQ(k.counted.size(), 5u);
   int errors = 0;
   for (const Counted& c : k.counted) errors += c.key.outcome == 5;
