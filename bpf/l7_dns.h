@@ -68,6 +68,11 @@ enum rl_dns_rcode {
  * and forgotten (glibc's resolver gives up on a server after 5 s). */
 #define RL_DNS_TIMEOUT_NS 10000000000ULL
 
+/* A client's response read before its query's write was seen waits this
+ * long for the query (then the agent counts it as a response without a
+ * query): see dns_early in bpf/l7_dns_udp.bpf.h. */
+#define RL_DNS_EARLY_NS 1000000000ULL
+
 /* A query waiting for its response: the socket (struct sock address) it
  * was read from (server) or written to (client), its id, and a hash of its
  * question (name bytes and type), which the response repeats. */
@@ -88,6 +93,13 @@ struct rl_dns_pending {
 	 * while the socket is in dns_socks (an LRU), so the agent counts
 	 * it as a timeout only if the socket stayed there all along. */
 	__u8 unconnected;
+	__u8 pad[7];
+};
+
+/* A client's response that came before its query (dns_early). */
+struct rl_dns_early {
+	__u64 ts_ns; /* when it was read (bpf_ktime_get_ns) */
+	__u8 rcode;  /* its outcome */
 	__u8 pad[7];
 };
 

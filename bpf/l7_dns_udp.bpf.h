@@ -53,6 +53,21 @@ struct {
 	__type(value, __u64);
 } dns_socks SEC(".maps");
 
+/* A client's responses read before the write of their query was seen:
+ * the tracepoint of a write fires as it returns, by when the server on
+ * loopback may have answered and another thread of the client (dnsperf's
+ * receiver) read the answer on another CPU. Each waits here, by its
+ * query's key, for the query, which then completes with duration 0; the
+ * agent counts one older than RL_DNS_EARLY_NS as a response without a
+ * query (RL_L7_DNS_UNMATCHED) and deletes it. A full table: counted so
+ * at once. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 1024);
+	__type(key, struct rl_dns_pending_key);
+	__type(value, struct rl_dns_early);
+} dns_early SEC(".maps");
+
 /* One datagram, as the hook found it. */
 struct rl_dns_io {
 	__u64 sk;	/* struct sock address */
@@ -117,6 +132,26 @@ static __always_inline void dns_labels(struct rl_l7_key *k,
 	}
 }
 
+/* A client's query q (key k) whose response came first (dns_early):
+ * completed now, with duration 0 (the write's start is not known; the
+ * answer was read before it returned). */
+static __always_inline bool dns_claim_early(const struct rl_dns_pending_key *k,
+					    struct rl_dns_pending *q)
+{
+	struct rl_dns_early *e = bpf_map_lookup_elem(&dns_early, k);
+	__u8 rcode;
+
+	if (!e)
+		return false;
+	rcode = e->rcode;
+	/* Deleted first: of two CPUs racing for it, one counts it. */
+	if (bpf_map_delete_elem(&dns_early, k))
+		return false;
+	q->key.outcome = rcode;
+	record_key(&q->key, q->start_ns, 1);
+	return true;
+}
+
 /* A DNS datagram (or not): a query is remembered, a response completes
  * its query. A global function: verified once, whichever hook calls it. */
 __attribute__((noinline)) int rl_dns_datagram(struct rl_dns_io *io)
@@ -154,6 +189,8 @@ __attribute__((noinline)) int rl_dns_datagram(struct rl_dns_io *io)
 			return 0;
 		dns_labels(&q.key, io, k.role, m.qtype);
 		q.start_ns = bpf_ktime_get_ns();
+		if (!server && dns_claim_early(&k, &q))
+			return 0;
 		q.unconnected = !server && !io->connected;
 		/* Remembered before the query, so that its entry is never
 		 * younger than a query it was there for. */
@@ -169,7 +206,14 @@ __attribute__((noinline)) int rl_dns_datagram(struct rl_dns_io *io)
 	}
 	p = bpf_map_lookup_elem(&dns_pending, &k);
 	if (!p) {
-		RL_COUNT_EVENT(l7_counters, RL_L7_DNS_UNMATCHED);
+		struct rl_dns_early e = {.ts_ns = bpf_ktime_get_ns(),
+					 .rcode = m.rcode};
+
+		/* A server's query is read before it answers it: only a
+		 * client's can come late. */
+		if (server ||
+		    bpf_map_update_elem(&dns_early, &k, &e, BPF_NOEXIST))
+			RL_COUNT_EVENT(l7_counters, RL_L7_DNS_UNMATCHED);
 		return 0;
 	}
 	q = *p;

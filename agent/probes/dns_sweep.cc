@@ -14,6 +14,7 @@ static_assert(sizeof(rl_dns_pending_key) == 16);
 static_assert(offsetof(rl_dns_pending_key, id) == 12);
 static_assert(sizeof(rl_dns_pending) == sizeof(rl_l7_key) + 16);
 static_assert(offsetof(rl_dns_pending, unconnected) == sizeof(rl_l7_key) + 8);
+static_assert(sizeof(rl_dns_early) == 16);
 
 namespace {
 
@@ -24,6 +25,29 @@ bool AskerTracked(int socks_fd, const rl_dns_pending_key& k,
   uint64_t since = 0;
   return bpf_map_lookup_elem(socks_fd, &k.sk, &since) == 0 &&
          since <= p.start_ns;
+}
+
+// Early responses (dns_early) older than RL_DNS_EARLY_NS: their query
+// never came. Deleted; the number the agent deleted (a query that came
+// meanwhile deleted it first, and counted it).
+uint64_t SweepEarly(int early_fd, uint64_t now_ns) {
+  std::vector<rl_dns_pending_key> old;
+  rl_dns_pending_key key{}, next{};
+  rl_dns_early e{};
+  const void* prev = nullptr;
+  while (bpf_map_get_next_key(early_fd, prev, &next) == 0) {
+    key = next;
+    prev = &key;
+    if (bpf_map_lookup_elem(early_fd, &key, &e) == 0 && e.ts_ns < now_ns &&
+        now_ns - e.ts_ns > RL_DNS_EARLY_NS) {
+      old.push_back(key);
+    }
+  }
+  uint64_t n = 0;
+  for (const rl_dns_pending_key& k : old) {
+    n += bpf_map_delete_elem(early_fd, &k) == 0;
+  }
+  return n;
 }
 
 }  // namespace
@@ -63,6 +87,7 @@ DnsSweep SweepDnsTimeouts(const DnsSweepMaps& maps, uint64_t now_ns) {
     ++v.requests;  // no response: untimed
     if (bpf_map_update_elem(stats_fd, &s, &v, BPF_ANY) != 0) ++out.lost;
   }
+  if (maps.early >= 0) out.unmatched = SweepEarly(maps.early, now_ns);
   return out;
 }
 

@@ -157,6 +157,7 @@ struct L7Probe::Impl {
   DnsSweep dns;               // this refresh's
   uint64_t dns_lost = 0;      // timeouts l7_stats had no room for, in all
   uint64_t dns_untracked = 0;  // queries whose asker dns_socks forgot
+  uint64_t dns_unmatched = 0;  // early responses no query claimed
   // TLS plaintext into the same maps; null if it failed to load (the
   // reason is logged, plaintext RED goes on).
   std::unique_ptr<TlsUprobes> tls;
@@ -267,10 +268,12 @@ absl::Status L7Probe::ReadInto(Snapshot* snap) {
   im.dns = SweepDnsTimeouts(
       {.pending = bpf_map__fd(im.skel->maps.dns_pending),
        .socks = bpf_map__fd(im.skel->maps.dns_socks),
+       .early = bpf_map__fd(im.skel->maps.dns_early),
        .stats = bpf_map__fd(im.skel->maps.l7_stats)},
       static_cast<uint64_t>(now.tv_sec) * 1'000'000'000 + now.tv_nsec);
   im.dns_lost += im.dns.lost;
   im.dns_untracked += im.dns.untracked;
+  im.dns_unmatched += im.dns.unmatched;
   im.namer.Begin();
   im.unknown_protocol = 0;
   auto res = ReadLedgerMap<rl_l7_key, rl_l7_val, ByKind>(
@@ -300,6 +303,8 @@ absl::Status L7Probe::ReadInto(Snapshot* snap) {
     auto c = SumPercpuU64(im.skel->maps.l7_counters, i);
     if (c.ok()) snap->request_unparsed[kCounterNames[i]] = *c;
   }
+  // Early responses the sweep found no query for, beside the kernel's.
+  snap->request_unparsed["dns_response_without_query"] += im.dns_unmatched;
   if (im.tls) im.tls->ReadInto(snap);
   if (im.h2) {
     const H2Events::Counts h = im.h2->counts();
