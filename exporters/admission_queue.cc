@@ -11,11 +11,13 @@ thread_local bool t_overloaded = false;
 
 AdmissionQueue::AdmissionQueue(size_t workers, size_t max_pending,
                                std::atomic<uint64_t>* rejected)
-    : max_pending_(max_pending), rejected_(rejected) {
+    : workers_(workers), max_pending_(max_pending), rejected_(rejected) {
   for (size_t i = 0; i < workers; ++i) {
     threads_.emplace_back([this] { Work(&pending_, false); });
   }
-  threads_.emplace_back([this] { Work(&overflow_, true); });
+  for (size_t i = 0; i < kOverflowThreads; ++i) {
+    threads_.emplace_back([this] { Work(&overflow_, true); });
+  }
 }
 
 AdmissionQueue::~AdmissionQueue() { shutdown(); }
@@ -25,7 +27,7 @@ bool AdmissionQueue::Overloaded() { return t_overloaded; }
 void AdmissionQueue::enqueue(std::function<void()> fn) {
   {
     std::lock_guard<std::mutex> l(mu_);
-    if (pending_.size() < max_pending_) {
+    if (busy_ + pending_.size() < workers_ + max_pending_) {
       pending_.push_back(std::move(fn));
     } else {
       // Every connection must still be served (the task owns its socket):
@@ -58,8 +60,13 @@ void AdmissionQueue::Work(std::deque<std::function<void()>>* q, bool overflow) {
       if (q->empty()) return;  // stopping, and nothing left to serve
       fn = std::move(q->front());
       q->pop_front();
+      if (!overflow) ++busy_;
     }
     fn();
+    if (!overflow) {
+      std::lock_guard<std::mutex> l(mu_);
+      --busy_;
+    }
   }
 }
 
