@@ -9,6 +9,7 @@
 #include <sys/sysmacros.h>
 #include <time.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdlib>
 #include <fstream>
@@ -26,6 +27,7 @@
 #include "agent/probes/bpf_util.h"
 #include "agent/probes/go_binary.h"
 #include "agent/probes/h2_events.h"
+#include "agent/probes/reaper.h"
 #include "bpf/map_errors.h"
 #include "bpf/tls.h"
 #include "tls.skel.h"
@@ -177,6 +179,9 @@ struct TlsUprobes::Impl {
   std::vector<ProgramStatus> missing, programs;
   std::vector<LinkPtr> tp_links;
   std::map<FileKey, File> files;
+  // Files no process maps any more, their uprobes released off the
+  // refresh path (see reaper.h). After skel: destroyed before it.
+  Reaper<FileKey, std::vector<LinkPtr>> reaper;
   std::map<FileKey, std::string> refused;  // by reason, counted once
   std::map<std::pair<std::string, std::string>, uint64_t> skipped;
   // exec'd: scanned on every refresh until this time (ns, monotonic)
@@ -191,7 +196,11 @@ struct TlsUprobes::Impl {
   void ScanGo(uint32_t pid);
   bool AttachGo(const std::string& exe, const GoTlsProbes& p, File* f);
   void ScanPid(uint32_t pid);
+  // A process maps a file whose uprobes are still being released: looked
+  // at again on the next refreshes, until they are gone.
+  bool Deferred(const FileKey& k, uint32_t pid);
   void FullScan();
+  void RetireUnmapped();
   void Refuse(const FileKey& k, TlsLibrary lib, const std::string& why);
 };
 
@@ -247,7 +256,7 @@ void TlsUprobes::Impl::ScanGo(uint32_t pid) {
     it->second.pids.insert(pid);
     return;
   }
-  if (refused.count(k) || not_go.count(k)) return;
+  if (refused.count(k) || not_go.count(k) || Deferred(k, pid)) return;
   auto probes = FindGoTlsProbes(exe);
   if (!probes.ok()) {
     if (absl::IsFailedPrecondition(probes.status())) {
@@ -313,7 +322,7 @@ void TlsUprobes::Impl::ScanPid(uint32_t pid) {
       it->second.pids.insert(pid);
       continue;
     }
-    if (refused.count(k)) continue;
+    if (refused.count(k) || Deferred(k, pid)) continue;
     if (files.size() >= opts.max_files) {
       Refuse(k, m.library, "cap");
       continue;
@@ -333,7 +342,25 @@ void TlsUprobes::Impl::FullScan() {
   for (uint32_t pid : AllPids()) {
     if (pid != self) ScanPid(pid);
   }
-  std::erase_if(files, [](const auto& kv) { return kv.second.pids.empty(); });
+  RetireUnmapped();
+}
+
+bool TlsUprobes::Impl::Deferred(const FileKey& k, uint32_t pid) {
+  if (!reaper.Retiring(k)) return false;
+  int64_t& until = young[pid];
+  until = std::max(until, MonotonicNs() + int64_t{kYoungS} * 1'000'000'000);
+  return true;
+}
+
+void TlsUprobes::Impl::RetireUnmapped() {
+  for (auto it = files.begin(); it != files.end();) {
+    if (!it->second.pids.empty()) {
+      ++it;
+      continue;
+    }
+    reaper.Retire(it->first, std::move(it->second.links));
+    it = files.erase(it);
+  }
 }
 
 TlsUprobes::TlsUprobes(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
@@ -417,8 +444,8 @@ void TlsUprobes::ReadInto(Snapshot* snap) {
   const int64_t now = MonotonicNs();
   if (im.attached && im.opts.late_attach) {
     if (now >= im.next_full_scan_ns) {
+      im.young.clear();  // FullScan defers some to young again
       im.FullScan();
-      im.young.clear();
       im.next_full_scan_ns = now + int64_t{im.opts.full_scan_s} * 1'000'000'000;
     } else {
       // Execs since the last refresh: the loader maps libssl after exec,
@@ -442,8 +469,7 @@ void TlsUprobes::ReadInto(Snapshot* snap) {
                                                      : std::next(it);
       }
       for (auto& [fk, f] : im.files) std::erase_if(f.pids, PidGone);
-      std::erase_if(im.files,
-                    [](const auto& kv) { return kv.second.pids.empty(); });
+      im.RetireUnmapped();
     }
   }
   TlsStatus& t = snap->tls;
