@@ -5,6 +5,7 @@
 #include <array>
 
 #include "absl/strings/str_format.h"
+#include "agent/h2/hpack_scan.h"
 
 namespace redline::h2 {
 namespace {
@@ -32,14 +33,19 @@ const std::string* HeaderFields::Find(absl::string_view name) const {
   return nullptr;
 }
 
-void HeaderFields::MaybeAdd(absl::string_view name, absl::string_view value) {
+bool IsKept(absl::string_view name) {
   // Most fields are none of kKept: tell by the first byte, then compare.
   if (name.empty() || (name[0] != ':' && name[0] != 'c' && name[0] != 'g')) {
-    return;
+    return false;
   }
-  bool wanted = false;
-  for (absl::string_view k : kKept) wanted = wanted || k == name;
-  if (!wanted || Find(name) != nullptr) return;
+  for (absl::string_view k : kKept) {
+    if (k == name) return true;
+  }
+  return false;
+}
+
+void HeaderFields::MaybeAdd(absl::string_view name, absl::string_view value) {
+  if (!IsKept(name) || Find(name) != nullptr) return;
   fields_.emplace_back(std::string(name),
                        std::string(value.substr(0, kMaxHeaderValue)));
 }
@@ -58,7 +64,9 @@ HpackDecoder::~HpackDecoder() {
 }
 
 HpackDecoder::HpackDecoder(HpackDecoder&& other) noexcept
-    : inflater_(other.inflater_), error_(std::move(other.error_)) {
+    : inflater_(other.inflater_),
+      error_(std::move(other.error_)),
+      feed_all_(other.feed_all_) {
   other.inflater_ = nullptr;
   other.error_ = absl::FailedPreconditionError("moved-from HPACK decoder");
 }
@@ -68,42 +76,43 @@ HpackDecoder& HpackDecoder::operator=(HpackDecoder&& other) noexcept {
     if (inflater_ != nullptr) nghttp2_hd_inflate_del(inflater_);
     inflater_ = other.inflater_;
     error_ = std::move(other.error_);
+    feed_all_ = other.feed_all_;
     other.inflater_ = nullptr;
     other.error_ = absl::FailedPreconditionError("moved-from HPACK decoder");
   }
   return *this;
 }
 
-absl::StatusOr<HeaderFields> HpackDecoder::Decode(absl::string_view block) {
-  if (!usable()) return error_;
-  HeaderFields fields;
-  const auto* in = reinterpret_cast<const uint8_t*>(block.data());
-  size_t left = block.size();
+absl::Status HpackDecoder::Inflate(absl::string_view bytes, bool final,
+                                   size_t block_size, HeaderFields* fields) {
+  const auto* in = reinterpret_cast<const uint8_t*>(bytes.data());
+  size_t left = bytes.size();
   for (;;) {
     nghttp2_nv nv;
     int flags = 0;
-    ssize_t n = nghttp2_hd_inflate_hd2(inflater_, &nv, &flags, in, left,
-                                       /*in_final=*/1);
+    ssize_t n =
+        nghttp2_hd_inflate_hd2(inflater_, &nv, &flags, in, left, final ? 1 : 0);
     if (n < 0) {
       error_ = absl::DataLossError(absl::StrFormat(
           "HPACK block of %d bytes does not decode (%s): the dynamic table "
           "is lost, decode no more blocks of this connection",
-          block.size(), nghttp2_strerror(static_cast<int>(n))));
+          block_size, nghttp2_strerror(static_cast<int>(n))));
       return error_;
     }
     in += n;
     left -= static_cast<size_t>(n);
     if (flags & NGHTTP2_HD_INFLATE_EMIT) {
-      fields.MaybeAdd(
+      fields->MaybeAdd(
           absl::string_view(reinterpret_cast<const char*>(nv.name), nv.namelen),
           absl::string_view(reinterpret_cast<const char*>(nv.value),
                             nv.valuelen));
     }
     if (flags & NGHTTP2_HD_INFLATE_FINAL) {
       nghttp2_hd_inflate_end_headers(inflater_);
-      return fields;
+      return absl::OkStatus();
     }
     if (!(flags & NGHTTP2_HD_INFLATE_EMIT) && left == 0) {
+      if (!final) return absl::OkStatus();  // the next piece goes on
       // All input consumed, final given, yet no end: a field cut short.
       error_ = absl::DataLossError(
           "HPACK block ends inside a field: the dynamic table is lost, "
@@ -113,9 +122,88 @@ absl::StatusOr<HeaderFields> HpackDecoder::Decode(absl::string_view block) {
   }
 }
 
+bool HpackDecoder::Skippable(const FieldExtent& f) {
+  // Only representations that leave the dynamic table as it is.
+  if (f.kind != FieldExtent::kIndexed &&
+      f.kind != FieldExtent::kLiteralNotIndexed) {
+    return false;
+  }
+  absl::string_view name = f.name;
+  if (f.index != 0) {
+    const nghttp2_nv* e =
+        nghttp2_hd_inflate_get_table_entry(inflater_, f.index);
+    // No such entry: libnghttp2 reports the error.
+    if (e == nullptr) return false;
+    name =
+        absl::string_view(reinterpret_cast<const char*>(e->name), e->namelen);
+  } else if (f.kind == FieldExtent::kIndexed || f.name_huffman) {
+    // Index 0 is an error; a Huffman-coded name is not compared here.
+    return false;
+  }
+  return !IsKept(name);
+}
+
+absl::StatusOr<HeaderFields> HpackDecoder::Decode(absl::string_view block) {
+  if (!usable()) return error_;
+  HeaderFields fields;
+  // Fields that neither change the dynamic table nor are kept (a server's
+  // date, content-length, ...) are stepped over: libnghttp2 would spend
+  // most of its time Huffman-decoding their values only for them to be
+  // dropped. Right after a table size change the encoder's update must
+  // come first, which libnghttp2 checks on the whole block.
+  size_t pos = 0, run = 0;  // run: the first byte not yet fed
+  bool field_seen = false;
+  bool changed = false;  // bytes from run on change the dynamic table
+  while (!feed_all_ && pos < block.size()) {
+    FieldExtent f;
+    // A representation cut short: libnghttp2 sees it and says so.
+    if (!ScanField(block, pos, &f)) break;
+    if (f.kind == FieldExtent::kTableSizeUpdate && field_seen) {
+      // RFC 7541 section 4.2: only at the start of a block. libnghttp2
+      // would not know if the fields before it were stepped over.
+      error_ = absl::DataLossError(absl::StrFormat(
+          "HPACK block of %d bytes has a table size update after a field: "
+          "the dynamic table is lost, decode no more blocks of this "
+          "connection",
+          block.size()));
+      return error_;
+    }
+    field_seen = field_seen || f.kind != FieldExtent::kTableSizeUpdate;
+    // A dynamic index names an entry of the table as the fields before it
+    // leave it: those not yet fed that change it go in before the lookup.
+    const bool lookup_after = changed && f.index > kStaticEntries &&
+                              f.kind != FieldExtent::kTableSizeUpdate;
+    const bool skip = !lookup_after && Skippable(f);
+    if ((lookup_after || skip) && pos > run) {
+      if (absl::Status s = Inflate(block.substr(run, pos - run), false,
+                                   block.size(), &fields);
+          !s.ok()) {
+        return s;
+      }
+      run = pos;
+      changed = false;
+    }
+    if (lookup_after) continue;  // the same field again, table up to date
+    pos += f.size;
+    if (skip) {
+      run = pos;
+    } else {
+      changed = changed || f.kind == FieldExtent::kLiteralIndexed ||
+                f.kind == FieldExtent::kTableSizeUpdate;
+    }
+  }
+  feed_all_ = false;
+  if (absl::Status s = Inflate(block.substr(run), true, block.size(), &fields);
+      !s.ok()) {
+    return s;
+  }
+  return fields;
+}
+
 absl::Status HpackDecoder::ChangeTableSize(uint32_t settings_max) {
   if (!usable()) return error_;
   int rv = nghttp2_hd_inflate_change_table_size(inflater_, settings_max);
+  feed_all_ = true;
   if (rv != 0) {
     error_ = absl::InternalError(absl::StrFormat(
         "HPACK table size change to %d failed (%s): call it between "

@@ -19,8 +19,13 @@ struct nghttp2_hd_inflater;
 
 namespace redline::h2 {
 
+struct FieldExtent;
+
 // Longest value kept; longer ones are cut there (a :path can be long).
 inline constexpr size_t kMaxHeaderValue = 256;
+
+// True for the names HeaderFields keeps.
+bool IsKept(absl::string_view name);
 
 // The fields redline reads from a header block: `:method`, `:status`,
 // `:path`, `content-type`, `grpc-status` (names lower case, as HTTP/2
@@ -69,8 +74,16 @@ class HpackDecoder {
   size_t dynamic_table_entries() const;
 
  private:
+  // Feeds `bytes`, whole field representations of a block of
+  // `block_size`, to the inflater; `final` for the block's last piece.
+  absl::Status Inflate(absl::string_view bytes, bool final, size_t block_size,
+                       HeaderFields* fields);
+  // True for a field that leaves the dynamic table alone and is not kept.
+  bool Skippable(const FieldExtent& f);
+
   nghttp2_hd_inflater* inflater_ = nullptr;
   absl::Status error_;  // the first error, returned again by later calls
+  bool feed_all_ = false;  // the next block must reach libnghttp2 whole
 };
 
 }  // namespace redline::h2

@@ -159,6 +159,79 @@ TEST(Hpack, KeepsOnlyTheFieldsItNeedsBoundedAndFirstOnly) {
   EXPECT_EQ(r->size(), 2u);
 }
 
+// Fields that change no table and are not kept are stepped over, not
+// inflated (a server's date, content-length...); what is kept and the
+// table come out the same.
+TEST(Hpack, StepsOverDroppedFieldsKeepingTheRest) {
+  HpackDecoder d;
+  // :status 200; server, date (index 33, 4-bit prefix 15 + 18) and
+  // content-length literal without indexing; content-type kept; a
+  // never-indexed "password" (C.2.3); then x-a added to the table.
+  std::string block = Hex("88"
+                          "0f2705") +
+                      "nginx";
+  block += Hex("0f121d") + "Thu, 03 Dec 2026 17:00:00 GMT";
+  block += Hex("0f100a") + "text/plain";
+  block += Hex("0f0d0132");
+  block += Hex("100870617373776f726406736563726574");
+  block += Hex("4003782d610162");
+  auto r = d.Decode(block);
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(Field(*r, ":status"), "200");
+  EXPECT_EQ(Field(*r, "content-type"), "text/plain");
+  EXPECT_EQ(r->size(), 2u);
+  EXPECT_EQ(d.dynamic_table_size(), 32u + 3 + 1);
+  // The next block refers to x-a (62) and steps over it by index.
+  auto r2 = d.Decode(Hex("be88"));
+  ASSERT_TRUE(r2.ok()) << r2.status();
+  EXPECT_EQ(Field(*r2, ":status"), "200");
+  EXPECT_EQ(r2->size(), 1u);
+}
+
+TEST(Hpack, IndexIntoEntriesAddedEarlierInTheSameBlock) {
+  HpackDecoder d;
+  // y-b: c, then :path: /ab (62), y-b (63).
+  ASSERT_TRUE(d.Decode(Hex("4003792d620163"
+                           "44032f6162"))
+                  .ok());
+  // x-a: b moves them to 63 and 64: index 63 is :path now, kept, where
+  // the table before this block's first field had y-b.
+  auto r =
+      d.Decode(Hex("4003782d610162"
+                   "bf"));
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(Field(*r, ":path"), "/ab");
+}
+
+TEST(Hpack, SizeUpdateAfterASteppedOverFieldIsAnError) {
+  HpackDecoder d;
+  // content-length, then an update: RFC 7541 section 4.2 allows updates
+  // only at the start of a block.
+  auto r =
+      d.Decode(Hex("0f0d0132"
+                   "3fe101"));
+  EXPECT_FALSE(r.ok());
+  EXPECT_FALSE(d.usable());
+}
+
+TEST(Hpack, LoweredLimitRequiresTheUpdateBeforeAnyField) {
+  HpackDecoder d;
+  ASSERT_TRUE(d.ChangeTableSize(256).ok());
+  // A field that would be stepped over, without the update first.
+  auto r = d.Decode(Hex("0f0d0132"));
+  EXPECT_FALSE(r.ok());
+  EXPECT_FALSE(d.usable());
+}
+
+TEST(Hpack, SteppedOverFieldCutShortIsAnError) {
+  HpackDecoder d;
+  auto r = d.Decode(Hex("88"
+                        "0f121d") +
+                    "Thu, 03 Dec");
+  EXPECT_FALSE(r.ok());
+  EXPECT_FALSE(d.usable());
+}
+
 TEST(Hpack, MovedDecoderKeepsItsTable) {
   HpackDecoder a;
   ASSERT_TRUE(a.Decode(Hex("828684410f7777772e6578616d706c652e636f6d")).ok());
