@@ -408,6 +408,10 @@ class Agent:
                 return
             except OSError:
                 time.sleep(0.05)
+        # Not entered as a context: __exit__ will not stop it, and an agent
+        # left running skews every later test and benchmark on the host.
+        self.proc.kill()
+        self.proc.wait()
         raise AssertionError("agent did not become ready in 10 s")
 
     def url(self, path="/metrics"):
