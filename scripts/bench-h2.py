@@ -15,8 +15,15 @@ root, nginx and h2load (scripts/install-deps.sh) and a build. With
 which: it forwards no header block, so an HTTP/2 tracker's floor is
 higher still).
 
+With --server nghttpd, nghttp2's own server (Debian nghttp2-server, one
+thread pinned to CPU 0) serves a small file instead: its encoder sends
+content-length without indexing and refers to repeated fields by index,
+where nginx adds every response field to the dynamic table, so the two
+exercise the agent's HPACK decoding differently.
+
 usage: scripts/bench-h2.py [--build DIR] [--rounds R] [--requests N]
                            [--probes LIST] [--baseline BIN] [--floor-track]
+                           [--server nginx|nghttpd]
 """
 import argparse
 import importlib.util
@@ -69,10 +76,27 @@ http {{
 """
 
 
+def start_server(server, tmp):
+    """nginx (CONF) or nghttpd serving index.html from tmp, on PORT."""
+    if server == "nghttpd":
+        with open(os.path.join(tmp, "index.html"), "w") as f:
+            f.write("ok")
+        cmd = ["taskset", "-c", "0", "nghttpd", "--no-tls", "-d", tmp,
+               str(PORT)] if NCPU > 1 else ["nghttpd", "--no-tls", "-d",
+                                            tmp, str(PORT)]
+    else:
+        conf = os.path.join(tmp, "nginx.conf")
+        with open(conf, "w") as f:
+            f.write(CONF.format(tmp=tmp, port=PORT))
+        cmd = ["nginx", "-c", conf, "-p", tmp]
+    return subprocess.Popen(cmd, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+
+
 def bench(requests):
     out = subprocess.run(
         TASKSET_CLIENT + ["h2load", "-n", str(requests), "-c", "8", "-m",
-                          "32", f"http://127.0.0.1:{PORT}/"],
+                          "32", f"http://127.0.0.1:{PORT}/index.html"],
         check=True, capture_output=True, text=True).stdout
     m = re.search(r"finished in [\d.]+m?s, ([\d.]+) req/s", out)
     done = re.search(r"requests: \d+ total, \d+ started, (\d+) done", out)
@@ -91,10 +115,11 @@ def main():
                     "probes, in the same interleaved rounds")
     ap.add_argument("--floor-track", action="store_true",
                     help=bench_redis.FLOOR_TRACK_HELP)
+    ap.add_argument("--server", choices=("nginx", "nghttpd"), default="nginx")
     args = ap.parse_args()
     if os.geteuid() != 0:
         sys.exit("bench-h2: needs root (BPF, network namespaces)")
-    for exe in ("nginx", "h2load"):
+    for exe in (args.server, "h2load"):
         if not shutil.which(exe):
             sys.exit(f"bench-h2: {exe} not found: run scripts/install-deps.sh")
     if os.environ.get("RL_BENCH_NETNS") != "1":
@@ -114,12 +139,7 @@ def main():
         rates["floor-track"] = []
     events, totals = [], {"counted": 0, "lost": 0, "desynced": 0}
     with tempfile.TemporaryDirectory() as tmp:
-        conf = os.path.join(tmp, "nginx.conf")
-        with open(conf, "w") as f:
-            f.write(CONF.format(tmp=tmp, port=PORT))
-        srv = subprocess.Popen(["nginx", "-c", conf, "-p", tmp],
-                               stdout=subprocess.DEVNULL,
-                               stderr=subprocess.DEVNULL)
+        srv = start_server(args.server, tmp)
         try:
             time.sleep(0.5)
             bench(args.requests // 4)  # warm up
@@ -180,7 +200,9 @@ def main():
             srv.wait(timeout=10)
     base = statistics.median(rates["none"])
     ratio = statistics.median(rates["agent"]) / base
-    print(f"nginx h2c (1 worker, CPU 0), h2load -c 8 -m 32, {args.rounds} "
+    what = ("nginx h2c (1 worker, CPU 0)" if args.server == "nginx" else
+            "nghttpd h2c (1 thread, CPU 0)")
+    print(f"{what}, h2load -c 8 -m 32, {args.rounds} "
           f"rounds of {args.requests}: none {base:.0f} req/s, "
           f"--probes={args.probes} ratio {ratio:.3f} (target >= 0.93: "
           f"{'PASS' if ratio >= 0.93 else 'FAIL'})")
