@@ -63,6 +63,11 @@ struct rl_l7_window {
 	char b[4 * RL_L7_WINDOW];
 };
 
+/* Where rl_l7_gather keeps a copy of the data's iovec segments: the last
+ * quarter, which nothing else writes (a gather's destination is below
+ * 2 * RL_L7_WINDOW, its size at most RL_L7_WINDOW). */
+#define RL_L7_IOV_AT (3 * RL_L7_WINDOW)
+
 /* Segments of a readv/writev/sendmsg/recvmsg a walk reads through (grpc
  * core sends its first HTTP/2 request as 27). */
 #define RL_L7_IOV_MAX 64
@@ -106,7 +111,10 @@ struct rl_l7_runs {
 	 * better than the start did; RL_L7_INTERIM if no request ends in the
 	 * data (PostgreSQL: a Parse sent before its Sync). 0: the start's. */
 	__u8 first;
-	__u8 pad[3];
+	/* rl_l7_gather: 1 if the segments are in the window (RL_L7_IOV_AT),
+	 * 2 if they could not be copied there; 0: not tried yet. */
+	__u8 iov_cached;
+	__u8 pad[2];
 	__u64 scratch[3]; /* a walker's parser state, untracked likewise */
 	__u64 conn;	  /* the socket's cookie, for per-connection maps */
 	/* Where the data is, for walks that read past the window (through
@@ -116,6 +124,15 @@ struct rl_l7_runs {
 	__u64 iov;
 	__u32 iovcnt;
 	__u32 base;
+	/* rl_l7_gather's cursor: the segment the last gather copied from and
+	 * where it starts in the data (+ base). Walks gather forward, and one
+	 * that starts there need not look at the segments before. */
+	__u32 cur_i;
+	__u32 cur_seg;
+	/* The HTTP/2 walk's chunk (l7_h2.bpf.h): the data's bytes
+	 * [chunk_off, chunk_off + chunk_len) are in the window. */
+	__u32 chunk_off;
+	__u32 chunk_len;
 };
 
 /* What a protocol's next requests / next responses operation gets, with
@@ -136,6 +153,7 @@ struct rl_l7_gather {
 	__u32 pos; /* next byte wanted */
 	__u32 end; /* past the last one wanted */
 	__u32 at;  /* window index pos goes to */
+	__u32 i0;  /* the segment the loop's first step looks at */
 };
 
 struct rl_l7_gather_ctx {
@@ -146,15 +164,23 @@ struct rl_l7_gather_ctx {
 static long rl_l7_gather_seg(__u32 i, void *data)
 {
 	struct rl_l7_gather_ctx *x = (struct rl_l7_gather_ctx *)data;
-	struct rl_l7_gather *g = (struct rl_l7_gather *)x->r->scratch;
+	struct rl_l7_runs *r = x->r;
+	struct rl_l7_gather *g = (struct rl_l7_gather *)r->scratch;
+	const struct rl_l7_iovec *cached;
 	struct rl_l7_iovec v;
 	__u64 seg_end;
 	__u32 n, at;
 
-	if (g->pos >= g->end || i >= x->r->iovcnt ||
-	    bpf_probe_read_user(&v, sizeof(v),
-				(const void *)(x->r->iov + i * sizeof(v))))
+	i += g->i0;
+	if (g->pos >= g->end || i >= r->iovcnt)
 		return 1;
+	if (r->iov_cached == 1) {
+		cached = (const struct rl_l7_iovec *)(x->w->b + RL_L7_IOV_AT);
+		v = cached[i & (RL_L7_IOV_MAX - 1)];
+	} else if (bpf_probe_read_user(
+		       &v, sizeof(v), (const void *)(r->iov + i * sizeof(v)))) {
+		return 1;
+	}
 	seg_end = g->seg + v.len;
 	if (seg_end > g->pos) {
 		n = (seg_end < g->end ? seg_end : g->end) - g->pos;
@@ -168,9 +194,29 @@ static long rl_l7_gather_seg(__u32 i, void *data)
 			return 1;
 		g->at += n;
 		g->pos += n;
+		r->cur_i = i;
+		r->cur_seg = g->seg;
 	}
 	g->seg = seg_end > 0xffffffffu ? 0xffffffffu : seg_end;
 	return 0;
+}
+
+/* The iovec segments, copied to the window once per read or write (one
+ * copy where each gather read every segment's up to its own: a walk of
+ * many frames in a writev of many segments read them over and over). */
+static __always_inline void rl_l7_gather_segs(struct rl_l7_window *w,
+					      struct rl_l7_runs *r)
+{
+	/* iovcnt is 1 to RL_L7_IOV_MAX: the size, 16 to 1024, in bounds
+	 * the verifier can see. */
+	__u32 size = ((r->iovcnt - 1) & (RL_L7_IOV_MAX - 1)) *
+			 sizeof(struct rl_l7_iovec) +
+		     sizeof(struct rl_l7_iovec);
+
+	r->iov_cached =
+	    bpf_probe_read_user(w->b + RL_L7_IOV_AT, size, (const void *)r->iov)
+		? 2
+		: 1;
 }
 
 /* Copies size bytes (at most RL_L7_WINDOW) of the data from offset off
@@ -194,11 +240,20 @@ RL_L7_GLOBAL int rl_l7_gather(struct rl_l7_window *w, __u32 at, __u32 off,
 			return 0;
 		return size;
 	}
+	if (!r->iov_cached)
+		rl_l7_gather_segs(w, r);
 	g = (struct rl_l7_gather *)r->scratch;
-	g->seg = 0;
 	g->pos = r->base + off;
 	g->end = g->pos + size;
 	g->at = at;
+	/* From the last gather's segment if this one starts in or past it. */
+	if (g->pos >= r->cur_seg) {
+		g->seg = r->cur_seg;
+		g->i0 = r->cur_i;
+	} else {
+		g->seg = 0;
+		g->i0 = 0;
+	}
 	x.w = w;
 	x.r = r;
 	bpf_loop(RL_L7_IOV_MAX, rl_l7_gather_seg, &x, 0);
