@@ -84,6 +84,14 @@ class HpackDecoder {
   nghttp2_hd_inflater* inflater_ = nullptr;
   absl::Status error_;  // the first error, returned again by later calls
   bool feed_all_ = false;  // the next block must reach libnghttp2 whole
+  // The last block, if it left the dynamic table as it found it (indexed
+  // fields and literals without indexing only: a client's repeated
+  // request, once its fields are in the table), and its fields: the same
+  // bytes again, with the table as it was, decode to the same fields.
+  // Cleared by any block or size change that changes the table.
+  std::string memo_block_;
+  HeaderFields memo_fields_;
+  bool memo_valid_ = false;
 };
 
 }  // namespace redline::h2

@@ -1,7 +1,9 @@
 // HpackDecoder against libnghttp2's inflater fed every byte, block after
 // block on one connection's table: the decoder steps over fields that
 // neither change the dynamic table nor are kept (agent/h2/hpack_scan.h),
-// and must still keep the same fields and the same table, and refuse only
+// and answers a block that repeats the last one, which left the table
+// alone, without decoding it again; it must still keep the same fields
+// and the same table, and refuse only
 // what the plain inflater refuses. (It may accept a block the plain
 // inflater refuses for a field it stepped over, e.g. bad Huffman in a
 // dropped value; the comparison ends there.)

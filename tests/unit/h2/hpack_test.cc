@@ -241,5 +241,50 @@ TEST(Hpack, MovedDecoderKeepsItsTable) {
   EXPECT_TRUE(r.ok()) << r.status();
 }
 
+// A block of indexes decodes to what the table holds when it comes: the
+// same bytes after a block that changed the table are other fields.
+TEST(Hpack, RepeatedBlockFollowsTheTableItRefersTo) {
+  HpackDecoder d;
+  ASSERT_TRUE(d.Decode(Hex("44032f6162")).ok());  // :path: /ab at 62
+  // :method GET, :path (62), three times.
+  for (int i = 0; i < 3; ++i) {
+    auto r = d.Decode(Hex("82be"));
+    ASSERT_TRUE(r.ok()) << r.status();
+    EXPECT_EQ(Field(*r, ":method"), "GET");
+    EXPECT_EQ(Field(*r, ":path"), "/ab");
+  }
+  ASSERT_TRUE(d.Decode(Hex("44032f6364")).ok());  // :path: /cd at 62
+  auto r = d.Decode(Hex("82be"));
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(Field(*r, ":path"), "/cd");
+  // A block that changes the table is no repeat of itself: :path (62),
+  // then :path: /xx added at 62.
+  for (const char* path : {"/cd", "/xx"}) {
+    auto again = d.Decode(Hex("be44032f7878"));
+    ASSERT_TRUE(again.ok()) << again.status();
+    EXPECT_EQ(Field(*again, ":path"), path);
+  }
+  EXPECT_EQ(d.dynamic_table_entries(), 4u);
+}
+
+// Literals without indexing leave the table alone: repeated, such a block
+// decodes alike; after a lowered table size the encoder's update must come
+// first, repeat or not.
+TEST(Hpack, RepeatedBlockAfterATableSizeChange) {
+  HpackDecoder d;
+  ASSERT_TRUE(d.Decode(Hex("44032f6162")).ok());
+  const std::string block =
+      Hex("0f0d0132"  // content-length: 2
+          "be");
+  for (int i = 0; i < 2; ++i) {
+    auto r = d.Decode(block);
+    ASSERT_TRUE(r.ok()) << r.status();
+    EXPECT_EQ(Field(*r, ":path"), "/ab");
+  }
+  ASSERT_TRUE(d.ChangeTableSize(0).ok());
+  EXPECT_FALSE(d.Decode(block).ok());
+  EXPECT_FALSE(d.usable());
+}
+
 }  // namespace
 }  // namespace redline::h2
