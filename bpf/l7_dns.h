@@ -89,11 +89,6 @@ struct rl_dns_pending_key {
 struct rl_dns_pending {
 	struct rl_l7_key key;
 	__u64 start_ns; /* bpf_ktime_get_ns (CLOCK_MONOTONIC) */
-	/* Asked from an unconnected socket: its answer is looked for only
-	 * while the socket is in dns_socks (an LRU), so the agent counts
-	 * it as a timeout only if the socket stayed there all along. */
-	__u8 unconnected;
-	__u8 pad[7];
 };
 
 /* A client's response that came before its query (dns_early). */

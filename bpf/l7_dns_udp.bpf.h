@@ -6,8 +6,9 @@
  * server is a socket bound to a DNS port (53, or the agent's --dns-ports):
  * it reads queries and writes responses. A client is a socket that writes
  * a query to such a port (its connected peer, or the address of a
- * sendto/sendmsg) and reads the response. A query never answered stays until the agent finds it older
- * than RL_DNS_TIMEOUT_NS: counted as a timeout, and deleted.
+ * sendto/sendmsg) and reads the response. A query never answered stays
+ * until the agent finds it older than RL_DNS_TIMEOUT_NS: counted as a
+ * timeout, and deleted.
  *
  * Knows no hook: l7.bpf.c fills a struct rl_dns_io from the socket and
  * the syscall's arguments and calls rl_dns_datagram. Included once, by
@@ -41,26 +42,16 @@ struct {
 	__type(value, struct rl_dns_pending);
 } dns_pending SEC(".maps");
 
-/* Unconnected client sockets that sent a query: their reads may be
- * responses (a connected one is known by its peer's port). The value is
- * when the socket was first remembered: an LRU evicts without a trace, and
- * a query older than its socket's entry may have had its answer missed
- * (the agent then drops it as untracked, not as a timeout). */
-struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, 4096);
-	__type(key, __u64);
-	__type(value, __u64);
-} dns_socks SEC(".maps");
-
 /* A client's responses read before the write of their query was seen:
  * the tracepoint of a write fires as it returns, by when the server on
  * loopback may have answered and another thread of the client (dnsperf's
- * receiver) read the answer on another CPU. Each waits here, by its
- * query's key, for the query, which then completes with duration 0; the
- * agent counts one older than RL_DNS_EARLY_NS as a response without a
- * query (RL_L7_DNS_UNMATCHED) and deletes it. A full table: counted so
- * at once. */
+ * receiver) read the answer on another CPU; on an unconnected socket's
+ * first query, before anything said the socket asks (so every read of an
+ * unconnected socket is looked at, see dns_maybe in l7.bpf.c). Each waits
+ * here, by its query's key, for the query, which then completes with
+ * duration ~0 (dns_claim_early); the agent counts one older than
+ * RL_DNS_EARLY_NS as a response without a query (RL_L7_DNS_UNMATCHED) and
+ * deletes it. A full table: counted so at once. */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, 1024);
@@ -78,9 +69,8 @@ struct rl_dns_io {
 	__u16 peer_port;  /* host order; client queries: the server's */
 	__u8 dir;	  /* RL_L7_IN or RL_L7_OUT */
 	__u8 family;	  /* of addr: AF_INET, AF_INET6, 0 unknown */
-	__u8 connected;	  /* the socket has a peer */
 	__u8 server;	  /* bound to a DNS port */
-	__u8 pad[4];
+	__u8 pad[5];
 	__u8 addr[16]; /* client queries: the server's address */
 };
 
@@ -133,8 +123,10 @@ static __always_inline void dns_labels(struct rl_l7_key *k,
 }
 
 /* A client's query q (key k) whose response came first (dns_early):
- * completed now, with duration 0 (the write's start is not known; the
- * answer was read before it returned). */
+ * completed now, timed from now (what counting it costs, not the time
+ * since the write's tracepoint): the answer was read before the write
+ * returned, so the true duration is below the write's own, which this
+ * hook cannot see. */
 static __always_inline bool dns_claim_early(const struct rl_dns_pending_key *k,
 					    struct rl_dns_pending *q)
 {
@@ -148,7 +140,7 @@ static __always_inline bool dns_claim_early(const struct rl_dns_pending_key *k,
 	if (bpf_map_delete_elem(&dns_early, k))
 		return false;
 	q->key.outcome = rcode;
-	record_key(&q->key, q->start_ns, 1);
+	record_key(&q->key, bpf_ktime_get_ns(), 1);
 	return true;
 }
 
@@ -191,12 +183,6 @@ __attribute__((noinline)) int rl_dns_datagram(struct rl_dns_io *io)
 		q.start_ns = bpf_ktime_get_ns();
 		if (!server && dns_claim_early(&k, &q))
 			return 0;
-		q.unconnected = !server && !io->connected;
-		/* Remembered before the query, so that its entry is never
-		 * younger than a query it was there for. */
-		if (q.unconnected)
-			bpf_map_update_elem(&dns_socks, &k.sk, &q.start_ns,
-					    BPF_NOEXIST);
 		/* A retry with the same id and question restarts the
 		 * wait: its answer is the one the client takes. */
 		err = bpf_map_update_elem(&dns_pending, &k, &q, BPF_ANY);

@@ -12,20 +12,10 @@ namespace redline {
 
 static_assert(sizeof(rl_dns_pending_key) == 16);
 static_assert(offsetof(rl_dns_pending_key, id) == 12);
-static_assert(sizeof(rl_dns_pending) == sizeof(rl_l7_key) + 16);
-static_assert(offsetof(rl_dns_pending, unconnected) == sizeof(rl_l7_key) + 8);
+static_assert(sizeof(rl_dns_pending) == sizeof(rl_l7_key) + 8);
 static_assert(sizeof(rl_dns_early) == 16);
 
 namespace {
-
-// Whether the asker's socket was in dns_socks all along since the query:
-// its entry is there and not younger than the query.
-bool AskerTracked(int socks_fd, const rl_dns_pending_key& k,
-                  const rl_dns_pending& p) {
-  uint64_t since = 0;
-  return bpf_map_lookup_elem(socks_fd, &k.sk, &since) == 0 &&
-         since <= p.start_ns;
-}
 
 // Early responses (dns_early) older than RL_DNS_EARLY_NS: their query
 // never came. Deleted; the number the agent deleted (a query that came
@@ -74,10 +64,6 @@ DnsSweep SweepDnsTimeouts(const DnsSweepMaps& maps, uint64_t now_ns) {
     if (bpf_map_lookup_elem(pending_fd, &k, &p) != 0 ||
         bpf_map_delete_elem(pending_fd, &k) != 0) {
       continue;  // answered meanwhile: the kernel counted it
-    }
-    if (p.unconnected && !AskerTracked(maps.socks, k, p)) {
-      ++out.untracked;
-      continue;
     }
     ++out.timed_out;
     rl_l7_key s = p.key;

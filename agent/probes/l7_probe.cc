@@ -156,7 +156,6 @@ struct L7Probe::Impl {
   uint64_t unknown_protocol = 0;  // requests of this read, see KeyOf
   DnsSweep dns;               // this refresh's
   uint64_t dns_lost = 0;      // timeouts l7_stats had no room for, in all
-  uint64_t dns_untracked = 0;  // queries whose asker dns_socks forgot
   uint64_t dns_unmatched = 0;  // early responses no query claimed
   // TLS plaintext into the same maps; null if it failed to load (the
   // reason is logged, plaintext RED goes on).
@@ -267,12 +266,10 @@ absl::Status L7Probe::ReadInto(Snapshot* snap) {
   clock_gettime(CLOCK_MONOTONIC, &now);
   im.dns = SweepDnsTimeouts(
       {.pending = bpf_map__fd(im.skel->maps.dns_pending),
-       .socks = bpf_map__fd(im.skel->maps.dns_socks),
        .early = bpf_map__fd(im.skel->maps.dns_early),
        .stats = bpf_map__fd(im.skel->maps.l7_stats)},
       static_cast<uint64_t>(now.tv_sec) * 1'000'000'000 + now.tv_nsec);
   im.dns_lost += im.dns.lost;
-  im.dns_untracked += im.dns.untracked;
   im.dns_unmatched += im.dns.unmatched;
   im.namer.Begin();
   im.unknown_protocol = 0;
@@ -323,9 +320,6 @@ absl::Status L7Probe::ReadInto(Snapshot* snap) {
   }
   if (im.dns_lost != 0) {
     snap->request_unparsed["dns_timeout_not_counted"] = im.dns_lost;
-  }
-  if (im.dns_untracked != 0) {
-    snap->request_unparsed["dns_query_untracked"] = im.dns_untracked;
   }
   return absl::OkStatus();
 }
