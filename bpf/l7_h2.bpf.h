@@ -4,14 +4,13 @@
  * an h2c upgrade: l7_h2_upgrade.bpf.h), and a walk of their frames,
  * across reads and writes, that forwards to the agent (h2_events) only
  * what carries or ends requests: HEADERS, CONTINUATION and PUSH_PROMISE
- * with their header blocks (the agent's
- * HPACK decoders must see every one), RST_STREAM, SETTINGS (header table
- * sizes, and their ACKs) and the header of a DATA frame that ends a
- * stream. DATA payloads are skipped, never copied. The frames of one read
- * or write go in one record (more only past RL_H2_RECORD_MAX bytes): a
- * record costs a ring buffer lock, a copy and a query of its fill, and
- * nginx writes a response's HEADERS and its END_STREAM together. Requests
- * are counted by the agent (agent/h2), which writes them into l7_stats.
+ * with their header blocks (the agent's HPACK decoders must see every
+ * one), RST_STREAM, SETTINGS (header table sizes, and their ACKs). DATA
+ * frames are skipped, never copied (see h2_forwarded). The frames of one
+ * read or write go in one record (more only past RL_H2_RECORD_MAX bytes):
+ * a record costs a ring buffer lock, a copy and a query of its fill.
+ * Requests are counted by the agent (agent/h2), which writes them into
+ * l7_stats.
  *
  * A connection whose frames cannot all be followed (more frames in one
  * read or write than the walk takes, a copy that failed, a full ring
@@ -226,14 +225,17 @@ static __always_inline bool h2_item(struct rl_h2_walk *x, const __u8 *hdr,
 	return true;
 }
 
-/* Whether a frame is forwarded: what carries header blocks, ends streams,
- * or changes how header blocks decode. */
-static __always_inline bool h2_forwarded(__u8 type, __u8 flags)
+/* Whether a frame is forwarded: what carries header blocks, resets
+ * streams, or changes how header blocks decode. Not DATA, even one that
+ * ends a stream: the agent completes a request at its response head, a
+ * gRPC call at its trailers (HEADERS); nginx writes a response's closing
+ * DATA in a write of its own, a record (and ~20% of nginx's records)
+ * that told nothing. */
+static __always_inline bool h2_forwarded(__u8 type)
 {
 	return type == RL_H2_HEADERS || type == RL_H2_CONTINUATION ||
 	       type == RL_H2_PUSH_PROMISE || type == RL_H2_RST_STREAM ||
-	       type == RL_H2_SETTINGS ||
-	       (type == RL_H2_DATA && (flags & RL_H2_END_STREAM));
+	       type == RL_H2_SETTINGS;
 }
 
 /* One step of the walk: the rest of a forwarded payload, of a skipped
@@ -242,7 +244,7 @@ static long h2_step(__u32 i, void *data)
 {
 	struct rl_h2_walk *x = (struct rl_h2_walk *)data;
 	struct conn *c = x->c;
-	__u32 d = x->d & 1, left, n, flen, fwd, off;
+	__u32 d = x->d & 1, left, n, flen, off;
 	__u8 *hdr = c->h2.hdr[d];
 	const char *src;
 	__u8 have;
@@ -292,7 +294,7 @@ static long h2_step(__u32 i, void *data)
 	c->h2.have[d] = 0;
 	flen = (__u32)hdr[0] << 16 | (__u32)hdr[1] << 8 | hdr[2];
 	left = x->len - x->off;
-	if (!h2_forwarded(hdr[3], hdr[4])) {
+	if (!h2_forwarded(hdr[3])) {
 		/* Skipped in this step as far as the data goes: one step per
 		 * frame (a read of 100 answers holds 300 frames). */
 		n = flen < left ? flen : left;
@@ -302,18 +304,13 @@ static long h2_step(__u32 i, void *data)
 	}
 	/* A header block the agent could not decode (over RL_H2_MAX_DATA):
 	 * lost now, rather than forwarding what cannot be used. */
-	if (hdr[3] != RL_H2_DATA && flen > RL_H2_MAX_DATA)
+	if (flen > RL_H2_MAX_DATA)
 		goto lost;
-	fwd = hdr[3] == RL_H2_DATA ? 0 : flen;
-	n = fwd < left ? fwd : left;
+	n = flen < left ? flen : left;
 	off = x->off;
 	x->off += n;
-	c->h2.more[d] = fwd - n;
-	/* A DATA frame's payload (fwd 0): skipped in this step too. */
-	left -= n;
-	flen -= fwd;
-	c->skip[d] = flen > left ? flen - left : 0;
-	x->off += flen < left ? flen : left;
+	c->h2.more[d] = flen - n;
+	c->skip[d] = 0;
 	if (!h2_item(x, hdr, off, n))
 		goto lost;
 	return 0;

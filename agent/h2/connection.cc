@@ -71,18 +71,12 @@ void Connection::OnFrame(const FrameEvent& f,
         "stream %d (RFC 7540 section 6.10 forbids it)",
         Name(f.direction), f.type, f.stream_id, s.block_stream));
   }
-  if (f.type == kFrameData) {
-    // Only the frame header is copied; END_STREAM from the server ends it.
-    if (f.direction == Direction::kServerToClient &&
-        (f.flags & kFlagEndStream)) {
-      End(f.stream_id, f.timestamp_ns, false, 0, out);
-    }
-    return;
-  }
   if (f.type != kFrameHeaders && f.type != kFrameContinuation &&
       f.type != kFramePushPromise && f.type != kFrameSettings &&
       f.type != kFrameRstStream) {
-    return;  // PING, GOAWAY, WINDOW_UPDATE, PRIORITY, extensions
+    // DATA (the kernel forwards none: nothing in it decides a request),
+    // PING, GOAWAY, WINDOW_UPDATE, PRIORITY, extensions.
+    return;
   }
   if (f.truncated) {
     return Desync(absl::StrFormat(

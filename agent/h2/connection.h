@@ -6,9 +6,12 @@
 // (the first frame of the client's header block) to the first HEADERS of
 // its final response (not 1xx), i.e. time to response headers, which for
 // a streaming call is its time to first response rather than its lifetime
-// (see CompletedRequest::DurationNs). The end (END_STREAM from the server
-// or RST_STREAM from either side) decides when the request is complete
-// and its outcome.
+// (see CompletedRequest::DurationNs). A plain HTTP/2 request is complete
+// at that response head (its outcome is the status class); a gRPC call
+// whose response head is a gRPC one at its end: END_STREAM on the
+// server's trailers (HEADERS), RST_STREAM from either side, or the
+// connection's end. The kernel forwards no DATA frame, so a stream that
+// ends on DATA is not seen ending (for a gRPC call, a protocol error).
 //
 // The decoder never guesses: a lost event, a truncated header block or a
 // protocol error makes the connection desynced for good (the HPACK state
@@ -95,6 +98,12 @@ class Connection {
   void OnFrame(const FrameEvent& frame, std::vector<CompletedRequest>* out);
   // Events of this connection were lost: desyncs it.
   void OnLoss();
+  // The connection ended at ns: a call whose gRPC response head came but
+  // whose trailers did not (a server that broke off, or ended on DATA
+  // without trailers) completes, with no grpc-status (INTERNAL, as gRPC
+  // clients report it); those with no response head are
+  // unanswered_streams().
+  void OnClose(uint64_t ns, std::vector<CompletedRequest>* out);
 
   bool desynced() const { return desynced_; }
   // Why it desynced (empty while it has not).
@@ -103,6 +112,8 @@ class Connection {
   uint64_t dropped_streams() const { return dropped_streams_; }
   // Streams open when the connection desynced, never completed.
   uint64_t abandoned_streams() const { return abandoned_streams_; }
+  // Requests with no response head when the connection ended (OnClose).
+  uint64_t unanswered_streams() const { return unanswered_streams_; }
   size_t open_streams() const { return streams_.size(); }
   // Responses whose request never came: a later request passed them (the
   // client writes its streams in order), or more than max_streams were
@@ -117,6 +128,8 @@ class Connection {
     std::string path;
     bool is_grpc = false;
     int status = 0;
+    // The final response head is a gRPC one: 200, application/grpc*.
+    bool grpc_head = false;
     int grpc_status = -1;
     uint64_t start_ns = 0;
     uint64_t response_ns = 0;
@@ -162,6 +175,7 @@ class Connection {
                          const HeaderFields& h,
                          std::vector<CompletedRequest>* out);
   void OnRstStream(const FrameEvent& f, std::vector<CompletedRequest>* out);
+  static bool CompleteAtHead(const Stream& s);
   static void Complete(uint32_t id, Stream s, uint64_t ns, bool reset,
                        uint32_t code, std::vector<CompletedRequest>* out);
 
@@ -176,6 +190,7 @@ class Connection {
   std::string desync_reason_;
   uint64_t dropped_streams_ = 0;
   uint64_t abandoned_streams_ = 0;
+  uint64_t unanswered_streams_ = 0;
   uint64_t unpaired_responses_ = 0;
 };
 

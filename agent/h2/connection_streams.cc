@@ -52,13 +52,22 @@ void Connection::OnRequestHeaders(uint32_t id, uint64_t ns,
   s.is_grpc = type != nullptr &&
               absl::StartsWith(*type, "application/grpc") &&
               !absl::StartsWith(*type, "application/grpc-web");
-  if (s.ended) {
-    const uint64_t end_ns = s.end_ns;
+  if (s.ended || CompleteAtHead(s)) {
+    const uint64_t end_ns = s.ended ? s.end_ns : s.response_ns;
     const bool reset = s.reset;
     const uint32_t code = s.reset_code;
     return Complete(id, std::move(s), end_ns, reset, code, out);
   }
   streams_.emplace(id, std::move(s));
+}
+
+// Whether the final response head decides a stream (the kernel forwards no
+// DATA frame, so a response's END_STREAM on DATA is never seen): a plain
+// HTTP/2 request's outcome is the status class, and a gRPC call's unless
+// the head is a gRPC one (200, content-type application/grpc*), whose
+// outcome waits for the trailers (or a reset, or the connection's end).
+bool Connection::CompleteAtHead(const Stream& s) {
+  return s.response_ns != 0 && (!s.is_grpc || !s.grpc_head);
 }
 
 // Why wait for the request rather than count the response alone: the
@@ -116,9 +125,16 @@ void Connection::OnResponseHeaders(uint32_t id, uint8_t flags, uint64_t ns,
   if (s.response_ns == 0 && status != 0 && !interim) {
     s.response_ns = ns;
     s.status = status;
+    const std::string* type = h.Find("content-type");
+    s.grpc_head = status == 200 && type != nullptr &&
+                  absl::StartsWith(*type, "application/grpc");
   }
   s.grpc_status = ParseInt(h.Find("grpc-status"), s.grpc_status);
-  if (flags & kFlagEndStream) End(id, ns, false, 0, out);
+  // An early response waits for its request, which says whether it is
+  // gRPC (OnRequestHeaders).
+  if ((flags & kFlagEndStream) || (it != streams_.end() && CompleteAtHead(s))) {
+    End(id, ns, false, 0, out);
+  }
 }
 
 void Connection::OnRstStream(const FrameEvent& f,
@@ -130,6 +146,18 @@ void Connection::OnRstStream(const FrameEvent& f,
     EarlyStream(f.stream_id, /*create=*/true);
   }
   End(f.stream_id, f.timestamp_ns, true, *code, out);
+}
+
+void Connection::OnClose(uint64_t ns, std::vector<CompletedRequest>* out) {
+  if (desynced_) return;
+  for (auto& [id, s] : streams_) {
+    if (s.response_ns == 0) {
+      ++unanswered_streams_;
+    } else {
+      Complete(id, std::move(s), ns, false, 0, out);
+    }
+  }
+  streams_.clear();
 }
 
 void Connection::Complete(uint32_t id, Stream s, uint64_t ns, bool reset,

@@ -128,7 +128,13 @@ void EventStream::OnEvent(const void* data, size_t size,
   }
   if (ev.kind == RL_H2_EV_CLOSED) {
     auto it = conns_.find(ev.gen);
-    if (it != conns_.end()) Forget(it->second);
+    if (it == conns_.end()) return;
+    Conn& c = *it->second;
+    done_.clear();
+    c.decoder.OnClose(ev.ts_ns, &done_);
+    for (const CompletedRequest& r : done_) Count(r, c.labels, out);
+    counts_.unanswered_streams += c.decoder.unanswered_streams();
+    Forget(it->second);
     return;
   }
   if (ev.kind == RL_H2_EV_UPGRADE) {
@@ -145,6 +151,7 @@ void EventStream::OnEvent(const void* data, size_t size,
     CheckDesync(c);
     return;
   }
+  c.labels = ev.key;
   // Client to server: what a server reads, or a client writes.
   const bool to_server = (ev.key.role == RL_L7_SERVER) == (ev.dir == RL_L7_IN);
   const int side = to_server ? 0 : 1;

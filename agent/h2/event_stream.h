@@ -42,6 +42,9 @@ struct StreamCounts {
   // Responses whose request was never seen (Connection::
   // unpaired_responses, and those still waiting when it was forgotten).
   uint64_t unpaired_responses = 0;
+  // Requests not answered when their connection closed (RL_H2_EV_CLOSED;
+  // Connection::unanswered_streams).
+  uint64_t unanswered_streams = 0;
   // Connections forgotten to make room for another (least recently used
   // first): what they carried next is not followed.
   uint64_t evicted = 0;
@@ -69,6 +72,9 @@ class EventStream {
     uint64_t gen;  // the key in conns_
     Connection decoder;
     bool told = false;  // desync counted
+    // Labels of its last FRAMES record: calls completed at its end
+    // (Connection::OnClose) are counted under them.
+    rl_l7_key labels{};
     // A FRAME item whose payload comes in MORE items, per direction
     // (0: client to server).
     struct Pending {

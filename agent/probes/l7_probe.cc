@@ -310,6 +310,8 @@ absl::Status L7Probe::ReadInto(Snapshot* snap) {
     snap->request_unparsed["h2_streams_dropped"] = h.stream.dropped_streams;
     snap->request_unparsed["h2_response_without_request"] =
         h.stream.unpaired_responses;
+    snap->request_unparsed["h2_request_without_response"] =
+        h.stream.unanswered_streams;
     snap->request_unparsed["h2_connections_evicted"] = h.stream.evicted;
     if (h.not_counted != 0) {
       snap->request_unparsed["h2_not_counted"] = h.not_counted;

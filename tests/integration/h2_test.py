@@ -49,8 +49,8 @@ side's counts equal to what the programs themselves say they did:
   the rows nginx, h2load, rl_grpc_srv and rl_grpc_cli hold exactly the
   requests and errors of the same oracles;
 - nothing lost: redline_http_unparsed_total{kind="h2_desynced"} and
-  {kind="h2_events_lost"} stay 0, and so do h2_response_without_request
-  and h2_connections_evicted;
+  {kind="h2_events_lost"} stay 0, and so do h2_response_without_request,
+  h2_request_without_response and h2_connections_evicted;
 - a full ring buffer (h2_loss.py): an agent stopped through 3000 requests
   with a 64 KiB buffer counts the events lost, miscounts nothing, and
   counts new connections exactly once continued.
@@ -277,6 +277,7 @@ def check_nothing_lost(m, what):
     for name, labels in ((UNPARSED, {"kind": "h2_desynced"}),
                          (UNPARSED, {"kind": LOST}),
                          (UNPARSED, {"kind": "h2_response_without_request"}),
+                         (UNPARSED, {"kind": "h2_request_without_response"}),
                          (UNPARSED, {"kind": "h2_connections_evicted"})):
         s = series(m, name, **labels)
         check(s, f"{what}: {name}{labels or ''} exported")

@@ -49,6 +49,37 @@ TEST(ConnectionGrpc, UnaryOkWithTrailers) {
   EXPECT_EQ(r.DurationNs(), 2000u);
 }
 
+TEST(ConnectionGrpc, ANonGrpcHeadDecidesTheCall) {
+  Session s;
+  s.Headers(kC2S, 1, Call("/pkg.Store/Get"), true);
+  s.Headers(kS2C, 1, {{":status", "502"}, {"content-type", "text/html"}});
+  ASSERT_EQ(s.done.size(), 1u);  // its body's end is not needed
+  EXPECT_EQ(s.done[0].status, 502);
+  EXPECT_EQ(s.done[0].grpc_status, -1);
+  s.Headers(kC2S, 3, Call("/pkg.Store/Get"), true);
+  s.Headers(kS2C, 3, {{":status", "200"}, {"content-type", "text/html"}});
+  ASSERT_EQ(s.done.size(), 2u);
+  EXPECT_EQ(s.done[1].status, 200);
+  EXPECT_EQ(s.conn.open_streams(), 0u);
+}
+
+TEST(ConnectionGrpc, NoTrailersCompletesAtClose) {
+  Session s;
+  s.Headers(kC2S, 1, Call("/pkg.Store/Get"), true);  // t=1000
+  s.Headers(kS2C, 1, Ok());                          // t=2000
+  s.Data(kS2C, 1, true);  // ends on DATA (the kernel would not say)
+  s.Headers(kC2S, 3, Call("/pkg.Store/Get"), true);  // no answer
+  EXPECT_TRUE(s.done.empty());
+  std::vector<CompletedRequest> done;
+  s.conn.OnClose(9000, &done);
+  ASSERT_EQ(done.size(), 1u);
+  EXPECT_EQ(done[0].stream_id, 1u);
+  EXPECT_EQ(done[0].grpc_status, -1);
+  EXPECT_FALSE(done[0].reset);
+  EXPECT_EQ(done[0].DurationNs(), 1000u);
+  EXPECT_EQ(done[0].end_ns, 9000u);
+}
+
 TEST(ConnectionGrpc, UnaryErrorWithTrailers) {
   Session s;
   s.Headers(kC2S, 1, Call("/pkg.Store/Get"), true);

@@ -26,8 +26,8 @@ Fields GrpcCall(const std::string& path) {
 
 TEST(ConnectionReorder, ResponseBeforeItsRequestIsPaired) {
   Session s;
-  s.Headers(kS2C, 1, Status(404));  // t=1000
-  s.Data(kS2C, 1, /*end_stream=*/true);                      // t=2000
+  s.Headers(kS2C, 1, Status(404));                       // t=1000
+  s.Frame(kS2C, 0x8 /*WINDOW_UPDATE*/, 0, 0, U32(100));  // t=2000
   EXPECT_TRUE(s.done.empty());
   s.Headers(kC2S, 1, Get("/late"), /*end_stream=*/true);     // t=3000
   ASSERT_EQ(s.done.size(), 1u) << s.conn.desync_reason();
@@ -38,7 +38,7 @@ TEST(ConnectionReorder, ResponseBeforeItsRequestIsPaired) {
   EXPECT_EQ(r.status, 404);
   EXPECT_EQ(r.start_ns, 3000u);
   EXPECT_EQ(r.response_ns, 1000u);
-  EXPECT_EQ(r.end_ns, 2000u);
+  EXPECT_EQ(r.end_ns, 1000u);     // a plain request ends at its head
   EXPECT_EQ(r.DurationNs(), 0u);  // unknowable: less than the reordering
   EXPECT_EQ(s.conn.open_streams(), 0u);
   EXPECT_FALSE(s.conn.desynced());
@@ -46,14 +46,23 @@ TEST(ConnectionReorder, ResponseBeforeItsRequestIsPaired) {
 
 TEST(ConnectionReorder, ResponseStillOpenWhenItsRequestArrives) {
   Session s;
+  // A plain response head: complete once its request says it is plain.
   s.Headers(kS2C, 1, Status(200));
-  s.Headers(kC2S, 1, Get("/a"), true);
   EXPECT_TRUE(s.done.empty());
-  EXPECT_EQ(s.conn.open_streams(), 1u);
-  s.Data(kS2C, 1, true);
+  s.Headers(kC2S, 1, Get("/a"), true);
   ASSERT_EQ(s.done.size(), 1u);
   EXPECT_EQ(s.done[0].status, 200);
   EXPECT_EQ(s.done[0].path, "/a");
+  EXPECT_EQ(s.conn.open_streams(), 0u);
+  // A gRPC head waits for its trailers.
+  s.Headers(kS2C, 3,
+            {{":status", "200"}, {"content-type", "application/grpc"}});
+  s.Headers(kC2S, 3, GrpcCall("/pkg.S/M"));
+  EXPECT_EQ(s.done.size(), 1u);
+  EXPECT_EQ(s.conn.open_streams(), 1u);
+  s.Headers(kS2C, 3, {{"grpc-status", "0"}}, true);
+  ASSERT_EQ(s.done.size(), 2u);
+  EXPECT_EQ(s.done[1].grpc_status, 0);
   EXPECT_EQ(s.conn.open_streams(), 0u);
 }
 

@@ -18,8 +18,12 @@ TEST(Connection, PlainRequestAndResponse) {
   Session s;
   s.Headers(kC2S, 1, Get("/index.html"), /*end_stream=*/true);  // t=1000
   s.Headers(kS2C, 1, Status(200));                              // t=2000
-  EXPECT_TRUE(s.done.empty());
-  s.Data(kS2C, 1, /*end_stream=*/true);  // t=3000
+  // Complete at the response head: the status class is the outcome (the
+  // kernel forwards no DATA frame).
+  ASSERT_EQ(s.done.size(), 1u);
+  s.Data(kS2C, 1, /*end_stream=*/true);            // t=3000
+  s.Headers(kS2C, 1, {{"x-trailer", "t"}}, true);  // trailers: over already
+  s.Rst(kC2S, 1, 0x8);
   ASSERT_EQ(s.done.size(), 1u);
   const CompletedRequest& r = s.done[0];
   EXPECT_EQ(r.stream_id, 1u);
@@ -30,11 +34,31 @@ TEST(Connection, PlainRequestAndResponse) {
   EXPECT_EQ(r.grpc_status, -1);
   EXPECT_EQ(r.start_ns, 1000u);
   EXPECT_EQ(r.response_ns, 2000u);
-  EXPECT_EQ(r.end_ns, 3000u);
+  EXPECT_EQ(r.end_ns, 2000u);
   EXPECT_EQ(r.DurationNs(), 1000u);
   EXPECT_FALSE(r.reset);
   EXPECT_EQ(s.conn.open_streams(), 0u);
   EXPECT_FALSE(s.conn.desynced());
+}
+
+TEST(Connection, AnInterimHeadDoesNotComplete) {
+  Session s;
+  s.Headers(kC2S, 1, Get("/a"), true);
+  s.Headers(kS2C, 1, Status(103));  // early hints
+  EXPECT_TRUE(s.done.empty());
+  s.Headers(kS2C, 1, Status(200));
+  ASSERT_EQ(s.done.size(), 1u);
+  EXPECT_EQ(s.done[0].status, 200);
+}
+
+TEST(Connection, CloseCompletesNoPlainStream) {
+  Session s;
+  s.Headers(kC2S, 1, Get("/never-answered"), true);
+  std::vector<CompletedRequest> done;
+  s.conn.OnClose(9000, &done);
+  EXPECT_TRUE(done.empty());  // no response head: nothing to count
+  EXPECT_EQ(s.conn.unanswered_streams(), 1u);
+  EXPECT_EQ(s.conn.open_streams(), 0u);
 }
 
 TEST(Connection, HundredInterleavedStreams) {
@@ -145,8 +169,13 @@ TEST(Connection, RstStreamFromEitherSideEndsAsReset) {
   Session s;
   s.Headers(kC2S, 1, Get("/slow"), true);
   s.Rst(kS2C, 1, 0x8);  // CANCEL
-  s.Headers(kC2S, 3, Get("/stream"), true);
-  s.Headers(kS2C, 3, Status(200));
+  // A gRPC call, whose end (not its head) decides it.
+  s.Headers(kC2S, 3,
+            {{":method", "POST"},
+             {":path", "/pkg.S/Watch"},
+             {"content-type", "application/grpc"}});
+  s.Headers(kS2C, 3,
+            {{":status", "200"}, {"content-type", "application/grpc"}});
   s.Rst(kC2S, 3, 0x2);  // INTERNAL_ERROR
   s.Rst(kC2S, 5, 0x2);  // never opened: nothing
   ASSERT_EQ(s.done.size(), 2u);

@@ -138,6 +138,41 @@ TEST(EventStream, LostFramesDesyncAndNothingMoreIsCounted) {
   EXPECT_EQ(t.stream.counts().desynced, 1u);
 }
 
+// A gRPC call whose gRPC head came but whose trailers did not: counted
+// when its connection ends, INTERNAL, as a gRPC client reports a missing
+// trailer; a plain request is counted at its head, a gRPC call with a
+// non-gRPC head (a proxy's 503) too.
+TEST(EventStream, CallsWithoutTrailersCountAtTheConnectionsEnd) {
+  Kernel k(RL_L7_SERVER);
+  Encoder client, server;
+  const Fields call = {{":method", "POST"},
+                       {":path", "/redline.test.Echo/Say"},
+                       {"content-type", "application/grpc"}};
+  k.Headers(client, true, 1, call, false);
+  k.Headers(client, true, 3, call, false);
+  k.Headers(client, true, 5, Get("/"), true);
+  k.Headers(client, true, 7, Get("/never"), true);
+  k.Headers(server, false, 1,
+            {{":status", "200"}, {"content-type", "application/grpc"}}, false);
+  k.Headers(server, false, 3, {{":status", "503"}}, false);
+  k.Headers(server, false, 5, Status(200), false);
+  ASSERT_EQ(k.counted.size(), 2u);
+  EXPECT_EQ(k.counted[0].key.proto, RL_L7_PROTO_GRPC);
+  EXPECT_EQ(k.counted[0].key.outcome, 14 + 1);  // UNAVAILABLE
+  EXPECT_EQ(k.counted[1].key.proto, RL_L7_PROTO_H2);
+  EXPECT_EQ(k.counted[1].key.outcome, 2);
+  k.Closed();
+  ASSERT_EQ(k.counted.size(), 3u);
+  const Counted& c = k.counted[2];
+  EXPECT_EQ(c.key.proto, RL_L7_PROTO_GRPC);
+  EXPECT_EQ(c.key.outcome, 13 + 1);  // INTERNAL
+  EXPECT_EQ(c.key.role, RL_L7_SERVER);
+  EXPECT_EQ(c.key.cgroup_id, 42u);
+  EXPECT_TRUE(c.timed);
+  EXPECT_EQ(k.stream.counts().connections, 0u);
+  EXPECT_EQ(k.stream.counts().unanswered_streams, 1u);  // stream 7
+}
+
 TEST(EventStream, ClosedForgetsAndJunkIsCountedNotTrusted) {
   Kernel k(RL_L7_SERVER);
   Encoder client;
