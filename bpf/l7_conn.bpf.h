@@ -226,6 +226,8 @@ static __always_inline void conn_ended(__u64 key, const struct conn *c)
 			__builtin_memset(ev, 0, RL_H2_EVENT_HEAD);
 			ev->sk = key;
 			ev->gen = c->gen;
+			/* When a gRPC call left without trailers ends. */
+			ev->ts_ns = bpf_ktime_get_ns();
 			ev->kind = RL_H2_EV_CLOSED;
 			bpf_ringbuf_submit(ev, h2_wakeup());
 		} else {
